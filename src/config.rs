@@ -1,0 +1,145 @@
+//! Configuration from flags and `SCIMD_*` environment variables (every flag is both).
+//! Secrets are redacted in `Debug`.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::telemetry::LogFormat;
+
+/// The database scimd uses when none is configured.
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/scimd";
+
+/// A value that must not appear in logs or `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+/// scimd: a SCIM 2.0 provisioning service for Microsoft Entra ID.
+#[derive(Debug, Parser)]
+#[command(name = "scimd", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Settings shared by every command.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "SCIMD_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub listen: SocketAddr,
+    /// Database URL (postgres://user:password@host:port/database); the database is created if
+    /// it does not exist.
+    #[arg(long, env = "SCIMD_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: Secret,
+    /// Largest number of database connections in the pool.
+    #[arg(
+        long,
+        env = "SCIMD_DATABASE_MAX_CONNECTIONS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub database_max_connections: u32,
+    /// A token made valid for tenant `default` at start-up (created if missing), for
+    /// docker compose and tests. At least 16 characters.
+    #[arg(
+        long,
+        env = "SCIMD_BOOTSTRAP_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub bootstrap_token: Option<Secret>,
+    /// The URL clients reach scimd at, e.g. https://scim.example.com; used for `Location` and
+    /// `meta.location`. Derived from each request's Host header when unset.
+    #[arg(long, env = "SCIMD_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// Log filter, e.g. `info` or `info,scimd=debug`.
+    #[arg(
+        long,
+        env = "SCIMD_LOG",
+        default_value = "info,sqlx=warn",
+        global = true
+    )]
+    pub log: String,
+    /// Log format.
+    #[arg(
+        long,
+        env = "SCIMD_LOG_FORMAT",
+        value_enum,
+        default_value = "pretty",
+        global = true
+    )]
+    pub log_format: LogFormat,
+    /// Largest accepted request body in bytes (413 beyond it).
+    #[arg(long, env = "SCIMD_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
+    pub max_body_bytes: usize,
+}
+
+/// What to do; `serve` when none is named.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the SCIM server (creates the database and applies migrations first).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage tenants (one per connected Entra provisioning job).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Manage bearer tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant.
+    Create { name: String },
+    /// List tenants.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue a new token for a tenant; it is printed once and never shown again.
+    Issue {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List a tenant's tokens (ids, labels, dates; never the secrets).
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Revoke a token by id; requests with it get 401 from then on.
+    Revoke { id: uuid::Uuid },
+}

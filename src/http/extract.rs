@@ -1,0 +1,162 @@
+//! Extractors whose rejections are SCIM errors: the JSON body (either `application/scim+json`
+//! or `application/json`, RFC 7644 §3.8), query parameters, the base URL and the ETag
+//! preconditions. axum's own 415/422 bodies never reach a client.
+
+use axum::body::Bytes;
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use serde_json::Value;
+
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::scim;
+use crate::scim::resource::Version;
+
+/// A request body parsed as JSON, whatever resource it will become.
+#[derive(Debug)]
+pub struct ScimJson(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for ScimJson {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        check_content_type(req.headers())?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                scim::Error::payload_too_large(
+                    "the request body is larger than this server accepts (SCIMD_MAX_BODY_BYTES)",
+                )
+            } else {
+                scim::Error::invalid_syntax(format!("the request body could not be read: {e}"))
+            }
+        })?;
+        serde_json::from_slice(&bytes).map(ScimJson).map_err(|e| {
+            scim::Error::invalid_syntax(format!("the request body is not valid JSON: {e}")).into()
+        })
+    }
+}
+
+/// `application/scim+json` and `application/json` (any `+json` type) are accepted, and so is
+/// a body sent without a content type; anything else is 415.
+fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let essence = value
+        .to_str()
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let json = essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"));
+    if json {
+        Ok(())
+    } else {
+        Err(scim::Error::unsupported_media_type(format!(
+            "content type '{essence}' is not supported; send application/scim+json or application/json"
+        ))
+        .into())
+    }
+}
+
+/// Query parameters, looked up by name case-insensitively; unknown ones (Entra's
+/// `aadOptscim062020`) are ignored. Decoded with form rules: `+` is a space (entra.md §1.3).
+#[derive(Debug, Default)]
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Query(pairs) = Query::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| {
+                scim::Error::bad_request(format!("the query string could not be parsed: {e}"))
+            })?;
+        Ok(Params(pairs))
+    }
+}
+
+/// The base URL of the SCIM API as the client reaches it, for `Location` and `meta.location`:
+/// `SCIMD_PUBLIC_URL` when set, else derived from the request (`X-Forwarded-Proto`,
+/// `X-Forwarded-Host`, `Host`).
+#[derive(Debug, Clone)]
+pub struct BaseUrl(pub String);
+
+impl<S> FromRequestParts<S> for BaseUrl
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let app = AppState::from_ref(state);
+        let root = match &app.public_url {
+            Some(url) => url.clone(),
+            None => {
+                let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+                let scheme = header("x-forwarded-proto").unwrap_or("http");
+                let host = header("x-forwarded-host")
+                    .or_else(|| header("host"))
+                    .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+                    .unwrap_or("localhost");
+                format!("{scheme}://{host}")
+            }
+        };
+        Ok(BaseUrl(format!(
+            "{}{}",
+            root.trim_end_matches('/'),
+            crate::http::SCIM_BASE
+        )))
+    }
+}
+
+/// `If-Match` and `If-None-Match` (RFC 7644 §3.14, RFC 7232).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Preconditions {
+    pub if_match: Option<Version>,
+    pub if_none_match: Option<Version>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Preconditions {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self {
+            if_match: etag(&parts.headers, header::IF_MATCH)?,
+            if_none_match: etag(&parts.headers, header::IF_NONE_MATCH)?,
+        })
+    }
+}
+
+/// One entity tag from a precondition header; `*` means "any version" and is no condition.
+fn etag(headers: &HeaderMap, name: header::HeaderName) -> Result<Option<Version>, ApiError> {
+    let Some(value) = headers.get(&name) else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or_default().trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    Version::from_etag(text).map(Some).ok_or_else(|| {
+        scim::Error::bad_request(format!(
+            "header {name} must be one entity tag as sent in ETag, such as W/\"3\""
+        ))
+        .into()
+    })
+}

@@ -1,0 +1,108 @@
+//! HTTP: the router, extractors, responses, authentication and the one error → response map.
+
+mod auth;
+mod discovery;
+pub mod error;
+pub mod extract;
+mod ops;
+mod resources;
+pub mod response;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::routing::{MethodRouter, get};
+
+use crate::http::error::ApiError;
+use crate::scim::schema::{ResourceKind, ResourceType};
+use crate::service::Directory;
+use crate::{scim, telemetry};
+
+/// Where the SCIM API lives; Entra's Tenant URL is `<public URL>/scim/v2`.
+pub const SCIM_BASE: &str = "/scim/v2";
+
+/// Shared state of every request.
+#[derive(Debug, Clone)]
+pub struct AppState(Arc<Inner>);
+
+#[derive(Debug)]
+pub struct Inner {
+    pub directory: Directory,
+    /// The URL clients reach scimd at (without `/scim/v2`); derived per request when unset.
+    pub public_url: Option<String>,
+    pub max_body_bytes: usize,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(directory: Directory, public_url: Option<String>, max_body_bytes: usize) -> Self {
+        Self(Arc::new(Inner {
+            directory,
+            public_url,
+            max_body_bytes,
+        }))
+    }
+
+    fn resource_type(&self, kind: ResourceKind) -> Result<&ResourceType, ApiError> {
+        self.directory.registry.resource_type(kind).ok_or_else(|| {
+            scim::Error::not_found(format!("resource type {} is not served", kind.as_str())).into()
+        })
+    }
+}
+
+/// The routes of one resource type: collection and single resource.
+fn resource_routes(kind: ResourceKind) -> Router<AppState> {
+    let collection: MethodRouter<AppState> =
+        get(move |s, t, b, p| resources::list(kind, s, t, b, p))
+            .post(move |s, t, b, j| resources::create(kind, s, t, b, j));
+    let single: MethodRouter<AppState> =
+        get(move |s, t, b, pre, id| resources::get(kind, s, t, b, pre, id))
+            .put(move |s, t, b, pre, id, j| resources::replace(kind, s, t, b, pre, id, j))
+            .delete(move |s, t, pre, id| resources::delete(kind, s, t, pre, id));
+    Router::new()
+        .route(kind.endpoint(), collection)
+        .route(&format!("{}/{{id}}", kind.endpoint()), single)
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let scim = Router::new()
+        .merge(resource_routes(ResourceKind::User))
+        .route(
+            "/ServiceProviderConfig",
+            get(discovery::service_provider_config),
+        )
+        .route("/Schemas", get(discovery::schemas))
+        .route("/Schemas/{id}", get(discovery::schema))
+        .route("/ResourceTypes", get(discovery::resource_types))
+        .route("/ResourceTypes/{id}", get(discovery::resource_type))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_tenant,
+        ));
+    let router = Router::new()
+        .nest(SCIM_BASE, scim)
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.max_body_bytes))
+        .with_state(state);
+    telemetry::instrument(router)
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    scim::Error::not_found(format!("no endpoint at {}", uri.path())).into()
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    scim::Error::method_not_allowed(format!("{method} is not allowed on {}", uri.path())).into()
+}

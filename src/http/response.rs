@@ -1,0 +1,76 @@
+//! Responses: every body is `application/scim+json`; resources carry `ETag` and, when created,
+//! `Location` (RFC 7644 §3.1, §3.14).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use crate::scim::resource::Version;
+
+pub const SCIM_JSON: &str = "application/scim+json";
+
+/// A SCIM JSON response with its headers.
+#[derive(Debug)]
+pub struct Scim {
+    status: StatusCode,
+    body: Value,
+    etag: Option<Version>,
+    location: Option<String>,
+}
+
+impl Scim {
+    pub fn ok(body: Value) -> Self {
+        Self {
+            status: StatusCode::OK,
+            body,
+            etag: None,
+            location: None,
+        }
+    }
+
+    /// 201 with `Location` (RFC 7644 §3.3).
+    pub fn created(body: Value, location: String) -> Self {
+        Self {
+            status: StatusCode::CREATED,
+            location: Some(location),
+            ..Self::ok(body)
+        }
+    }
+
+    pub fn etag(mut self, version: Version) -> Self {
+        self.etag = Some(version);
+        self
+    }
+}
+
+impl IntoResponse for Scim {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&self.body).unwrap_or_default();
+        let mut response = (
+            self.status,
+            [(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON))],
+            body,
+        )
+            .into_response();
+        let headers = response.headers_mut();
+        if let Some(tag) = self
+            .etag
+            .and_then(|v| HeaderValue::from_str(&v.etag()).ok())
+        {
+            headers.insert(header::ETAG, tag);
+        }
+        if let Some(location) = self.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            headers.insert(header::LOCATION, location);
+        }
+        response
+    }
+}
+
+/// 304 for a GET whose `If-None-Match` names the current version (RFC 7644 §3.14).
+pub fn not_modified(version: Version) -> Response {
+    let mut response = StatusCode::NOT_MODIFIED.into_response();
+    if let Ok(tag) = HeaderValue::from_str(&version.etag()) {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    response
+}

@@ -1,0 +1,403 @@
+//! Canonicalisation: turns a client's resource body into the canonical document scimd stores
+//! (DESIGN.md "Data model"). Attribute names take the schema's spelling whatever the input case
+//! (RFC 7643 §2.1), values take the schema's type (`"True"` becomes `true`), `null` and empty
+//! arrays mean "not present" (RFC 7643 §2.5), read-only and unknown attributes are dropped
+//! (RFC 7644 §3.3, §3.5.1), required attributes are checked. Entra's shapes are accepted here,
+//! once, so that nothing downstream needs to know about them.
+
+use serde_json::{Map, Value};
+
+use crate::scim::error::Error;
+use crate::scim::schema::{AttrType, Attribute, Mutability, ResourceType, Returned, Schema};
+
+/// A canonical resource document: core attributes and `externalId` at the top level, each
+/// extension's attributes in an object under its URN. No `id`, `meta` or `schemas`: those are
+/// server-set and added when the resource is rendered.
+pub type Document = Map<String, Value>;
+
+/// Canonicalises a POST or PUT body (RFC 7644 §3.3, §3.5.1). `existing` is the stored
+/// document on PUT, used for the immutable rule: a value already set may not change.
+pub fn canonicalize(
+    rt: &ResourceType,
+    common: &[Attribute],
+    input: &Value,
+    existing: Option<&Document>,
+) -> Result<Document, Error> {
+    let Value::Object(input) = input else {
+        return Err(Error::invalid_syntax(
+            "the request body must be a JSON object holding the resource",
+        ));
+    };
+    let mut doc = Document::new();
+    for (key, value) in input {
+        place(rt, common, key, value, &mut doc)?;
+    }
+    check_required(&rt.schema, &doc, "")?;
+    for ext in &rt.extensions {
+        match doc.get(&ext.schema.id) {
+            Some(Value::Object(ext_doc)) => check_required(&ext.schema, ext_doc, &ext.schema.id)?,
+            _ if ext.required => {
+                return Err(Error::invalid_value(format!(
+                    "the schema extension '{}' is required",
+                    ext.schema.id
+                )));
+            }
+            _ => {}
+        }
+    }
+    if let Some(existing) = existing {
+        check_immutable(rt, &doc, existing)?;
+    }
+    Ok(doc)
+}
+
+/// Puts one top-level member of the input where it belongs in the canonical document.
+fn place(
+    rt: &ResourceType,
+    common: &[Attribute],
+    key: &str,
+    value: &Value,
+    doc: &mut Document,
+) -> Result<(), Error> {
+    if key.eq_ignore_ascii_case("schemas") {
+        // Tolerated whatever it says (Entra sends malformed and private URNs); the server
+        // computes `schemas` on output (RFC 7643 §3).
+        return Ok(());
+    }
+    if let Some(ext) = rt.extension(key) {
+        return place_extension_object(&ext.schema, value, doc);
+    }
+    if let Some((schema, attr_name)) = split_urn_path(rt, key) {
+        // `urn:…:enterprise:2.0:User:department` as a top-level key (RFC 7644 §3.10 form).
+        return match schema {
+            Some(ext) => place_in_extension(ext, attr_name, value, doc),
+            None => place(rt, common, attr_name, value, doc),
+        };
+    }
+    let attr = super::schema::find(common, key).or_else(|| rt.schema.attribute(key));
+    let Some(attr) = attr else {
+        return Ok(()); // unknown attributes are ignored (DESIGN.md "Leniency")
+    };
+    insert(doc, attr, value, &attr.name)
+}
+
+/// A key of the form `<schema URN>:<attribute>`: the extension it names (or `None` for the
+/// core schema) and the attribute name.
+fn split_urn_path<'a>(rt: &'a ResourceType, key: &'a str) -> Option<(Option<&'a Schema>, &'a str)> {
+    let core = &rt.schema.id;
+    if let Some(rest) = strip_prefix_ci(key, core).and_then(|r| r.strip_prefix(':')) {
+        return Some((None, rest));
+    }
+    rt.extensions.iter().find_map(|ext| {
+        let rest = strip_prefix_ci(key, &ext.schema.id)?;
+        // RFC 7644 §3.10 uses ':'; Entra's legacy form uses '.'.
+        let rest = rest.strip_prefix(':').or_else(|| rest.strip_prefix('.'))?;
+        Some((Some(&ext.schema), rest))
+    })
+}
+
+pub(crate) fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &text[prefix.len()..])
+}
+
+fn place_extension_object(schema: &Schema, value: &Value, doc: &mut Document) -> Result<(), Error> {
+    match value {
+        Value::Null => Ok(()),
+        Value::Object(members) => {
+            for (key, value) in members {
+                place_in_extension(schema, key, value, doc)?;
+            }
+            Ok(())
+        }
+        _ => Err(Error::invalid_value(format!(
+            "'{}' must be a JSON object holding the extension's attributes",
+            schema.id
+        ))),
+    }
+}
+
+fn place_in_extension(
+    schema: &Schema,
+    key: &str,
+    value: &Value,
+    doc: &mut Document,
+) -> Result<(), Error> {
+    let Some(attr) = schema.attribute(key) else {
+        return Ok(());
+    };
+    let path = format!("{}:{}", schema.id, attr.name);
+    let mut ext_doc = match doc.remove(&schema.id) {
+        Some(Value::Object(ext_doc)) => ext_doc,
+        _ => Document::new(),
+    };
+    insert(&mut ext_doc, attr, value, &path)?;
+    if !ext_doc.is_empty() {
+        doc.insert(schema.id.clone(), Value::Object(ext_doc));
+    }
+    Ok(())
+}
+
+/// Coerces `value` for `attr` and stores it under the canonical name, unless it is absent or
+/// read-only. Two input keys naming one attribute (`userName` and `USERNAME`) are an error.
+fn insert(doc: &mut Document, attr: &Attribute, value: &Value, path: &str) -> Result<(), Error> {
+    if doc.contains_key(&attr.name) {
+        return Err(Error::invalid_syntax(format!(
+            "attribute '{path}' appears more than once (attribute names are case-insensitive)"
+        )));
+    }
+    if !attr.writable() || attr.returned == Returned::Never {
+        // readOnly: ignored on input (RFC 7644 §3.5.1). returned=never (password): scimd keeps
+        // no credentials, so the value is accepted and discarded (docs/schema.md).
+        return Ok(());
+    }
+    if let Some(value) = coerce_attribute(attr, value, path)? {
+        doc.insert(attr.name.clone(), value);
+    }
+    Ok(())
+}
+
+/// The canonical value of `attr`, or `None` when the input means "not present".
+pub fn coerce_attribute(
+    attr: &Attribute,
+    value: &Value,
+    path: &str,
+) -> Result<Option<Value>, Error> {
+    if !attr.multi_valued {
+        let value = match value {
+            // Entra sends single-valued manager as `[{"value": id}]`.
+            Value::Array(items) if attr.kind == AttrType::Complex => match items.as_slice() {
+                [] => return Ok(None),
+                [one] => one,
+                _ => {
+                    return Err(Error::invalid_value(format!(
+                        "attribute '{path}' is single-valued but received {} values",
+                        items.len()
+                    )));
+                }
+            },
+            other => other,
+        };
+        return coerce_single(attr, value, path);
+    }
+    let items: Vec<&Value> = match value {
+        Value::Null => return Ok(None),
+        Value::Array(items) => items.iter().collect(),
+        // A lone value where an array belongs is read as a one-element array.
+        single => vec![single],
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        if let Some(v) = coerce_single(attr, item, &format!("{path}[{i}]"))? {
+            out.push(v);
+        }
+    }
+    if out.is_empty() {
+        return Ok(None);
+    }
+    check_one_primary(&out, path)?;
+    Ok(Some(Value::Array(out)))
+}
+
+/// RFC 7643 §2.4: the primary value `true` appears no more than once.
+fn check_one_primary(values: &[Value], path: &str) -> Result<(), Error> {
+    let primaries = values
+        .iter()
+        .filter(|v| v.get("primary") == Some(&Value::Bool(true)))
+        .count();
+    if primaries > 1 {
+        return Err(Error::invalid_value(format!(
+            "attribute '{path}' has {primaries} values marked primary; at most one may be"
+        )));
+    }
+    Ok(())
+}
+
+fn coerce_single(attr: &Attribute, value: &Value, path: &str) -> Result<Option<Value>, Error> {
+    if value.is_null() {
+        return Ok(None);
+    }
+    match attr.kind {
+        AttrType::Complex => coerce_complex(attr, value, path),
+        kind => coerce_simple(kind, value, path).map(Some),
+    }
+}
+
+fn coerce_complex(attr: &Attribute, value: &Value, path: &str) -> Result<Option<Value>, Error> {
+    let members = match value {
+        Value::Object(members) => members.clone(),
+        // A bare scalar for a complex attribute with a `value` sub-attribute is its value:
+        // Entra sends `manager` as a bare id string (entra.md §1.7 g).
+        scalar if attr.sub_attribute("value").is_some() => {
+            let mut m = Map::new();
+            m.insert("value".to_owned(), scalar.clone());
+            m
+        }
+        _ => {
+            return Err(Error::invalid_value(format!(
+                "attribute '{path}' must be a JSON object with sub-attributes"
+            )));
+        }
+    };
+    let mut out = Map::new();
+    for (key, sub_value) in &members {
+        let Some(sub) = attr.sub_attribute(key) else {
+            continue;
+        };
+        insert(&mut out, sub, sub_value, &format!("{path}.{}", sub.name))?;
+    }
+    // `{"value": ""}` on a single-valued reference such as manager means "no manager"
+    // (entra.md §1.7 g: Entra's "Remove Manager").
+    if !attr.multi_valued && out.get("value") == Some(&Value::String(String::new())) {
+        out.remove("value");
+    }
+    if out.is_empty() {
+        return Ok(None);
+    }
+    check_required_subs(attr, &out, path)?;
+    Ok(Some(Value::Object(out)))
+}
+
+fn check_required_subs(
+    attr: &Attribute,
+    value: &Map<String, Value>,
+    path: &str,
+) -> Result<(), Error> {
+    for sub in attr
+        .sub_attributes
+        .iter()
+        .filter(|s| s.required && s.writable())
+    {
+        if !value.contains_key(&sub.name) {
+            return Err(Error::invalid_value(format!(
+                "attribute '{path}.{}' is required",
+                sub.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Coerces a simple (non-complex) value to its RFC 7643 §2.3 type.
+pub fn coerce_simple(kind: AttrType, value: &Value, path: &str) -> Result<Value, Error> {
+    let wrong = |expected: &str| {
+        Error::invalid_value(format!(
+            "attribute '{path}' must be {expected}, not {}",
+            json_kind(value)
+        ))
+    };
+    match (kind, value) {
+        (AttrType::Boolean, Value::Bool(_)) => Ok(value.clone()),
+        // Entra sends booleans as "True"/"False" (entra.md §1.7 h).
+        (AttrType::Boolean, Value::String(s)) => parse_bool(s)
+            .map(Value::Bool)
+            .ok_or_else(|| wrong("a boolean (true or false)")),
+        (AttrType::Boolean, _) => Err(wrong("a boolean (true or false)")),
+        (AttrType::String | AttrType::Reference | AttrType::Binary, Value::String(_)) => {
+            Ok(value.clone())
+        }
+        // Numbers sent for string attributes (employeeNumber: 42) are kept as their text.
+        (AttrType::String, Value::Number(n)) => Ok(Value::String(n.to_string())),
+        (AttrType::String | AttrType::Reference | AttrType::Binary, _) => Err(wrong("a string")),
+        (AttrType::Integer, Value::Number(n)) if n.is_i64() => Ok(value.clone()),
+        (AttrType::Integer, Value::String(s)) => s
+            .trim()
+            .parse::<i64>()
+            .map(Value::from)
+            .map_err(|_| wrong("an integer")),
+        (AttrType::Integer, _) => Err(wrong("an integer")),
+        (AttrType::Decimal, Value::Number(_)) => Ok(value.clone()),
+        (AttrType::Decimal, Value::String(s)) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number)
+            .ok_or_else(|| wrong("a decimal number")),
+        (AttrType::Decimal, _) => Err(wrong("a decimal number")),
+        (AttrType::DateTime, Value::String(s)) => {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .map_err(|_| wrong("an xsd:dateTime such as 2008-01-23T04:56:22Z"))?;
+            Ok(value.clone())
+        }
+        (AttrType::DateTime, _) => Err(wrong("an xsd:dateTime such as 2008-01-23T04:56:22Z")),
+        (AttrType::Complex, _) => Err(wrong("a JSON object")),
+    }
+}
+
+/// `true`/`false` in any letter case.
+pub fn parse_bool(s: &str) -> Option<bool> {
+    if s.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if s.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// RFC 7643 §2.2 `required`: every required, client-writable attribute is present and not an
+/// empty string.
+fn check_required(schema: &Schema, doc: &Document, prefix: &str) -> Result<(), Error> {
+    for attr in schema
+        .attributes
+        .iter()
+        .filter(|a| a.required && a.writable())
+    {
+        let name = if prefix.is_empty() {
+            attr.name.clone()
+        } else {
+            format!("{prefix}:{}", attr.name)
+        };
+        match doc.get(&attr.name) {
+            None => {
+                return Err(Error::invalid_value(format!(
+                    "attribute '{name}' is required"
+                )));
+            }
+            Some(Value::String(s)) if s.trim().is_empty() => {
+                return Err(Error::invalid_value(format!(
+                    "attribute '{name}' is required and may not be empty"
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// RFC 7644 §3.5.1: an immutable attribute that already has a value keeps it.
+fn check_immutable(rt: &ResourceType, doc: &Document, existing: &Document) -> Result<(), Error> {
+    let immutable = rt
+        .schema
+        .attributes
+        .iter()
+        .filter(|a| a.mutability == Mutability::Immutable);
+    for attr in immutable {
+        if let Some(old) = existing.get(&attr.name) {
+            if doc.get(&attr.name) != Some(old) {
+                return Err(Error::mutability(format!(
+                    "attribute '{}' is immutable and already set; it cannot be changed",
+                    attr.name
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "canonical_tests.rs"]
+mod tests;

@@ -1,0 +1,13 @@
+//! The SCIM protocol, pure: schema registry, canonicalisation, rendering, list and error
+//! messages, discovery documents. No axum, sqlx or tokio here (DESIGN.md "Layout").
+
+pub mod canonical;
+pub mod discovery;
+pub mod error;
+pub mod list;
+pub mod render;
+pub mod resource;
+pub mod schema;
+pub mod urn;
+
+pub use error::{Error, ScimType};

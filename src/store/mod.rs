@@ -1,0 +1,246 @@
+//! Persistence: the `Store` trait every backend implements, the facts it reports
+//! (`StoreError`), and `AnyStore`, the backend chosen by the database URL. Uniqueness and
+//! versions are enforced by the database, never by a read-then-write check.
+
+pub mod postgres;
+mod shadow;
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::scim::canonical::Document;
+use crate::scim::list::Page;
+use crate::scim::resource::{ResourceId, StoredResource, Version};
+use crate::scim::schema::ResourceKind;
+pub use shadow::Shadow;
+
+/// What went wrong in the store: facts, not HTTP codes.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("resource not found")]
+    NotFound,
+    #[error("{attribute} must be unique")]
+    Uniqueness { attribute: &'static str },
+    #[error("version mismatch")]
+    VersionMismatch,
+    #[error("database unavailable")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("invalid database URL: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(transparent)]
+    Other(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_) => StoreError::Unavailable(e),
+            other => StoreError::Other(other),
+        }
+    }
+}
+
+/// The id of a tenant: one connected directory, one Entra provisioning job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TenantId(pub Uuid);
+
+/// A tenant as requests see it once authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub name: String,
+}
+
+/// A token as listed to operators: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    pub id: Uuid,
+    pub tenant: String,
+    pub label: Option<String>,
+    pub created: DateTime<Utc>,
+    pub revoked: Option<DateTime<Utc>>,
+}
+
+/// What a write stores: the canonical document and when the write happened.
+#[derive(Debug, Clone)]
+pub struct Write<'a> {
+    pub kind: ResourceKind,
+    pub id: ResourceId,
+    pub doc: &'a Document,
+    pub now: DateTime<Utc>,
+}
+
+/// One page of a listing and the number of resources in all pages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listing {
+    pub total: u64,
+    pub resources: Vec<StoredResource>,
+}
+
+/// Database settings beyond the URL.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub max_connections: u32,
+}
+
+/// Everything scimd persists. Every resource method takes the tenant: there is no query
+/// without one.
+pub trait Store: Clone + Send + Sync + 'static {
+    /// Whether the database answers (for `/readyz`).
+    fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Applies the embedded migrations.
+    fn migrate(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn create_tenant(&self, name: &str) -> impl Future<Output = Result<Tenant, StoreError>> + Send;
+    /// The tenant called `name`, created if missing.
+    fn ensure_tenant(&self, name: &str) -> impl Future<Output = Result<Tenant, StoreError>> + Send;
+    fn tenants(&self) -> impl Future<Output = Result<Vec<Tenant>, StoreError>> + Send;
+    fn tenant(&self, name: &str) -> impl Future<Output = Result<Tenant, StoreError>> + Send;
+
+    /// Stores a new token's hash; makes an existing token with this hash valid again.
+    fn put_token(
+        &self,
+        tenant: TenantId,
+        label: Option<&str>,
+        hash: &[u8],
+    ) -> impl Future<Output = Result<TokenInfo, StoreError>> + Send;
+    fn tokens(
+        &self,
+        tenant: TenantId,
+    ) -> impl Future<Output = Result<Vec<TokenInfo>, StoreError>> + Send;
+    fn revoke_token(&self, id: Uuid) -> impl Future<Output = Result<TokenInfo, StoreError>> + Send;
+    /// The tenant of the unrevoked token with this hash, with the stored hash for a
+    /// constant-time comparison.
+    fn token_tenant(
+        &self,
+        hash: &[u8],
+    ) -> impl Future<Output = Result<Option<(Tenant, Vec<u8>)>, StoreError>> + Send;
+
+    fn create(
+        &self,
+        tenant: TenantId,
+        write: Write<'_>,
+    ) -> impl Future<Output = Result<StoredResource, StoreError>> + Send;
+    fn get(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        id: ResourceId,
+    ) -> impl Future<Output = Result<StoredResource, StoreError>> + Send;
+    /// Replaces the document if the stored version is still `expected` (compare-and-swap).
+    fn replace(
+        &self,
+        tenant: TenantId,
+        write: Write<'_>,
+        expected: Version,
+    ) -> impl Future<Output = Result<StoredResource, StoreError>> + Send;
+    /// Deletes the resource, if `expected` is given only at that version.
+    fn delete(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        id: ResourceId,
+        expected: Option<Version>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// One page of resources in the order they were created.
+    fn list(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        page: Page,
+    ) -> impl Future<Output = Result<Listing, StoreError>> + Send;
+}
+
+/// The backend the database URL names.
+#[derive(Debug, Clone)]
+pub enum AnyStore {
+    Postgres(postgres::PgStore),
+}
+
+impl AnyStore {
+    /// Connects to the database at `url`, creating the database if it does not exist.
+    pub async fn open(url: &str, options: Options) -> Result<Self, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(AnyStore::Postgres(
+                postgres::PgStore::open(url, options).await?,
+            ));
+        }
+        Err(StoreError::Config(format!(
+            "unsupported scheme in '{}': use postgres://",
+            redact_url(url)
+        )))
+    }
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Delegates every `Store` method to the chosen backend.
+macro_rules! delegate {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        impl Store for AnyStore {
+            $(
+                async fn $name(&self, $($arg: $ty),*) -> $ret {
+                    match self {
+                        AnyStore::Postgres(s) => s.$name($($arg),*).await,
+                    }
+                }
+            )*
+        }
+    };
+}
+
+delegate! {
+    ping() -> Result<(), StoreError>;
+    migrate() -> Result<(), StoreError>;
+    create_tenant(name: &str) -> Result<Tenant, StoreError>;
+    ensure_tenant(name: &str) -> Result<Tenant, StoreError>;
+    tenants() -> Result<Vec<Tenant>, StoreError>;
+    tenant(name: &str) -> Result<Tenant, StoreError>;
+    put_token(tenant: TenantId, label: Option<&str>, hash: &[u8]) -> Result<TokenInfo, StoreError>;
+    tokens(tenant: TenantId) -> Result<Vec<TokenInfo>, StoreError>;
+    revoke_token(id: Uuid) -> Result<TokenInfo, StoreError>;
+    token_tenant(hash: &[u8]) -> Result<Option<(Tenant, Vec<u8>)>, StoreError>;
+    create(tenant: TenantId, write: Write<'_>) -> Result<StoredResource, StoreError>;
+    get(tenant: TenantId, kind: ResourceKind, id: ResourceId) -> Result<StoredResource, StoreError>;
+    replace(tenant: TenantId, write: Write<'_>, expected: Version) -> Result<StoredResource, StoreError>;
+    delete(tenant: TenantId, kind: ResourceKind, id: ResourceId, expected: Option<Version>) -> Result<(), StoreError>;
+    list(tenant: TenantId, kind: ResourceKind, page: Page) -> Result<Listing, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_shown_without_their_password() {
+        assert_eq!(
+            redact_url("postgres://scimd:s3cret@db:5432/scimd"),
+            "postgres://scimd:***@db:5432/scimd"
+        );
+        assert_eq!(
+            redact_url("postgres://postgres@127.0.0.1/scimd"),
+            "postgres://postgres@127.0.0.1/scimd"
+        );
+    }
+}

@@ -1,0 +1,38 @@
+//! Shadow columns: the values a backend indexes and constrains beside the JSON document
+//! (DESIGN.md "Data model"). Computed here, once, for every backend, so that lower-casing is
+//! Rust's Unicode lower-casing everywhere (SQLite's `lower()` only folds ASCII).
+
+use serde_json::Value;
+
+use crate::scim::canonical::Document;
+use crate::scim::schema::ResourceKind;
+
+/// The indexed values of one resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shadow {
+    /// Lower-cased `userName` (User) or `displayName` (Group): unique per tenant.
+    pub name_key: String,
+    pub external_id: Option<String>,
+    pub active: Option<bool>,
+}
+
+/// The attribute whose lower-cased value is `name_key`.
+pub fn name_attribute(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::User => "userName",
+        ResourceKind::Group => "displayName",
+    }
+}
+
+impl Shadow {
+    pub fn of(kind: ResourceKind, doc: &Document) -> Self {
+        let text = |name: &str| doc.get(name).and_then(Value::as_str).map(str::to_owned);
+        Self {
+            name_key: text(name_attribute(kind))
+                .unwrap_or_default()
+                .to_lowercase(),
+            external_id: text("externalId"),
+            active: doc.get("active").and_then(Value::as_bool),
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Logs and request spans. Every request gets a span with method, matched route, request id
+//! (taken from `x-request-id` or generated, and echoed back), tenant, status and latency.
+//! Bodies, tokens and personal data are never logged: SCIM payloads are personal data.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::MatchedPath;
+use axum::http::{HeaderName, Request, Response};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tracing::{Span, field};
+use tracing_subscriber::EnvFilter;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// Installs the global subscriber, writing to stderr. `filter` uses `RUST_LOG` syntax
+/// (`info,scimd=debug`).
+pub fn init(filter: &str, format: LogFormat) {
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|e| {
+        eprintln!("SCIMD_LOG '{filter}' is not a valid filter ({e}); using 'info'");
+        EnvFilter::new("info")
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    // A second init (tests) keeps the first subscriber.
+    let _ = match format {
+        LogFormat::Pretty => builder.try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
+    };
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Wraps the router in request-id and tracing layers.
+pub fn instrument(router: Router) -> Router {
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|req: &Request<_>| {
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or("<unmatched>", MatchedPath::as_str)
+                .to_owned();
+            let request_id = req
+                .headers()
+                .get(&REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            tracing::info_span!(
+                "request",
+                method = %req.method(),
+                route,
+                request_id,
+                tenant = field::Empty,
+                status = field::Empty,
+                latency_ms = field::Empty,
+            )
+        })
+        .on_request(())
+        .on_response(|res: &Response<_>, latency: Duration, span: &Span| {
+            span.record("status", res.status().as_u16());
+            span.record("latency_ms", latency.as_secs_f64() * 1000.0);
+            tracing::info!("request finished");
+        })
+        .on_failure(());
+    router
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(trace)
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}

@@ -1,0 +1,142 @@
+//! Bearer tokens: 401 with `WWW-Authenticate: Bearer` for a missing, wrong or revoked token;
+//! tokens are scoped to their tenant.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::json;
+
+use crate::support::{TestApp, TestResponse, entra_user};
+use scimd::store::Store;
+
+async fn get_with(app: &TestApp, authorization: Option<&str>, path: &str) -> TestResponse {
+    let mut req = Request::get(path);
+    if let Some(value) = authorization {
+        req = req.header(header::AUTHORIZATION, value);
+    }
+    app.send(req.body(Body::empty()).unwrap()).await
+}
+
+#[track_caller]
+fn assert_unauthorized(res: &TestResponse, detail: &str) {
+    assert_eq!(res.assert_scim_error(401, None), detail);
+    assert_eq!(
+        res.header("www-authenticate"),
+        Some("Bearer realm=\"scimd\"")
+    );
+}
+
+#[tokio::test]
+async fn a_request_without_a_token_is_401_with_www_authenticate() {
+    let app = TestApp::new().await;
+    for path in [
+        "/scim/v2/Users",
+        "/scim/v2/ServiceProviderConfig",
+        "/scim/v2/Schemas",
+    ] {
+        let res = get_with(&app, None, path).await;
+        assert_unauthorized(
+            &res,
+            "authentication required: send Authorization: Bearer <token>",
+        );
+    }
+    let basic = get_with(&app, Some("Basic dXNlcjpwYXNz"), "/scim/v2/Users").await;
+    assert_unauthorized(
+        &basic,
+        "authentication required: send Authorization: Bearer <token>",
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_token_is_401() {
+    let app = TestApp::new().await;
+    let res = get_with(
+        &app,
+        Some("Bearer scimd_not-a-real-token"),
+        "/scim/v2/Users",
+    )
+    .await;
+    assert_unauthorized(&res, "the bearer token is not valid (wrong or revoked)");
+}
+
+#[tokio::test]
+async fn an_issued_token_works_until_it_is_revoked() {
+    let app = TestApp::new().await;
+    let dir = &app.state.directory;
+    dir.create_tenant("contoso").await.unwrap();
+    let issued = dir.issue_token("contoso", Some("entra")).await.unwrap();
+    let bearer = format!("bearer {}", issued.token);
+
+    let ok = get_with(&app, Some(&bearer), "/scim/v2/Users").await;
+    assert_eq!(ok.status, StatusCode::OK);
+
+    let revoked = dir.store.revoke_token(issued.info.id).await.unwrap();
+    assert!(revoked.revoked.is_some());
+    let res = get_with(&app, Some(&bearer), "/scim/v2/Users").await;
+    assert_unauthorized(&res, "the bearer token is not valid (wrong or revoked)");
+}
+
+#[tokio::test]
+async fn tokens_are_stored_only_as_hashes_and_listed_without_secrets() {
+    let app = TestApp::new().await;
+    let dir = &app.state.directory;
+    let tenant = dir.create_tenant("fabrikam").await.unwrap();
+    let issued = dir.issue_token("fabrikam", Some("rotation")).await.unwrap();
+    dir.issue_token("fabrikam", None).await.unwrap();
+    let listed = dir.store.tokens(tenant.id).await.unwrap();
+    assert_eq!(
+        listed.len(),
+        2,
+        "several tokens are valid at once for rotation"
+    );
+    assert_eq!(listed[0].label.as_deref(), Some("rotation"));
+    assert_eq!(listed[0].id, issued.info.id);
+
+    let mut conn = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
+    use sqlx::Connection;
+    let rows: Vec<(Vec<u8>,)> = sqlx::query_as("select token_hash from tokens")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    for (hash,) in rows {
+        assert_eq!(hash.len(), 32);
+        assert!(!String::from_utf8_lossy(&hash).contains(&issued.token));
+    }
+}
+
+#[tokio::test]
+async fn a_tenant_sees_only_its_own_users() {
+    let app = TestApp::new().await;
+    let dir = &app.state.directory;
+    dir.create_tenant("other").await.unwrap();
+    let other = format!(
+        "Bearer {}",
+        dir.issue_token("other", None).await.unwrap().token
+    );
+
+    let created = app.post("/scim/v2/Users", entra_user("shared-name")).await;
+    let id = created.body["id"].as_str().unwrap();
+
+    let listed = get_with(&app, Some(&other), "/scim/v2/Users").await;
+    assert_eq!(listed.body["totalResults"], 0);
+    let read = get_with(&app, Some(&other), &format!("/scim/v2/Users/{id}")).await;
+    read.assert_scim_error(404, None);
+
+    // the same userName is free in another tenant
+    let req = Request::post("/scim/v2/Users")
+        .header(header::AUTHORIZATION, &other)
+        .header(header::CONTENT_TYPE, "application/scim+json")
+        .body(Body::from(json!({"userName": "SHARED-NAME"}).to_string()))
+        .unwrap();
+    assert_eq!(app.send(req).await.status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn creating_a_tenant_twice_is_a_uniqueness_error() {
+    let app = TestApp::new().await;
+    let dir = &app.state.directory;
+    dir.create_tenant("dup").await.unwrap();
+    let err = dir.create_tenant("dup").await.unwrap_err();
+    assert_eq!(err.to_string(), "tenant 'dup' already exists");
+    let missing = dir.issue_token("nobody", None).await.unwrap_err();
+    assert_eq!(missing.to_string(), "no tenant called 'nobody'");
+}

@@ -1,0 +1,15 @@
+//! API tests over HTTP against a real PostgreSQL, each test on a fresh database.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly on the first surprise"
+)]
+
+mod auth;
+mod concurrency;
+mod discovery;
+mod errors;
+mod ops;
+mod support;
+mod users;

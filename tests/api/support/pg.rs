@@ -1,0 +1,131 @@
+//! Finds the PostgreSQL server tests run against: `SCIMD_TEST_DATABASE_URL`, else
+//! 127.0.0.1:5432; if nothing answers there, a throwaway server started from the installed
+//! PostgreSQL binaries. Never skips: without a server the tests fail and say how to get one.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sqlx::Connection;
+use sqlx::postgres::PgConnection;
+use tokio::sync::OnceCell;
+
+const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+static SERVER: OnceCell<String> = OnceCell::const_new();
+static THROWAWAY: std::sync::OnceLock<std::sync::Mutex<std::process::Child>> =
+    std::sync::OnceLock::new();
+
+/// The URL of a maintenance database on a running server (tests create their own databases).
+pub async fn server_url() -> &'static str {
+    SERVER
+        .get_or_init(|| async {
+            if let Ok(url) = std::env::var("SCIMD_TEST_DATABASE_URL") {
+                if let Err(e) = PgConnection::connect(&url).await {
+                    panic!("SCIMD_TEST_DATABASE_URL={url} does not answer: {e}");
+                }
+                return url;
+            }
+            if PgConnection::connect(DEFAULT_URL).await.is_ok() {
+                return DEFAULT_URL.to_owned();
+            }
+            start_throwaway().await
+        })
+        .await
+}
+
+/// Directories that may hold `initdb` and `postgres`.
+fn bin_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
+        let mut versions: Vec<PathBuf> = entries.flatten().map(|e| e.path().join("bin")).collect();
+        versions.sort();
+        dirs.extend(versions.into_iter().rev());
+    }
+    dirs
+}
+
+fn find_bin(name: &str) -> Option<PathBuf> {
+    bin_dirs()
+        .into_iter()
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// PostgreSQL refuses to run as root: as root, run it as the `postgres` system user.
+fn command(bin: &Path) -> Command {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false);
+    if root {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    }
+}
+
+async fn start_throwaway() -> String {
+    let (Some(initdb), Some(postgres)) = (find_bin("initdb"), find_bin("postgres")) else {
+        panic!(
+            "no PostgreSQL answers at {DEFAULT_URL} and no PostgreSQL binaries (initdb, postgres) \
+             are installed. Start a server (pg_ctlcluster <version> main start), install one \
+             (apt-get install postgresql), or set SCIMD_TEST_DATABASE_URL to a server's URL."
+        );
+    };
+    let dir = std::env::temp_dir().join(format!("scimd-test-pg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create the throwaway data directory");
+    let _ = Command::new("chown")
+        .args(["-R", "postgres"])
+        .arg(&dir)
+        .status();
+    let data = dir.join("data");
+    let status = command(&initdb)
+        .args(["-A", "trust", "-U", "postgres", "-D"])
+        .arg(&data)
+        .stdout(Stdio::null())
+        .status()
+        .expect("run initdb");
+    assert!(
+        status.success(),
+        "initdb failed for the throwaway PostgreSQL"
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("find a free port")
+        .port();
+    // The server stops when this test process exits (the shell watches our pid).
+    let script = format!(
+        "\"$0\" -D '{}' -p {port} -k '{}' -c listen_addresses=127.0.0.1 -c fsync=off & pg=$!; \
+         while [ -d /proc/{} ]; do sleep 1; done; kill $pg; wait $pg; rm -rf '{}'",
+        data.display(),
+        dir.display(),
+        std::process::id(),
+        dir.display(),
+    );
+    let mut sh = command(Path::new("/bin/sh"));
+    sh.arg("-c").arg(script).arg(&postgres);
+    let child = sh
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the throwaway PostgreSQL");
+    // Kept, not waited for: the watcher shell outlives every test and ends with the process.
+    let _ = THROWAWAY.set(std::sync::Mutex::new(child));
+    let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match PgConnection::connect(&url).await {
+            Ok(_) => return url,
+            Err(e) if Instant::now() > deadline => {
+                panic!("the throwaway PostgreSQL did not start: {e}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
