@@ -35,6 +35,8 @@ create table resources (
     external_id text,
     active boolean,
     doc jsonb not null,
+    -- the document with caseExact=false strings lower-cased: what filters and sorting compare
+    search jsonb not null,
     primary key (tenant_id, id)
 );
 
@@ -42,3 +44,5 @@ create table resources (
 create unique index resources_name_key on resources (tenant_id, resource_type, name_key);
 create index resources_external_id on resources (tenant_id, resource_type, external_id);
 create index resources_listing on resources (tenant_id, resource_type, seq);
+-- eq filters compile to containment (search @> '{"emails":[{"type":"work","value":"x"}]}')
+create index resources_search on resources using gin (search jsonb_path_ops);

@@ -17,7 +17,7 @@ pub async fn service_provider_config(base: BaseUrl) -> Scim {
 
 fn listed(resources: Vec<serde_json::Value>) -> Scim {
     let total = resources.len() as u64;
-    Scim::ok(list_response(total, 1, resources))
+    Scim::ok(list_response(total, Some(1), resources, None))
 }
 
 pub async fn schemas(State(app): State<AppState>, base: BaseUrl) -> Scim {

@@ -12,6 +12,7 @@ use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::scim;
 use crate::scim::resource::Version;
+use crate::store::Tenant;
 
 /// A request body parsed as JSON, whatever resource it will become.
 #[derive(Debug)]
@@ -159,4 +160,34 @@ fn etag(headers: &HeaderMap, name: header::HeaderName) -> Result<Option<Version>
         ))
         .into()
     })
+}
+
+/// Everything a resource handler needs from the request head: the tenant (set by the auth
+/// layer), the base URL, the query parameters and the preconditions.
+#[derive(Debug)]
+pub struct Ctx {
+    pub tenant: Tenant,
+    pub base: BaseUrl,
+    pub params: Params,
+    pub pre: Preconditions,
+}
+
+impl<S> FromRequestParts<S> for Ctx
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let tenant = parts.extensions.get::<Tenant>().cloned().ok_or_else(|| {
+            scim::Error::unauthorized("authentication required: send Authorization: Bearer <token>")
+        })?;
+        Ok(Self {
+            tenant,
+            base: BaseUrl::from_request_parts(parts, state).await?,
+            params: Params::from_request_parts(parts, state).await?,
+            pre: Preconditions::from_request_parts(parts, state).await?,
+        })
+    }
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, get, post};
 
 use crate::http::error::ApiError;
 use crate::scim::schema::{ResourceKind, ResourceType};
@@ -60,15 +60,15 @@ impl AppState {
 
 /// The routes of one resource type: collection and single resource.
 fn resource_routes(kind: ResourceKind) -> Router<AppState> {
-    let collection: MethodRouter<AppState> =
-        get(move |s, t, b, p| resources::list(kind, s, t, b, p))
-            .post(move |s, t, b, j| resources::create(kind, s, t, b, j));
-    let single: MethodRouter<AppState> =
-        get(move |s, t, b, pre, id| resources::get(kind, s, t, b, pre, id))
-            .put(move |s, t, b, pre, id, j| resources::replace(kind, s, t, b, pre, id, j))
-            .delete(move |s, t, pre, id| resources::delete(kind, s, t, pre, id));
+    let collection: MethodRouter<AppState> = get(move |s, c| resources::list(kind, s, c))
+        .post(move |s, c, j| resources::create(kind, s, c, j));
+    let single: MethodRouter<AppState> = get(move |s, c, id| resources::get(kind, s, c, id))
+        .put(move |s, c, id, j| resources::replace(kind, s, c, id, j))
+        .delete(move |s, c, id| resources::delete(kind, s, c, id));
+    let search: MethodRouter<AppState> = post(move |s, c, j| resources::search(kind, s, c, j));
     Router::new()
         .route(kind.endpoint(), collection)
+        .route(&format!("{}/.search", kind.endpoint()), search)
         .route(&format!("{}/{{id}}", kind.endpoint()), single)
 }
 
@@ -76,6 +76,8 @@ fn resource_routes(kind: ResourceKind) -> Router<AppState> {
 pub fn app(state: AppState) -> Router {
     let scim = Router::new()
         .merge(resource_routes(ResourceKind::User))
+        .route("/", get(resources::list_all))
+        .route("/.search", post(resources::search_all))
         .route(
             "/ServiceProviderConfig",
             get(discovery::service_provider_config),

@@ -1,103 +1,179 @@
-//! Handlers of the resource endpoints (`/Users`; `/Groups` later): parse, delegate, wrap.
+//! Handlers of the resource endpoints (`/Users`; `/Groups` later) and of `/.search`: parse,
+//! delegate, wrap.
 
-use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde_json::Value;
 
 use crate::http::AppState;
 use crate::http::error::ApiError;
-use crate::http::extract::{BaseUrl, Params, Preconditions, ScimJson};
+use crate::http::extract::{BaseUrl, Ctx, Params, ScimJson};
 use crate::http::response::{Scim, not_modified};
-use crate::scim::list::{Page, list_response};
+use crate::scim::list::list_response;
+use crate::scim::projection::Projection;
+use crate::scim::query::SearchParams;
 use crate::scim::render::{location, render};
 use crate::scim::resource::StoredResource;
 use crate::scim::schema::ResourceKind;
-use crate::store::Tenant;
+use crate::service::SearchResult;
 
-/// The rendered resource with its `ETag`.
-fn show(app: &AppState, base: &BaseUrl, resource: &StoredResource) -> Result<Scim, ApiError> {
+impl Params {
+    /// The RFC 7644 §3.4.2 query parameters (names case-insensitive).
+    fn search(&self) -> SearchParams {
+        let get = |name: &str| self.get(name).map(str::to_owned);
+        SearchParams {
+            filter: get("filter"),
+            sort_by: get("sortBy"),
+            sort_order: get("sortOrder"),
+            start_index: get("startIndex"),
+            count: get("count"),
+            cursor: get("cursor"),
+            attributes: get("attributes"),
+            excluded_attributes: get("excludedAttributes"),
+        }
+    }
+
+    /// `attributes` / `excludedAttributes` for a response that shows one resource.
+    fn projection(&self, app: &AppState, kind: ResourceKind) -> Result<Projection, ApiError> {
+        let rt = app.resource_type(kind)?;
+        Ok(Projection::parse(
+            rt,
+            app.directory.registry.common(),
+            self.get("attributes"),
+            self.get("excludedAttributes"),
+        )?)
+    }
+}
+
+fn rendered(
+    app: &AppState,
+    base: &BaseUrl,
+    resource: &StoredResource,
+    projection: &Projection,
+) -> Result<Value, ApiError> {
     let rt = app.resource_type(resource.kind)?;
-    Ok(Scim::ok(render(rt, resource, &base.0)).etag(resource.version))
+    Ok(render(
+        rt,
+        app.directory.registry.common(),
+        resource,
+        &base.0,
+        projection,
+    ))
+}
+
+/// The resource under the request's projection, with its `ETag`.
+fn shown(app: &AppState, ctx: &Ctx, resource: &StoredResource) -> Result<Scim, ApiError> {
+    let projection = ctx.params.projection(app, resource.kind)?;
+    Ok(Scim::ok(rendered(app, &ctx.base, resource, &projection)?).etag(resource.version))
 }
 
 pub async fn create(
     kind: ResourceKind,
     State(app): State<AppState>,
-    Extension(tenant): Extension<Tenant>,
-    base: BaseUrl,
+    ctx: Ctx,
     ScimJson(body): ScimJson,
 ) -> Result<Scim, ApiError> {
-    let created = app.directory.create(&tenant, kind, &body).await?;
-    let rt = app.resource_type(kind)?;
-    Ok(
-        Scim::created(render(rt, &created, &base.0), location(&base.0, &created))
-            .etag(created.version),
-    )
+    ctx.params.projection(&app, kind)?;
+    let created = app.directory.create(&ctx.tenant, kind, &body).await?;
+    Ok(shown(&app, &ctx, &created)?.created(location(&ctx.base.0, &created)))
 }
 
 pub async fn get(
     kind: ResourceKind,
     State(app): State<AppState>,
-    Extension(tenant): Extension<Tenant>,
-    base: BaseUrl,
-    pre: Preconditions,
+    ctx: Ctx,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let resource = app.directory.get(&tenant, kind, &id).await?;
-    if pre.if_none_match == Some(resource.version) {
+    let resource = app.directory.get(&ctx.tenant, kind, &id).await?;
+    if ctx.pre.if_none_match == Some(resource.version) {
         return Ok(not_modified(resource.version));
     }
-    Ok(show(&app, &base, &resource)?.into_response())
+    Ok(shown(&app, &ctx, &resource)?.into_response())
 }
 
 pub async fn replace(
     kind: ResourceKind,
     State(app): State<AppState>,
-    Extension(tenant): Extension<Tenant>,
-    base: BaseUrl,
-    pre: Preconditions,
+    ctx: Ctx,
     Path(id): Path<String>,
     ScimJson(body): ScimJson,
 ) -> Result<Scim, ApiError> {
+    ctx.params.projection(&app, kind)?;
     let replaced = app
         .directory
-        .replace(&tenant, kind, &id, &body, pre.if_match)
+        .replace(&ctx.tenant, kind, &id, &body, ctx.pre.if_match)
         .await?;
-    show(&app, &base, &replaced)
+    shown(&app, &ctx, &replaced)
 }
 
 pub async fn delete(
     kind: ResourceKind,
     State(app): State<AppState>,
-    Extension(tenant): Extension<Tenant>,
-    pre: Preconditions,
+    ctx: Ctx,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     app.directory
-        .delete(&tenant, kind, &id, pre.if_match)
+        .delete(&ctx.tenant, kind, &id, ctx.pre.if_match)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `GET /Users?filter=…&sortBy=…&startIndex=…` (RFC 7644 §3.4.2).
 pub async fn list(
     kind: ResourceKind,
     State(app): State<AppState>,
-    Extension(tenant): Extension<Tenant>,
-    base: BaseUrl,
-    params: Params,
+    ctx: Ctx,
 ) -> Result<Scim, ApiError> {
-    let page = Page::from_params(params.get("startIndex"), params.get("count"))?;
-    let listing = app.directory.list(&tenant, kind, page).await?;
-    let rt = app.resource_type(kind)?;
-    let resources = listing
+    let result = app
+        .directory
+        .search(&ctx.tenant, kind, &ctx.params.search())
+        .await?;
+    list_page(&app, &ctx.base, result)
+}
+
+/// `POST /Users/.search` (RFC 7644 §3.4.3).
+pub async fn search(
+    kind: ResourceKind,
+    State(app): State<AppState>,
+    ctx: Ctx,
+    ScimJson(body): ScimJson,
+) -> Result<Scim, ApiError> {
+    let params = SearchParams::from_body(&body)?;
+    let result = app.directory.search(&ctx.tenant, kind, &params).await?;
+    list_page(&app, &ctx.base, result)
+}
+
+/// `POST /.search` across resource types (RFC 7644 §3.4.3).
+pub async fn search_all(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    ScimJson(body): ScimJson,
+) -> Result<Scim, ApiError> {
+    let params = SearchParams::from_body(&body)?;
+    let result = app.directory.search_all(&ctx.tenant, &params).await?;
+    list_page(&app, &ctx.base, result)
+}
+
+/// `GET /?filter=…` across resource types (RFC 7644 §3.4.2.1).
+pub async fn list_all(State(app): State<AppState>, ctx: Ctx) -> Result<Scim, ApiError> {
+    let result = app
+        .directory
+        .search_all(&ctx.tenant, &ctx.params.search())
+        .await?;
+    list_page(&app, &ctx.base, result)
+}
+
+fn list_page(app: &AppState, base: &BaseUrl, result: SearchResult) -> Result<Scim, ApiError> {
+    let resources = result
         .resources
         .iter()
-        .map(|r| render(rt, r, &base.0))
-        .collect();
+        .map(|(r, projection)| rendered(app, base, r, projection))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Scim::ok(list_response(
-        listing.total,
-        page.start_index,
+        result.total,
+        result.start_index,
         resources,
+        result.next_cursor,
     )))
 }

@@ -28,13 +28,11 @@ impl Scim {
         }
     }
 
-    /// 201 with `Location` (RFC 7644 §3.3).
-    pub fn created(body: Value, location: String) -> Self {
-        Self {
-            status: StatusCode::CREATED,
-            location: Some(location),
-            ..Self::ok(body)
-        }
+    /// Turns this into 201 with `Location` (RFC 7644 §3.3).
+    pub fn created(mut self, location: String) -> Self {
+        self.status = StatusCode::CREATED;
+        self.location = Some(location);
+        self
     }
 
     pub fn etag(mut self, version: Version) -> Self {

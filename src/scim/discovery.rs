@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::scim::list::MAX_COUNT;
+use crate::scim::list::{DEFAULT_COUNT, MAX_COUNT};
 use crate::scim::schema::{Registry, ResourceType, Schema};
 use crate::scim::urn;
 
@@ -20,8 +20,8 @@ pub struct Features {
 /// What this build of scimd supports.
 pub const FEATURES: Features = Features {
     patch: false,
-    filter: false,
-    sort: false,
+    filter: true,
+    sort: true,
     etag: true,
 };
 
@@ -35,6 +35,14 @@ pub fn service_provider_config(base_url: &str, features: Features) -> Value {
         "changePassword": {"supported": false},
         "sort": {"supported": features.sort},
         "etag": {"supported": features.etag},
+        // RFC 9865 §4: cursor pages never expire, so there is no cursorTimeout to state.
+        "pagination": {
+            "cursor": true,
+            "index": true,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": DEFAULT_COUNT,
+            "maxPageSize": MAX_COUNT,
+        },
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
             "name": "OAuth Bearer Token",

@@ -17,6 +17,8 @@ pub enum ScimType {
     InvalidValue,
     InvalidVers,
     Sensitive,
+    /// RFC 9865 §3: a cursor that is malformed or belongs to another query.
+    InvalidCursor,
 }
 
 /// A protocol error: status, `scimType` where one applies, and a detail that names the

@@ -1,18 +1,20 @@
-//! Listing: pagination parameters (RFC 7644 §3.4.2.4) and the ListResponse message
-//! (§3.4.2). `Resources` is always present, empty or not: Entra's Test Connection expects it.
+//! Listing: what a query asks for (filter, sorting, index or cursor pagination; RFC 7644
+//! §3.4.2, RFC 9865) and the ListResponse message. `Resources` is always present, empty or
+//! not: Entra's Test Connection expects it.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value};
 
 use crate::scim::error::Error;
+use crate::scim::filter::{Filter, Kind};
 use crate::scim::urn;
 
 /// The page size when the client names none.
 pub const DEFAULT_COUNT: u32 = 100;
 /// The largest page scimd returns; a larger `count` is cut to it (RFC 7644 §3.4.2.4 lets the
-/// service provider cap it). Advertised as `filter.maxResults`.
+/// service provider cap it). Advertised as `filter.maxResults` and `pagination.maxPageSize`.
 pub const MAX_COUNT: u32 = 1000;
 
-/// A validated page request: `start_index` is 1-based.
+/// A validated index page request: `start_index` is 1-based.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
     pub start_index: u64,
@@ -26,19 +28,24 @@ impl Page {
             None => 1,
             Some(s) => parse_int(s, "startIndex")?.max(1),
         };
-        let count = match count {
-            None => i64::from(DEFAULT_COUNT),
-            Some(s) => parse_int(s, "count")?.clamp(0, i64::from(MAX_COUNT)),
-        };
         Ok(Self {
             start_index: u64::try_from(start_index).unwrap_or(1),
-            count: u32::try_from(count).unwrap_or(MAX_COUNT),
+            count: parse_count(count)?,
         })
     }
 
     pub fn offset(self) -> u64 {
         self.start_index - 1
     }
+}
+
+/// `count`: absent means [`DEFAULT_COUNT`], negative means 0, above [`MAX_COUNT`] is cut.
+pub fn parse_count(count: Option<&str>) -> Result<u32, Error> {
+    let count = match count {
+        None => i64::from(DEFAULT_COUNT),
+        Some(s) => parse_int(s, "count")?.clamp(0, i64::from(MAX_COUNT)),
+    };
+    Ok(u32::try_from(count).unwrap_or(MAX_COUNT))
 }
 
 fn parse_int(s: &str, name: &str) -> Result<i64, Error> {
@@ -49,19 +56,111 @@ fn parse_int(s: &str, name: &str) -> Result<i64, Error> {
     })
 }
 
+/// What a sort orders by (RFC 7644 §3.4.2.3).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SortKey {
+    Id,
+    Created,
+    LastModified,
+    /// A single-valued attribute at this key path of the folded document.
+    Field {
+        path: Vec<String>,
+        kind: Kind,
+    },
+    /// A multi-valued attribute: the primary element's value, else the first element's.
+    Multi {
+        path: Vec<String>,
+        sub: Option<String>,
+        kind: Kind,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sort {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
+/// Where a cursor page starts (RFC 9865).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CursorPosition {
+    /// The first page (`cursor=` empty).
+    Start,
+    /// Unsorted listings page by insertion order: after this sequence number.
+    After(i64),
+    /// Sorted listings page by offset among the resources that existed when the first page
+    /// was read (sequence number at most `snapshot`), so later inserts shift nothing.
+    Offset { snapshot: i64, offset: u64 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paging {
+    Index(Page),
+    Cursor {
+        position: CursorPosition,
+        count: u32,
+    },
+}
+
+impl Paging {
+    pub fn count(self) -> u32 {
+        match self {
+            Paging::Index(p) => p.count,
+            Paging::Cursor { count, .. } => count,
+        }
+    }
+}
+
+/// A list query as the store runs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListQuery {
+    pub filter: Option<Filter>,
+    pub sort: Option<Sort>,
+    pub paging: Paging,
+}
+
+impl ListQuery {
+    /// Every resource, first page of the default size.
+    pub fn all() -> Self {
+        Self {
+            filter: None,
+            sort: None,
+            paging: Paging::Index(Page {
+                start_index: 1,
+                count: DEFAULT_COUNT,
+            }),
+        }
+    }
+}
+
 /// A ListResponse holding one page of `resources` out of `total`.
-pub fn list_response(total: u64, start_index: u64, resources: Vec<Value>) -> Value {
-    json!({
-        "schemas": [urn::LIST_RESPONSE],
-        "totalResults": total,
-        "startIndex": start_index,
-        "itemsPerPage": resources.len(),
-        "Resources": resources,
-    })
+pub fn list_response(
+    total: u64,
+    start_index: Option<u64>,
+    resources: Vec<Value>,
+    next_cursor: Option<String>,
+) -> Value {
+    let mut body = Map::new();
+    body.insert(
+        "schemas".into(),
+        Value::Array(vec![Value::String(urn::LIST_RESPONSE.into())]),
+    );
+    body.insert("totalResults".into(), Value::from(total));
+    if let Some(start_index) = start_index {
+        body.insert("startIndex".into(), Value::from(start_index));
+    }
+    body.insert("itemsPerPage".into(), Value::from(resources.len()));
+    if let Some(next) = next_cursor {
+        body.insert("nextCursor".into(), Value::String(next));
+    }
+    body.insert("Resources".into(), Value::Array(resources));
+    Value::Object(body)
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -89,7 +188,7 @@ mod tests {
 
     #[test]
     fn an_empty_list_response_still_carries_resources() {
-        let body = list_response(0, 1, vec![]);
+        let body = list_response(0, Some(1), vec![], None);
         assert_eq!(body["Resources"], json!([]));
         assert_eq!(body["itemsPerPage"], 0);
     }

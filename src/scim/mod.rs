@@ -4,7 +4,12 @@
 pub mod canonical;
 pub mod discovery;
 pub mod error;
+pub mod filter;
+pub mod fold;
 pub mod list;
+pub mod path;
+pub mod projection;
+pub mod query;
 pub mod render;
 pub mod resource;
 pub mod schema;

@@ -1,12 +1,13 @@
 //! Rendering: a stored resource as the RFC JSON a client receives, with `schemas`, `id`,
-//! attributes in schema order and server-set `meta` (RFC 7643 §3.1). What scimd sends back is
-//! always strict RFC whatever shape came in.
+//! attributes in schema order, server-set `meta` (RFC 7643 §3.1), cut to the request's
+//! projection. What scimd sends back is always strict RFC whatever shape came in.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
+use crate::scim::projection::{Projection, Show};
 use crate::scim::resource::StoredResource;
-use crate::scim::schema::{Attribute, ResourceType, Returned};
+use crate::scim::schema::{Attribute, ResourceType, find};
 
 /// RFC 3339 with milliseconds, UTC: the form of every dateTime scimd sets.
 pub fn timestamp(t: DateTime<Utc>) -> String {
@@ -18,21 +19,32 @@ pub fn location(base_url: &str, resource: &StoredResource) -> String {
     format!("{base_url}{}/{}", resource.kind.endpoint(), resource.id)
 }
 
-/// The full representation of `resource` (attributes with `returned: never` left out).
-pub fn render(rt: &ResourceType, resource: &StoredResource, base_url: &str) -> Value {
+/// The representation of `resource` under `projection`.
+pub fn render(
+    rt: &ResourceType,
+    common: &[Attribute],
+    resource: &StoredResource,
+    base_url: &str,
+    projection: &Projection,
+) -> Value {
     let doc = &resource.doc;
     let mut schemas = vec![Value::String(rt.schema.id.clone())];
     let mut out = Map::new();
     out.insert("schemas".into(), Value::Null); // placeholder keeps `schemas` first
     out.insert("id".into(), Value::String(resource.id.to_string()));
-    if let Some(external_id) = doc.get("externalId") {
-        out.insert("externalId".into(), external_id.clone());
-    }
-    copy_in_order(&rt.schema.attributes, doc, &mut out);
+    let external_id = find(common, "externalId");
+    copy(external_id.into_iter(), None, doc, projection, &mut out);
+    copy(rt.schema.attributes.iter(), None, doc, projection, &mut out);
     for ext in &rt.extensions {
         if let Some(Value::Object(ext_doc)) = doc.get(&ext.schema.id) {
             let mut ext_out = Map::new();
-            copy_in_order(&ext.schema.attributes, ext_doc, &mut ext_out);
+            copy(
+                ext.schema.attributes.iter(),
+                Some(&ext.schema.id),
+                ext_doc,
+                projection,
+                &mut ext_out,
+            );
             if !ext_out.is_empty() {
                 schemas.push(Value::String(ext.schema.id.clone()));
                 out.insert(ext.schema.id.clone(), Value::Object(ext_out));
@@ -40,23 +52,70 @@ pub fn render(rt: &ResourceType, resource: &StoredResource, base_url: &str) -> V
         }
     }
     out.insert("schemas".into(), Value::Array(schemas));
-    out.insert(
-        "meta".into(),
-        json!({
+    if let Some(meta_def) = find(common, "meta") {
+        let meta = json!({
             "resourceType": resource.kind.as_str(),
             "created": timestamp(resource.created),
             "lastModified": timestamp(resource.last_modified),
             "location": location(base_url, resource),
             "version": resource.version.etag(),
-        }),
-    );
+        });
+        if let Some(meta) = project(meta_def, None, &meta, projection) {
+            out.insert("meta".into(), meta);
+        }
+    }
     Value::Object(out)
 }
 
-fn copy_in_order(attributes: &[Attribute], doc: &Map<String, Value>, out: &mut Map<String, Value>) {
-    for attr in attributes.iter().filter(|a| a.returned != Returned::Never) {
-        if let Some(value) = doc.get(&attr.name) {
-            out.insert(attr.name.clone(), value.clone());
+fn copy<'a>(
+    attributes: impl Iterator<Item = &'a Attribute>,
+    ext: Option<&str>,
+    doc: &Map<String, Value>,
+    projection: &Projection,
+    out: &mut Map<String, Value>,
+) {
+    for attr in attributes {
+        if let Some(value) = doc
+            .get(&attr.name)
+            .and_then(|v| project(attr, ext, v, projection))
+        {
+            out.insert(attr.name.clone(), value);
+        }
+    }
+}
+
+/// The part of `value` (of attribute `attr`) that the projection shows.
+fn project(
+    attr: &Attribute,
+    ext: Option<&str>,
+    value: &Value,
+    projection: &Projection,
+) -> Option<Value> {
+    match projection.show(ext, attr) {
+        Show::No => None,
+        Show::All => Some(value.clone()),
+        Show::Some => {
+            let keep = |v: &Value| -> Option<Value> {
+                let Value::Object(members) = v else {
+                    return Some(v.clone());
+                };
+                let kept: Map<String, Value> = members
+                    .iter()
+                    .filter(|(k, _)| {
+                        attr.sub_attribute(k)
+                            .is_some_and(|sub| projection.show_sub(ext, attr, sub))
+                    })
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                (!kept.is_empty()).then_some(Value::Object(kept))
+            };
+            match value {
+                Value::Array(items) => {
+                    let kept: Vec<Value> = items.iter().filter_map(keep).collect();
+                    (!kept.is_empty()).then_some(Value::Array(kept))
+                }
+                single => keep(single),
+            }
         }
     }
 }

@@ -10,6 +10,7 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
 use crate::scim::schema::Registry;
 use crate::store::{AnyStore, StoreError};
+pub use resources::SearchResult;
 pub use tokens::{IssuedToken, TOKEN_PREFIX, hash_token};
 
 /// A failure of a use case: either a protocol error the client can act on, or a store failure

@@ -3,12 +3,15 @@
 use serde_json::Value;
 
 use super::{Directory, Error, now};
-use crate::scim::canonical::canonicalize;
-use crate::scim::list::Page;
+use crate::scim::canonical::{Document, canonicalize};
+use crate::scim::fold::fold;
+use crate::scim::list::{ListQuery, Paging};
+use crate::scim::projection::Projection;
+use crate::scim::query::SearchParams;
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::{ResourceKind, ResourceType};
 use crate::scim::{self};
-use crate::store::{Listing, Store, StoreError, Tenant, Write};
+use crate::store::{Store, StoreError, Tenant, Write};
 
 /// How many times a PUT re-reads and retries when a concurrent writer got in between its read
 /// and its write.
@@ -30,10 +33,12 @@ impl Directory {
     ) -> Result<StoredResource, Error> {
         let rt = self.resource_type(kind)?;
         let doc = canonicalize(rt, self.registry.common(), body, None)?;
+        let folded = fold(rt, self.registry.common(), &doc);
         let write = Write {
             kind,
             id: ResourceId::random(),
             doc: &doc,
+            folded: &folded,
             now: now(),
         };
         self.store
@@ -80,10 +85,12 @@ impl Directory {
                 return Err(stale(kind, id, expected));
             }
             let doc = canonicalize(rt, self.registry.common(), body, Some(&current.doc))?;
+            let folded = fold(rt, self.registry.common(), &doc);
             let write = Write {
                 kind,
                 id,
                 doc: &doc,
+                folded: &folded,
                 now: now(),
             };
             match self.store.replace(tenant.id, write, expected).await {
@@ -113,15 +120,109 @@ impl Directory {
         }
     }
 
-    /// GET on the resource endpoint: one page in creation order.
-    pub async fn list(
+    /// A query on one resource endpoint (`GET /Users`, `POST /Users/.search`).
+    pub async fn search(
         &self,
         tenant: &Tenant,
         kind: ResourceKind,
-        page: Page,
-    ) -> Result<Listing, Error> {
-        self.resource_type(kind)?;
-        Ok(self.store.list(tenant.id, kind, page).await?)
+        params: &SearchParams,
+    ) -> Result<SearchResult, Error> {
+        let rt = self.resource_type(kind)?;
+        let (query, projection) = params.compile(rt, self.registry.common())?;
+        let listing = self.store.list(tenant.id, kind, &query).await?;
+        Ok(SearchResult {
+            start_index: start_index(&query),
+            next_cursor: listing.next.map(|p| params.encode_cursor(p)),
+            total: listing.total,
+            resources: listing
+                .resources
+                .into_iter()
+                .map(|r| (r, projection.clone()))
+                .collect(),
+        })
+    }
+
+    /// A query across every resource type (`POST /.search`, `GET /` with a filter; RFC 7644
+    /// §3.4.2.1, §3.4.3): resource types are listed in registry order, each in its own order.
+    /// A resource type whose schema the filter does not fit contributes nothing.
+    pub async fn search_all(
+        &self,
+        tenant: &Tenant,
+        params: &SearchParams,
+    ) -> Result<SearchResult, Error> {
+        if params.cursor.is_some() {
+            return Err(scim::Error::invalid_value(
+                "cursor pagination is available on /Users and /Groups, not across resource types",
+            )
+            .into());
+        }
+        let mut compiled = Vec::new();
+        let mut first_error = None;
+        for rt in self.registry.resource_types() {
+            match params.compile(rt, self.registry.common()) {
+                Ok(c) => compiled.push((rt.kind, c)),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        if compiled.is_empty() {
+            return Err(first_error
+                .unwrap_or_else(|| scim::Error::bad_request("no resource types"))
+                .into());
+        }
+        let Some((_, (first, _))) = compiled.first() else {
+            return Err(scim::Error::bad_request("no resource types").into());
+        };
+        let Paging::Index(page) = first.paging else {
+            return Err(scim::Error::bad_request("cursor pagination is not available here").into());
+        };
+        let (mut skip, mut wanted) = (page.offset(), u64::from(page.count));
+        let mut result = SearchResult {
+            total: 0,
+            start_index: Some(page.start_index),
+            next_cursor: None,
+            resources: Vec::new(),
+        };
+        for (kind, (mut query, projection)) in compiled {
+            query.paging = Paging::Index(crate::scim::list::Page {
+                start_index: skip + 1,
+                count: u32::try_from(wanted).unwrap_or(0),
+            });
+            let listing = self.store.list(tenant.id, kind, &query).await?;
+            result.total += listing.total;
+            skip = skip.saturating_sub(listing.total);
+            wanted -= listing.resources.len() as u64;
+            result.resources.extend(
+                listing
+                    .resources
+                    .into_iter()
+                    .map(|r| (r, projection.clone())),
+            );
+        }
+        Ok(result)
+    }
+
+    /// The folded copy of a document, as the store keeps it for filters.
+    pub fn fold(&self, kind: ResourceKind, doc: &Document) -> Result<Document, Error> {
+        Ok(fold(self.resource_type(kind)?, self.registry.common(), doc))
+    }
+}
+
+/// The resources of one page, each with the projection to show it with.
+#[derive(Debug)]
+pub struct SearchResult {
+    pub total: u64,
+    /// `startIndex` of an index page; `None` for cursor pages.
+    pub start_index: Option<u64>,
+    pub next_cursor: Option<String>,
+    pub resources: Vec<(StoredResource, Projection)>,
+}
+
+fn start_index(query: &ListQuery) -> Option<u64> {
+    match query.paging {
+        Paging::Index(page) => Some(page.start_index),
+        Paging::Cursor { .. } => None,
     }
 }
 

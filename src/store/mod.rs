@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::scim::canonical::Document;
-use crate::scim::list::Page;
+use crate::scim::list::{CursorPosition, ListQuery};
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::ResourceKind;
 pub use shadow::Shadow;
@@ -70,20 +70,24 @@ pub struct TokenInfo {
     pub revoked: Option<DateTime<Utc>>,
 }
 
-/// What a write stores: the canonical document and when the write happened.
+/// What a write stores: the canonical document, its folded copy (`scim::fold`) and when the
+/// write happened.
 #[derive(Debug, Clone)]
 pub struct Write<'a> {
     pub kind: ResourceKind,
     pub id: ResourceId,
     pub doc: &'a Document,
+    pub folded: &'a Document,
     pub now: DateTime<Utc>,
 }
 
-/// One page of a listing and the number of resources in all pages.
+/// One page of a listing, the number of matches in all pages, and where the next cursor page
+/// starts when there is one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listing {
     pub total: u64,
     pub resources: Vec<StoredResource>,
+    pub next: Option<CursorPosition>,
 }
 
 /// Database settings beyond the URL.
@@ -151,12 +155,13 @@ pub trait Store: Clone + Send + Sync + 'static {
         id: ResourceId,
         expected: Option<Version>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// One page of resources in the order they were created.
+    /// One page of the resources that match the query's filter, in its order (creation
+    /// order when unsorted).
     fn list(
         &self,
         tenant: TenantId,
         kind: ResourceKind,
-        page: Page,
+        query: &ListQuery,
     ) -> impl Future<Output = Result<Listing, StoreError>> + Send;
 }
 
@@ -225,7 +230,7 @@ delegate! {
     get(tenant: TenantId, kind: ResourceKind, id: ResourceId) -> Result<StoredResource, StoreError>;
     replace(tenant: TenantId, write: Write<'_>, expected: Version) -> Result<StoredResource, StoreError>;
     delete(tenant: TenantId, kind: ResourceKind, id: ResourceId, expected: Option<Version>) -> Result<(), StoreError>;
-    list(tenant: TenantId, kind: ResourceKind, page: Page) -> Result<Listing, StoreError>;
+    list(tenant: TenantId, kind: ResourceKind, query: &ListQuery) -> Result<Listing, StoreError>;
 }
 
 #[cfg(test)]

@@ -19,7 +19,12 @@ async fn service_provider_config_says_what_is_supported() {
         assert!(b[feature]["supported"].is_boolean(), "{feature}");
     }
     assert_eq!(b["patch"]["supported"], false);
-    assert_eq!(b["filter"]["supported"], false);
+    assert_eq!(b["filter"], json!({"supported": true, "maxResults": 1000}));
+    assert_eq!(b["sort"]["supported"], true);
+    assert_eq!(
+        b["pagination"],
+        json!({"cursor": true, "index": true, "defaultPaginationMethod": "index", "defaultPageSize": 100, "maxPageSize": 1000})
+    );
     assert_eq!(b["etag"]["supported"], true);
     assert_eq!(
         b["bulk"],

@@ -1,5 +1,6 @@
 //! The PostgreSQL backend: resources as JSONB with shadow columns, tenants and token hashes.
 
+mod filter;
 mod resources;
 mod tenants;
 

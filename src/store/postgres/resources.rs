@@ -2,11 +2,14 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
+use sqlx::{Postgres, QueryBuilder};
+
+use super::filter::{push_filter, push_sort_key};
 use uuid::Uuid;
 
 use super::{PgStore, uniqueness};
 use crate::scim::canonical::Document;
-use crate::scim::list::Page;
+use crate::scim::list::{CursorPosition, ListQuery, Paging};
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::ResourceKind;
 use crate::store::shadow::name_attribute;
@@ -44,8 +47,8 @@ impl PgStore {
         sqlx::query_as::<_, ResourceRow>(
             r#"insert into resources
                    (tenant_id, id, resource_type, version, created, last_modified,
-                    name_key, external_id, active, doc)
-               values ($1, $2, $3, 1, $4, $4, $5, $6, $7, $8)
+                    name_key, external_id, active, doc, search)
+               values ($1, $2, $3, 1, $4, $4, $5, $6, $7, $8, $9)
                returning id, version, created, last_modified, doc"#,
         )
         .bind(tenant.0)
@@ -56,6 +59,7 @@ impl PgStore {
         .bind(&shadow.external_id)
         .bind(shadow.active)
         .bind(Json(w.doc))
+        .bind(Json(w.folded))
         .fetch_one(&self.pool)
         .await
         .map(|row| row.into_resource(w.kind))
@@ -91,7 +95,7 @@ impl PgStore {
         let row = sqlx::query_as::<_, ResourceRow>(
             r#"update resources
                set version = version + 1, last_modified = $5,
-                   name_key = $6, external_id = $7, active = $8, doc = $9
+                   name_key = $6, external_id = $7, active = $8, doc = $9, search = $10
                where tenant_id = $1 and id = $2 and resource_type = $3 and version = $4
                returning id, version, created, last_modified, doc"#,
         )
@@ -104,6 +108,7 @@ impl PgStore {
         .bind(&shadow.external_id)
         .bind(shadow.active)
         .bind(Json(w.doc))
+        .bind(Json(w.folded))
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| uniqueness(e, name_attribute(w.kind)))?;
@@ -156,34 +161,102 @@ impl PgStore {
         &self,
         tenant: TenantId,
         kind: ResourceKind,
-        page: Page,
+        query: &ListQuery,
     ) -> Result<Listing, StoreError> {
-        let (total,): (i64,) = sqlx::query_as(
-            r#"select count(*) from resources where tenant_id = $1 and resource_type = $2"#,
-        )
-        .bind(tenant.0)
-        .bind(kind.as_str())
-        .fetch_one(&self.pool)
-        .await?;
-        let rows = if page.count == 0 {
-            Vec::new()
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "select count(*), coalesce(max(seq), 0) from resources where ",
+        );
+        scope(&mut qb, tenant, kind, query);
+        let (total, snapshot): (i64, i64) = qb.build_query_as().fetch_one(&self.pool).await?;
+        let count = query.paging.count();
+        if count == 0 {
+            return Ok(Listing {
+                total: u64::try_from(total).unwrap_or(0),
+                resources: Vec::new(),
+                next: None,
+            });
+        }
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "select id, seq, version, created, last_modified, doc from resources where ",
+        );
+        scope(&mut qb, tenant, kind, query);
+        let (offset, snapshot) = match query.paging {
+            Paging::Index(page) => (page.offset(), None),
+            Paging::Cursor { position, .. } => match position {
+                CursorPosition::Start => (0, query.sort.is_some().then_some(snapshot)),
+                CursorPosition::After(seq) => {
+                    qb.push(" and seq > ");
+                    qb.push_bind(seq);
+                    (0, None)
+                }
+                CursorPosition::Offset { snapshot, offset } => (offset, Some(snapshot)),
+            },
+        };
+        if let Some(snapshot) = snapshot {
+            qb.push(" and seq <= ");
+            qb.push_bind(snapshot);
+        }
+        qb.push(" order by ");
+        if let Some(sort) = &query.sort {
+            push_sort_key(&mut qb, &sort.key);
+            qb.push(if sort.descending {
+                " desc nulls first, seq desc"
+            } else {
+                " asc nulls last, seq"
+            });
         } else {
-            sqlx::query_as::<_, ResourceRow>(
-                r#"select id, version, created, last_modified, doc from resources
-                   where tenant_id = $1 and resource_type = $2
-                   order by seq
-                   limit $3 offset $4"#,
-            )
-            .bind(tenant.0)
-            .bind(kind.as_str())
-            .bind(i64::from(page.count))
-            .bind(i64::try_from(page.offset()).unwrap_or(i64::MAX))
-            .fetch_all(&self.pool)
-            .await?
+            qb.push("seq");
+        }
+        // one row more than the page tells whether another page follows
+        qb.push(" limit ");
+        qb.push_bind(i64::from(count) + 1);
+        qb.push(" offset ");
+        qb.push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
+        let mut rows: Vec<ListRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+        let more = rows.len() > count as usize;
+        rows.truncate(count as usize);
+        let next = match (query.paging, more) {
+            (Paging::Cursor { .. }, true) => Some(match snapshot {
+                Some(snapshot) => CursorPosition::Offset {
+                    snapshot,
+                    offset: offset + u64::from(count),
+                },
+                None => CursorPosition::After(rows.last().map_or(0, |r| r.seq)),
+            }),
+            _ => None,
         };
         Ok(Listing {
             total: u64::try_from(total).unwrap_or(0),
-            resources: rows.into_iter().map(|r| r.into_resource(kind)).collect(),
+            resources: rows
+                .into_iter()
+                .map(|r| r.row.into_resource(kind))
+                .collect(),
+            next,
         })
     }
+}
+
+/// `tenant_id = … and resource_type = … and (<filter>)`
+fn scope<'a>(
+    qb: &mut QueryBuilder<'a, Postgres>,
+    tenant: TenantId,
+    kind: ResourceKind,
+    query: &ListQuery,
+) {
+    qb.push("tenant_id = ");
+    qb.push_bind(tenant.0);
+    qb.push(" and resource_type = ");
+    qb.push_bind(kind.as_str());
+    if let Some(filter) = &query.filter {
+        qb.push(" and (");
+        push_filter(qb, filter, kind);
+        qb.push(")");
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ListRow {
+    seq: i64,
+    #[sqlx(flatten)]
+    row: ResourceRow,
 }
