@@ -48,11 +48,6 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn instrument(router: Router) -> Router {
     let trace = TraceLayer::new_for_http()
         .make_span_with(|req: &Request<_>| {
-            let route = req
-                .extensions()
-                .get::<MatchedPath>()
-                .map_or("<unmatched>", MatchedPath::as_str)
-                .to_owned();
             let request_id = req
                 .headers()
                 .get(&REQUEST_ID)
@@ -62,7 +57,7 @@ pub fn instrument(router: Router) -> Router {
             tracing::info_span!(
                 "request",
                 method = %req.method(),
-                route,
+                route = field::Empty,
                 request_id,
                 tenant = field::Empty,
                 status = field::Empty,
@@ -80,4 +75,16 @@ pub fn instrument(router: Router) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(trace)
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Records the matched route in the request span (routing happens inside the span, after
+/// paths are normalised). Applied to the router's routes, where `MatchedPath` is known.
+pub async fn record_route(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if let Some(path) = req.extensions().get::<MatchedPath>() {
+        Span::current().record("route", path.as_str());
+    }
+    next.run(req).await
 }

@@ -4,6 +4,7 @@ mod auth;
 mod discovery;
 pub mod error;
 pub mod extract;
+mod normalize;
 mod ops;
 mod resources;
 pub mod response;
@@ -97,8 +98,13 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
+        .layer(middleware::from_fn(telemetry::record_route))
         .with_state(state);
-    telemetry::instrument(router)
+    // Paths are normalised before routing, so the router sits behind a service that rewrites them.
+    let normalized = tower::ServiceBuilder::new()
+        .map_request(normalize::normalize)
+        .service(router);
+    telemetry::instrument(Router::new().fallback_service(normalized))
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

@@ -184,10 +184,12 @@ impl SearchParams {
 }
 
 fn body_text(key: &str, value: &Value) -> Result<Option<String>, Error> {
+    // RFC 7644 §3.4.3: startIndex and count are JSON integers in a SearchRequest.
+    let integer = matches!(key.to_ascii_lowercase().as_str(), "startindex" | "count");
     Ok(match value {
         Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) if n.is_i64() => Some(n.to_string()),
+        Value::String(s) if !integer => Some(s.clone()),
+        Value::Number(n) if integer && n.is_i64() => Some(n.to_string()),
         Value::Array(items) if key.to_ascii_lowercase().ends_with("attributes") => {
             let names: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
             Some(

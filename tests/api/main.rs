@@ -11,5 +11,6 @@ mod concurrency;
 mod discovery;
 mod errors;
 mod ops;
+mod query;
 mod support;
 mod users;
