@@ -65,6 +65,7 @@ fn resource_routes(kind: ResourceKind) -> Router<AppState> {
         .post(move |s, c, j| resources::create(kind, s, c, j));
     let single: MethodRouter<AppState> = get(move |s, c, id| resources::get(kind, s, c, id))
         .put(move |s, c, id, j| resources::replace(kind, s, c, id, j))
+        .patch(move |s, c, id, j| resources::patch(kind, s, c, id, j))
         .delete(move |s, c, id| resources::delete(kind, s, c, id));
     let search: MethodRouter<AppState> = post(move |s, c, j| resources::search(kind, s, c, j));
     Router::new()

@@ -107,6 +107,22 @@ pub async fn replace(
     shown(&app, &ctx, &replaced)
 }
 
+/// PATCH (RFC 7644 §3.5.2): 200 with the resource (DESIGN.md: users answer with the resource).
+pub async fn patch(
+    kind: ResourceKind,
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    ScimJson(body): ScimJson,
+) -> Result<Scim, ApiError> {
+    ctx.params.projection(&app, kind)?;
+    let patched = app
+        .directory
+        .patch(&ctx.tenant, kind, &id, &body, ctx.pre.if_match)
+        .await?;
+    shown(&app, &ctx, &patched)
+}
+
 pub async fn delete(
     kind: ResourceKind,
     State(app): State<AppState>,

@@ -225,8 +225,10 @@ fn coerce_single(attr: &Attribute, value: &Value, path: &str) -> Result<Option<V
 }
 
 fn coerce_complex(attr: &Attribute, value: &Value, path: &str) -> Result<Option<Value>, Error> {
-    let members = match value {
+    let mut members = match value {
         Value::Object(members) => members.clone(),
+        // A role sent as a JSON-encoded object (entra.md §5.3).
+        Value::String(s) if json_object(s).is_some() => json_object(s).unwrap_or_default(),
         // A bare scalar for a complex attribute with a `value` sub-attribute is its value:
         // Entra sends `manager` as a bare id string (entra.md §1.7 g).
         scalar if attr.sub_attribute("value").is_some() => {
@@ -240,9 +242,19 @@ fn coerce_complex(attr: &Attribute, value: &Value, path: &str) -> Result<Option<
             )));
         }
     };
+    // Entra's role assignments put the whole role, JSON-encoded, in `value`:
+    // `{"value": "{\"id\":\"…\",\"value\":\"Admin\",\"displayName\":\"Admin\"}"}` (entra.md §5.3).
+    if let Some(inner) = members
+        .get("value")
+        .and_then(Value::as_str)
+        .and_then(json_object)
+    {
+        members.remove("value");
+        members.extend(inner);
+    }
     let mut out = Map::new();
     for (key, sub_value) in &members {
-        let Some(sub) = attr.sub_attribute(key) else {
+        let Some(sub) = sub_attribute_alias(attr, key) else {
             continue;
         };
         insert(&mut out, sub, sub_value, &format!("{path}.{}", sub.name))?;
@@ -257,6 +269,27 @@ fn coerce_complex(attr: &Attribute, value: &Value, path: &str) -> Result<Option<
     }
     check_required_subs(attr, &out, path)?;
     Ok(Some(Value::Object(out)))
+}
+
+/// A string holding a JSON object, parsed.
+fn json_object(s: &str) -> Option<Map<String, Value>> {
+    if !s.trim_start().starts_with('{') {
+        return None;
+    }
+    match serde_json::from_str(s) {
+        Ok(Value::Object(m)) => Some(m),
+        _ => None,
+    }
+}
+
+/// The sub-attribute a member names; `displayName` stands for `display` where the attribute
+/// has no `displayName` (Entra's role objects, Microsoft's group members).
+pub(crate) fn sub_attribute_alias<'a>(attr: &'a Attribute, key: &str) -> Option<&'a Attribute> {
+    attr.sub_attribute(key).or_else(|| {
+        key.eq_ignore_ascii_case("displayName")
+            .then(|| attr.sub_attribute("display"))
+            .flatten()
+    })
 }
 
 fn check_required_subs(

@@ -19,7 +19,7 @@ pub struct Features {
 
 /// What this build of scimd supports.
 pub const FEATURES: Features = Features {
-    patch: false,
+    patch: true,
     filter: true,
     sort: true,
     etag: true,

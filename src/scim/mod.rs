@@ -7,6 +7,7 @@ pub mod error;
 pub mod filter;
 pub mod fold;
 pub mod list;
+pub mod patch;
 pub mod path;
 pub mod projection;
 pub mod query;

@@ -33,8 +33,22 @@ pub fn render(
     out.insert("schemas".into(), Value::Null); // placeholder keeps `schemas` first
     out.insert("id".into(), Value::String(resource.id.to_string()));
     let external_id = find(common, "externalId");
-    copy(external_id.into_iter(), None, doc, projection, &mut out);
-    copy(rt.schema.attributes.iter(), None, doc, projection, &mut out);
+    copy(
+        external_id.into_iter(),
+        None,
+        doc,
+        base_url,
+        projection,
+        &mut out,
+    );
+    copy(
+        rt.schema.attributes.iter(),
+        None,
+        doc,
+        base_url,
+        projection,
+        &mut out,
+    );
     for ext in &rt.extensions {
         if let Some(Value::Object(ext_doc)) = doc.get(&ext.schema.id) {
             let mut ext_out = Map::new();
@@ -42,6 +56,7 @@ pub fn render(
                 ext.schema.attributes.iter(),
                 Some(&ext.schema.id),
                 ext_doc,
+                base_url,
                 projection,
                 &mut ext_out,
             );
@@ -71,16 +86,46 @@ fn copy<'a>(
     attributes: impl Iterator<Item = &'a Attribute>,
     ext: Option<&str>,
     doc: &Map<String, Value>,
+    base_url: &str,
     projection: &Projection,
     out: &mut Map<String, Value>,
 ) {
     for attr in attributes {
-        if let Some(value) = doc
-            .get(&attr.name)
-            .and_then(|v| project(attr, ext, v, projection))
-        {
+        let Some(value) = doc.get(&attr.name) else {
+            continue;
+        };
+        let value = with_refs(attr, value, base_url);
+        if let Some(value) = project(attr, ext, &value, projection) {
             out.insert(attr.name.clone(), value);
         }
+    }
+}
+
+/// `$ref` of a reference to one resource type (manager → User) is the server's own URL of
+/// the referenced resource, whatever the client sent (RFC 7643 §2.3.7).
+fn with_refs(attr: &Attribute, value: &Value, base_url: &str) -> Value {
+    let endpoint = match attr
+        .sub_attribute("$ref")
+        .map(|r| r.reference_types.as_slice())
+    {
+        Some([only]) if only == "User" => "/Users",
+        Some([only]) if only == "Group" => "/Groups",
+        _ => return value.clone(),
+    };
+    let set = |v: &Value| -> Value {
+        let mut v = v.clone();
+        let id = v.get("value").and_then(Value::as_str).map(str::to_owned);
+        if let (Some(id), Value::Object(m)) = (id, &mut v) {
+            m.insert(
+                "$ref".into(),
+                Value::String(format!("{base_url}{endpoint}/{id}")),
+            );
+        }
+        v
+    };
+    match value {
+        Value::Array(items) => Value::Array(items.iter().map(set).collect()),
+        single => set(single),
     }
 }
 

@@ -6,6 +6,7 @@ use super::{Directory, Error, now};
 use crate::scim::canonical::{Document, canonicalize};
 use crate::scim::fold::fold;
 use crate::scim::list::{ListQuery, Paging};
+use crate::scim::patch;
 use crate::scim::projection::Projection;
 use crate::scim::query::SearchParams;
 use crate::scim::resource::{ResourceId, StoredResource, Version};
@@ -16,6 +17,10 @@ use crate::store::{Store, StoreError, Tenant, Write};
 /// How many times a PUT re-reads and retries when a concurrent writer got in between its read
 /// and its write.
 const CAS_RETRIES: usize = 8;
+
+/// The same for PATCH, whose concurrent writers (Entra's parallel updates of one user, member
+/// changes of one group) are more frequent.
+const PATCH_RETRIES: usize = 64;
 
 impl Directory {
     fn resource_type(&self, kind: ResourceKind) -> Result<&ResourceType, Error> {
@@ -85,6 +90,52 @@ impl Directory {
                 return Err(stale(kind, id, expected));
             }
             let doc = canonicalize(rt, self.registry.common(), body, Some(&current.doc))?;
+            let folded = fold(rt, self.registry.common(), &doc);
+            let write = Write {
+                kind,
+                id,
+                doc: &doc,
+                folded: &folded,
+                now: now(),
+            };
+            match self.store.replace(tenant.id, write, expected).await {
+                Err(StoreError::VersionMismatch) if if_match.is_none() => continue,
+                Err(StoreError::VersionMismatch) => return Err(stale(kind, id, expected)),
+                Err(e) => return Err(conflict(not_found(e, kind, id), kind, &doc)),
+                Ok(stored) => return Ok(stored),
+            }
+        }
+        Err(StoreError::VersionMismatch.into())
+    }
+
+    /// PATCH (RFC 7644 §3.5.2): the operations apply to a copy of the current document, the
+    /// result is validated, then stored with a compare-and-swap on the version. A concurrent
+    /// writer that wins makes this one re-read and re-apply, so parallel PATCHes lose nothing.
+    /// A PATCH that changes nothing stores nothing and keeps the version (RFC 7644 §3.5.2.1).
+    pub async fn patch(
+        &self,
+        tenant: &Tenant,
+        kind: ResourceKind,
+        id: &str,
+        body: &Value,
+        if_match: Option<Version>,
+    ) -> Result<StoredResource, Error> {
+        let rt = self.resource_type(kind)?;
+        let id = parse_id(kind, id)?;
+        for _ in 0..PATCH_RETRIES {
+            let current = self
+                .store
+                .get(tenant.id, kind, id)
+                .await
+                .map_err(|e| not_found(e, kind, id))?;
+            let expected = if_match.unwrap_or(current.version);
+            if expected != current.version {
+                return Err(stale(kind, id, expected));
+            }
+            let doc = patch::apply(rt, self.registry.common(), &current.doc, body)?;
+            if doc == current.doc {
+                return Ok(current);
+            }
             let folded = fold(rt, self.registry.common(), &doc);
             let write = Write {
                 kind,

@@ -18,7 +18,7 @@ async fn service_provider_config_says_what_is_supported() {
     for feature in ["patch", "bulk", "filter", "changePassword", "sort", "etag"] {
         assert!(b[feature]["supported"].is_boolean(), "{feature}");
     }
-    assert_eq!(b["patch"]["supported"], false);
+    assert_eq!(b["patch"]["supported"], true);
     assert_eq!(b["filter"], json!({"supported": true, "maxResults": 1000}));
     assert_eq!(b["sort"]["supported"], true);
     assert_eq!(

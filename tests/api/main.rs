@@ -11,6 +11,7 @@ mod concurrency;
 mod discovery;
 mod errors;
 mod ops;
+mod patch;
 mod query;
 mod support;
 mod users;

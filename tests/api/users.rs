@@ -63,7 +63,7 @@ async fn create_read_replace_delete_round_trip_keeps_the_enterprise_extension() 
     );
     assert_eq!(
         replaced.body[ENTERPRISE],
-        json!({"department": "Sales", "manager": {"value": "mgr-1"}})
+        json!({"department": "Sales", "manager": {"value": "mgr-1", "$ref": "http://scimd.test/scim/v2/Users/mgr-1"}})
     );
     assert_eq!(replaced.body["meta"]["created"], meta["created"]);
     assert_eq!(replaced.body["meta"]["version"], "W/\"2\"");
