@@ -78,6 +78,7 @@ fn resource_routes(kind: ResourceKind) -> Router<AppState> {
 pub fn app(state: AppState) -> Router {
     let scim = Router::new()
         .merge(resource_routes(ResourceKind::User))
+        .merge(resource_routes(ResourceKind::Group))
         .route("/", get(resources::list_all))
         .route("/.search", post(resources::search_all))
         .route(

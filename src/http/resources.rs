@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{BaseUrl, Ctx, Params, ScimJson};
-use crate::http::response::{Scim, not_modified};
+use crate::http::response::{Scim, no_content, not_modified};
 use crate::scim::list::list_response;
 use crate::scim::projection::Projection;
 use crate::scim::query::SearchParams;
@@ -62,10 +62,18 @@ fn rendered(
     ))
 }
 
-/// The resource under the request's projection, with its `ETag`.
-fn shown(app: &AppState, ctx: &Ctx, resource: &StoredResource) -> Result<Scim, ApiError> {
+/// The resource under the request's projection, with its `ETag`; `members` and `groups`
+/// are read only when the projection shows them.
+async fn shown(app: &AppState, ctx: &Ctx, mut resource: StoredResource) -> Result<Scim, ApiError> {
     let projection = ctx.params.projection(app, resource.kind)?;
-    Ok(Scim::ok(rendered(app, &ctx.base, resource, &projection)?).etag(resource.version))
+    app.directory
+        .expand(
+            &ctx.tenant,
+            std::slice::from_mut(&mut resource),
+            &projection,
+        )
+        .await?;
+    Ok(Scim::ok(rendered(app, &ctx.base, &resource, &projection)?).etag(resource.version))
 }
 
 pub async fn create(
@@ -76,7 +84,8 @@ pub async fn create(
 ) -> Result<Scim, ApiError> {
     ctx.params.projection(&app, kind)?;
     let created = app.directory.create(&ctx.tenant, kind, &body).await?;
-    Ok(shown(&app, &ctx, &created)?.created(location(&ctx.base.0, &created)))
+    let location = location(&ctx.base.0, &created);
+    Ok(shown(&app, &ctx, created).await?.created(location))
 }
 
 pub async fn get(
@@ -89,7 +98,7 @@ pub async fn get(
     if ctx.pre.if_none_match == Some(resource.version) {
         return Ok(not_modified(resource.version));
     }
-    Ok(shown(&app, &ctx, &resource)?.into_response())
+    Ok(shown(&app, &ctx, resource).await?.into_response())
 }
 
 pub async fn replace(
@@ -104,23 +113,30 @@ pub async fn replace(
         .directory
         .replace(&ctx.tenant, kind, &id, &body, ctx.pre.if_match)
         .await?;
-    shown(&app, &ctx, &replaced)
+    shown(&app, &ctx, replaced).await
 }
 
-/// PATCH (RFC 7644 §3.5.2): 200 with the resource (DESIGN.md: users answer with the resource).
+/// PATCH (RFC 7644 §3.5.2). Users: 200 with the resource. Groups: 204, as Microsoft advises
+/// (no member list echoed back), or 200 with the resource when the request names `attributes`
+/// or `excludedAttributes` (RFC 7644 §3.5.2: then the response is the resource).
 pub async fn patch(
     kind: ResourceKind,
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
     ScimJson(body): ScimJson,
-) -> Result<Scim, ApiError> {
+) -> Result<Response, ApiError> {
     ctx.params.projection(&app, kind)?;
     let patched = app
         .directory
         .patch(&ctx.tenant, kind, &id, &body, ctx.pre.if_match)
         .await?;
-    shown(&app, &ctx, &patched)
+    let projected =
+        ctx.params.get("attributes").is_some() || ctx.params.get("excludedAttributes").is_some();
+    if kind == ResourceKind::Group && !projected {
+        return Ok(no_content(patched.version));
+    }
+    Ok(shown(&app, &ctx, patched).await?.into_response())
 }
 
 pub async fn delete(

@@ -72,3 +72,12 @@ pub fn not_modified(version: Version) -> Response {
     }
     response
 }
+
+/// 204 with the new `ETag` (a group PATCH).
+pub fn no_content(version: Version) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Ok(tag) = HeaderValue::from_str(&version.etag()) {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    response
+}

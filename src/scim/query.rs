@@ -7,7 +7,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::scim::error::{Error, ScimType};
-use crate::scim::filter::{self, Filter, Kind};
+use crate::scim::filter::{self, Kind};
 use crate::scim::list::{CursorPosition, ListQuery, Page, Paging, Sort, SortKey, parse_count};
 use crate::scim::path::{Resolved, resolve};
 use crate::scim::projection::Projection;
@@ -60,11 +60,34 @@ impl SearchParams {
         rt: &ResourceType,
         common: &[Attribute],
     ) -> Result<(ListQuery, Projection), Error> {
-        let filter = match &self.filter {
-            Some(text) => Some(filter::compile(rt, common, text)?),
-            None => None,
+        self.compile_with(rt, common, false)
+    }
+
+    /// The same for one resource type of a query across types (RFC 7644 §3.4.2.1): attributes
+    /// the type lacks are absent, in the filter and as a sort key (which then orders nothing).
+    pub fn compile_across(
+        &self,
+        rt: &ResourceType,
+        common: &[Attribute],
+    ) -> Result<(ListQuery, Projection), Error> {
+        self.compile_with(rt, common, true)
+    }
+
+    fn compile_with(
+        &self,
+        rt: &ResourceType,
+        common: &[Attribute],
+        across: bool,
+    ) -> Result<(ListQuery, Projection), Error> {
+        let filter = match (&self.filter, across) {
+            (Some(text), false) => Some(filter::compile(rt, common, text)?),
+            (Some(text), true) => Some(filter::compile_across(rt, common, text)?),
+            (None, _) => None,
         };
-        let sort = self.sort(rt, common)?;
+        let sort = match self.sort(rt, common) {
+            Err(_) if across && self.sort_order_valid() => None,
+            other => other?,
+        };
         let paging = match &self.cursor {
             None => Paging::Index(Page::from_params(
                 self.start_index.as_deref(),
@@ -91,12 +114,12 @@ impl SearchParams {
         ))
     }
 
-    /// Validates the filter alone (for a resource type the caller then skips if invalid).
-    pub fn filter(&self, rt: &ResourceType, common: &[Attribute]) -> Result<Option<Filter>, Error> {
-        self.filter
-            .as_deref()
-            .map(|f| filter::compile(rt, common, f))
-            .transpose()
+    fn sort_order_valid(&self) -> bool {
+        self.sort_order.as_deref().map(str::trim).is_none_or(|o| {
+            o.is_empty()
+                || o.eq_ignore_ascii_case("ascending")
+                || o.eq_ignore_ascii_case("descending")
+        })
     }
 
     fn sort(&self, rt: &ResourceType, common: &[Attribute]) -> Result<Option<Sort>, Error> {

@@ -101,21 +101,30 @@ fn copy<'a>(
     }
 }
 
-/// `$ref` of a reference to one resource type (manager → User) is the server's own URL of
-/// the referenced resource, whatever the client sent (RFC 7643 §2.3.7).
+/// `$ref` of a reference to a User or Group (manager, members, groups) is the server's own URL
+/// of the referenced resource, whatever the client sent (RFC 7643 §2.3.7): by the reference's
+/// one type, else by the element's `type` (members), and `groups` always refer to groups.
 fn with_refs(attr: &Attribute, value: &Value, base_url: &str) -> Value {
-    let endpoint = match attr
+    let Some(types) = attr
         .sub_attribute("$ref")
         .map(|r| r.reference_types.as_slice())
-    {
-        Some([only]) if only == "User" => "/Users",
-        Some([only]) if only == "Group" => "/Groups",
-        _ => return value.clone(),
+    else {
+        return value.clone();
+    };
+    let endpoint = |element: &Value| -> Option<&'static str> {
+        match (types, element.get("type").and_then(Value::as_str)) {
+            ([only], _) if only == "User" => Some("/Users"),
+            ([only], _) if only == "Group" => Some("/Groups"),
+            (_, Some("User")) => Some("/Users"),
+            (_, Some("Group")) => Some("/Groups"),
+            _ if attr.name == "groups" => Some("/Groups"),
+            _ => None,
+        }
     };
     let set = |v: &Value| -> Value {
         let mut v = v.clone();
         let id = v.get("value").and_then(Value::as_str).map(str::to_owned);
-        if let (Some(id), Value::Object(m)) = (id, &mut v) {
+        if let (Some(id), Some(endpoint), Value::Object(m)) = (id, endpoint(&v), &mut v) {
             m.insert(
                 "$ref".into(),
                 Value::String(format!("{base_url}{endpoint}/{id}")),

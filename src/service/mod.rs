@@ -1,6 +1,7 @@
 //! Use cases: what a request or a CLI command asks of the directory. The only caller of the
 //! store; turns store facts into SCIM errors with the context a client needs.
 
+mod groups;
 mod resources;
 mod tokens;
 

@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+use super::groups::{member_error, split_patch, take_members};
 use super::{Directory, Error, now};
 use crate::scim::canonical::{Document, canonicalize};
 use crate::scim::fold::fold;
@@ -12,7 +13,7 @@ use crate::scim::query::SearchParams;
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::{ResourceKind, ResourceType};
 use crate::scim::{self};
-use crate::store::{Store, StoreError, Tenant, Write};
+use crate::store::{MemberInput, Store, StoreError, Tenant, Write};
 
 /// How many times a PUT re-reads and retries when a concurrent writer got in between its read
 /// and its write.
@@ -37,19 +38,38 @@ impl Directory {
         body: &Value,
     ) -> Result<StoredResource, Error> {
         let rt = self.resource_type(kind)?;
-        let doc = canonicalize(rt, self.registry.common(), body, None)?;
+        let id = ResourceId::random();
+        let (doc, members) = self.prepare(rt, body, None, id)?;
         let folded = fold(rt, self.registry.common(), &doc);
         let write = Write {
             kind,
-            id: ResourceId::random(),
+            id,
             doc: &doc,
             folded: &folded,
             now: now(),
+            members: members.as_deref(),
         };
         self.store
             .create(tenant.id, write)
             .await
-            .map_err(|e| conflict(e, kind, &doc))
+            .map_err(|e| conflict(member_error(e), kind, &doc))
+    }
+
+    /// The canonical document of a body, and for a group its members (kept apart from the
+    /// document, in their own table).
+    fn prepare(
+        &self,
+        rt: &ResourceType,
+        body: &Value,
+        existing: Option<&Document>,
+        id: ResourceId,
+    ) -> Result<(Document, Option<Vec<MemberInput>>), Error> {
+        let mut doc = canonicalize(rt, self.registry.common(), body, existing)?;
+        let members = match rt.kind {
+            ResourceKind::Group => Some(take_members(&mut doc, id)?),
+            ResourceKind::User => None,
+        };
+        Ok((doc, members))
     }
 
     /// GET by id.
@@ -89,7 +109,7 @@ impl Directory {
             if expected != current.version {
                 return Err(stale(kind, id, expected));
             }
-            let doc = canonicalize(rt, self.registry.common(), body, Some(&current.doc))?;
+            let (doc, members) = self.prepare(rt, body, Some(&current.doc), id)?;
             let folded = fold(rt, self.registry.common(), &doc);
             let write = Write {
                 kind,
@@ -97,11 +117,12 @@ impl Directory {
                 doc: &doc,
                 folded: &folded,
                 now: now(),
+                members: members.as_deref(),
             };
             match self.store.replace(tenant.id, write, expected).await {
                 Err(StoreError::VersionMismatch) if if_match.is_none() => continue,
                 Err(StoreError::VersionMismatch) => return Err(stale(kind, id, expected)),
-                Err(e) => return Err(conflict(not_found(e, kind, id), kind, &doc)),
+                Err(e) => return Err(conflict(written(e, kind, id), kind, &doc)),
                 Ok(stored) => return Ok(stored),
             }
         }
@@ -122,6 +143,21 @@ impl Directory {
     ) -> Result<StoredResource, Error> {
         let rt = self.resource_type(kind)?;
         let id = parse_id(kind, id)?;
+        let (doc_patch, changes) = match kind {
+            ResourceKind::Group => split_patch(body, id)?,
+            ResourceKind::User => (Some(body.clone()), Vec::new()),
+        };
+        let Some(doc_patch) = doc_patch else {
+            // Members only: inserts and deletes of those members, no read-modify-write.
+            return self
+                .store
+                .update_group(tenant.id, id, None, if_match, &changes, now())
+                .await
+                .map_err(|e| match e {
+                    StoreError::VersionMismatch => stale(kind, id, if_match.unwrap_or(Version(0))),
+                    other => written(other, kind, id),
+                });
+        };
         for _ in 0..PATCH_RETRIES {
             let current = self
                 .store
@@ -132,8 +168,8 @@ impl Directory {
             if expected != current.version {
                 return Err(stale(kind, id, expected));
             }
-            let doc = patch::apply(rt, self.registry.common(), &current.doc, body)?;
-            if doc == current.doc {
+            let doc = patch::apply(rt, self.registry.common(), &current.doc, &doc_patch)?;
+            if doc == current.doc && changes.is_empty() {
                 return Ok(current);
             }
             let folded = fold(rt, self.registry.common(), &doc);
@@ -143,11 +179,20 @@ impl Directory {
                 doc: &doc,
                 folded: &folded,
                 now: now(),
+                members: None,
             };
-            match self.store.replace(tenant.id, write, expected).await {
+            let result = match kind {
+                ResourceKind::Group => {
+                    self.store
+                        .update_group(tenant.id, id, Some(write), Some(expected), &changes, now())
+                        .await
+                }
+                ResourceKind::User => self.store.replace(tenant.id, write, expected).await,
+            };
+            match result {
                 Err(StoreError::VersionMismatch) if if_match.is_none() => continue,
                 Err(StoreError::VersionMismatch) => return Err(stale(kind, id, expected)),
-                Err(e) => return Err(conflict(not_found(e, kind, id), kind, &doc)),
+                Err(e) => return Err(conflict(written(e, kind, id), kind, &doc)),
                 Ok(stored) => return Ok(stored),
             }
         }
@@ -180,7 +225,9 @@ impl Directory {
     ) -> Result<SearchResult, Error> {
         let rt = self.resource_type(kind)?;
         let (query, projection) = params.compile(rt, self.registry.common())?;
-        let listing = self.store.list(tenant.id, kind, &query).await?;
+        let mut listing = self.store.list(tenant.id, kind, &query).await?;
+        self.expand(tenant, &mut listing.resources, &projection)
+            .await?;
         Ok(SearchResult {
             start_index: start_index(&query),
             next_cursor: listing.next.map(|p| params.encode_cursor(p)),
@@ -207,20 +254,22 @@ impl Directory {
             )
             .into());
         }
-        let mut compiled = Vec::new();
-        let mut first_error = None;
-        for rt in self.registry.resource_types() {
-            match params.compile(rt, self.registry.common()) {
-                Ok(c) => compiled.push((rt.kind, c)),
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                }
+        // The filter must name attributes some resource type defines (a typo is still 400);
+        // each type then reads attributes it lacks as absent (RFC 7644 §3.4.2.1).
+        let types = self.registry.resource_types();
+        let strict: Vec<_> = types
+            .iter()
+            .map(|rt| params.compile(rt, self.registry.common()))
+            .collect();
+        if !strict.iter().any(Result::is_ok) {
+            if let Some(Err(e)) = strict.into_iter().next() {
+                return Err(e.into());
             }
+            return Err(scim::Error::bad_request("no resource types").into());
         }
-        if compiled.is_empty() {
-            return Err(first_error
-                .unwrap_or_else(|| scim::Error::bad_request("no resource types"))
-                .into());
+        let mut compiled = Vec::new();
+        for rt in types {
+            compiled.push((rt.kind, params.compile_across(rt, self.registry.common())?));
         }
         let Some((_, (first, _))) = compiled.first() else {
             return Err(scim::Error::bad_request("no resource types").into());
@@ -240,7 +289,9 @@ impl Directory {
                 start_index: skip + 1,
                 count: u32::try_from(wanted).unwrap_or(0),
             });
-            let listing = self.store.list(tenant.id, kind, &query).await?;
+            let mut listing = self.store.list(tenant.id, kind, &query).await?;
+            self.expand(tenant, &mut listing.resources, &projection)
+                .await?;
             result.total += listing.total;
             skip = skip.saturating_sub(listing.total);
             wanted -= listing.resources.len() as u64;
@@ -284,6 +335,14 @@ fn parse_id(kind: ResourceKind, id: &str) -> Result<ResourceId, Error> {
 
 fn missing(kind: ResourceKind, id: impl std::fmt::Display) -> scim::Error {
     scim::Error::not_found(format!("{} {id} not found", kind.as_str()))
+}
+
+/// A store error of a write as the client reads it: unknown resource, unknown member.
+fn written(e: StoreError, kind: ResourceKind, id: ResourceId) -> Error {
+    match e {
+        StoreError::InvalidReference { .. } => member_error(e),
+        other => not_found(other, kind, id),
+    }
 }
 
 fn not_found(e: StoreError, kind: ResourceKind, id: ResourceId) -> Error {

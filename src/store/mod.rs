@@ -5,6 +5,7 @@
 pub mod postgres;
 mod shadow;
 
+use std::collections::HashMap;
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
@@ -25,6 +26,8 @@ pub enum StoreError {
     Uniqueness { attribute: &'static str },
     #[error("version mismatch")]
     VersionMismatch,
+    #[error("{id} is not a resource of this tenant")]
+    InvalidReference { id: ResourceId },
     #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
     #[error("invalid database URL: {0}")]
@@ -70,8 +73,8 @@ pub struct TokenInfo {
     pub revoked: Option<DateTime<Utc>>,
 }
 
-/// What a write stores: the canonical document, its folded copy (`scim::fold`) and when the
-/// write happened.
+/// What a write stores: the canonical document, its folded copy (`scim::fold`), when the
+/// write happened and, for groups, the complete member list (`None`: members untouched).
 #[derive(Debug, Clone)]
 pub struct Write<'a> {
     pub kind: ResourceKind,
@@ -79,6 +82,38 @@ pub struct Write<'a> {
     pub doc: &'a Document,
     pub folded: &'a Document,
     pub now: DateTime<Utc>,
+    pub members: Option<&'a [MemberInput]>,
+}
+
+/// A member to add to a group: a user or group of the tenant, with the display the client sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberInput {
+    pub id: ResourceId,
+    pub display: Option<String>,
+}
+
+/// A member as read: its kind from the member itself, its display as sent or derived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: ResourceId,
+    pub kind: ResourceKind,
+    pub display: Option<String>,
+}
+
+/// A group a resource belongs to (`User.groups`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRef {
+    pub id: ResourceId,
+    pub display: Option<String>,
+}
+
+/// One change of a group's members, as a PATCH operation asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberChange {
+    Add(Vec<MemberInput>),
+    Remove(Vec<ResourceId>),
+    RemoveAll,
+    Replace(Vec<MemberInput>),
 }
 
 /// One page of a listing, the number of matches in all pages, and where the next cursor page
@@ -155,6 +190,29 @@ pub trait Store: Clone + Send + Sync + 'static {
         id: ResourceId,
         expected: Option<Version>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Changes a group's members and, with `doc`, its document, atomically; with `expected`
+    /// only at that version. A change that changes nothing keeps the version.
+    fn update_group(
+        &self,
+        tenant: TenantId,
+        group: ResourceId,
+        doc: Option<Write<'_>>,
+        expected: Option<Version>,
+        changes: &[MemberChange],
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<StoredResource, StoreError>> + Send;
+    /// The members of each group, in the order they were added.
+    fn members(
+        &self,
+        tenant: TenantId,
+        groups: &[ResourceId],
+    ) -> impl Future<Output = Result<HashMap<ResourceId, Vec<Member>>, StoreError>> + Send;
+    /// The groups each resource is a direct member of.
+    fn groups_of(
+        &self,
+        tenant: TenantId,
+        members: &[ResourceId],
+    ) -> impl Future<Output = Result<HashMap<ResourceId, Vec<GroupRef>>, StoreError>> + Send;
     /// One page of the resources that match the query's filter, in its order (creation
     /// order when unsorted).
     fn list(
@@ -231,6 +289,9 @@ delegate! {
     replace(tenant: TenantId, write: Write<'_>, expected: Version) -> Result<StoredResource, StoreError>;
     delete(tenant: TenantId, kind: ResourceKind, id: ResourceId, expected: Option<Version>) -> Result<(), StoreError>;
     list(tenant: TenantId, kind: ResourceKind, query: &ListQuery) -> Result<Listing, StoreError>;
+    update_group(tenant: TenantId, group: ResourceId, doc: Option<Write<'_>>, expected: Option<Version>, changes: &[MemberChange], now: DateTime<Utc>) -> Result<StoredResource, StoreError>;
+    members(tenant: TenantId, groups: &[ResourceId]) -> Result<HashMap<ResourceId, Vec<Member>>, StoreError>;
+    groups_of(tenant: TenantId, members: &[ResourceId]) -> Result<HashMap<ResourceId, Vec<GroupRef>>, StoreError>;
 }
 
 #[cfg(test)]

@@ -59,14 +59,14 @@ fn assert_attribute_definitions(attributes: &Value) {
 }
 
 #[tokio::test]
-async fn schemas_list_user_and_enterprise_user_with_full_attribute_definitions() {
+async fn schemas_list_user_group_and_enterprise_user_with_full_attribute_definitions() {
     let app = TestApp::new().await;
     let res = app.get("/scim/v2/Schemas").await;
     assert_eq!(
         res.body["schemas"],
         json!(["urn:ietf:params:scim:api:messages:2.0:ListResponse"])
     );
-    assert_eq!(res.body["totalResults"], 2);
+    assert_eq!(res.body["totalResults"], 3);
     let ids: Vec<&str> = res.body["Resources"]
         .as_array()
         .unwrap()
@@ -77,6 +77,7 @@ async fn schemas_list_user_and_enterprise_user_with_full_attribute_definitions()
         ids,
         [
             "urn:ietf:params:scim:schemas:core:2.0:User",
+            "urn:ietf:params:scim:schemas:core:2.0:Group",
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
         ]
     );
@@ -109,10 +110,10 @@ async fn schemas_list_user_and_enterprise_user_with_full_attribute_definitions()
 }
 
 #[tokio::test]
-async fn resource_types_describe_users_with_the_enterprise_extension() {
+async fn resource_types_describe_users_with_the_enterprise_extension_and_groups() {
     let app = TestApp::new().await;
     let res = app.get("/scim/v2/ResourceTypes").await;
-    assert_eq!(res.body["totalResults"], 1);
+    assert_eq!(res.body["totalResults"], 2);
     let user = &res.body["Resources"][0];
     assert_eq!(
         user,
@@ -128,6 +129,19 @@ async fn resource_types_describe_users_with_the_enterprise_extension() {
         })
     );
     assert_eq!(app.get("/scim/v2/ResourceTypes/User").await.body, *user);
+    assert_eq!(
+        res.body["Resources"][1],
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+            "id": "Group",
+            "name": "Group",
+            "endpoint": "/Groups",
+            "description": "Group",
+            "schema": "urn:ietf:params:scim:schemas:core:2.0:Group",
+            "schemaExtensions": [],
+            "meta": {"resourceType": "ResourceType", "location": "http://scimd.test/scim/v2/ResourceTypes/Group"},
+        })
+    );
     app.get("/scim/v2/ResourceTypes/Widget")
         .await
         .assert_scim_error(404, None);

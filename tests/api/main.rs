@@ -10,6 +10,7 @@ mod auth;
 mod concurrency;
 mod discovery;
 mod errors;
+mod groups;
 mod ops;
 mod patch;
 mod query;

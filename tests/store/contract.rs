@@ -31,6 +31,7 @@ async fn a_replace_at_a_stale_version_is_a_version_mismatch_and_changes_nothing(
         doc,
         folded: doc,
         now: now(),
+        members: None,
     };
     let created = store.create(tenant.id, w(&d)).await.unwrap();
     assert_eq!(created.version, Version(1));
@@ -75,6 +76,7 @@ async fn resources_are_invisible_to_other_tenants() {
                 doc: &d,
                 folded: &d,
                 now: now(),
+                members: None,
             },
         )
         .await
@@ -97,6 +99,7 @@ async fn resources_are_invisible_to_other_tenants() {
                 doc: &d,
                 folded: &d,
                 now: now(),
+                members: None,
             },
         )
         .await
@@ -111,6 +114,7 @@ async fn resources_are_invisible_to_other_tenants() {
                 doc: &d,
                 folded: &d,
                 now: now(),
+                members: None,
             },
         )
         .await;

@@ -13,7 +13,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 pub use parse::{Literal, Raw, parse};
-pub use validate::{validate, validate_element};
+pub use validate::{validate, validate_across, validate_element};
 
 use crate::scim::error::{Error, ScimType};
 use crate::scim::schema::{Attribute, ResourceType};
@@ -156,6 +156,17 @@ pub fn invalid(detail: impl Into<String>) -> Error {
 pub fn compile(rt: &ResourceType, common: &[Attribute], text: &str) -> Result<Filter, Error> {
     let raw = parse(text).map_err(|e| invalid(format!("invalid filter: {e}")))?;
     validate(rt, common, &raw).map_err(|e| invalid(format!("invalid filter: {e}")))
+}
+
+/// The same for one resource type of a query across types: attributes the type does not
+/// define are absent, not errors (RFC 7644 §3.4.2.1).
+pub fn compile_across(
+    rt: &ResourceType,
+    common: &[Attribute],
+    text: &str,
+) -> Result<Filter, Error> {
+    let raw = parse(text).map_err(|e| invalid(format!("invalid filter: {e}")))?;
+    validate_across(rt, common, &raw).map_err(|e| invalid(format!("invalid filter: {e}")))
 }
 
 #[cfg(test)]

@@ -13,8 +13,28 @@ use crate::scim::schema::{AttrType, Attribute, ResourceType};
 
 /// Validates `raw` for resource type `rt`. Errors are sentences for an `invalidFilter` detail.
 pub fn validate(rt: &ResourceType, common: &[Attribute], raw: &Raw) -> Result<Filter, String> {
-    let v = Validator { rt, common };
-    v.root(raw)
+    Validator {
+        rt,
+        common,
+        lenient: false,
+    }
+    .root(raw)
+}
+
+/// Validates `raw` for one resource type of a query across types (RFC 7644 §3.4.2.1): an
+/// attribute the type does not define has no value there, so comparisons and `pr` on it are
+/// false instead of errors.
+pub fn validate_across(
+    rt: &ResourceType,
+    common: &[Attribute],
+    raw: &Raw,
+) -> Result<Filter, String> {
+    Validator {
+        rt,
+        common,
+        lenient: true,
+    }
+    .root(raw)
 }
 
 /// Validates a filter over the elements of the multi-valued complex attribute `attr`, as in a
@@ -26,6 +46,7 @@ pub fn validate_element(attr: &Attribute, raw: &Raw) -> Result<Filter, String> {
 struct Validator<'a> {
     rt: &'a ResourceType,
     common: &'a [Attribute],
+    lenient: bool,
 }
 
 /// The definition and key path a comparison on a document attribute works with.
@@ -44,10 +65,25 @@ impl<'a> Validator<'a> {
             Raw::And(a, b) => Filter::And(Box::new(self.root(a)?), Box::new(self.root(b)?)),
             Raw::Or(a, b) => Filter::Or(Box::new(self.root(a)?), Box::new(self.root(b)?)),
             Raw::Not(a) => Filter::Not(Box::new(self.root(a)?)),
-            Raw::Compare { path, op, value } => self.compare(path, *op, value)?,
-            Raw::Present { path } => self.present(path)?,
-            Raw::ValuePath { path, filter } => self.value_path(path, filter)?,
+            Raw::Compare { path, op, value } => {
+                self.absent_if_unknown(path, self.compare(path, *op, value))?
+            }
+            Raw::Present { path } => self.absent_if_unknown(path, self.present(path))?,
+            Raw::ValuePath { path, filter } => {
+                self.absent_if_unknown(path, self.value_path(path, filter))?
+            }
         })
+    }
+
+    fn absent_if_unknown(
+        &self,
+        path: &str,
+        result: Result<Filter, String>,
+    ) -> Result<Filter, String> {
+        match result {
+            Err(_) if self.lenient && self.resolve(path).is_err() => Ok(Filter::Const(false)),
+            other => other,
+        }
     }
 
     fn resolve(&self, path: &str) -> Result<Resolved<'a>, String> {
@@ -218,7 +254,13 @@ impl<'a> Validator<'a> {
                             kind: Kind::String,
                         })),
                     },
-                    (_, sub) => {
+                    // a multi-valued attribute is present when it has an element (canonical
+                    // documents hold no empty arrays; members live outside the document)
+                    (true, None) => Filter::Any {
+                        path: keys,
+                        filter: Box::new(Filter::Const(true)),
+                    },
+                    (false, sub) => {
                         keys.extend(sub.map(|s| s.name.clone()));
                         Filter::Present(Target::Field {
                             path: keys,

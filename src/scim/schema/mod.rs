@@ -71,8 +71,6 @@ pub struct ResourceType {
     pub description: &'static str,
     pub schema: Schema,
     pub extensions: Vec<Extension>,
-    /// The attribute whose lower-cased value is unique per tenant (userName, displayName).
-    pub name_attribute: &'static str,
 }
 
 impl ResourceType {
@@ -112,22 +110,31 @@ fn load(file: &'static str, text: &'static str) -> Result<Schema, RegistryError>
 }
 
 impl Registry {
-    /// The registry of RFC 7643 User with the Enterprise User extension.
+    /// The registry of RFC 7643 User (with the Enterprise User extension) and Group.
     pub fn new() -> Result<Self, RegistryError> {
         let user = load("user.json", include_str!("user.json"))?;
         let enterprise = load("enterprise_user.json", include_str!("enterprise_user.json"))?;
+        let group = load("group.json", include_str!("group.json"))?;
         let common = load("common.json", include_str!("common.json"))?;
         Ok(Self {
-            resource_types: vec![ResourceType {
-                kind: ResourceKind::User,
-                description: "User Account",
-                schema: user,
-                extensions: vec![Extension {
-                    schema: enterprise,
-                    required: false,
-                }],
-                name_attribute: "userName",
-            }],
+            // Users first: Microsoft's reference tests expect /Users as the first resource type.
+            resource_types: vec![
+                ResourceType {
+                    kind: ResourceKind::User,
+                    description: "User Account",
+                    schema: user,
+                    extensions: vec![Extension {
+                        schema: enterprise,
+                        required: false,
+                    }],
+                },
+                ResourceType {
+                    kind: ResourceKind::Group,
+                    description: "Group",
+                    schema: group,
+                    extensions: Vec::new(),
+                },
+            ],
             common: common.attributes,
         })
     }
@@ -192,7 +199,7 @@ mod tests {
             user.schema.attribute("password").unwrap().returned,
             Returned::Never
         );
-        assert_eq!(registry.schemas().len(), 2);
+        assert_eq!(registry.schemas().len(), 3);
         assert_eq!(registry.common().len(), 3);
     }
 

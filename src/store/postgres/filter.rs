@@ -33,6 +33,10 @@ pub fn push_filter(qb: &mut Qb<'_>, filter: &Filter, kind: ResourceKind) {
         Filter::Present(target) => present(qb, target),
         Filter::Compare { target, op, value } => compare(qb, target, *op, value, kind),
         Filter::Any { path, filter } => {
+            if let Some(relation) = Relation::of(kind, path) {
+                relation.push(qb, filter, kind);
+                return;
+            }
             if let Some(pattern) = containment_elements(filter) {
                 qb.push("search @> ");
                 qb.push_bind(nest(path, Value::Array(vec![pattern])));
@@ -214,17 +218,18 @@ fn compare(qb: &mut Qb<'_>, target: &Target, op: CompareOp, value: &Operand, kin
     }
     if let (Target::Field { path, .. }, CompareOp::Eq, Operand::Str(s)) = (target, op, value) {
         if let [only] = path.as_slice() {
-            let column = if *only == name_attribute(kind) {
-                Some("name_key")
-            } else if only == "externalId" {
-                Some("external_id")
-            } else {
-                None
-            };
-            if let Some(column) = column {
-                qb.push(format!("coalesce({column} = "));
+            // Bare comparisons, so the btree indexes serve them (a `coalesce` would hide the
+            // column from the planner); both are two-valued: name_key is never null, and
+            // external_id is tested for null first.
+            if *only == name_attribute(kind) {
+                qb.push("name_key = ");
                 qb.push_bind(s.clone());
-                qb.push(", false)");
+                return;
+            }
+            if only == "externalId" {
+                qb.push("(external_id is not null and external_id = ");
+                qb.push_bind(s.clone());
+                qb.push(")");
                 return;
             }
         }
@@ -338,5 +343,71 @@ pub fn push_sort_key(qb: &mut Qb<'_>, key: &SortKey) {
             qb.push("))");
             cast(qb, *kind);
         }
+    }
+}
+
+/// Multi-valued attributes that live in the membership table, not in the document: a group's
+/// `members` and a user's `groups` (RFC 7643 §4.1.2, §4.2).
+enum Relation {
+    Members,
+    Groups,
+}
+
+impl Relation {
+    fn of(kind: ResourceKind, path: &[String]) -> Option<Self> {
+        match (kind, path) {
+            (ResourceKind::Group, [p]) if p == "members" => Some(Self::Members),
+            (ResourceKind::User, [p]) if p == "groups" => Some(Self::Groups),
+            _ => None,
+        }
+    }
+
+    /// `exists (…)` over the memberships of the current resource, each seen as an element
+    /// `{"value", "type", "display"}` folded like documents are; `value eq "<id>"` is a
+    /// primary-key lookup.
+    fn push(&self, qb: &mut Qb<'_>, filter: &Filter, kind: ResourceKind) {
+        let (owner, other, element) = match self {
+            Self::Members => (
+                "group_id",
+                "member_id",
+                "jsonb_build_object('value', m.member_id::text, 'type', lower(o.resource_type), \
+                 'display', coalesce(lower(m.display), o.search->>'displayName', o.search->>'userName'))",
+            ),
+            Self::Groups => (
+                "member_id",
+                "group_id",
+                "jsonb_build_object('value', m.group_id::text, 'type', 'direct', 'display', o.search->>'displayName')",
+            ),
+        };
+        if let Filter::Compare {
+            target: Target::Element { sub: Some(sub), .. },
+            op: CompareOp::Eq,
+            value: Operand::Str(id),
+        } = filter
+        {
+            if sub == "value" {
+                match id.parse::<ResourceId>() {
+                    Ok(id) => {
+                        qb.push(format!(
+                            "exists (select 1 from memberships m where m.tenant_id = resources.tenant_id \
+                             and m.{owner} = resources.id and m.{other} = "
+                        ));
+                        qb.push_bind(id.0);
+                        qb.push(")");
+                    }
+                    Err(_) => {
+                        qb.push("false");
+                    }
+                }
+                return;
+            }
+        }
+        qb.push(format!(
+            "exists (select 1 from memberships m join resources o on o.tenant_id = m.tenant_id and o.id = m.{other}, \
+             lateral (select {element}) as e(v) \
+             where m.tenant_id = resources.tenant_id and m.{owner} = resources.id and "
+        ));
+        push_filter(qb, filter, kind);
+        qb.push(")");
     }
 }

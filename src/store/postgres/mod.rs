@@ -1,6 +1,7 @@
 //! The PostgreSQL backend: resources as JSONB with shadow columns, tenants and token hashes.
 
 mod filter;
+mod members;
 mod resources;
 mod tenants;
 

@@ -2,9 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
-use sqlx::{Postgres, QueryBuilder};
+use sqlx::{Postgres, QueryBuilder, Transaction};
 
 use super::filter::{push_filter, push_sort_key};
+use super::members::add_members;
 use uuid::Uuid;
 
 use super::{PgStore, uniqueness};
@@ -16,7 +17,7 @@ use crate::store::shadow::name_attribute;
 use crate::store::{Listing, Shadow, StoreError, TenantId, Write};
 
 #[derive(sqlx::FromRow)]
-struct ResourceRow {
+pub(super) struct ResourceRow {
     id: Uuid,
     version: i64,
     created: DateTime<Utc>,
@@ -25,7 +26,7 @@ struct ResourceRow {
 }
 
 impl ResourceRow {
-    fn into_resource(self, kind: ResourceKind) -> StoredResource {
+    pub(super) fn into_resource(self, kind: ResourceKind) -> StoredResource {
         StoredResource {
             kind,
             id: ResourceId(self.id),
@@ -43,8 +44,9 @@ impl PgStore {
         tenant: TenantId,
         w: Write<'_>,
     ) -> Result<StoredResource, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let shadow = Shadow::of(w.kind, w.doc);
-        sqlx::query_as::<_, ResourceRow>(
+        let row = sqlx::query_as::<_, ResourceRow>(
             r#"insert into resources
                    (tenant_id, id, resource_type, version, created, last_modified,
                     name_key, external_id, active, doc, search)
@@ -60,10 +62,14 @@ impl PgStore {
         .bind(shadow.active)
         .bind(Json(w.doc))
         .bind(Json(w.folded))
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await
-        .map(|row| row.into_resource(w.kind))
-        .map_err(|e| uniqueness(e, name_attribute(w.kind)))
+        .map_err(|e| uniqueness(e, name_attribute(w.kind)))?;
+        if let Some(members) = w.members {
+            add_members(&mut tx, tenant, w.id, members).await?;
+        }
+        tx.commit().await?;
+        Ok(row.into_resource(w.kind))
     }
 
     pub(crate) async fn get(
@@ -91,31 +97,21 @@ impl PgStore {
         w: Write<'_>,
         expected: Version,
     ) -> Result<StoredResource, StoreError> {
-        let shadow = Shadow::of(w.kind, w.doc);
-        let row = sqlx::query_as::<_, ResourceRow>(
-            r#"update resources
-               set version = version + 1, last_modified = $5,
-                   name_key = $6, external_id = $7, active = $8, doc = $9, search = $10
-               where tenant_id = $1 and id = $2 and resource_type = $3 and version = $4
-               returning id, version, created, last_modified, doc"#,
-        )
-        .bind(tenant.0)
-        .bind(w.id.0)
-        .bind(w.kind.as_str())
-        .bind(expected.0)
-        .bind(w.now)
-        .bind(&shadow.name_key)
-        .bind(&shadow.external_id)
-        .bind(shadow.active)
-        .bind(Json(w.doc))
-        .bind(Json(w.folded))
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|e| uniqueness(e, name_attribute(w.kind)))?;
-        match row {
-            Some(row) => Ok(row.into_resource(w.kind)),
-            None => Err(self.missing_or_moved(tenant, w.kind, w.id).await),
+        let mut tx = self.pool.begin().await?;
+        let Some(row) = update_row(&mut tx, tenant, &w, Some(expected)).await? else {
+            drop(tx);
+            return Err(self.missing_or_moved(tenant, w.kind, w.id).await);
+        };
+        if let Some(members) = w.members {
+            sqlx::query(r#"delete from memberships where tenant_id = $1 and group_id = $2"#)
+                .bind(tenant.0)
+                .bind(w.id.0)
+                .execute(&mut *tx)
+                .await?;
+            add_members(&mut tx, tenant, w.id, members).await?;
         }
+        tx.commit().await?;
+        Ok(row.into_resource(w.kind))
     }
 
     pub(crate) async fn delete(
@@ -145,7 +141,7 @@ impl PgStore {
     }
 
     /// After a conditional write touched no row: was the resource gone, or at another version?
-    async fn missing_or_moved(
+    pub(super) async fn missing_or_moved(
         &self,
         tenant: TenantId,
         kind: ResourceKind,
@@ -163,18 +159,28 @@ impl PgStore {
         kind: ResourceKind,
         query: &ListQuery,
     ) -> Result<Listing, StoreError> {
-        let mut qb = QueryBuilder::<Postgres>::new(
-            "select count(*), coalesce(max(seq), 0) from resources where ",
-        );
-        scope(&mut qb, tenant, kind, query);
-        let (total, snapshot): (i64, i64) = qb.build_query_as().fetch_one(&self.pool).await?;
         let count = query.paging.count();
+        // The count (and, for a first sorted cursor page, the snapshot) is read only when the
+        // page cannot tell it: an Entra lookup is then one query.
+        let first_sorted_cursor = query.sort.is_some()
+            && matches!(
+                query.paging,
+                Paging::Cursor {
+                    position: CursorPosition::Start,
+                    ..
+                }
+            );
+        let mut counted = None;
+        if count == 0 || first_sorted_cursor {
+            counted = Some(self.count(tenant, kind, query).await?);
+        }
+        let total_only = |total: i64| Listing {
+            total: u64::try_from(total).unwrap_or(0),
+            resources: Vec::new(),
+            next: None,
+        };
         if count == 0 {
-            return Ok(Listing {
-                total: u64::try_from(total).unwrap_or(0),
-                resources: Vec::new(),
-                next: None,
-            });
+            return Ok(total_only(counted.map_or(0, |(t, _)| t)));
         }
         let mut qb = QueryBuilder::<Postgres>::new(
             "select id, seq, version, created, last_modified, doc from resources where ",
@@ -183,7 +189,7 @@ impl PgStore {
         let (offset, snapshot) = match query.paging {
             Paging::Index(page) => (page.offset(), None),
             Paging::Cursor { position, .. } => match position {
-                CursorPosition::Start => (0, query.sort.is_some().then_some(snapshot)),
+                CursorPosition::Start => (0, query.sort.as_ref().and(counted.map(|(_, s)| s))),
                 CursorPosition::After(seq) => {
                     qb.push(" and seq > ");
                     qb.push_bind(seq);
@@ -215,6 +221,21 @@ impl PgStore {
         let mut rows: Vec<ListRow> = qb.build_query_as().fetch_all(&self.pool).await?;
         let more = rows.len() > count as usize;
         rows.truncate(count as usize);
+        let after_seq = matches!(
+            query.paging,
+            Paging::Cursor {
+                position: CursorPosition::After(_),
+                ..
+            }
+        );
+        let total = match counted {
+            Some((total, _)) => u64::try_from(total).unwrap_or(0),
+            // a last page that starts at a known offset knows the total
+            None if !more && !after_seq && (offset == 0 || !rows.is_empty()) => {
+                offset + rows.len() as u64
+            }
+            None => u64::try_from(self.count(tenant, kind, query).await?.0).unwrap_or(0),
+        };
         let next = match (query.paging, more) {
             (Paging::Cursor { .. }, true) => Some(match snapshot {
                 Some(snapshot) => CursorPosition::Offset {
@@ -226,13 +247,27 @@ impl PgStore {
             _ => None,
         };
         Ok(Listing {
-            total: u64::try_from(total).unwrap_or(0),
+            total,
             resources: rows
                 .into_iter()
                 .map(|r| r.row.into_resource(kind))
                 .collect(),
             next,
         })
+    }
+
+    /// How many resources match, and the highest sequence number among them.
+    async fn count(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        query: &ListQuery,
+    ) -> Result<(i64, i64), StoreError> {
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "select count(*), coalesce(max(seq), 0) from resources where ",
+        );
+        scope(&mut qb, tenant, kind, query);
+        Ok(qb.build_query_as().fetch_one(&self.pool).await?)
     }
 }
 
@@ -259,4 +294,36 @@ struct ListRow {
     seq: i64,
     #[sqlx(flatten)]
     row: ResourceRow,
+}
+
+/// Writes the document of `w` (and its shadow columns), bumping the version; at `expected` only
+/// when given. `None` when no row was written.
+pub(super) async fn update_row(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant: TenantId,
+    w: &Write<'_>,
+    expected: Option<Version>,
+) -> Result<Option<ResourceRow>, StoreError> {
+    let shadow = Shadow::of(w.kind, w.doc);
+    sqlx::query_as::<_, ResourceRow>(
+        r#"update resources
+           set version = version + 1, last_modified = $5,
+               name_key = $6, external_id = $7, active = $8, doc = $9, search = $10
+           where tenant_id = $1 and id = $2 and resource_type = $3
+             and ($4::bigint is null or version = $4)
+           returning id, version, created, last_modified, doc"#,
+    )
+    .bind(tenant.0)
+    .bind(w.id.0)
+    .bind(w.kind.as_str())
+    .bind(expected.map(|v| v.0))
+    .bind(w.now)
+    .bind(&shadow.name_key)
+    .bind(&shadow.external_id)
+    .bind(shadow.active)
+    .bind(Json(w.doc))
+    .bind(Json(w.folded))
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(|e| uniqueness(e, name_attribute(w.kind)))
 }

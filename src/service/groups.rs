@@ -1,0 +1,310 @@
+//! Group membership as PATCH and bodies express it, turned into member changes the store runs
+//! without reading the member list (entra.md §1.10): `add` of one or many members (re-adding is
+//! no change), `remove` by `members[value eq "id"]`, Entra's default `Remove` with a value list
+//! (only those members), `remove` of all, `replace` of all. Extra keys in an operation
+//! (`"name": "addMember"`) are ignored.
+
+use serde_json::{Map, Value};
+
+use super::{Directory, Error};
+use crate::scim::canonical::Document;
+use crate::scim::filter::{self, CompareOp, Literal, Raw};
+use crate::scim::projection::Projection;
+use crate::scim::resource::{ResourceId, StoredResource};
+use crate::scim::schema::ResourceKind;
+use crate::scim::{self, ScimType};
+use crate::store::{MemberChange, MemberInput, Store, StoreError, Tenant};
+
+fn member_of<'v>(m: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
+    m.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+}
+
+/// A member id as sent: it must be the id of a resource scimd made (a UUID).
+fn member_id(text: &str, group: ResourceId) -> Result<ResourceId, Error> {
+    let id: ResourceId = text.trim().parse().map_err(|_| {
+        scim::Error::invalid_value(format!(
+            "members: '{text}' is not the id of a User or Group in this tenant"
+        ))
+    })?;
+    if id == group {
+        return Err(scim::Error::invalid_value(format!(
+            "members: group {group} cannot be a member of itself"
+        ))
+        .into());
+    }
+    Ok(id)
+}
+
+/// The members a value names: an array (or one) of `{"value": id, "display"|"displayName": …}`
+/// or bare id strings.
+pub fn member_inputs(value: &Value, group: ResourceId) -> Result<Vec<MemberInput>, Error> {
+    let items: Vec<&Value> = match value {
+        Value::Null => Vec::new(),
+        Value::Array(items) => items.iter().collect(),
+        one => vec![one],
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let (id, display) = match item {
+            Value::String(s) => (s.as_str(), None),
+            Value::Object(m) => {
+                let Some(Value::String(id)) = member_of(m, "value") else {
+                    return Err(scim::Error::invalid_value(
+                        "members: every member needs a 'value' holding its id",
+                    )
+                    .into());
+                };
+                let display = member_of(m, "display")
+                    .or_else(|| member_of(m, "displayName"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                (id.as_str(), display)
+            }
+            other => {
+                return Err(scim::Error::invalid_value(format!(
+                    "members: {other} is not a member"
+                ))
+                .into());
+            }
+        };
+        out.push(MemberInput {
+            id: member_id(id, group)?,
+            display,
+        });
+    }
+    Ok(out)
+}
+
+/// Takes the members out of a canonical group document (they live in their own table).
+pub fn take_members(doc: &mut Document, group: ResourceId) -> Result<Vec<MemberInput>, Error> {
+    match doc.remove("members") {
+        Some(v) => member_inputs(&v, group),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The ids of `members[value eq "a" or value eq "b"]`.
+fn filtered_ids(filter_text: &str, path: &str) -> Result<Vec<ResourceId>, Error> {
+    fn walk(raw: &Raw, out: &mut Vec<String>) -> bool {
+        match raw {
+            Raw::Or(a, b) => walk(a, out) && walk(b, out),
+            Raw::Compare {
+                path,
+                op: CompareOp::Eq,
+                value: Literal::Str(s) | Literal::Bare(s),
+            } if path.eq_ignore_ascii_case("value")
+                || path.eq_ignore_ascii_case("members.value") =>
+            {
+                out.push(s.clone());
+                true
+            }
+            _ => false,
+        }
+    }
+    let invalid = |why: String| {
+        scim::Error::new(
+            400,
+            Some(ScimType::InvalidFilter),
+            format!("path '{path}': {why}"),
+        )
+    };
+    let raw = filter::parse(filter_text).map_err(|e| invalid(format!("invalid filter: {e}")))?;
+    let mut ids = Vec::new();
+    if !walk(&raw, &mut ids) {
+        return Err(
+            invalid("member filters select by id: members[value eq \"<id>\"]".to_owned()).into(),
+        );
+    }
+    // an id that is not a UUID is no member: removing it changes nothing
+    Ok(ids.iter().filter_map(|s| s.parse().ok()).collect())
+}
+
+/// A group PATCH split in two: the operations on the group document (as a PatchOp body, or
+/// `None`) and the member changes, each in request order.
+pub fn split_patch(
+    body: &Value,
+    group: ResourceId,
+) -> Result<(Option<Value>, Vec<MemberChange>), Error> {
+    let Value::Object(msg) = body else {
+        return Err(
+            scim::Error::invalid_syntax("a PATCH body must be a PatchOp JSON object").into(),
+        );
+    };
+    let Some(Value::Array(ops)) = member_of(msg, "Operations") else {
+        return Err(scim::Error::invalid_syntax(
+            "a PatchOp needs 'Operations': an array of at least one operation (RFC 7644 §3.5.2)",
+        )
+        .into());
+    };
+    let mut doc_ops = Vec::new();
+    let mut changes = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        let at = |e: Error| match e {
+            Error::Scim(s) => Error::Scim(scim::Error {
+                detail: format!("Operations[{i}]: {}", s.detail),
+                ..s
+            }),
+            other => other,
+        };
+        let Value::Object(fields) = op else {
+            doc_ops.push(op.clone());
+            continue;
+        };
+        let name = member_of(fields, "op")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let value = member_of(fields, "value").unwrap_or(&Value::Null);
+        match member_of(fields, "path")
+            .and_then(Value::as_str)
+            .map(str::trim)
+        {
+            Some(path) if is_members_path(path) => {
+                changes.push(member_change(&name, path, value, group).map_err(at)?)
+            }
+            None | Some("")
+                if value
+                    .as_object()
+                    .is_some_and(|v| member_of(v, "members").is_some()) =>
+            {
+                let Value::Object(values) = value else {
+                    continue;
+                };
+                let mut rest = values.clone();
+                rest.retain(|k, _| !k.eq_ignore_ascii_case("members"));
+                let members = member_of(values, "members").unwrap_or(&Value::Null);
+                changes.push(member_change(&name, "members", members, group).map_err(at)?);
+                if !rest.is_empty() {
+                    let mut op = fields.clone();
+                    op.insert("value".into(), Value::Object(rest));
+                    doc_ops.push(Value::Object(op));
+                }
+            }
+            _ => doc_ops.push(op.clone()),
+        }
+    }
+    let doc_patch = (!doc_ops.is_empty()).then(|| {
+        serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": doc_ops})
+    });
+    Ok((doc_patch, changes))
+}
+
+fn is_members_path(path: &str) -> bool {
+    let head = path.split(['[', '.']).next().unwrap_or_default();
+    head.eq_ignore_ascii_case("members")
+        || head.eq_ignore_ascii_case("urn:ietf:params:scim:schemas:core:2.0:Group:members")
+}
+
+fn member_change(
+    op: &str,
+    path: &str,
+    value: &Value,
+    group: ResourceId,
+) -> Result<MemberChange, Error> {
+    let filter = path
+        .split_once('[')
+        .map(|(_, rest)| rest.rsplit_once(']').map_or(rest, |(f, _)| f));
+    let plain = filter.is_none() && !path.contains('.');
+    match (op, filter) {
+        ("add", None) if plain => Ok(MemberChange::Add(member_inputs(value, group)?)),
+        ("replace", None) if plain => Ok(MemberChange::Replace(member_inputs(value, group)?)),
+        // Entra's default removal: `Remove` + `members` + a value list removes only those
+        ("remove", None) if plain && !value.is_null() => Ok(MemberChange::Remove(
+            member_inputs(value, group).map(|m| m.into_iter().map(|m| m.id).collect()).unwrap_or_default(),
+        )),
+        ("remove", None) if plain => Ok(MemberChange::RemoveAll),
+        ("remove", Some(f)) => Ok(MemberChange::Remove(filtered_ids(f, path)?)),
+        ("add" | "replace" | "remove", _) => Err(scim::Error::new(
+            400,
+            Some(ScimType::InvalidPath),
+            format!("path '{path}': members are added, replaced and removed whole (members, members[value eq \"<id>\"])"),
+        )
+        .into()),
+        _ => Err(scim::Error::invalid_syntax(format!("'op' must be add, replace or remove, not '{op}'")).into()),
+    }
+}
+
+impl Directory {
+    /// Adds the derived multi-valued references the projection asks for: `members` of groups
+    /// and `groups` of users (RFC 7643 §4.1.2, §4.2), read from the membership table. Skipped
+    /// entirely when the projection leaves them out (Entra reads groups with
+    /// `excludedAttributes=members`).
+    pub async fn expand(
+        &self,
+        tenant: &Tenant,
+        resources: &mut [StoredResource],
+        projection: &Projection,
+    ) -> Result<(), Error> {
+        let wants = |kind: ResourceKind, name: &str| {
+            self.registry
+                .resource_type(kind)
+                .and_then(|rt| rt.schema.attribute(name))
+                .is_some_and(|attr| projection.wants(None, attr))
+        };
+        let group_ids: Vec<ResourceId> = resources
+            .iter()
+            .filter(|r| r.kind == ResourceKind::Group)
+            .map(|r| r.id)
+            .collect();
+        if !group_ids.is_empty() && wants(ResourceKind::Group, "members") {
+            let mut members = self.store.members(tenant.id, &group_ids).await?;
+            for r in resources
+                .iter_mut()
+                .filter(|r| r.kind == ResourceKind::Group)
+            {
+                let list: Vec<Value> = members
+                    .remove(&r.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|m| {
+                        let mut v =
+                            serde_json::json!({"value": m.id.to_string(), "type": m.kind.as_str()});
+                        if let Some(display) = m.display {
+                            v["display"] = Value::String(display);
+                        }
+                        v
+                    })
+                    .collect();
+                if !list.is_empty() {
+                    r.doc.insert("members".into(), Value::Array(list));
+                }
+            }
+        }
+        let user_ids: Vec<ResourceId> = resources
+            .iter()
+            .filter(|r| r.kind == ResourceKind::User)
+            .map(|r| r.id)
+            .collect();
+        if !user_ids.is_empty() && wants(ResourceKind::User, "groups") {
+            let mut groups = self.store.groups_of(tenant.id, &user_ids).await?;
+            for r in resources
+                .iter_mut()
+                .filter(|r| r.kind == ResourceKind::User)
+            {
+                let list: Vec<Value> = groups
+                    .remove(&r.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|g| serde_json::json!({"value": g.id.to_string(), "display": g.display, "type": "direct"}))
+                    .collect();
+                if !list.is_empty() {
+                    r.doc.insert("groups".into(), Value::Array(list));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A store error about members as the 400 a client reads.
+pub fn member_error(e: StoreError) -> Error {
+    match e {
+        StoreError::InvalidReference { id } => scim::Error::invalid_value(format!(
+            "members: {id} is not the id of a User or Group in this tenant"
+        ))
+        .into(),
+        other => other.into(),
+    }
+}
