@@ -4,6 +4,7 @@
 
 pub mod postgres;
 mod shadow;
+mod token_cache;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -230,6 +231,13 @@ pub enum AnyStore {
 }
 
 impl AnyStore {
+    /// Whether valid tokens are served from the cache (its invalidation feed is connected).
+    pub fn caches_tokens(&self) -> bool {
+        match self {
+            AnyStore::Postgres(s) => s.caches_tokens(),
+        }
+    }
+
     /// Connects to the database at `url`, creating the database if it does not exist.
     pub async fn open(url: &str, options: Options) -> Result<Self, StoreError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {

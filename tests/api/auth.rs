@@ -140,3 +140,50 @@ async fn creating_a_tenant_twice_is_a_uniqueness_error() {
     let missing = dir.issue_token("nobody", None).await.unwrap_err();
     assert_eq!(missing.to_string(), "no tenant called 'nobody'");
 }
+
+#[tokio::test]
+async fn a_token_revoked_on_another_replica_stops_working_here_too() {
+    let app = TestApp::new().await;
+    let dir = &app.state.directory;
+    dir.create_tenant("replicated").await.unwrap();
+    let issued = dir.issue_token("replicated", None).await.unwrap();
+    let bearer = format!("Bearer {}", issued.token);
+    // a second replica on the same database: its own pool, its own token cache
+    let other = scimd::build_state(&crate::support::cli(&app.db.url).config)
+        .await
+        .unwrap();
+    // warm this replica's cache, once its invalidation feed listens
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !dir.store.caches_tokens() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the token cache never went live"
+        );
+        tokio::task::yield_now().await;
+    }
+    for _ in 0..3 {
+        assert_eq!(
+            get_with(&app, Some(&bearer), "/scim/v2/Users").await.status,
+            StatusCode::OK
+        );
+    }
+    other
+        .directory
+        .store
+        .revoke_token(issued.info.id)
+        .await
+        .unwrap();
+    // the revocation reaches this replica through the database's change feed, within moments
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let res = get_with(&app, Some(&bearer), "/scim/v2/Users").await;
+        if res.status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the revoked token still works after 10 s"
+        );
+        tokio::task::yield_now().await;
+    }
+}

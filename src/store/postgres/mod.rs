@@ -5,19 +5,25 @@ mod members;
 mod resources;
 mod tenants;
 
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use sqlx::migrate::MigrateDatabase;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 
+use crate::store::token_cache::TokenCache;
 use crate::store::{Options, StoreError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The channel every revocation notifies, so that each replica's token cache forgets.
+const TOKEN_CHANNEL: &str = "scimd_tokens";
 
 /// A pool of connections to one PostgreSQL database.
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    tokens: Arc<TokenCache>,
 }
 
 impl PgStore {
@@ -41,7 +47,16 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(connect)
             .await?;
-        Ok(Self { pool })
+        let tokens = Arc::new(TokenCache::default());
+        tokio::spawn(listen_for_token_changes(
+            pool.clone(),
+            Arc::downgrade(&tokens),
+        ));
+        Ok(Self { pool, tokens })
+    }
+
+    pub(crate) fn caches_tokens(&self) -> bool {
+        self.tokens.is_live()
     }
 
     pub(crate) async fn ping(&self) -> Result<(), StoreError> {
@@ -52,6 +67,49 @@ impl PgStore {
     pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
         MIGRATOR.run(&self.pool).await?;
         Ok(())
+    }
+}
+
+/// Keeps the token cache live while `LISTEN` works, clearing it on every notification; gives
+/// up when the store is dropped.
+async fn listen_for_token_changes(pool: PgPool, cache: Weak<TokenCache>) {
+    loop {
+        let listener = async {
+            let mut listener = PgListener::connect_with(&pool).await?;
+            listener.listen(TOKEN_CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        match listener.await {
+            Ok(mut listener) => {
+                let Some(c) = cache.upgrade() else { return };
+                c.set_live(true);
+                drop(c);
+                loop {
+                    let event = listener.try_recv().await;
+                    let Some(c) = cache.upgrade() else { return };
+                    match event {
+                        Ok(Some(_)) => c.clear(),
+                        // the connection was lost: no invalidations until a new one listens
+                        Ok(None) => {
+                            c.set_live(false);
+                            break;
+                        }
+                        Err(e) => {
+                            c.set_live(false);
+                            tracing::warn!(error = %e, "token change feed lost; tokens are checked on every request");
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                if cache.upgrade().is_none() {
+                    return;
+                }
+                tracing::debug!(error = %e, "token change feed unavailable; retrying");
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{PgStore, uniqueness};
+use super::{PgStore, TOKEN_CHANNEL, uniqueness};
 use crate::store::{StoreError, Tenant, TenantId, TokenInfo};
 
 #[derive(sqlx::FromRow)]
@@ -124,7 +124,8 @@ impl PgStore {
     }
 
     pub(crate) async fn revoke_token(&self, id: Uuid) -> Result<TokenInfo, StoreError> {
-        sqlx::query_as::<_, TokenRow>(
+        let mut tx = self.pool.begin().await?;
+        let revoked = sqlx::query_as::<_, TokenRow>(
             r#"with t as (
                    update tokens set revoked_at = coalesce(revoked_at, now()) where id = $1
                    returning id, tenant_id, label, created, revoked_at
@@ -133,16 +134,27 @@ impl PgStore {
                from t join tenants on tenants.id = t.tenant_id"#,
         )
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?
         .map(TokenInfo::from)
-        .ok_or(StoreError::NotFound)
+        .ok_or(StoreError::NotFound)?;
+        // every replica's token cache forgets, when this commits
+        sqlx::query("select pg_notify($1, '')")
+            .bind(TOKEN_CHANNEL)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.tokens.clear();
+        Ok(revoked)
     }
 
     pub(crate) async fn token_tenant(
         &self,
         hash: &[u8],
     ) -> Result<Option<(Tenant, Vec<u8>)>, StoreError> {
+        if let Some(hit) = self.tokens.get(hash) {
+            return Ok(Some(hit));
+        }
         let row: Option<(Uuid, String, Vec<u8>)> = sqlx::query_as(
             r#"select tenants.id, tenants.name, tokens.token_hash
                from tokens join tenants on tenants.id = tokens.tenant_id
@@ -152,13 +164,12 @@ impl PgStore {
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(|(id, name, stored)| {
-            (
-                Tenant {
-                    id: TenantId(id),
-                    name,
-                },
-                stored,
-            )
+            let tenant = Tenant {
+                id: TenantId(id),
+                name,
+            };
+            self.tokens.put(hash, &tenant, &stored);
+            (tenant, stored)
         }))
     }
 }
