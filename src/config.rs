@@ -122,8 +122,29 @@ pub enum Command {
 pub enum TenantCommand {
     /// Create a tenant.
     Create { name: String },
-    /// List tenants.
+    /// List tenants with their rules.
     List,
+    /// Change a tenant's rules: the matching attribute and the roles users may or must carry.
+    Set {
+        name: String,
+        /// The attribute Entra matches users on; unique in the tenant: userName (default),
+        /// externalId, or 'emails[type eq "work"].value'. Fails, listing them, if users
+        /// already share values.
+        #[arg(long)]
+        matching_attribute: Option<String>,
+        /// Role values users may carry, comma-separated (e.g. Organizer,Attendee).
+        #[arg(long, value_delimiter = ',', conflicts_with = "any_role")]
+        allowed_roles: Option<Vec<String>>,
+        /// Allow any role value again.
+        #[arg(long)]
+        any_role: bool,
+        /// Every active user must carry a role (Entra's "Default Access" is refused).
+        #[arg(long, conflicts_with = "no_require_role")]
+        require_role: bool,
+        /// Users need no role (the default).
+        #[arg(long)]
+        no_require_role: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,8 +6,9 @@ use clap::Parser;
 use tokio::net::TcpListener;
 
 use scimd::config::{Cli, Command, TenantCommand, TokenCommand};
-use scimd::service::Directory;
+use scimd::service::{Directory, PolicyChange};
 use scimd::store::Store;
+use scimd::store::{MatchingAttribute, Policy};
 use scimd::{StartError, telemetry};
 
 #[tokio::main]
@@ -50,8 +51,50 @@ async fn tenant(dir: &Directory, cmd: TenantCommand) -> Result<(), StartError> {
         }
         TenantCommand::List => {
             for tenant in dir.store.tenants().await? {
-                println!("{}\t{}", tenant.id.0, tenant.name);
+                println!(
+                    "{}\t{}\t{}",
+                    tenant.id.0,
+                    tenant.name,
+                    describe(&tenant.policy)
+                );
             }
+        }
+        TenantCommand::Set {
+            name,
+            matching_attribute,
+            allowed_roles,
+            any_role,
+            require_role,
+            no_require_role,
+        } => {
+            let matching = match matching_attribute.as_deref() {
+                None => None,
+                Some(m) => Some(MatchingAttribute::parse(m).ok_or_else(|| {
+                    let names: Vec<&str> =
+                        MatchingAttribute::ALL.iter().map(|m| m.as_str()).collect();
+                    scimd::service::Error::from(scimd::scim::Error::invalid_value(format!(
+                        "matching attribute '{m}' is not one of: {}",
+                        names.join(", ")
+                    )))
+                })?),
+            };
+            let change = PolicyChange {
+                matching,
+                allowed_roles: if any_role {
+                    Some(None)
+                } else {
+                    allowed_roles.map(Some)
+                },
+                require_role: if require_role {
+                    Some(true)
+                } else if no_require_role {
+                    Some(false)
+                } else {
+                    None
+                },
+            };
+            let policy = dir.set_policy(&name, &change).await?;
+            println!("tenant {name}: {}", describe(&policy));
         }
     }
     Ok(())
@@ -93,6 +136,20 @@ async fn token(dir: &Directory, cmd: TokenCommand) -> Result<(), StartError> {
         }
     }
     Ok(())
+}
+
+/// A tenant's rules in one line.
+fn describe(policy: &Policy) -> String {
+    let roles = match &policy.allowed_roles {
+        None => "any role".to_owned(),
+        Some(roles) => format!("roles {}", roles.join(",")),
+    };
+    let required = if policy.require_role {
+        ", role required"
+    } else {
+        ""
+    };
+    format!("matching {}; {roles}{required}", policy.matching.as_str())
 }
 
 /// An error with its causes, for the operator.

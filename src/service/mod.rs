@@ -2,6 +2,7 @@
 //! store; turns store facts into SCIM errors with the context a client needs.
 
 mod groups;
+mod policy;
 mod resources;
 mod tokens;
 
@@ -11,6 +12,7 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
 use crate::scim::schema::Registry;
 use crate::store::{AnyStore, StoreError};
+pub use policy::PolicyChange;
 pub use resources::SearchResult;
 pub use tokens::{IssuedToken, TOKEN_PREFIX, hash_token};
 

@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use super::groups::{member_error, split_patch, take_members};
+use super::policy::check_roles;
 use super::{Directory, Error, now};
 use crate::scim::canonical::{Document, canonicalize};
 use crate::scim::fold::fold;
@@ -13,7 +14,7 @@ use crate::scim::query::SearchParams;
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::{ResourceKind, ResourceType};
 use crate::scim::{self};
-use crate::store::{MemberInput, Store, StoreError, Tenant, Write};
+use crate::store::{MatchingAttribute, MemberInput, Store, StoreError, Tenant, Write};
 
 /// How many times a PUT re-reads and retries when a concurrent writer got in between its read
 /// and its write.
@@ -39,7 +40,7 @@ impl Directory {
     ) -> Result<StoredResource, Error> {
         let rt = self.resource_type(kind)?;
         let id = ResourceId::random();
-        let (doc, members) = self.prepare(rt, body, None, id)?;
+        let (doc, members) = self.prepare(tenant, rt, body, None, id)?;
         let folded = fold(rt, self.registry.common(), &doc);
         let write = Write {
             kind,
@@ -48,6 +49,7 @@ impl Directory {
             folded: &folded,
             now: now(),
             members: members.as_deref(),
+            matching: tenant.policy.matching,
         };
         self.store
             .create(tenant.id, write)
@@ -59,6 +61,7 @@ impl Directory {
     /// document, in their own table).
     fn prepare(
         &self,
+        tenant: &Tenant,
         rt: &ResourceType,
         body: &Value,
         existing: Option<&Document>,
@@ -67,7 +70,10 @@ impl Directory {
         let mut doc = canonicalize(rt, self.registry.common(), body, existing)?;
         let members = match rt.kind {
             ResourceKind::Group => Some(take_members(&mut doc, id)?),
-            ResourceKind::User => None,
+            ResourceKind::User => {
+                check_roles(tenant, &doc)?;
+                None
+            }
         };
         Ok((doc, members))
     }
@@ -109,7 +115,7 @@ impl Directory {
             if expected != current.version {
                 return Err(stale(kind, id, expected));
             }
-            let (doc, members) = self.prepare(rt, body, Some(&current.doc), id)?;
+            let (doc, members) = self.prepare(tenant, rt, body, Some(&current.doc), id)?;
             let folded = fold(rt, self.registry.common(), &doc);
             let write = Write {
                 kind,
@@ -118,6 +124,7 @@ impl Directory {
                 folded: &folded,
                 now: now(),
                 members: members.as_deref(),
+                matching: tenant.policy.matching,
             };
             match self.store.replace(tenant.id, write, expected).await {
                 Err(StoreError::VersionMismatch) if if_match.is_none() => continue,
@@ -169,6 +176,9 @@ impl Directory {
                 return Err(stale(kind, id, expected));
             }
             let doc = patch::apply(rt, self.registry.common(), &current.doc, &doc_patch)?;
+            if kind == ResourceKind::User {
+                check_roles(tenant, &doc)?;
+            }
             if doc == current.doc && changes.is_empty() {
                 return Ok(current);
             }
@@ -180,6 +190,7 @@ impl Directory {
                 folded: &folded,
                 now: now(),
                 members: None,
+                matching: tenant.policy.matching,
             };
             let result = match kind {
                 ResourceKind::Group => {
@@ -361,16 +372,33 @@ fn stale(kind: ResourceKind, id: ResourceId, expected: Version) -> Error {
     .into()
 }
 
-/// A uniqueness violation from the store as the 409 a client reads (RFC 7644 §3.3).
+/// A uniqueness violation from the store as the 409 a client reads (RFC 7644 §3.3), naming the
+/// attribute and the value.
 fn conflict(e: impl Into<Error>, kind: ResourceKind, doc: &scim::canonical::Document) -> Error {
     match e.into() {
         Error::Store(StoreError::Uniqueness { attribute }) => {
-            let value = doc
-                .get(attribute)
-                .and_then(Value::as_str)
-                .unwrap_or_default();
+            let value = match MatchingAttribute::parse(attribute) {
+                Some(MatchingAttribute::WorkEmail) => doc
+                    .get("emails")
+                    .and_then(Value::as_array)
+                    .and_then(|emails| {
+                        emails.iter().find(|e| {
+                            e.get("type")
+                                .and_then(Value::as_str)
+                                .is_some_and(|t| t.eq_ignore_ascii_case("work"))
+                        })
+                    })
+                    .and_then(|e| e.get("value")),
+                _ => doc.get(attribute),
+            };
+            let value = value.and_then(Value::as_str).unwrap_or_default();
+            let case = if attribute == "externalId" {
+                ""
+            } else {
+                ", case-insensitively"
+            };
             scim::Error::uniqueness(format!(
-                "a {} with {attribute} '{value}' already exists ({attribute} is unique, case-insensitively)",
+                "a {} with {attribute} '{value}' already exists ({attribute} is unique{case})",
                 kind.as_str()
             ))
             .into()

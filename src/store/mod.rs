@@ -29,6 +29,9 @@ pub enum StoreError {
     VersionMismatch,
     #[error("{id} is not a resource of this tenant")]
     InvalidReference { id: ResourceId },
+    /// Changing the matching attribute would make these users share a value.
+    #[error("users share values of the new matching attribute")]
+    MatchingConflicts(Vec<MatchingConflict>),
     #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
     #[error("invalid database URL: {0}")]
@@ -57,11 +60,91 @@ impl From<sqlx::Error> for StoreError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TenantId(pub Uuid);
 
-/// A tenant as requests see it once authenticated.
+/// A tenant as requests see it once authenticated, with its directory rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tenant {
     pub id: TenantId,
     pub name: String,
+    pub policy: Policy,
+}
+
+/// A tenant's directory rules (the GoToMeeting tutorial's matching attribute and roles).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Policy {
+    pub matching: MatchingAttribute,
+    /// Role values users may carry; `None`: any.
+    pub allowed_roles: Option<Vec<String>>,
+    /// Every active user must carry a role.
+    pub require_role: bool,
+}
+
+/// The attribute Entra matches users on, unique in the tenant.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MatchingAttribute {
+    #[default]
+    UserName,
+    ExternalId,
+    WorkEmail,
+}
+
+impl MatchingAttribute {
+    pub const ALL: [MatchingAttribute; 3] = [Self::UserName, Self::ExternalId, Self::WorkEmail];
+
+    /// The attribute path, as Entra's mapping and scimd's errors name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UserName => "userName",
+            Self::ExternalId => "externalId",
+            Self::WorkEmail => "emails[type eq \"work\"].value",
+        }
+    }
+
+    /// Parses a path in any letter case and spacing.
+    pub fn parse(s: &str) -> Option<Self> {
+        let squeezed: String = s
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_lowercase();
+        Self::ALL.into_iter().find(|m| {
+            m.as_str()
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                .to_lowercase()
+                == squeezed
+        })
+    }
+
+    /// The value a user is matched by, from its folded document; `None` for `userName`,
+    /// which the name index already keeps unique.
+    pub fn key(self, folded: &Document) -> Option<String> {
+        match self {
+            Self::UserName => None,
+            Self::ExternalId => folded
+                .get("externalId")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned),
+            Self::WorkEmail => folded
+                .get("emails")
+                .and_then(|v| v.as_array())
+                .and_then(|emails| {
+                    emails
+                        .iter()
+                        .find(|e| e.get("type").and_then(|t| t.as_str()) == Some("work"))
+                })
+                .and_then(|e| e.get("value"))
+                .and_then(|v| v.as_str())
+                .map(str::to_owned),
+        }
+    }
+}
+
+/// Users that share one value of a matching attribute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchingConflict {
+    pub value: String,
+    pub user_names: Vec<String>,
 }
 
 /// A token as listed to operators: never its secret.
@@ -84,6 +167,8 @@ pub struct Write<'a> {
     pub folded: &'a Document,
     pub now: DateTime<Utc>,
     pub members: Option<&'a [MemberInput]>,
+    /// The tenant's matching attribute, whose value the store keeps unique.
+    pub matching: MatchingAttribute,
 }
 
 /// A member to add to a group: a user or group of the tenant, with the display the client sent.
@@ -144,6 +229,20 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// The tenant called `name`, created if missing.
     fn ensure_tenant(&self, name: &str) -> impl Future<Output = Result<Tenant, StoreError>> + Send;
     fn tenants(&self) -> impl Future<Output = Result<Vec<Tenant>, StoreError>> + Send;
+    /// Sets the tenant's matching attribute, recomputing every user's key in one transaction;
+    /// fails with the conflicts when users would share a value.
+    fn set_matching(
+        &self,
+        tenant: TenantId,
+        matching: MatchingAttribute,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Sets the tenant's role rules.
+    fn set_roles(
+        &self,
+        tenant: TenantId,
+        allowed: Option<&[String]>,
+        require: bool,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn tenant(&self, name: &str) -> impl Future<Output = Result<Tenant, StoreError>> + Send;
 
     /// Stores a new token's hash; makes an existing token with this hash valid again.
@@ -287,6 +386,8 @@ delegate! {
     create_tenant(name: &str) -> Result<Tenant, StoreError>;
     ensure_tenant(name: &str) -> Result<Tenant, StoreError>;
     tenants() -> Result<Vec<Tenant>, StoreError>;
+    set_matching(tenant: TenantId, matching: MatchingAttribute) -> Result<(), StoreError>;
+    set_roles(tenant: TenantId, allowed: Option<&[String]>, require: bool) -> Result<(), StoreError>;
     tenant(name: &str) -> Result<Tenant, StoreError>;
     put_token(tenant: TenantId, label: Option<&str>, hash: &[u8]) -> Result<TokenInfo, StoreError>;
     tokens(tenant: TenantId) -> Result<Vec<TokenInfo>, StoreError>;

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::scim::canonical::Document;
 use crate::scim::schema::ResourceKind;
+use crate::store::MatchingAttribute;
 
 /// The indexed values of one resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +15,8 @@ pub struct Shadow {
     pub name_key: String,
     pub external_id: Option<String>,
     pub active: Option<bool>,
+    /// The value of the tenant's matching attribute, when it is not `userName`.
+    pub match_key: Option<String>,
 }
 
 /// The attribute whose lower-cased value is `name_key`.
@@ -25,7 +28,12 @@ pub fn name_attribute(kind: ResourceKind) -> &'static str {
 }
 
 impl Shadow {
-    pub fn of(kind: ResourceKind, doc: &Document) -> Self {
+    pub fn of(
+        kind: ResourceKind,
+        doc: &Document,
+        folded: &Document,
+        matching: MatchingAttribute,
+    ) -> Self {
         let text = |name: &str| doc.get(name).and_then(Value::as_str).map(str::to_owned);
         Self {
             name_key: text(name_attribute(kind))
@@ -33,6 +41,10 @@ impl Shadow {
                 .to_lowercase(),
             external_id: text("externalId"),
             active: doc.get("active").and_then(Value::as_bool),
+            match_key: match kind {
+                ResourceKind::User => matching.key(folded),
+                ResourceKind::Group => None,
+            },
         }
     }
 }

@@ -13,6 +13,7 @@ mod errors;
 mod groups;
 mod ops;
 mod patch;
+mod policies;
 mod query;
 mod support;
 mod users;

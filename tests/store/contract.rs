@@ -32,6 +32,7 @@ async fn a_replace_at_a_stale_version_is_a_version_mismatch_and_changes_nothing(
         folded: doc,
         now: now(),
         members: None,
+        matching: Default::default(),
     };
     let created = store.create(tenant.id, w(&d)).await.unwrap();
     assert_eq!(created.version, Version(1));
@@ -77,6 +78,7 @@ async fn resources_are_invisible_to_other_tenants() {
                 folded: &d,
                 now: now(),
                 members: None,
+                matching: Default::default(),
             },
         )
         .await
@@ -100,6 +102,7 @@ async fn resources_are_invisible_to_other_tenants() {
                 folded: &d,
                 now: now(),
                 members: None,
+                matching: Default::default(),
             },
         )
         .await
@@ -115,6 +118,7 @@ async fn resources_are_invisible_to_other_tenants() {
                 folded: &d,
                 now: now(),
                 members: None,
+                matching: Default::default(),
             },
         )
         .await;

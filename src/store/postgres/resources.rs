@@ -45,12 +45,12 @@ impl PgStore {
         w: Write<'_>,
     ) -> Result<StoredResource, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let shadow = Shadow::of(w.kind, w.doc);
+        let shadow = Shadow::of(w.kind, w.doc, w.folded, w.matching);
         let row = sqlx::query_as::<_, ResourceRow>(
             r#"insert into resources
                    (tenant_id, id, resource_type, version, created, last_modified,
-                    name_key, external_id, active, doc, search)
-               values ($1, $2, $3, 1, $4, $4, $5, $6, $7, $8, $9)
+                    name_key, external_id, active, doc, search, match_key)
+               values ($1, $2, $3, 1, $4, $4, $5, $6, $7, $8, $9, $10)
                returning id, version, created, last_modified, doc"#,
         )
         .bind(tenant.0)
@@ -62,9 +62,10 @@ impl PgStore {
         .bind(shadow.active)
         .bind(Json(w.doc))
         .bind(Json(w.folded))
+        .bind(&shadow.match_key)
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| uniqueness(e, name_attribute(w.kind)))?;
+        .map_err(|e| unique_violation(e, &w))?;
         if let Some(members) = w.members {
             add_members(&mut tx, tenant, w.id, members).await?;
         }
@@ -304,11 +305,12 @@ pub(super) async fn update_row(
     w: &Write<'_>,
     expected: Option<Version>,
 ) -> Result<Option<ResourceRow>, StoreError> {
-    let shadow = Shadow::of(w.kind, w.doc);
+    let shadow = Shadow::of(w.kind, w.doc, w.folded, w.matching);
     sqlx::query_as::<_, ResourceRow>(
         r#"update resources
            set version = version + 1, last_modified = $5,
-               name_key = $6, external_id = $7, active = $8, doc = $9, search = $10
+               name_key = $6, external_id = $7, active = $8, doc = $9, search = $10,
+               match_key = $11
            where tenant_id = $1 and id = $2 and resource_type = $3
              and ($4::bigint is null or version = $4)
            returning id, version, created, last_modified, doc"#,
@@ -323,7 +325,21 @@ pub(super) async fn update_row(
     .bind(shadow.active)
     .bind(Json(w.doc))
     .bind(Json(w.folded))
+    .bind(&shadow.match_key)
     .fetch_optional(&mut **tx)
     .await
-    .map_err(|e| uniqueness(e, name_attribute(w.kind)))
+    .map_err(|e| unique_violation(e, w))
+}
+
+/// A unique violation as the attribute it protects: the matching attribute's index or the
+/// name index.
+fn unique_violation(e: sqlx::Error, w: &Write<'_>) -> StoreError {
+    let matching =
+        matches!(&e, sqlx::Error::Database(db) if db.constraint() == Some("resources_match_key"));
+    let attribute = if matching {
+        w.matching.as_str()
+    } else {
+        name_attribute(w.kind)
+    };
+    uniqueness(e, attribute)
 }

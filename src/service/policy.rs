@@ -1,0 +1,93 @@
+//! A tenant's directory rules (the GoToMeeting tutorial): the matching attribute, unique in the
+//! tenant, and the roles a user may or must carry.
+
+use serde_json::Value;
+
+use super::{Directory, Error};
+use crate::scim;
+use crate::scim::canonical::Document;
+use crate::store::{MatchingAttribute, Policy, Store, StoreError, Tenant};
+
+/// Changes to a tenant's rules; `None` leaves a rule as it is.
+#[derive(Debug, Default, Clone)]
+pub struct PolicyChange {
+    pub matching: Option<MatchingAttribute>,
+    /// `Some(None)`: any role.
+    pub allowed_roles: Option<Option<Vec<String>>>,
+    pub require_role: Option<bool>,
+}
+
+/// The role values of a canonical user document.
+fn roles(doc: &Document) -> Vec<&str> {
+    doc.get("roles")
+        .and_then(Value::as_array)
+        .map(|roles| {
+            roles
+                .iter()
+                .filter_map(|r| r.get("value").and_then(Value::as_str))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Checks a user about to be stored against the tenant's role rules. A disabled user needs no
+/// role: taking a role away must never block off-boarding.
+pub fn check_roles(tenant: &Tenant, doc: &Document) -> Result<(), Error> {
+    let policy = &tenant.policy;
+    let roles = roles(doc);
+    if let Some(allowed) = &policy.allowed_roles {
+        if let Some(bad) = roles
+            .iter()
+            .find(|r| !allowed.iter().any(|a| a.eq_ignore_ascii_case(r)))
+        {
+            return Err(scim::Error::invalid_value(format!(
+                "roles: '{bad}' is not a role of this application (allowed: {})",
+                allowed.join(", ")
+            ))
+            .into());
+        }
+    }
+    let disabled = doc.get("active") == Some(&Value::Bool(false));
+    if policy.require_role && roles.is_empty() && !disabled {
+        return Err(scim::Error::invalid_value(
+            "roles: this application requires a role; assign the user to the application in \
+             Microsoft Entra ID with one of its roles (the Default Access role is not provisioned)",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+impl Directory {
+    /// Applies `change` to the tenant called `name` and returns its new rules.
+    pub async fn set_policy(&self, name: &str, change: &PolicyChange) -> Result<Policy, Error> {
+        let tenant = self.tenant(name).await?;
+        if let Some(matching) = change.matching {
+            self.store.set_matching(tenant.id, matching).await.map_err(|e| match e {
+                StoreError::MatchingConflicts(conflicts) => {
+                    let list: Vec<String> = conflicts
+                        .iter()
+                        .map(|c| format!("'{}' is shared by {}", c.value, c.user_names.join(", ")))
+                        .collect();
+                    Error::from(scim::Error::uniqueness(format!(
+                        "users of tenant '{name}' share values of {}, which must be unique to match on it: {}",
+                        matching.as_str(),
+                        list.join("; ")
+                    )))
+                }
+                other => other.into(),
+            })?;
+        }
+        if change.allowed_roles.is_some() || change.require_role.is_some() {
+            let allowed = match &change.allowed_roles {
+                Some(allowed) => allowed.clone(),
+                None => tenant.policy.allowed_roles.clone(),
+            };
+            let require = change.require_role.unwrap_or(tenant.policy.require_role);
+            self.store
+                .set_roles(tenant.id, allowed.as_deref(), require)
+                .await?;
+        }
+        Ok(self.tenant(name).await?.policy)
+    }
+}
