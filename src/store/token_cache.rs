@@ -78,6 +78,7 @@ mod tests {
         Tenant {
             id: TenantId(uuid::Uuid::nil()),
             name: "t".into(),
+            policy: Default::default(),
         }
     }
 
