@@ -11,6 +11,7 @@ mod concurrency;
 mod discovery;
 mod errors;
 mod groups;
+mod journeys;
 mod ops;
 mod patch;
 mod policies;
