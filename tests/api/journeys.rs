@@ -384,7 +384,7 @@ async fn soft_delete_and_re_enable_keep_the_user_and_its_groups() {
         );
         let found = entra.find_user("leaver@contoso.com").await;
         assert_eq!(found.body["Resources"][0]["active"], false);
-        assert_eq!(entra.group_members(&g).await, [id.clone()]);
+        assert_eq!(entra.group_members(&g).await, std::slice::from_ref(&id));
         let enabled = entra
             .patch(&format!("/Users/{id}"), vec![json!({"op": mode.op("replace"), "path": "active", "value": mode.boolean(true)})])
             .await;
