@@ -9,8 +9,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::telemetry::LogFormat;
 
-/// The database scimd uses when none is configured.
-pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/scimd";
+/// The file of the embedded store when no database URL is configured.
+pub const DEFAULT_SQLITE_FILE: &str = "scimd.db";
 
 /// A value that must not appear in logs or `Debug` output.
 #[derive(Clone, PartialEq, Eq)]
@@ -56,10 +56,13 @@ pub struct Config {
         global = true
     )]
     pub listen: SocketAddr,
-    /// Database URL (postgres://user:password@host:port/database); the database is created if
-    /// it does not exist.
-    #[arg(long, env = "SCIMD_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
-    pub database_url: Secret,
+    /// Database URL: postgres://user:password@host:port/database or sqlite://path/to/file.db;
+    /// created if it does not exist. Default: the SQLite file scimd.db in SCIMD_DATA_DIR.
+    #[arg(long, env = "SCIMD_DATABASE_URL", global = true)]
+    pub database_url: Option<Secret>,
+    /// Directory of the default SQLite file (created if missing); the working directory when unset.
+    #[arg(long, env = "SCIMD_DATA_DIR", global = true)]
+    pub data_dir: Option<std::path::PathBuf>,
     /// Largest number of database connections in the pool.
     #[arg(
         long,
@@ -101,6 +104,19 @@ pub struct Config {
     /// Largest accepted request body in bytes (413 beyond it).
     #[arg(long, env = "SCIMD_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
+}
+
+impl Config {
+    /// The database URL: the configured one, else the SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose().to_owned(),
+            None => {
+                let dir = self.data_dir.clone().unwrap_or_default();
+                format!("sqlite://{}", dir.join(DEFAULT_SQLITE_FILE).display())
+            }
+        }
+    }
 }
 
 /// What to do; `serve` when none is named.

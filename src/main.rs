@@ -30,6 +30,16 @@ async fn run(cli: Cli) -> Result<(), StartError> {
         Command::Serve => {
             let state = scimd::build_state(&config).await?;
             let listener = TcpListener::bind(config.listen).await?;
+            if let Some(issued) = scimd::first_start(&state, &config).await? {
+                let base = config.public_url.clone().unwrap_or_else(|| format!("http://{}", listener.local_addr().map_or(config.listen, |a| a)));
+                println!(
+                    "\nscimd is ready for Microsoft Entra ID (this is shown once):\n\n  \
+                     Tenant URL:    {}/scim/v2\n  Secret Token:  {}\n\n\
+                     Tenant 'default' was created with this token; `scimd token issue --tenant default` makes another.\n",
+                    base.trim_end_matches('/'),
+                    issued.token
+                );
+            }
             tracing::info!(address = %listener.local_addr()?, "scimd listening; SCIM base path /scim/v2");
             scimd::serve(listener, state, scimd::shutdown_signal()).await?;
         }

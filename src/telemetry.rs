@@ -30,7 +30,9 @@ pub fn init(filter: &str, format: LogFormat) {
     });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        // stdout belongs to the commands' output (`scimd token issue` prints the token there)
+        .with_writer(std::io::stderr);
     // A second init (tests) keeps the first subscriber.
     let _ = match format {
         LogFormat::Pretty => builder.try_init(),

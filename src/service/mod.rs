@@ -14,7 +14,7 @@ use crate::scim::schema::Registry;
 use crate::store::{AnyStore, StoreError};
 pub use policy::PolicyChange;
 pub use resources::SearchResult;
-pub use tokens::{IssuedToken, TOKEN_PREFIX, hash_token};
+pub use tokens::{BOOTSTRAP_TENANT, IssuedToken, TOKEN_PREFIX, hash_token};
 
 /// A failure of a use case: either a protocol error the client can act on, or a store failure
 /// that is the server's problem (logged once, answered 500 or 503).

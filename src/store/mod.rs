@@ -4,6 +4,7 @@
 
 pub mod postgres;
 mod shadow;
+pub mod sqlite;
 mod token_cache;
 
 use std::collections::HashMap;
@@ -327,6 +328,7 @@ pub trait Store: Clone + Send + Sync + 'static {
 #[derive(Debug, Clone)]
 pub enum AnyStore {
     Postgres(postgres::PgStore),
+    Sqlite(sqlite::SqliteStore),
 }
 
 impl AnyStore {
@@ -334,6 +336,7 @@ impl AnyStore {
     pub fn caches_tokens(&self) -> bool {
         match self {
             AnyStore::Postgres(s) => s.caches_tokens(),
+            AnyStore::Sqlite(s) => s.caches_tokens(),
         }
     }
 
@@ -344,8 +347,11 @@ impl AnyStore {
                 postgres::PgStore::open(url, options).await?,
             ));
         }
+        if url.starts_with("sqlite:") {
+            return Ok(AnyStore::Sqlite(sqlite::SqliteStore::open(url, options).await?));
+        }
         Err(StoreError::Config(format!(
-            "unsupported scheme in '{}': use postgres://",
+            "unsupported scheme in '{}': use postgres://… or sqlite://…",
             redact_url(url)
         )))
     }
@@ -373,6 +379,7 @@ macro_rules! delegate {
                 async fn $name(&self, $($arg: $ty),*) -> $ret {
                     match self {
                         AnyStore::Postgres(s) => s.$name($($arg),*).await,
+                        AnyStore::Sqlite(s) => s.$name($($arg),*).await,
                     }
                 }
             )*

@@ -1,0 +1,255 @@
+//! Resources on SQLite: one row per resource, the canonical document and its folded copy as
+//! JSON text.
+
+use sqlx::types::Json;
+use sqlx::{QueryBuilder, Sqlite, Transaction};
+
+use super::filter::{push_filter, push_sort_key};
+use super::members::add_members;
+use super::{SqliteStore, instant, millis, resource_id, uniqueness};
+use crate::scim::canonical::Document;
+use crate::scim::list::{CursorPosition, ListQuery, Paging};
+use crate::scim::resource::{ResourceId, StoredResource, Version};
+use crate::scim::schema::ResourceKind;
+use crate::store::shadow::name_attribute;
+use crate::store::{Listing, Shadow, StoreError, TenantId, Write};
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ResourceRow {
+    id: String,
+    version: i64,
+    created: i64,
+    last_modified: i64,
+    doc: Json<Document>,
+}
+
+pub(super) const RESOURCE_COLUMNS: &str = "id, version, created, last_modified, doc";
+
+impl ResourceRow {
+    pub(super) fn into_resource(self, kind: ResourceKind) -> Result<StoredResource, StoreError> {
+        Ok(StoredResource {
+            kind,
+            id: resource_id(&self.id)?,
+            version: Version(self.version),
+            created: instant(self.created),
+            last_modified: instant(self.last_modified),
+            doc: self.doc.0,
+        })
+    }
+}
+
+/// A unique violation as the attribute it protects.
+fn unique_violation(e: sqlx::Error, w: &Write<'_>) -> StoreError {
+    uniqueness(e, |message| {
+        if message.contains("match_key") { w.matching.as_str() } else { name_attribute(w.kind) }
+    })
+}
+
+impl SqliteStore {
+    pub(crate) async fn create(&self, tenant: TenantId, w: Write<'_>) -> Result<StoredResource, StoreError> {
+        let shadow = Shadow::of(w.kind, w.doc, w.folded, w.matching);
+        let mut tx = self.write().await?;
+        let row = sqlx::query_as::<_, ResourceRow>(&format!(
+            "insert into resources
+                 (tenant_id, id, resource_type, version, created, last_modified,
+                  name_key, external_id, active, doc, search, match_key)
+             values (?1, ?2, ?3, 1, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             returning {RESOURCE_COLUMNS}"
+        ))
+        .bind(tenant.0.to_string())
+        .bind(w.id.to_string())
+        .bind(w.kind.as_str())
+        .bind(millis(w.now))
+        .bind(&shadow.name_key)
+        .bind(&shadow.external_id)
+        .bind(shadow.active)
+        .bind(Json(w.doc))
+        .bind(Json(w.folded))
+        .bind(&shadow.match_key)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| unique_violation(e, &w))?;
+        if let Some(members) = w.members {
+            add_members(&mut tx, tenant, w.id, members).await?;
+        }
+        tx.commit().await?;
+        row.into_resource(w.kind)
+    }
+
+    pub(crate) async fn get(&self, tenant: TenantId, kind: ResourceKind, id: ResourceId) -> Result<StoredResource, StoreError> {
+        sqlx::query_as::<_, ResourceRow>(&format!(
+            "select {RESOURCE_COLUMNS} from resources where tenant_id = ?1 and id = ?2 and resource_type = ?3"
+        ))
+        .bind(tenant.0.to_string())
+        .bind(id.to_string())
+        .bind(kind.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .into_resource(kind)
+    }
+
+    pub(crate) async fn replace(&self, tenant: TenantId, w: Write<'_>, expected: Version) -> Result<StoredResource, StoreError> {
+        let mut tx = self.write().await?;
+        let Some(row) = update_row(&mut tx, tenant, &w, Some(expected)).await? else {
+            drop(tx);
+            return Err(self.missing_or_moved(tenant, w.kind, w.id).await);
+        };
+        if let Some(members) = w.members {
+            sqlx::query("delete from memberships where tenant_id = ?1 and group_id = ?2")
+                .bind(tenant.0.to_string())
+                .bind(w.id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            add_members(&mut tx, tenant, w.id, members).await?;
+        }
+        tx.commit().await?;
+        row.into_resource(w.kind)
+    }
+
+    pub(crate) async fn delete(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        id: ResourceId,
+        expected: Option<Version>,
+    ) -> Result<(), StoreError> {
+        let deleted = sqlx::query(
+            "delete from resources
+             where tenant_id = ?1 and id = ?2 and resource_type = ?3 and (?4 is null or version = ?4)",
+        )
+        .bind(tenant.0.to_string())
+        .bind(id.to_string())
+        .bind(kind.as_str())
+        .bind(expected.map(|v| v.0))
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if deleted == 1 { Ok(()) } else { Err(self.missing_or_moved(tenant, kind, id).await) }
+    }
+
+    /// After a conditional write touched no row: was the resource gone, or at another version?
+    pub(super) async fn missing_or_moved(&self, tenant: TenantId, kind: ResourceKind, id: ResourceId) -> StoreError {
+        match self.get(tenant, kind, id).await {
+            Ok(_) => StoreError::VersionMismatch,
+            Err(e) => e,
+        }
+    }
+
+    pub(crate) async fn list(&self, tenant: TenantId, kind: ResourceKind, query: &ListQuery) -> Result<Listing, StoreError> {
+        let count = query.paging.count();
+        let first_sorted_cursor =
+            query.sort.is_some() && matches!(query.paging, Paging::Cursor { position: CursorPosition::Start, .. });
+        let mut counted = None;
+        if count == 0 || first_sorted_cursor {
+            counted = Some(self.count(tenant, kind, query).await?);
+        }
+        if count == 0 {
+            let total = counted.map_or(0, |(t, _)| t);
+            return Ok(Listing { total: u64::try_from(total).unwrap_or(0), resources: Vec::new(), next: None });
+        }
+        let mut qb = QueryBuilder::<Sqlite>::new("select seq, id, version, created, last_modified, doc from resources where ");
+        scope(&mut qb, tenant, kind, query);
+        let (offset, snapshot) = match query.paging {
+            Paging::Index(page) => (page.offset(), None),
+            Paging::Cursor { position, .. } => match position {
+                CursorPosition::Start => (0, query.sort.as_ref().and(counted.map(|(_, s)| s))),
+                CursorPosition::After(seq) => {
+                    qb.push(" and seq > ");
+                    qb.push_bind(seq);
+                    (0, None)
+                }
+                CursorPosition::Offset { snapshot, offset } => (offset, Some(snapshot)),
+            },
+        };
+        if let Some(snapshot) = snapshot {
+            qb.push(" and seq <= ");
+            qb.push_bind(snapshot);
+        }
+        qb.push(" order by ");
+        if let Some(sort) = &query.sort {
+            push_sort_key(&mut qb, &sort.key);
+            qb.push(if sort.descending { " desc nulls first, seq desc" } else { " asc nulls last, seq" });
+        } else {
+            qb.push("seq");
+        }
+        qb.push(" limit ");
+        qb.push_bind(i64::from(count) + 1);
+        qb.push(" offset ");
+        qb.push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
+        let mut rows: Vec<ListRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+        let more = rows.len() > count as usize;
+        rows.truncate(count as usize);
+        let after_seq = matches!(query.paging, Paging::Cursor { position: CursorPosition::After(_), .. });
+        let total = match counted {
+            Some((total, _)) => u64::try_from(total).unwrap_or(0),
+            None if !more && !after_seq && (offset == 0 || !rows.is_empty()) => offset + rows.len() as u64,
+            None => u64::try_from(self.count(tenant, kind, query).await?.0).unwrap_or(0),
+        };
+        let next = match (query.paging, more) {
+            (Paging::Cursor { .. }, true) => Some(match snapshot {
+                Some(snapshot) => CursorPosition::Offset { snapshot, offset: offset + u64::from(count) },
+                None => CursorPosition::After(rows.last().map_or(0, |r| r.seq)),
+            }),
+            _ => None,
+        };
+        let resources = rows.into_iter().map(|r| r.row.into_resource(kind)).collect::<Result<_, _>>()?;
+        Ok(Listing { total, resources, next })
+    }
+
+    async fn count(&self, tenant: TenantId, kind: ResourceKind, query: &ListQuery) -> Result<(i64, i64), StoreError> {
+        let mut qb = QueryBuilder::<Sqlite>::new("select count(*), coalesce(max(seq), 0) from resources where ");
+        scope(&mut qb, tenant, kind, query);
+        Ok(qb.build_query_as().fetch_one(&self.pool).await?)
+    }
+}
+
+fn scope(qb: &mut QueryBuilder<'_, Sqlite>, tenant: TenantId, kind: ResourceKind, query: &ListQuery) {
+    qb.push("tenant_id = ");
+    qb.push_bind(tenant.0.to_string());
+    qb.push(" and resource_type = ");
+    qb.push_bind(kind.as_str());
+    if let Some(filter) = &query.filter {
+        qb.push(" and (");
+        push_filter(qb, filter, kind);
+        qb.push(")");
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ListRow {
+    seq: i64,
+    #[sqlx(flatten)]
+    row: ResourceRow,
+}
+
+/// Writes the document of `w`, bumping the version; at `expected` only when given.
+pub(super) async fn update_row(
+    tx: &mut Transaction<'_, Sqlite>,
+    tenant: TenantId,
+    w: &Write<'_>,
+    expected: Option<Version>,
+) -> Result<Option<ResourceRow>, StoreError> {
+    let shadow = Shadow::of(w.kind, w.doc, w.folded, w.matching);
+    sqlx::query_as::<_, ResourceRow>(&format!(
+        "update resources
+         set version = version + 1, last_modified = ?5,
+             name_key = ?6, external_id = ?7, active = ?8, doc = ?9, search = ?10, match_key = ?11
+         where tenant_id = ?1 and id = ?2 and resource_type = ?3 and (?4 is null or version = ?4)
+         returning {RESOURCE_COLUMNS}"
+    ))
+    .bind(tenant.0.to_string())
+    .bind(w.id.to_string())
+    .bind(w.kind.as_str())
+    .bind(expected.map(|v| v.0))
+    .bind(millis(w.now))
+    .bind(&shadow.name_key)
+    .bind(&shadow.external_id)
+    .bind(shadow.active)
+    .bind(Json(w.doc))
+    .bind(Json(w.folded))
+    .bind(&shadow.match_key)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(|e| unique_violation(e, w))
+}
