@@ -40,7 +40,11 @@ pub async fn open_directory(config: &Config) -> Result<Directory, StartError> {
     let options = Options {
         max_connections: config.database_max_connections,
     };
-    if let Some(dir) = config.data_dir.as_ref().filter(|_| config.database_url.is_none()) {
+    if let Some(dir) = config
+        .data_dir
+        .as_ref()
+        .filter(|_| config.database_url.is_none())
+    {
         std::fs::create_dir_all(dir)?;
     }
     let store = AnyStore::open(&config.database_url(), options).await?;
@@ -65,12 +69,21 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
 /// On a first start (no tenant at all, no bootstrap token), creates tenant `default` and
 /// issues its token, so that a new installation can be connected to Entra at once. Returns the
 /// token, to be shown once; `None` on every later start.
-pub async fn first_start(state: &AppState, config: &Config) -> Result<Option<service::IssuedToken>, StartError> {
+pub async fn first_start(
+    state: &AppState,
+    config: &Config,
+) -> Result<Option<service::IssuedToken>, StartError> {
     if config.bootstrap_token.is_some() || !state.directory.store.tenants().await?.is_empty() {
         return Ok(None);
     }
-    state.directory.create_tenant(service::BOOTSTRAP_TENANT).await?;
-    let issued = state.directory.issue_token(service::BOOTSTRAP_TENANT, Some("first start")).await?;
+    state
+        .directory
+        .create_tenant(service::BOOTSTRAP_TENANT)
+        .await?;
+    let issued = state
+        .directory
+        .issue_token(service::BOOTSTRAP_TENANT, Some("first start"))
+        .await?;
     Ok(Some(issued))
 }
 

@@ -31,7 +31,12 @@ async fn run(cli: Cli) -> Result<(), StartError> {
             let state = scimd::build_state(&config).await?;
             let listener = TcpListener::bind(config.listen).await?;
             if let Some(issued) = scimd::first_start(&state, &config).await? {
-                let base = config.public_url.clone().unwrap_or_else(|| format!("http://{}", listener.local_addr().map_or(config.listen, |a| a)));
+                let base = config.public_url.clone().unwrap_or_else(|| {
+                    format!(
+                        "http://{}",
+                        listener.local_addr().map_or(config.listen, |a| a)
+                    )
+                });
                 println!(
                     "\nscimd is ready for Microsoft Entra ID (this is shown once):\n\n  \
                      Tenant URL:    {}/scim/v2\n  Secret Token:  {}\n\n\

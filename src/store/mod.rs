@@ -348,7 +348,9 @@ impl AnyStore {
             ));
         }
         if url.starts_with("sqlite:") {
-            return Ok(AnyStore::Sqlite(sqlite::SqliteStore::open(url, options).await?));
+            return Ok(AnyStore::Sqlite(
+                sqlite::SqliteStore::open(url, options).await?,
+            ));
         }
         Err(StoreError::Config(format!(
             "unsupported scheme in '{}': use postgres://… or sqlite://…",

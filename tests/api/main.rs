@@ -1,4 +1,5 @@
 //! API tests over HTTP against a real PostgreSQL, each test on a fresh database.
+//! `tests/api_sqlite.rs` runs the same modules against SQLite.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -9,6 +10,7 @@
 mod auth;
 mod concurrency;
 mod discovery;
+mod durability;
 mod errors;
 mod groups;
 mod journeys;
@@ -18,3 +20,6 @@ mod policies;
 mod query;
 mod support;
 mod users;
+
+/// This binary's store; `tests/api_sqlite.rs` runs the same modules on SQLite.
+const BACKEND: support::Backend = support::Backend::Postgres;

@@ -32,3 +32,17 @@ async fn a_request_id_is_echoed_or_generated() {
     let id = generated.header("x-request-id").unwrap();
     assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
 }
+
+#[tokio::test]
+async fn this_suite_runs_on_its_own_backend() {
+    let app = TestApp::new().await;
+    let scheme = match crate::BACKEND {
+        crate::support::Backend::Postgres => "postgres://",
+        crate::support::Backend::Sqlite => "sqlite://",
+    };
+    assert!(app.db.url.starts_with(scheme), "{}", app.db.url);
+    let ready = app
+        .send(Request::get("/readyz").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(ready.status, StatusCode::OK);
+}

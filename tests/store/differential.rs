@@ -16,7 +16,8 @@ use scimd::scim::schema::{Registry, ResourceKind};
 use scimd::service::Directory;
 use scimd::store::{Store, Tenant};
 
-use crate::support::TestApp;
+use crate::BACKENDS;
+use crate::support::{Backend, TestApp, TestDb};
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const USERS: usize = 48;
@@ -125,8 +126,8 @@ struct Fixture {
 }
 
 impl Fixture {
-    async fn new() -> Self {
-        let app = TestApp::new().await;
+    async fn new(backend: Backend) -> Self {
+        let app = TestApp::on(TestDb::of(backend).await).await;
         let dir: &Directory = &app.state.directory;
         let tenant = dir.tenant("default").await.unwrap();
         let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
@@ -294,14 +295,20 @@ const CORPUS: [&str; 20] = [
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sql_and_in_memory_filters_agree_on_a_generated_corpus() {
-    let fixture = Fixture::new().await;
+    for backend in BACKENDS {
+        agree_on(backend).await;
+    }
+}
+
+async fn agree_on(backend: Backend) {
+    let fixture = Fixture::new(backend).await;
     let mut cases = 0usize;
     for text in CORPUS {
         let (sql, memory) = fixture
             .both(text)
             .await
             .unwrap_or_else(|e| panic!("{text}: {e}"));
-        assert_eq!(sql, memory, "{text}");
+        assert_eq!(sql, memory, "{backend:?}: {text}");
         cases += USERS;
     }
     let mut times: Vec<String> = fixture.users.iter().map(|u| timestamp(u.created)).collect();
@@ -323,7 +330,7 @@ async fn sql_and_in_memory_filters_agree_on_a_generated_corpus() {
                     if !sql.is_empty() && sql.len() < USERS {
                         discriminating.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
-                    prop_assert_eq!(sql, memory, "{}", text);
+                    prop_assert_eq!(sql, memory, "{:?}: {}", backend, text);
                 }
                 // a generated combination may be invalid (co on a number, …): it must be rejected
                 // by validation, never by the database

@@ -34,7 +34,14 @@ struct Scope<'s> {
 }
 
 pub fn push_filter(qb: &mut Qb<'_>, filter: &Filter, kind: ResourceKind) {
-    push(qb, filter, Scope { kind, element: "e.value" });
+    push(
+        qb,
+        filter,
+        Scope {
+            kind,
+            element: "e.value",
+        },
+    );
 }
 
 fn push(qb: &mut Qb<'_>, filter: &Filter, scope: Scope<'_>) {
@@ -59,7 +66,14 @@ fn push(qb: &mut Qb<'_>, filter: &Filter, scope: Scope<'_>) {
             qb.push("exists (select 1 from json_each(search, ");
             qb.push_bind(json_path(path));
             qb.push(") as e where ");
-            push(qb, filter, Scope { kind: scope.kind, element: "e.value" });
+            push(
+                qb,
+                filter,
+                Scope {
+                    kind: scope.kind,
+                    element: "e.value",
+                },
+            );
             qb.push(")");
         }
     }
@@ -87,7 +101,11 @@ fn push_json_fn(qb: &mut Qb<'_>, function: &str, target: &Target, scope: Scope<'
             qb.push(")");
         }
         Target::Element { sub: None, .. } => {
-            qb.push(if function == "json_type" { "e.type" } else { "e.value" });
+            qb.push(if function == "json_type" {
+                "e.type"
+            } else {
+                "e.value"
+            });
         }
         Target::Id | Target::Created | Target::LastModified => {
             qb.push("null");
@@ -130,7 +148,11 @@ fn compare(qb: &mut Qb<'_>, target: &Target, op: CompareOp, value: &Operand, sco
     match (target, value) {
         (Target::Id, Operand::Str(s)) => return compare_id(qb, op, s),
         (Target::Created | Target::LastModified, Operand::DateTime(t)) => {
-            let column = if *target == Target::Created { "created" } else { "last_modified" };
+            let column = if *target == Target::Created {
+                "created"
+            } else {
+                "last_modified"
+            };
             qb.push(format!("({column} * 1000) {} ", sql_op(op)));
             qb.push_bind(micros(*t));
             return;
@@ -205,7 +227,10 @@ fn compare(qb: &mut Qb<'_>, target: &Target, op: CompareOp, value: &Operand, sco
         Operand::DateTime(t) => {
             qb.push("cast(round(unixepoch(");
             push_json_fn(qb, "json_extract", target, scope);
-            qb.push(format!(", 'subsec') * 1000000) as integer) {} ", sql_op(op)));
+            qb.push(format!(
+                ", 'subsec') * 1000000) as integer) {} ",
+                sql_op(op)
+            ));
             qb.push_bind(micros(*t));
         }
     }
@@ -280,7 +305,12 @@ impl Relation {
                 "json_object('value', m.group_id, 'type', 'direct', 'display', json_extract(o.search, '$.displayName'))",
             ),
         };
-        if let Filter::Compare { target: Target::Element { sub: Some(sub), .. }, op: CompareOp::Eq, value: Operand::Str(id) } = filter {
+        if let Filter::Compare {
+            target: Target::Element { sub: Some(sub), .. },
+            op: CompareOp::Eq,
+            value: Operand::Str(id),
+        } = filter
+        {
             if sub == "value" {
                 match id.parse::<ResourceId>() {
                     Ok(id) => {
@@ -336,9 +366,15 @@ pub fn push_sort_key(qb: &mut Qb<'_>, key: &SortKey) {
         }),
         SortKey::Multi { path, sub, kind } => typed(qb, *kind, &|qb| {
             // RFC 7644 §3.4.2.3: the primary value, else the first one.
-            let sub_path = sub.as_ref().map_or("$".to_owned(), |s| json_path(std::slice::from_ref(s)));
+            let sub_path = sub
+                .as_ref()
+                .map_or("$".to_owned(), |s| json_path(std::slice::from_ref(s)));
             let first = match sub {
-                Some(s) => format!("{}[0].{}", json_path(path), &json_path(std::slice::from_ref(s))[2..]),
+                Some(s) => format!(
+                    "{}[0].{}",
+                    json_path(path),
+                    &json_path(std::slice::from_ref(s))[2..]
+                ),
                 None => format!("{}[0]", json_path(path)),
             };
             qb.push("coalesce((select json_extract(p.value, ");

@@ -36,10 +36,14 @@ pub(super) async fn add_members(
     .fetch_optional(&mut **tx)
     .await?;
     if let Some((id,)) = missing {
-        return Err(StoreError::InvalidReference { id: resource_id(&id)? });
+        return Err(StoreError::InvalidReference {
+            id: resource_id(&id)?,
+        });
     }
-    let rows: Vec<serde_json::Value> =
-        members.iter().map(|m| json!({"id": m.id.to_string(), "display": m.display})).collect();
+    let rows: Vec<serde_json::Value> = members
+        .iter()
+        .map(|m| json!({"id": m.id.to_string(), "display": m.display}))
+        .collect();
     let added = sqlx::query(
         "insert into memberships (tenant_id, group_id, member_id, display)
          select ?1, ?2, json_extract(value, '$.id'), json_extract(value, '$.display') from json_each(?3) where true
@@ -107,13 +111,17 @@ impl SqliteStore {
         };
         let Some(row) = row else {
             drop(tx);
-            return Err(self.missing_or_moved(tenant, ResourceKind::Group, group).await);
+            return Err(self
+                .missing_or_moved(tenant, ResourceKind::Group, group)
+                .await);
         };
         let mut changed = 0;
         for change in changes {
             changed += match change {
                 MemberChange::Add(members) => add_members(&mut tx, tenant, group, members).await?,
-                MemberChange::Remove(ids) => remove_members(&mut tx, tenant, group, Some(ids)).await?,
+                MemberChange::Remove(ids) => {
+                    remove_members(&mut tx, tenant, group, Some(ids)).await?
+                }
                 MemberChange::RemoveAll => remove_members(&mut tx, tenant, group, None).await?,
                 MemberChange::Replace(members) => {
                     remove_members(&mut tx, tenant, group, None).await?
@@ -129,7 +137,11 @@ impl SqliteStore {
         row.into_resource(ResourceKind::Group)
     }
 
-    pub(crate) async fn members(&self, tenant: TenantId, groups: &[ResourceId]) -> Result<HashMap<ResourceId, Vec<Member>>, StoreError> {
+    pub(crate) async fn members(
+        &self,
+        tenant: TenantId,
+        groups: &[ResourceId],
+    ) -> Result<HashMap<ResourceId, Vec<Member>>, StoreError> {
         let rows: Vec<MemberRow> = sqlx::query_as(
             "select m.group_id as owner, m.member_id as id, r.resource_type,
                     coalesce(m.display, json_extract(r.doc, '$.displayName'), json_extract(r.doc, '$.userName')) as display
@@ -143,13 +155,25 @@ impl SqliteStore {
         .await?;
         let mut out: HashMap<ResourceId, Vec<Member>> = HashMap::new();
         for r in rows {
-            let kind = if r.resource_type == "Group" { ResourceKind::Group } else { ResourceKind::User };
-            out.entry(resource_id(&r.owner)?).or_default().push(Member { id: resource_id(&r.id)?, kind, display: r.display });
+            let kind = if r.resource_type == "Group" {
+                ResourceKind::Group
+            } else {
+                ResourceKind::User
+            };
+            out.entry(resource_id(&r.owner)?).or_default().push(Member {
+                id: resource_id(&r.id)?,
+                kind,
+                display: r.display,
+            });
         }
         Ok(out)
     }
 
-    pub(crate) async fn groups_of(&self, tenant: TenantId, members: &[ResourceId]) -> Result<HashMap<ResourceId, Vec<GroupRef>>, StoreError> {
+    pub(crate) async fn groups_of(
+        &self,
+        tenant: TenantId,
+        members: &[ResourceId],
+    ) -> Result<HashMap<ResourceId, Vec<GroupRef>>, StoreError> {
         let rows: Vec<MemberRow> = sqlx::query_as(
             "select m.member_id as owner, m.group_id as id, g.resource_type, json_extract(g.doc, '$.displayName') as display
              from memberships m join resources g on g.tenant_id = m.tenant_id and g.id = m.group_id
@@ -162,7 +186,12 @@ impl SqliteStore {
         .await?;
         let mut out: HashMap<ResourceId, Vec<GroupRef>> = HashMap::new();
         for r in rows {
-            out.entry(resource_id(&r.owner)?).or_default().push(GroupRef { id: resource_id(&r.id)?, display: r.display });
+            out.entry(resource_id(&r.owner)?)
+                .or_default()
+                .push(GroupRef {
+                    id: resource_id(&r.id)?,
+                    display: r.display,
+                });
         }
         Ok(out)
     }

@@ -41,12 +41,20 @@ impl ResourceRow {
 /// A unique violation as the attribute it protects.
 fn unique_violation(e: sqlx::Error, w: &Write<'_>) -> StoreError {
     uniqueness(e, |message| {
-        if message.contains("match_key") { w.matching.as_str() } else { name_attribute(w.kind) }
+        if message.contains("match_key") {
+            w.matching.as_str()
+        } else {
+            name_attribute(w.kind)
+        }
     })
 }
 
 impl SqliteStore {
-    pub(crate) async fn create(&self, tenant: TenantId, w: Write<'_>) -> Result<StoredResource, StoreError> {
+    pub(crate) async fn create(
+        &self,
+        tenant: TenantId,
+        w: Write<'_>,
+    ) -> Result<StoredResource, StoreError> {
         let shadow = Shadow::of(w.kind, w.doc, w.folded, w.matching);
         let mut tx = self.write().await?;
         let row = sqlx::query_as::<_, ResourceRow>(&format!(
@@ -76,7 +84,12 @@ impl SqliteStore {
         row.into_resource(w.kind)
     }
 
-    pub(crate) async fn get(&self, tenant: TenantId, kind: ResourceKind, id: ResourceId) -> Result<StoredResource, StoreError> {
+    pub(crate) async fn get(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        id: ResourceId,
+    ) -> Result<StoredResource, StoreError> {
         sqlx::query_as::<_, ResourceRow>(&format!(
             "select {RESOURCE_COLUMNS} from resources where tenant_id = ?1 and id = ?2 and resource_type = ?3"
         ))
@@ -89,7 +102,12 @@ impl SqliteStore {
         .into_resource(kind)
     }
 
-    pub(crate) async fn replace(&self, tenant: TenantId, w: Write<'_>, expected: Version) -> Result<StoredResource, StoreError> {
+    pub(crate) async fn replace(
+        &self,
+        tenant: TenantId,
+        w: Write<'_>,
+        expected: Version,
+    ) -> Result<StoredResource, StoreError> {
         let mut tx = self.write().await?;
         let Some(row) = update_row(&mut tx, tenant, &w, Some(expected)).await? else {
             drop(tx);
@@ -125,30 +143,56 @@ impl SqliteStore {
         .execute(&self.pool)
         .await?
         .rows_affected();
-        if deleted == 1 { Ok(()) } else { Err(self.missing_or_moved(tenant, kind, id).await) }
+        if deleted == 1 {
+            Ok(())
+        } else {
+            Err(self.missing_or_moved(tenant, kind, id).await)
+        }
     }
 
     /// After a conditional write touched no row: was the resource gone, or at another version?
-    pub(super) async fn missing_or_moved(&self, tenant: TenantId, kind: ResourceKind, id: ResourceId) -> StoreError {
+    pub(super) async fn missing_or_moved(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        id: ResourceId,
+    ) -> StoreError {
         match self.get(tenant, kind, id).await {
             Ok(_) => StoreError::VersionMismatch,
             Err(e) => e,
         }
     }
 
-    pub(crate) async fn list(&self, tenant: TenantId, kind: ResourceKind, query: &ListQuery) -> Result<Listing, StoreError> {
+    pub(crate) async fn list(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        query: &ListQuery,
+    ) -> Result<Listing, StoreError> {
         let count = query.paging.count();
-        let first_sorted_cursor =
-            query.sort.is_some() && matches!(query.paging, Paging::Cursor { position: CursorPosition::Start, .. });
+        let first_sorted_cursor = query.sort.is_some()
+            && matches!(
+                query.paging,
+                Paging::Cursor {
+                    position: CursorPosition::Start,
+                    ..
+                }
+            );
         let mut counted = None;
         if count == 0 || first_sorted_cursor {
             counted = Some(self.count(tenant, kind, query).await?);
         }
         if count == 0 {
             let total = counted.map_or(0, |(t, _)| t);
-            return Ok(Listing { total: u64::try_from(total).unwrap_or(0), resources: Vec::new(), next: None });
+            return Ok(Listing {
+                total: u64::try_from(total).unwrap_or(0),
+                resources: Vec::new(),
+                next: None,
+            });
         }
-        let mut qb = QueryBuilder::<Sqlite>::new("select seq, id, version, created, last_modified, doc from resources where ");
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "select seq, id, version, created, last_modified, doc from resources where ",
+        );
         scope(&mut qb, tenant, kind, query);
         let (offset, snapshot) = match query.paging {
             Paging::Index(page) => (page.offset(), None),
@@ -169,7 +213,11 @@ impl SqliteStore {
         qb.push(" order by ");
         if let Some(sort) = &query.sort {
             push_sort_key(&mut qb, &sort.key);
-            qb.push(if sort.descending { " desc nulls first, seq desc" } else { " asc nulls last, seq" });
+            qb.push(if sort.descending {
+                " desc nulls first, seq desc"
+            } else {
+                " asc nulls last, seq"
+            });
         } else {
             qb.push("seq");
         }
@@ -180,31 +228,61 @@ impl SqliteStore {
         let mut rows: Vec<ListRow> = qb.build_query_as().fetch_all(&self.pool).await?;
         let more = rows.len() > count as usize;
         rows.truncate(count as usize);
-        let after_seq = matches!(query.paging, Paging::Cursor { position: CursorPosition::After(_), .. });
+        let after_seq = matches!(
+            query.paging,
+            Paging::Cursor {
+                position: CursorPosition::After(_),
+                ..
+            }
+        );
         let total = match counted {
             Some((total, _)) => u64::try_from(total).unwrap_or(0),
-            None if !more && !after_seq && (offset == 0 || !rows.is_empty()) => offset + rows.len() as u64,
+            None if !more && !after_seq && (offset == 0 || !rows.is_empty()) => {
+                offset + rows.len() as u64
+            }
             None => u64::try_from(self.count(tenant, kind, query).await?.0).unwrap_or(0),
         };
         let next = match (query.paging, more) {
             (Paging::Cursor { .. }, true) => Some(match snapshot {
-                Some(snapshot) => CursorPosition::Offset { snapshot, offset: offset + u64::from(count) },
+                Some(snapshot) => CursorPosition::Offset {
+                    snapshot,
+                    offset: offset + u64::from(count),
+                },
                 None => CursorPosition::After(rows.last().map_or(0, |r| r.seq)),
             }),
             _ => None,
         };
-        let resources = rows.into_iter().map(|r| r.row.into_resource(kind)).collect::<Result<_, _>>()?;
-        Ok(Listing { total, resources, next })
+        let resources = rows
+            .into_iter()
+            .map(|r| r.row.into_resource(kind))
+            .collect::<Result<_, _>>()?;
+        Ok(Listing {
+            total,
+            resources,
+            next,
+        })
     }
 
-    async fn count(&self, tenant: TenantId, kind: ResourceKind, query: &ListQuery) -> Result<(i64, i64), StoreError> {
-        let mut qb = QueryBuilder::<Sqlite>::new("select count(*), coalesce(max(seq), 0) from resources where ");
+    async fn count(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        query: &ListQuery,
+    ) -> Result<(i64, i64), StoreError> {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "select count(*), coalesce(max(seq), 0) from resources where ",
+        );
         scope(&mut qb, tenant, kind, query);
         Ok(qb.build_query_as().fetch_one(&self.pool).await?)
     }
 }
 
-fn scope(qb: &mut QueryBuilder<'_, Sqlite>, tenant: TenantId, kind: ResourceKind, query: &ListQuery) {
+fn scope(
+    qb: &mut QueryBuilder<'_, Sqlite>,
+    tenant: TenantId,
+    kind: ResourceKind,
+    query: &ListQuery,
+) {
     qb.push("tenant_id = ");
     qb.push_bind(tenant.0.to_string());
     qb.push(" and resource_type = ");

@@ -56,7 +56,8 @@ impl TryFrom<TokenRow> for TokenInfo {
     }
 }
 
-const TOKEN_SELECT: &str = "select tokens.id, tenants.name as tenant, tokens.label, tokens.created, tokens.revoked_at
+const TOKEN_SELECT: &str =
+    "select tokens.id, tenants.name as tenant, tokens.label, tokens.created, tokens.revoked_at
      from tokens join tenants on tenants.id = tokens.tenant_id";
 
 fn now_ms() -> i64 {
@@ -88,27 +89,37 @@ impl SqliteStore {
     }
 
     pub(crate) async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
-        let rows = sqlx::query_as::<_, TenantRow>(&format!("select {TENANT_COLUMNS} from tenants order by name"))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query_as::<_, TenantRow>(&format!(
+            "select {TENANT_COLUMNS} from tenants order by name"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
         rows.into_iter().map(Tenant::try_from).collect()
     }
 
     pub(crate) async fn tenant(&self, name: &str) -> Result<Tenant, StoreError> {
-        sqlx::query_as::<_, TenantRow>(&format!("select {TENANT_COLUMNS} from tenants where name = ?1"))
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound)?
-            .try_into()
+        sqlx::query_as::<_, TenantRow>(&format!(
+            "select {TENANT_COLUMNS} from tenants where name = ?1"
+        ))
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .try_into()
     }
 
-    pub(crate) async fn put_token(&self, tenant: TenantId, label: Option<&str>, hash: &[u8]) -> Result<TokenInfo, StoreError> {
+    pub(crate) async fn put_token(
+        &self,
+        tenant: TenantId,
+        label: Option<&str>,
+        hash: &[u8],
+    ) -> Result<TokenInfo, StoreError> {
         let mut tx = self.write().await?;
-        let existing: Option<(String, String)> = sqlx::query_as("select id, tenant_id from tokens where token_hash = ?1")
-            .bind(hash)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let existing: Option<(String, String)> =
+            sqlx::query_as("select id, tenant_id from tokens where token_hash = ?1")
+                .bind(hash)
+                .fetch_optional(&mut *tx)
+                .await?;
         let id = match existing {
             Some((_, owner)) if owner != tenant.0.to_string() => {
                 return Err(StoreError::Uniqueness { attribute: "token" });
@@ -167,7 +178,10 @@ impl SqliteStore {
         row.try_into()
     }
 
-    pub(crate) async fn token_tenant(&self, hash: &[u8]) -> Result<Option<(Tenant, Vec<u8>)>, StoreError> {
+    pub(crate) async fn token_tenant(
+        &self,
+        hash: &[u8],
+    ) -> Result<Option<(Tenant, Vec<u8>)>, StoreError> {
         #[derive(sqlx::FromRow)]
         struct Row {
             #[sqlx(flatten)]
@@ -182,10 +196,15 @@ impl SqliteStore {
         .bind(hash)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| Ok((Tenant::try_from(r.tenant)?, r.token_hash))).transpose()
+        row.map(|r| Ok((Tenant::try_from(r.tenant)?, r.token_hash)))
+            .transpose()
     }
 
-    pub(crate) async fn set_matching(&self, tenant: TenantId, matching: MatchingAttribute) -> Result<(), StoreError> {
+    pub(crate) async fn set_matching(
+        &self,
+        tenant: TenantId,
+        matching: MatchingAttribute,
+    ) -> Result<(), StoreError> {
         let key = match_key_sql(matching);
         let mut tx = self.write().await?;
         let rows: Vec<(String, String)> = sqlx::query_as(&format!(
@@ -207,7 +226,10 @@ impl SqliteStore {
             for (value, user_name) in rows {
                 match conflicts.last_mut() {
                     Some(c) if c.value == value => c.user_names.push(user_name),
-                    _ => conflicts.push(MatchingConflict { value, user_names: vec![user_name] }),
+                    _ => conflicts.push(MatchingConflict {
+                        value,
+                        user_names: vec![user_name],
+                    }),
                 }
             }
             conflicts.truncate(50);
@@ -228,7 +250,12 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub(crate) async fn set_roles(&self, tenant: TenantId, allowed: Option<&[String]>, require: bool) -> Result<(), StoreError> {
+    pub(crate) async fn set_roles(
+        &self,
+        tenant: TenantId,
+        allowed: Option<&[String]>,
+        require: bool,
+    ) -> Result<(), StoreError> {
         sqlx::query("update tenants set allowed_roles = ?2, require_role = ?3 where id = ?1")
             .bind(tenant.0.to_string())
             .bind(allowed.map(Json))

@@ -18,28 +18,55 @@ use scimd::config::Cli;
 /// The bootstrap token every test app accepts for tenant `default`.
 pub const TOKEN: &str = "test-token-0123456789abcdef";
 
-/// A database of its own, dropped when the test ends.
+/// The store a test binary runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// A database of its own, dropped when the test ends: a fresh PostgreSQL database, or a fresh
+/// SQLite file.
 pub struct TestDb {
     pub url: String,
+    pub backend: Backend,
     name: String,
 }
 
 impl TestDb {
     pub async fn new() -> Self {
-        let server = pg::server_url().await;
-        let name = format!("scimd_test_{}", uuid::Uuid::new_v4().simple());
-        let base = server.rsplit_once('/').map_or(server, |(b, _)| b);
-        // scimd creates the database itself when it is missing (as `serve` does).
-        Self {
-            url: format!("{base}/{name}"),
-            name,
-        }
+        Self::of(crate::BACKEND).await
     }
+
+    pub async fn of(backend: Backend) -> Self {
+        let name = format!("scimd_test_{}", uuid::Uuid::new_v4().simple());
+        let url = match backend {
+            Backend::Postgres => {
+                let server = pg::server_url().await;
+                let base = server.rsplit_once('/').map_or(server, |(b, _)| b);
+                // scimd creates the database itself when it is missing (as `serve` does).
+                format!("{base}/{name}")
+            }
+            Backend::Sqlite => format!("sqlite://{}", sqlite_path(&name).display()),
+        };
+        Self { url, backend, name }
+    }
+}
+
+fn sqlite_path(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("{name}.db"))
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
         let name = self.name.clone();
+        if self.backend == Backend::Sqlite {
+            let path = sqlite_path(&name);
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+            return;
+        }
         // Drop is synchronous; a thread of its own keeps the runtime out of it.
         let _ = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
@@ -56,6 +83,27 @@ impl Drop for TestDb {
             Ok::<(), std::io::Error>(())
         })
         .join();
+    }
+}
+
+/// The token hashes stored in a test database, read with the backend's own driver.
+pub async fn stored_token_hashes(db: &TestDb) -> Vec<Vec<u8>> {
+    let query = "select token_hash from tokens";
+    match db.backend {
+        Backend::Postgres => {
+            let mut conn = PgConnection::connect(&db.url).await.unwrap();
+            sqlx::query_scalar(query)
+                .fetch_all(&mut conn)
+                .await
+                .unwrap()
+        }
+        Backend::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+            sqlx::query_scalar(query)
+                .fetch_all(&mut conn)
+                .await
+                .unwrap()
+        }
     }
 }
 
