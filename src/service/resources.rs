@@ -315,11 +315,6 @@ impl Directory {
         }
         Ok(result)
     }
-
-    /// The folded copy of a document, as the store keeps it for filters.
-    pub fn fold(&self, kind: ResourceKind, doc: &Document) -> Result<Document, Error> {
-        Ok(fold(self.resource_type(kind)?, self.registry.common(), doc))
-    }
 }
 
 /// The resources of one page, each with the projection to show it with.

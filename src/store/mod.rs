@@ -2,6 +2,7 @@
 //! (`StoreError`), and `AnyStore`, the backend chosen by the database URL. Uniqueness and
 //! versions are enforced by the database, never by a read-then-write check.
 
+mod paging;
 pub mod postgres;
 mod shadow;
 pub mod sqlite;

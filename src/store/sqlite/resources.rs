@@ -8,11 +8,11 @@ use super::filter::{push_filter, push_sort_key};
 use super::members::add_members;
 use super::{SqliteStore, instant, millis, resource_id, uniqueness};
 use crate::scim::canonical::Document;
-use crate::scim::list::{CursorPosition, ListQuery, Paging};
+use crate::scim::list::ListQuery;
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::ResourceKind;
 use crate::store::shadow::name_attribute;
-use crate::store::{Listing, Shadow, StoreError, TenantId, Write};
+use crate::store::{Listing, Shadow, StoreError, TenantId, Write, paging};
 
 #[derive(sqlx::FromRow)]
 pub(super) struct ResourceRow {
@@ -169,20 +169,12 @@ impl SqliteStore {
         kind: ResourceKind,
         query: &ListQuery,
     ) -> Result<Listing, StoreError> {
-        let count = query.paging.count();
-        let first_sorted_cursor = query.sort.is_some()
-            && matches!(
-                query.paging,
-                Paging::Cursor {
-                    position: CursorPosition::Start,
-                    ..
-                }
-            );
-        let mut counted = None;
-        if count == 0 || first_sorted_cursor {
-            counted = Some(self.count(tenant, kind, query).await?);
-        }
-        if count == 0 {
+        let counted = match paging::count_first(query) {
+            true => Some(self.count(tenant, kind, query).await?),
+            false => None,
+        };
+        let window = paging::window(query, counted);
+        if window.count == 0 {
             let total = counted.map_or(0, |(t, _)| t);
             return Ok(Listing {
                 total: u64::try_from(total).unwrap_or(0),
@@ -194,19 +186,11 @@ impl SqliteStore {
             "select seq, id, version, created, last_modified, doc from resources where ",
         );
         scope(&mut qb, tenant, kind, query);
-        let (offset, snapshot) = match query.paging {
-            Paging::Index(page) => (page.offset(), None),
-            Paging::Cursor { position, .. } => match position {
-                CursorPosition::Start => (0, query.sort.as_ref().and(counted.map(|(_, s)| s))),
-                CursorPosition::After(seq) => {
-                    qb.push(" and seq > ");
-                    qb.push_bind(seq);
-                    (0, None)
-                }
-                CursorPosition::Offset { snapshot, offset } => (offset, Some(snapshot)),
-            },
-        };
-        if let Some(snapshot) = snapshot {
+        if let Some(after) = window.after {
+            qb.push(" and seq > ");
+            qb.push_bind(after);
+        }
+        if let Some(snapshot) = window.snapshot {
             qb.push(" and seq <= ");
             qb.push_bind(snapshot);
         }
@@ -222,44 +206,28 @@ impl SqliteStore {
             qb.push("seq");
         }
         qb.push(" limit ");
-        qb.push_bind(i64::from(count) + 1);
+        qb.push_bind(i64::from(window.count) + 1);
         qb.push(" offset ");
-        qb.push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
-        let mut rows: Vec<ListRow> = qb.build_query_as().fetch_all(&self.pool).await?;
-        let more = rows.len() > count as usize;
-        rows.truncate(count as usize);
-        let after_seq = matches!(
-            query.paging,
-            Paging::Cursor {
-                position: CursorPosition::After(_),
-                ..
-            }
+        qb.push_bind(i64::try_from(window.offset).unwrap_or(i64::MAX));
+        let rows: Vec<ListRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+        let page = paging::finish(
+            query,
+            window,
+            counted,
+            rows.into_iter().map(|r| (r.seq, r.row)).collect(),
         );
-        let total = match counted {
-            Some((total, _)) => u64::try_from(total).unwrap_or(0),
-            None if !more && !after_seq && (offset == 0 || !rows.is_empty()) => {
-                offset + rows.len() as u64
-            }
+        let total = match page.total {
+            Some(total) => total,
             None => u64::try_from(self.count(tenant, kind, query).await?.0).unwrap_or(0),
         };
-        let next = match (query.paging, more) {
-            (Paging::Cursor { .. }, true) => Some(match snapshot {
-                Some(snapshot) => CursorPosition::Offset {
-                    snapshot,
-                    offset: offset + u64::from(count),
-                },
-                None => CursorPosition::After(rows.last().map_or(0, |r| r.seq)),
-            }),
-            _ => None,
-        };
-        let resources = rows
-            .into_iter()
-            .map(|r| r.row.into_resource(kind))
-            .collect::<Result<_, _>>()?;
         Ok(Listing {
             total,
-            resources,
-            next,
+            resources: page
+                .rows
+                .into_iter()
+                .map(|r| r.into_resource(kind))
+                .collect::<Result<_, _>>()?,
+            next: page.next,
         })
     }
 
