@@ -14,7 +14,12 @@ use crate::scim::query::SearchParams;
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::{ResourceKind, ResourceType};
 use crate::scim::{self};
-use crate::store::{MatchingAttribute, MemberInput, Store, StoreError, Tenant, Write};
+use crate::store::{
+    MatchingAttribute, MemberChange, MemberInput, Store, StoreError, Tenant, Write,
+};
+
+/// A new document and, for a group, its complete member list.
+type Prepared = (Document, Option<Vec<MemberInput>>);
 
 /// How many times a PUT re-reads and retries when a concurrent writer got in between its read
 /// and its write.
@@ -105,41 +110,18 @@ impl Directory {
     ) -> Result<StoredResource, Error> {
         let rt = self.resource_type(kind)?;
         let id = parse_id(kind, id)?;
-        for _ in 0..CAS_RETRIES {
-            let current = self
-                .store
-                .get(tenant.id, kind, id)
-                .await
-                .map_err(|e| not_found(e, kind, id))?;
-            let expected = if_match.unwrap_or(current.version);
-            if expected != current.version {
-                return Err(stale(kind, id, expected));
-            }
+        self.rewrite(tenant, kind, id, if_match, CAS_RETRIES, &[], |current| {
             let (doc, members) = self.prepare(tenant, rt, body, Some(&current.doc), id)?;
-            let folded = fold(rt, self.registry.common(), &doc);
-            let write = Write {
-                kind,
-                id,
-                doc: &doc,
-                folded: &folded,
-                now: now(),
-                members: members.as_deref(),
-                matching: tenant.policy.matching,
-            };
-            match self.store.replace(tenant.id, write, expected).await {
-                Err(StoreError::VersionMismatch) if if_match.is_none() => continue,
-                Err(StoreError::VersionMismatch) => return Err(stale(kind, id, expected)),
-                Err(e) => return Err(conflict(written(e, kind, id), kind, &doc)),
-                Ok(stored) => return Ok(stored),
-            }
-        }
-        Err(StoreError::VersionMismatch.into())
+            Ok(Some((doc, members)))
+        })
+        .await
     }
 
     /// PATCH (RFC 7644 §3.5.2): the operations apply to a copy of the current document, the
     /// result is validated, then stored with a compare-and-swap on the version. A concurrent
     /// writer that wins makes this one re-read and re-apply, so parallel PATCHes lose nothing.
     /// A PATCH that changes nothing stores nothing and keeps the version (RFC 7644 §3.5.2.1).
+    /// Group members change without reading the member list (see `service::groups`).
     pub async fn patch(
         &self,
         tenant: &Tenant,
@@ -155,7 +137,6 @@ impl Directory {
             ResourceKind::User => (Some(body.clone()), Vec::new()),
         };
         let Some(doc_patch) = doc_patch else {
-            // Members only: inserts and deletes of those members, no read-modify-write.
             return self
                 .store
                 .update_group(tenant.id, id, None, if_match, &changes, now())
@@ -165,7 +146,40 @@ impl Directory {
                     other => written(other, kind, id),
                 });
         };
-        for _ in 0..PATCH_RETRIES {
+        self.rewrite(
+            tenant,
+            kind,
+            id,
+            if_match,
+            PATCH_RETRIES,
+            &changes,
+            |current| {
+                let doc = patch::apply(rt, self.registry.common(), &current.doc, &doc_patch)?;
+                if kind == ResourceKind::User {
+                    check_roles(tenant, &doc)?;
+                }
+                Ok((doc != current.doc || !changes.is_empty()).then_some((doc, None)))
+            },
+        )
+        .await
+    }
+
+    /// Read, compute the new document from the current one (`None`: nothing changes), write it
+    /// at the version read (with the member `changes` of a group), and start over when a
+    /// concurrent writer got in between; with `if_match` only at that version (412 otherwise).
+    #[expect(clippy::too_many_arguments, reason = "one write's parts, named")]
+    async fn rewrite(
+        &self,
+        tenant: &Tenant,
+        kind: ResourceKind,
+        id: ResourceId,
+        if_match: Option<Version>,
+        retries: usize,
+        changes: &[MemberChange],
+        next: impl Fn(&StoredResource) -> Result<Option<Prepared>, Error>,
+    ) -> Result<StoredResource, Error> {
+        let rt = self.resource_type(kind)?;
+        for _ in 0..retries {
             let current = self
                 .store
                 .get(tenant.id, kind, id)
@@ -175,13 +189,9 @@ impl Directory {
             if expected != current.version {
                 return Err(stale(kind, id, expected));
             }
-            let doc = patch::apply(rt, self.registry.common(), &current.doc, &doc_patch)?;
-            if kind == ResourceKind::User {
-                check_roles(tenant, &doc)?;
-            }
-            if doc == current.doc && changes.is_empty() {
+            let Some((doc, members)) = next(&current)? else {
                 return Ok(current);
-            }
+            };
             let folded = fold(rt, self.registry.common(), &doc);
             let write = Write {
                 kind,
@@ -189,16 +199,15 @@ impl Directory {
                 doc: &doc,
                 folded: &folded,
                 now: now(),
-                members: None,
+                members: members.as_deref(),
                 matching: tenant.policy.matching,
             };
-            let result = match kind {
-                ResourceKind::Group => {
-                    self.store
-                        .update_group(tenant.id, id, Some(write), Some(expected), &changes, now())
-                        .await
-                }
-                ResourceKind::User => self.store.replace(tenant.id, write, expected).await,
+            let result = if changes.is_empty() {
+                self.store.replace(tenant.id, write, expected).await
+            } else {
+                self.store
+                    .update_group(tenant.id, id, Some(write), Some(expected), changes, now())
+                    .await
             };
             match result {
                 Err(StoreError::VersionMismatch) if if_match.is_none() => continue,

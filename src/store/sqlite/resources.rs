@@ -169,9 +169,10 @@ impl SqliteStore {
         kind: ResourceKind,
         query: &ListQuery,
     ) -> Result<Listing, StoreError> {
-        let counted = match paging::count_first(query) {
-            true => Some(self.count(tenant, kind, query).await?),
-            false => None,
+        let counted = if paging::count_first(query) {
+            Some(self.count(tenant, kind, query).await?)
+        } else {
+            None
         };
         let window = paging::window(query, counted);
         if window.count == 0 {
