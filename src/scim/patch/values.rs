@@ -1,0 +1,313 @@
+//! What each operation does to the value it targets (RFC 7644 §3.5.2.1–3): a whole attribute,
+//! a sub-attribute, or the elements a value filter selects.
+
+use serde_json::{Map, Value};
+
+use super::{Op, no_target};
+use crate::scim::canonical::coerce_attribute;
+use crate::scim::error::Error;
+use crate::scim::filter::eval::matches_element;
+use crate::scim::filter::{self, CompareOp, Filter, Literal, Raw};
+use crate::scim::fold::fold_value;
+use crate::scim::schema::{AttrType, Attribute};
+
+/// The coerced value for the whole attribute (`None`: "no value", e.g. `manager: ""`).
+fn coerce(attr: &Attribute, value: &Value, text: &str) -> Result<Option<Value>, Error> {
+    coerce_attribute(attr, value, text)
+}
+
+/// Operations on a whole attribute (`emails`, `name`, `active`, `manager`).
+pub(super) fn whole(
+    holder: &mut Map<String, Value>,
+    attr: &Attribute,
+    op: Op,
+    value: &Value,
+    text: &str,
+) -> Result<(), Error> {
+    let name = attr.name.clone();
+    if op == Op::Remove {
+        // Entra's `Remove` with a value list removes only those values (entra.md §1.10).
+        if attr.multi_valued && !value.is_null() {
+            let Some(Value::Array(gone)) = coerce(attr, value, text)? else {
+                return Ok(());
+            };
+            if let Some(Value::Array(items)) = holder.get_mut(&name) {
+                items.retain(|item| !gone.iter().any(|g| contains(item, g)));
+                if items.is_empty() {
+                    holder.remove(&name);
+                }
+            }
+            return Ok(());
+        }
+        holder.remove(&name);
+        return Ok(());
+    }
+    let Some(new) = coerce(attr, value, text)? else {
+        holder.remove(&name);
+        return Ok(());
+    };
+    match (attr.multi_valued, op, holder.get_mut(&name)) {
+        (true, Op::Add, Some(Value::Array(items))) => {
+            let Value::Array(added) = new else {
+                return Ok(());
+            };
+            let fresh: Vec<Value> = added.into_iter().filter(|a| !items.contains(a)).collect();
+            let start = items.len();
+            items.extend(fresh);
+            let end = items.len();
+            settle_primary(items, start..end);
+        }
+        (false, _, Some(Value::Object(old))) if attr.kind == AttrType::Complex => {
+            // replace (and add) on a complex attribute merge its sub-attributes (§3.5.2.3)
+            if let Value::Object(members) = new {
+                old.extend(members);
+            }
+        }
+        _ => {
+            holder.insert(name, new);
+        }
+    }
+    Ok(())
+}
+
+/// Whether `item` has every sub-attribute value `pattern` has (simple values: equality).
+fn contains(item: &Value, pattern: &Value) -> bool {
+    match (item, pattern) {
+        (Value::Object(i), Value::Object(p)) => p.iter().all(|(k, v)| i.get(k) == Some(v)),
+        _ => item == pattern,
+    }
+}
+
+/// RFC 7644 §3.5.2: a value written with `primary: true` clears `primary` on the others.
+fn settle_primary(items: &mut [Value], written: std::ops::Range<usize>) {
+    let newest = written
+        .clone()
+        .rev()
+        .find(|&i| items[i].get("primary") == Some(&Value::Bool(true)));
+    if let Some(newest) = newest {
+        for (i, item) in items.iter_mut().enumerate() {
+            if i != newest && item.get("primary") == Some(&Value::Bool(true)) {
+                item["primary"] = Value::Bool(false);
+            }
+        }
+    }
+}
+
+/// The coerced value of one sub-attribute.
+fn coerce_sub(
+    attr: &Attribute,
+    sub: &Attribute,
+    value: &Value,
+    text: &str,
+) -> Result<Option<Value>, Error> {
+    let mut wrapper = Map::new();
+    wrapper.insert(sub.name.clone(), value.clone());
+    let single = Attribute {
+        multi_valued: false,
+        ..attr.clone()
+    };
+    Ok(coerce_attribute(&single, &Value::Object(wrapper), text)?
+        .and_then(|v| v.get(&sub.name).cloned()))
+}
+
+fn set_sub(element: &mut Value, sub: &Attribute, value: Option<&Value>) {
+    if let Value::Object(m) = element {
+        match value {
+            Some(v) => {
+                m.insert(sub.name.clone(), v.clone());
+            }
+            None => {
+                m.remove(&sub.name);
+            }
+        }
+    }
+}
+
+/// `name.givenName`, or `emails.value` (every element) without a filter.
+pub(super) fn sub_attribute(
+    holder: &mut Map<String, Value>,
+    attr: &Attribute,
+    sub: &Attribute,
+    op: Op,
+    value: &Value,
+    text: &str,
+) -> Result<(), Error> {
+    let new = if op == Op::Remove {
+        None
+    } else {
+        coerce_sub(attr, sub, value, text)?
+    };
+    let name = attr.name.clone();
+    match holder.get_mut(&name) {
+        Some(Value::Array(items)) => {
+            for item in items.iter_mut() {
+                set_sub(item, sub, new.as_ref());
+            }
+            items.retain(|i| i.as_object().is_some_and(|m| !m.is_empty()));
+            let all = 0..items.len();
+            settle_primary(items, all);
+        }
+        Some(element @ Value::Object(_)) => set_sub(element, sub, new.as_ref()),
+        _ => {
+            if let Some(v) = new {
+                let mut element = Map::new();
+                element.insert(sub.name.clone(), v);
+                let element = Value::Object(element);
+                holder.insert(
+                    name.clone(),
+                    if attr.multi_valued {
+                        Value::Array(vec![element])
+                    } else {
+                        element
+                    },
+                );
+            }
+        }
+    }
+    if holder.get(&name).is_some_and(|v| {
+        matches!(v, Value::Object(m) if m.is_empty())
+            || matches!(v, Value::Array(a) if a.is_empty())
+    }) {
+        holder.remove(&name);
+    }
+    Ok(())
+}
+
+/// The element a filter of `eq` comparisons describes: `type eq "work"` → `{"type": "work"}`,
+/// spelled as the filter spells it and typed by the schema. Entra adds values through filtered
+/// paths and expects the element to be created (entra.md §1.7 c). `None` when the filter is not
+/// such a conjunction.
+fn element_from_filter(attr: &Attribute, f_text: &str) -> Option<Map<String, Value>> {
+    fn walk(raw: &Raw, out: &mut Map<String, Value>) -> Option<()> {
+        match raw {
+            Raw::And(a, b) => {
+                walk(a, out)?;
+                walk(b, out)
+            }
+            Raw::Compare {
+                path,
+                op: CompareOp::Eq,
+                value,
+            } => {
+                let v = match value {
+                    Literal::Str(s) | Literal::Bare(s) => Value::String(s.clone()),
+                    Literal::Bool(b) => Value::Bool(*b),
+                    Literal::Num(n) => Value::Number(n.clone()),
+                    Literal::Null => return None,
+                };
+                out.insert(path.clone(), v);
+                Some(())
+            }
+            _ => None,
+        }
+    }
+    let raw = filter::parse(f_text).ok()?;
+    let mut described = Map::new();
+    walk(&raw, &mut described)?;
+    let single = Attribute {
+        multi_valued: false,
+        ..attr.clone()
+    };
+    match coerce_attribute(&single, &Value::Object(described), f_text).ok()? {
+        Some(Value::Object(m)) => Some(m),
+        _ => None,
+    }
+}
+
+#[expect(clippy::too_many_arguments, reason = "one operation's parts, named")]
+pub(super) fn filtered(
+    holder: &mut Map<String, Value>,
+    attr: &Attribute,
+    f: &Filter,
+    f_text: &str,
+    sub: Option<&Attribute>,
+    op: Op,
+    value: &Value,
+    text: &str,
+) -> Result<(), Error> {
+    let name = attr.name.clone();
+    let matching: Vec<usize> = match holder.get(&name) {
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .filter(|(_, item)| matches_element(f, &fold_value(attr, item)))
+            .map(|(i, _)| i)
+            .collect(),
+        _ => Vec::new(),
+    };
+    if op == Op::Remove {
+        if let Some(Value::Array(items)) = holder.get_mut(&name) {
+            let mut index = 0;
+            items.retain_mut(|item| {
+                let hit = matching.contains(&index);
+                index += 1;
+                match (hit, sub) {
+                    (false, _) => true,
+                    (true, None) => false,
+                    (true, Some(sub)) => {
+                        set_sub(item, sub, None);
+                        item.as_object().is_some_and(|m| !m.is_empty())
+                    }
+                }
+            });
+            if items.is_empty() {
+                holder.remove(&name);
+            }
+        }
+        return Ok(());
+    }
+    let new_element = match sub {
+        Some(sub) => coerce_sub(attr, sub, value, text)?.map(|v| {
+            let mut m = Map::new();
+            m.insert(sub.name.clone(), v);
+            Value::Object(m)
+        }),
+        None => {
+            let single = Attribute {
+                multi_valued: false,
+                ..attr.clone()
+            };
+            coerce_attribute(&single, value, text)?
+        }
+    };
+    let Some(Value::Object(new_members)) = new_element else {
+        // replacing a filtered value with "nothing" removes it
+        return filtered(holder, attr, f, f_text, sub, Op::Remove, &Value::Null, text);
+    };
+    let items = match holder
+        .entry(name)
+        .or_insert_with(|| Value::Array(Vec::new()))
+    {
+        Value::Array(items) => items,
+        other => {
+            *other = Value::Array(Vec::new());
+            match other {
+                Value::Array(items) => items,
+                _ => return Ok(()),
+            }
+        }
+    };
+    if matching.is_empty() {
+        // create-on-absent (entra.md §1.7 c), RFC 7644 §3.5.2.3 would say noTarget
+        let mut element = element_from_filter(attr, f_text).ok_or_else(|| {
+            no_target(format!("no value of '{}' matches [{f_text}], and the filter does not describe one to create", attr.name))
+        })?;
+        element.extend(new_members);
+        items.push(Value::Object(element));
+        let end = items.len();
+        settle_primary(items, end - 1..end);
+        return Ok(());
+    }
+    for &i in &matching {
+        match (&mut items[i], sub, op) {
+            (Value::Object(m), Some(_), _) | (Value::Object(m), None, Op::Add) => {
+                m.extend(new_members.clone())
+            }
+            (item, None, _) => *item = Value::Object(new_members.clone()),
+            _ => {}
+        }
+    }
+    let written = matching.iter().copied().max().unwrap_or(0);
+    settle_primary(items, written..written + 1);
+    Ok(())
+}
