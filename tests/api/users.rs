@@ -359,3 +359,27 @@ async fn meta_location_follows_the_request_host_when_no_public_url_is_set() {
     assert_eq!(created.header("location"), Some(location.as_str()));
     assert_eq!(created.body["meta"]["location"], location);
 }
+
+#[tokio::test]
+async fn lower_case_endpoints_and_trailing_slashes_reach_the_same_handler() {
+    let app = TestApp::new().await;
+    let created = app
+        .post("/scim/v2/users/", json!({"userName": "slash"}))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap();
+    for path in [
+        format!("/scim/v2/USERS/{id}/"),
+        format!("/scim/v2/Users/{id}"),
+    ] {
+        let read = app.get(&path).await;
+        assert_eq!(read.status, StatusCode::OK, "{path}");
+        assert_eq!(read.body, created.body);
+    }
+    let listed = app
+        .get("/scim/v2/users/?filter=userName+eq+%22SLASH%22")
+        .await;
+    assert_eq!(listed.body["totalResults"], 1);
+    let config = app.get("/scim/v2/serviceproviderconfig/").await;
+    assert_eq!(config.status, StatusCode::OK);
+}
