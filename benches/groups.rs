@@ -1,5 +1,5 @@
-//! Group benchmark (issue 5): the cost of membership changes and of reading a group must not
-//! depend on the group's size.
+//! Group benchmark (issues 5 and 7): the cost of membership changes and of reading a group must
+//! not depend on the group's size; on PostgreSQL and on SQLite.
 //!
 //! - Adding 100 000 members to one group through the service's PATCH path, in batches of
 //!   1 000 (`{"op":"Add","path":"members","value":[…1 000 members…]}`): total time, per-batch
@@ -9,18 +9,23 @@
 //! - `GET /Groups/{id}?excludedAttributes=members` (what Entra sends) through the whole HTTP
 //!   stack in process, on the same two groups.
 //!
-//! Target: for both operations, mean on the big group / mean on the empty group < 1.5. For
-//! information, `GET /Groups/{id}` with its members on the big group (size and time).
+//! Targets: on each backend, for both operations, mean on the big group / mean on the empty
+//! group < 1.5; and SQLite within 2× of PostgreSQL (SQLite mean / PostgreSQL mean ≤ 2.0) for
+//! both operations on both groups. For information, `GET /Groups/{id}` with its members on the
+//! big group (size and time).
 //!
 //! Run with `cargo bench --bench groups`. Environment:
+//! - `SCIMD_BENCH_BACKENDS`: comma-separated backends (default `postgres,sqlite`).
 //! - `SCIMD_BENCH_DATABASE_URL`: a PostgreSQL server (default
 //!   `postgres://postgres@127.0.0.1:5432/postgres`); the benchmark drops and recreates
 //!   database `scimd_bench_groups` on every run.
+//! - SQLite: the benchmark deletes and recreates `target/bench-sqlite/groups.db` on every run.
 //! - `SCIMD_BENCH_MEMBERS`: members of the big group (default 100000); smaller for a quick run.
 //!
-//! Users are seeded with one SQL statement; members are added only through the service. Every
-//! answer is checked: a PATCH that does not bump the version, a GET that is not 200 or shows
-//! members it was asked to leave out, stops the benchmark.
+//! Users are seeded with one SQL statement (the same documents on both backends, checked);
+//! members are added only through the service. Every answer is checked: a PATCH that does not
+//! bump the version, a GET that is not 200 or shows members it was asked to leave out, stops
+//! the benchmark.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -28,30 +33,28 @@
     reason = "a benchmark fails loudly"
 )]
 
-use std::error::Error;
+#[path = "common/mod.rs"]
+mod common;
+
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use clap::Parser;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use sqlx::postgres::PgConnection;
 use sqlx::{Connection, Row};
 use tower::ServiceExt;
 
+use common::{Backend, BoxResult, Db, Stats, TOKEN, backend_verdict, capture_sql};
 use scimd::AppState;
-use scimd::config::Cli;
 use scimd::scim::resource::Version;
 use scimd::scim::schema::ResourceKind;
 use scimd::store::Tenant;
 
-type BoxResult<T> = Result<T, Box<dyn Error + Send + Sync>>;
-
-const DEFAULT_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const DATABASE: &str = "scimd_bench_groups";
-const TOKEN: &str = "bench-token-0123456789abcdef";
+const SQLITE_FILE: &str = "groups";
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 /// Members per PATCH while filling the big group.
 const BATCH: usize = 1_000;
@@ -63,39 +66,7 @@ const GET_WARMUP: usize = 200;
 const GETS: usize = 2_000;
 const FULL_GETS: usize = 10;
 const TARGET_RATIO: f64 = 1.5;
-
-/// Latency statistics in microseconds.
-#[derive(Debug, Clone, Copy)]
-struct Stats {
-    n: usize,
-    mean: f64,
-    p50: f64,
-    p95: f64,
-    p99: f64,
-    max: f64,
-}
-
-impl Stats {
-    fn of(samples: &[Duration]) -> Self {
-        assert!(!samples.is_empty(), "no samples");
-        let mut sorted = samples.to_vec();
-        sorted.sort_unstable();
-        let us = |d: Duration| d.as_secs_f64() * 1e6;
-        let total: Duration = sorted.iter().sum();
-        let pick = |q: f64| {
-            let rank = (q * sorted.len() as f64).ceil() as usize;
-            us(sorted[rank.clamp(1, sorted.len()) - 1])
-        };
-        Self {
-            n: sorted.len(),
-            mean: us(total) / sorted.len() as f64,
-            p50: pick(0.50),
-            p95: pick(0.95),
-            p99: pick(0.99),
-            max: pick(1.0),
-        }
-    }
-}
+const EXCLUDE_MEMBERS: &str = "?excludedAttributes=members";
 
 /// One group under measurement.
 struct Group {
@@ -127,16 +98,36 @@ struct GroupResult {
 /// One of a group's latencies, for the report.
 type Pick = fn(&GroupResult) -> Stats;
 
+/// The operations of the report: label, latency, whether it has a target.
+const OPS: [(&str, Pick, bool); 4] = [
+    ("member add+remove (PATCH pair)", |r| r.pair, true),
+    ("  of which add", |r| r.add, false),
+    ("  of which remove", |r| r.remove, false),
+    (
+        "`GET /Groups/{id}?excludedAttributes=members`",
+        |r| r.get,
+        true,
+    ),
+];
+
 struct FullGet {
     members: usize,
     stats: Stats,
     bytes: usize,
 }
 
+/// Everything measured on one backend.
+struct Run {
+    backend: Backend,
+    fill: Fill,
+    results: Vec<GroupResult>,
+    full: FullGet,
+}
+
 #[tokio::main]
 async fn main() -> BoxResult<()> {
-    let server =
-        std::env::var("SCIMD_BENCH_DATABASE_URL").unwrap_or_else(|_| DEFAULT_SERVER.to_owned());
+    let server = common::pg_server();
+    let backends = Backend::from_env()?;
     let members: usize = std::env::var("SCIMD_BENCH_MEMBERS")
         .ok()
         .map(|s| s.trim().replace('_', "").parse())
@@ -145,43 +136,50 @@ async fn main() -> BoxResult<()> {
     if members == 0 {
         return Err("SCIMD_BENCH_MEMBERS must be above 0".into());
     }
-    let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
-    let url = format!("{base}/{DATABASE}");
+    common::install_sql_capture()?;
     println!(
-        "scimd group benchmark: {members} members in batches of {BATCH}, {PAIRS} add+remove \
-         pairs and {GETS} GETs per group (after {PAIR_WARMUP} / {GET_WARMUP} warm-up), {} CPUs",
+        "scimd group benchmark: backends {}, {members} members in batches of {BATCH}, {PAIRS} \
+         add+remove pairs and {GETS} GETs per group (after {PAIR_WARMUP} / {GET_WARMUP} \
+         warm-up), {} CPUs",
+        backends
+            .iter()
+            .map(|b| b.label())
+            .collect::<Vec<_>>()
+            .join(", "),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
     );
+    let mut runs = Vec::new();
+    for backend in backends {
+        let db = Db::new(backend, &server, DATABASE, SQLITE_FILE)?;
+        runs.push(run(&db, members).await?);
+    }
+    report(&runs);
+    Ok(())
+}
 
-    let mut admin = PgConnection::connect(&server).await?;
-    sqlx::query(&format!("drop database if exists {DATABASE} with (force)"))
-        .execute(&mut admin)
-        .await?;
-    admin.close().await?;
-    let cli = Cli::parse_from([
-        "scimd",
-        "--database-url",
-        &url,
-        "--bootstrap-token",
-        TOKEN,
-        "--database-max-connections",
-        "4",
-    ]);
+/// The whole benchmark on one backend, on a new database.
+async fn run(db: &Db, members: usize) -> BoxResult<Run> {
+    let backend = db.backend;
+    println!("\n# {backend}: {}", db.describe());
+    db.drop_database().await?;
+    let cli = db.cli(4);
     let state = scimd::build_state(&cli.config).await?;
     // one more user than members: the one added to and removed from both groups
-    seed(&url, members + 1).await?;
+    let users_count = u64::try_from(members)? + 1;
+    db.seed(users_count).await?;
+    db.check_seeded(&[1, users_count]).await?;
     let tenant = state.directory.tenant("default").await?;
 
     let mut big = create_group(&state, &tenant, "Big").await?;
     let mut empty = create_group(&state, &tenant, "Empty").await?;
-    let users = user_ids(&url).await?;
+    let users = user_ids(db).await?;
     assert_eq!(users.len(), members + 1, "seeded users");
     let (to_fill, extra) = users.split_at(members);
     let extra = extra[0].clone();
 
-    println!("\n## Phase 1: {members} members added to Big in batches of {BATCH}");
+    println!("\n## {backend}, phase 1: {members} members added to Big in batches of {BATCH}");
     let fill = fill(&state, &tenant, &mut big, to_fill).await?;
-    let stored = member_count(&url, &big.id).await?;
+    let stored = member_count(db, &big.id).await?;
     assert_eq!(stored, members, "Big holds {stored} members, not {members}");
     println!(
         "added {members} members in {:.1} s: {:.0} members/s; batch mean {:.1} ms, \
@@ -194,19 +192,9 @@ async fn main() -> BoxResult<()> {
         fill.first.mean / 1e3,
         fill.last.mean / 1e3,
     );
-    // what autovacuum does after a bulk change, so that it does not run during the measurement
-    let started = Instant::now();
-    let mut conn = PgConnection::connect(&url).await?;
-    sqlx::query("vacuum (analyze) memberships, resources")
-        .execute(&mut conn)
-        .await?;
-    conn.close().await?;
-    println!(
-        "vacuum (analyze) memberships, resources: {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    settle(db).await?;
 
-    println!("\n## Phase 2: Big ({members} members) vs Empty (0 members)");
+    println!("\n## {backend}, phase 2: Big ({members} members) vs Empty (0 members)");
     let mut groups = [&mut big, &mut empty];
     let pairs = measure_pairs(&state, &tenant, &mut groups, &extra).await?;
     let app = scimd::app(state.clone());
@@ -238,75 +226,37 @@ async fn main() -> BoxResult<()> {
         full.bytes
     );
 
-    explain(&url, &big.id, &users[0], &extra).await?;
-    report(&fill, &results, &full);
-    Ok(())
+    match backend {
+        Backend::Postgres => explain(&db.url, &big.id, &users[0], &extra).await?,
+        Backend::Sqlite => explain_sqlite(db, &state, &tenant, &app, &mut big, &extra).await?,
+    }
+    Ok(Run {
+        backend,
+        fill,
+        results,
+        full,
+    })
 }
 
-/// Inserts users 1..=size for tenant `default` with one statement, the documents built as
-/// scimd builds them (`doc` canonical, `search` with caseExact=false strings lower-cased).
-async fn seed(url: &str, size: usize) -> BoxResult<()> {
+/// What follows a bulk change before measuring: on PostgreSQL what autovacuum would do, on
+/// SQLite what the automatic WAL checkpoint would do (copy the WAL back into the file).
+async fn settle(db: &Db) -> BoxResult<()> {
     let started = Instant::now();
-    let mut conn = PgConnection::connect(url).await?;
-    let tenant: uuid::Uuid = sqlx::query_scalar("select id from tenants where name = 'default'")
-        .fetch_one(&mut conn)
-        .await?;
-    // Building the GIN index once is much faster than maintaining it row by row.
-    sqlx::query("set maintenance_work_mem = '1GB'")
-        .execute(&mut conn)
-        .await?;
-    sqlx::query("drop index resources_search")
-        .execute(&mut conn)
-        .await?;
-    let inserted = sqlx::query(
-        r#"insert into resources
-               (tenant_id, id, resource_type, version, created, last_modified,
-                name_key, external_id, active, doc, search)
-           select $1, gen_random_uuid(), 'User', 1, now(), now(),
-                  'user' || i || '@example.com', 'ext-' || i, true,
-                  jsonb_build_object(
-                      'userName', 'User' || i || '@Example.com',
-                      'externalId', 'ext-' || i,
-                      'name', jsonb_build_object('givenName', 'Given' || i,
-                                                 'familyName', 'Family' || i),
-                      'active', true,
-                      'emails', jsonb_build_array(jsonb_build_object(
-                          'value', 'User' || i || '@Example.com',
-                          'type', 'work',
-                          'primary', true))),
-                  jsonb_build_object(
-                      'userName', 'user' || i || '@example.com',
-                      'externalId', 'ext-' || i,
-                      'name', jsonb_build_object('givenName', 'given' || i,
-                                                 'familyName', 'family' || i),
-                      'active', true,
-                      'emails', jsonb_build_array(jsonb_build_object(
-                          'value', 'user' || i || '@example.com',
-                          'type', 'work',
-                          'primary', true)))
-           from generate_series(1, $2::bigint) as g(i)"#,
-    )
-    .bind(tenant)
-    .bind(i64::try_from(size)?)
-    .execute(&mut conn)
-    .await?
-    .rows_affected();
-    assert_eq!(
-        inserted,
-        u64::try_from(size)?,
-        "seeding inserted {inserted} rows, not {size}"
-    );
-    sqlx::query("create index resources_search on resources using gin (search jsonb_path_ops)")
-        .execute(&mut conn)
-        .await?;
-    sqlx::query("vacuum (analyze) resources")
-        .execute(&mut conn)
-        .await?;
-    conn.close().await?;
-    println!(
-        "seeded {size} users in {:.1} s (one insert, GIN index rebuilt, vacuum analyze)",
-        started.elapsed().as_secs_f64()
-    );
+    let what = match db.backend {
+        Backend::Postgres => {
+            let mut conn = db.pg().await?;
+            sqlx::query("vacuum (analyze) memberships, resources")
+                .execute(&mut conn)
+                .await?;
+            conn.close().await?;
+            "vacuum (analyze) memberships, resources"
+        }
+        Backend::Sqlite => {
+            db.checkpoint().await?;
+            "pragma wal_checkpoint(truncate)"
+        }
+    };
+    println!("{what}: {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 
@@ -324,23 +274,45 @@ async fn create_group(state: &AppState, tenant: &Tenant, name: &'static str) -> 
 }
 
 /// The users' ids in the order they were inserted.
-async fn user_ids(url: &str) -> BoxResult<Vec<String>> {
-    let mut conn = PgConnection::connect(url).await?;
-    let ids: Vec<uuid::Uuid> =
-        sqlx::query_scalar("select id from resources where resource_type = 'User' order by seq")
-            .fetch_all(&mut conn)
-            .await?;
-    conn.close().await?;
-    Ok(ids.iter().map(uuid::Uuid::to_string).collect())
+async fn user_ids(db: &Db) -> BoxResult<Vec<String>> {
+    const SQL: &str = "select id from resources where resource_type = 'User' order by seq";
+    Ok(match db.backend {
+        Backend::Postgres => {
+            let mut conn = db.pg().await?;
+            let ids: Vec<uuid::Uuid> = sqlx::query_scalar(SQL).fetch_all(&mut conn).await?;
+            conn.close().await?;
+            ids.iter().map(uuid::Uuid::to_string).collect()
+        }
+        Backend::Sqlite => {
+            let mut conn = db.sqlite().await?;
+            let ids: Vec<String> = sqlx::query_scalar(SQL).fetch_all(&mut conn).await?;
+            conn.close().await?;
+            ids
+        }
+    })
 }
 
-async fn member_count(url: &str, group: &str) -> BoxResult<usize> {
-    let mut conn = PgConnection::connect(url).await?;
-    let count: i64 = sqlx::query_scalar("select count(*) from memberships where group_id = $1")
-        .bind(group.parse::<uuid::Uuid>()?)
-        .fetch_one(&mut conn)
-        .await?;
-    conn.close().await?;
+async fn member_count(db: &Db, group: &str) -> BoxResult<usize> {
+    let count: i64 = match db.backend {
+        Backend::Postgres => {
+            let mut conn = db.pg().await?;
+            let count = sqlx::query_scalar("select count(*) from memberships where group_id = $1")
+                .bind(group.parse::<uuid::Uuid>()?)
+                .fetch_one(&mut conn)
+                .await?;
+            conn.close().await?;
+            count
+        }
+        Backend::Sqlite => {
+            let mut conn = db.sqlite().await?;
+            let count = sqlx::query_scalar("select count(*) from memberships where group_id = ?1")
+                .bind(group)
+                .fetch_one(&mut conn)
+                .await?;
+            conn.close().await?;
+            count
+        }
+    };
     Ok(usize::try_from(count)?)
 }
 
@@ -469,7 +441,7 @@ async fn get_group(app: &Router, id: &str, query: &str) -> BoxResult<(Duration, 
 
 /// `GET /Groups/{id}?excludedAttributes=members` on each group, taking turns.
 async fn measure_gets(app: &Router, groups: &[&mut Group; 2]) -> BoxResult<Vec<Stats>> {
-    let query = "?excludedAttributes=members";
+    let query = EXCLUDE_MEMBERS;
     let mut samples = vec![Vec::with_capacity(GETS); groups.len()];
     for i in 0..GET_WARMUP + GETS {
         for turn in 0..groups.len() {
@@ -592,6 +564,36 @@ async fn explain(url: &str, group: &str, member: &str, extra: &str) -> BoxResult
     Ok(())
 }
 
+/// On SQLite, the statements a member add and a member remove on Big and a
+/// `GET ?excludedAttributes=members` sent (captured from sqlx's query log, so exactly what
+/// `store/sqlite` runs), each with its `EXPLAIN QUERY PLAN`.
+async fn explain_sqlite(
+    db: &Db,
+    state: &AppState,
+    tenant: &Tenant,
+    app: &Router,
+    big: &mut Group,
+    extra: &str,
+) -> BoxResult<()> {
+    println!("\n### SQLite: the statements scimd sent on Big, with EXPLAIN QUERY PLAN");
+    for op in ["Add", "Remove"] {
+        let body = members_body(op, &[extra.to_owned()]);
+        let (took, sent) = capture_sql(patch_members(state, tenant, big, &body)).await?;
+        println!(
+            "\nmember {} ({:.1} µs; transaction begin/commit not shown):",
+            op.to_lowercase(),
+            took.as_secs_f64() * 1e6
+        );
+        db.print_sqlite_plans(&sent).await?;
+    }
+    let ((took, _, _), sent) = capture_sql(get_group(app, &big.id, EXCLUDE_MEMBERS)).await?;
+    println!(
+        "\nGET /Groups/{{id}}{EXCLUDE_MEMBERS} ({:.1} µs):",
+        took.as_secs_f64() * 1e6
+    );
+    db.print_sqlite_plans(&sent).await
+}
+
 fn verdict(ratio: f64) -> &'static str {
     if ratio < TARGET_RATIO {
         "met"
@@ -600,78 +602,126 @@ fn verdict(ratio: f64) -> &'static str {
     }
 }
 
-fn report(fill: &Fill, results: &[GroupResult], full: &FullGet) {
+fn report(runs: &[Run]) {
     println!("\n## Results\n");
     println!(
-        "| members added | batches of {BATCH} | total s | members/s | batch mean ms | p50 ms | \
-         p95 ms | max ms | first {ENDS} mean ms | last {ENDS} mean ms |"
+        "| backend | members added | batches of {BATCH} | total s | members/s | batch mean ms | \
+         p50 ms | p95 ms | max ms | first {ENDS} mean ms | last {ENDS} mean ms |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    println!(
-        "| {} | {} | {:.2} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
-        fill.members,
-        fill.batch.n,
-        fill.seconds,
-        fill.members as f64 / fill.seconds,
-        fill.batch.mean / 1e3,
-        fill.batch.p50 / 1e3,
-        fill.batch.p95 / 1e3,
-        fill.batch.max / 1e3,
-        fill.first.mean / 1e3,
-        fill.last.mean / 1e3,
-    );
-
-    println!("\n| operation | group | members | n | mean µs | p50 µs | p95 µs | p99 µs |");
-    println!("|---|---|---:|---:|---:|---:|---:|---:|");
-    let ops: [(&str, Pick); 4] = [
-        ("member add+remove (PATCH pair)", |r| r.pair),
-        ("  of which add", |r| r.add),
-        ("  of which remove", |r| r.remove),
-        ("`GET /Groups/{id}?excludedAttributes=members`", |r| r.get),
-    ];
-    for (label, stats) in ops {
-        for r in results {
-            let s = stats(r);
-            println!(
-                "| {label} | {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.1} |",
-                r.label, r.members, s.n, s.mean, s.p50, s.p95, s.p99
-            );
-        }
-    }
-
-    if let [big, empty] = results {
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for run in runs {
+        let fill = &run.fill;
         println!(
-            "\n| operation | {} / {} mean | p50 ratio | target < {TARGET_RATIO} |",
-            big.label, empty.label
+            "| {} | {} | {} | {:.2} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
+            run.backend,
+            fill.members,
+            fill.batch.n,
+            fill.seconds,
+            fill.members as f64 / fill.seconds,
+            fill.batch.mean / 1e3,
+            fill.batch.p50 / 1e3,
+            fill.batch.p95 / 1e3,
+            fill.batch.max / 1e3,
+            fill.first.mean / 1e3,
+            fill.last.mean / 1e3,
         );
-        println!("|---|---:|---:|---|");
-        for (label, stats) in ops {
-            let (b, e) = (stats(big), stats(empty));
-            let ratio = b.mean / e.mean;
-            let target = if label.starts_with("  ") {
-                "(information)"
-            } else {
-                verdict(ratio)
-            };
-            println!(
-                "| {} | {ratio:.2} | {:.2} | {target} |",
-                label.trim(),
-                b.p50 / e.p50
-            );
-        }
     }
 
     println!(
-        "\n| `GET /Groups/{{id}}` with members (information) | n | mean ms | p50 ms | max ms | bytes |"
+        "\n| backend | operation | group | members | n | mean µs | p50 µs | p95 µs | p99 µs |"
     );
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("|---|---|---|---:|---:|---:|---:|---:|---:|");
+    for run in runs {
+        for (label, stats, _) in OPS {
+            for r in &run.results {
+                let s = stats(r);
+                println!(
+                    "| {} | {label} | {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.1} |",
+                    run.backend, r.label, r.members, s.n, s.mean, s.p50, s.p95, s.p99
+                );
+            }
+        }
+    }
+
+    println!("\n| backend | operation | Big / Empty mean | p50 ratio | target < {TARGET_RATIO} |");
+    println!("|---|---|---:|---:|---|");
+    for run in runs {
+        if let [big, empty] = run.results.as_slice() {
+            for (label, stats, target) in OPS {
+                let (b, e) = (stats(big), stats(empty));
+                let ratio = b.mean / e.mean;
+                println!(
+                    "| {} | {} | {ratio:.2} | {:.2} | {} |",
+                    run.backend,
+                    label.trim(),
+                    b.p50 / e.p50,
+                    if target {
+                        verdict(ratio)
+                    } else {
+                        "(information)"
+                    }
+                );
+            }
+        }
+    }
+
+    let pg = runs.iter().find(|r| r.backend == Backend::Postgres);
+    let lite = runs.iter().find(|r| r.backend == Backend::Sqlite);
+    if let (Some(pg), Some(lite)) = (pg, lite) {
+        println!(
+            "\n| operation | group | PostgreSQL mean µs | SQLite mean µs | SQLite / PostgreSQL | \
+             target ≤ {:.1} |",
+            common::BACKEND_TARGET
+        );
+        println!("|---|---|---:|---:|---:|---|");
+        let row = |label: &str, group: &str, p: f64, s: f64, target: bool| {
+            let ratio = s / p;
+            println!(
+                "| {label} | {group} | {p:.1} | {s:.1} | {ratio:.2} | {} |",
+                if target {
+                    backend_verdict(ratio)
+                } else {
+                    "(information)"
+                }
+            );
+        };
+        for (label, stats, target) in OPS {
+            for (p, s) in pg.results.iter().zip(&lite.results) {
+                row(label.trim(), p.label, stats(p).mean, stats(s).mean, target);
+            }
+        }
+        row(
+            &format!("fill: PATCH adding {BATCH} members"),
+            "Big",
+            pg.fill.batch.mean,
+            lite.fill.batch.mean,
+            false,
+        );
+        row(
+            "`GET /Groups/{id}` with members",
+            "Big",
+            pg.full.stats.mean,
+            lite.full.stats.mean,
+            false,
+        );
+    }
+
     println!(
-        "| Big, {} members | {} | {:.1} | {:.1} | {:.1} | {} |",
-        full.members,
-        full.stats.n,
-        full.stats.mean / 1e3,
-        full.stats.p50 / 1e3,
-        full.stats.max / 1e3,
-        full.bytes
+        "\n| backend | `GET /Groups/{{id}}` with members (information) | n | mean ms | p50 ms | \
+         max ms | bytes |"
     );
+    println!("|---|---|---:|---:|---:|---:|---:|");
+    for run in runs {
+        let full = &run.full;
+        println!(
+            "| {} | Big, {} members | {} | {:.1} | {:.1} | {:.1} | {} |",
+            run.backend,
+            full.members,
+            full.stats.n,
+            full.stats.mean / 1e3,
+            full.stats.p50 / 1e3,
+            full.stats.max / 1e3,
+            full.bytes
+        );
+    }
 }

@@ -1,20 +1,30 @@
-//! Lookup benchmark (issue 3): latency of one filtered lookup by `userName`, `externalId` and a
-//! value-path filter with 1 000, 100 000 and 1 000 000 users in PostgreSQL, and the throughput
-//! of `GET /Users?filter=userName eq …` over HTTP with 16 keep-alive connections.
+//! Lookup benchmark (issues 3 and 7): latency of one filtered lookup by `userName`,
+//! `externalId` and a value-path filter with 1 000, 100 000 and 1 000 000 users, the
+//! throughput of `GET /Users?filter=userName eq …` over HTTP with 16 keep-alive connections,
+//! and the latency of user creates through the service at the largest size; on PostgreSQL and
+//! on SQLite.
 //!
 //! Targets: lookup cost flat across directory sizes (largest / smallest mean < 1.5) and at
-//! least 15 000 lookups/s over HTTP on a 2-core machine.
+//! least 15 000 lookups/s over HTTP on a 2-core machine, on each backend; SQLite within 2× of
+//! PostgreSQL (SQLite mean / PostgreSQL mean ≤ 2.0) for each lookup at each size and for
+//! creates.
 //!
 //! Run with `cargo bench --bench lookup`. Environment:
+//! - `SCIMD_BENCH_BACKENDS`: comma-separated backends (default `postgres,sqlite`).
 //! - `SCIMD_BENCH_DATABASE_URL`: a PostgreSQL server (default
 //!   `postgres://postgres@127.0.0.1:5432/postgres`); each size gets database
 //!   `scimd_bench_<N>`, kept between runs and reseeded only when it does not hold N users.
+//! - SQLite: each size gets the file `target/bench-sqlite/lookup_<N>.db`, kept between runs
+//!   and reseeded only when it does not hold N users.
 //! - `SCIMD_BENCH_SIZES`: comma-separated directory sizes (default `1000,100000,1000000`).
 //! - `SCIMD_BENCH_SECONDS`: seconds of measured HTTP load per size (default 10, after a 3 s
 //!   warm-up).
+//! - `SCIMD_BENCH_CREATES`: user creates measured per backend at the largest size (default
+//!   2000, after 100 unmeasured); the created users are deleted afterwards.
 //!
-//! Users are seeded with one SQL statement per size, not over HTTP. Every answer is checked:
-//! a lookup that does not find exactly the user it asked for stops the benchmark.
+//! Users are seeded with one SQL statement per size and backend, not over HTTP, and both
+//! backends get the same documents (checked). Every answer is checked: a lookup that does not
+//! find exactly the user it asked for, with exactly the seeded document, stops the benchmark.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -22,27 +32,24 @@
     reason = "a benchmark fails loudly"
 )]
 
-use std::error::Error;
+#[path = "common/mod.rs"]
+mod common;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
-use serde_json::Value;
+use serde_json::{Value, json};
 use sqlx::postgres::PgConnection;
 use sqlx::{Connection, Row};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
+use common::{Backend, BoxResult, Db, Stats, TOKEN, backend_verdict, capture_sql, user_doc};
 use scimd::AppState;
-use scimd::config::Cli;
 use scimd::scim::query::SearchParams;
 use scimd::scim::schema::ResourceKind;
 use scimd::store::Tenant;
 
-type BoxResult<T> = Result<T, Box<dyn Error + Send + Sync>>;
-
-const DEFAULT_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-const TOKEN: &str = "bench-token-0123456789abcdef";
 const WARMUP_LOOKUPS: usize = 200;
 const MEASURED_LOOKUPS: usize = 2_000;
 /// Caps on the time spent per filter and size, so that a lookup that scans the table still
@@ -51,6 +58,15 @@ const WARMUP_CAP: Duration = Duration::from_secs(5);
 const MEASURE_CAP: Duration = Duration::from_secs(30);
 const CONNECTIONS: usize = 16;
 const HTTP_WARMUP: Duration = Duration::from_secs(3);
+const CREATE_WARMUP: u64 = 100;
+/// The user the EXPLAINs look up.
+const EXPLAINED_USER: u64 = 42;
+
+/// Users this benchmark creates through the service have a `name_key` in
+/// `[CREATED_FROM, CREATED_TO)`, so that they can be told from the seeded users and removed.
+const CREATED_PREFIX: &str = "BenchCreate-";
+const CREATED_FROM: &str = "benchcreate-";
+const CREATED_TO: &str = "benchcreate.";
 
 /// The three lookups, in report order.
 const FILTERS: [Lookup; 3] = [Lookup::UserName, Lookup::ExternalId, Lookup::EmailValuePath];
@@ -107,53 +123,32 @@ impl Rng {
     }
 }
 
-/// Latency statistics in microseconds.
-#[derive(Debug, Clone, Copy)]
-struct Stats {
-    n: usize,
-    mean: f64,
-    p50: f64,
-    p95: f64,
-    p99: f64,
-}
-
-impl Stats {
-    fn of(samples: &mut [Duration]) -> Self {
-        assert!(!samples.is_empty(), "no samples");
-        samples.sort_unstable();
-        let us = |d: Duration| d.as_secs_f64() * 1e6;
-        let total: Duration = samples.iter().sum();
-        let pick = |q: f64| {
-            let rank = (q * samples.len() as f64).ceil() as usize;
-            us(samples[rank.clamp(1, samples.len()) - 1])
-        };
-        Self {
-            n: samples.len(),
-            mean: us(total) / samples.len() as f64,
-            p50: pick(0.50),
-            p95: pick(0.95),
-            p99: pick(0.99),
-        }
-    }
-}
-
 struct LookupResult {
+    backend: Backend,
     size: u64,
     lookup: Lookup,
     stats: Stats,
 }
 
 struct HttpResult {
+    backend: Backend,
     size: u64,
     requests: u64,
     seconds: f64,
     stats: Stats,
 }
 
+struct CreateResult {
+    backend: Backend,
+    size: u64,
+    seconds: f64,
+    stats: Stats,
+}
+
 #[tokio::main]
 async fn main() -> BoxResult<()> {
-    let server =
-        std::env::var("SCIMD_BENCH_DATABASE_URL").unwrap_or_else(|_| DEFAULT_SERVER.to_owned());
+    let server = common::pg_server();
+    let backends = Backend::from_env()?;
     let sizes: Vec<u64> = std::env::var("SCIMD_BENCH_SIZES")
         .unwrap_or_else(|_| "1000,100000,1000000".to_owned())
         .split(',')
@@ -167,197 +162,127 @@ async fn main() -> BoxResult<()> {
         .map(|s| s.trim().parse())
         .transpose()?
         .unwrap_or(10);
+    let creates: u64 = std::env::var("SCIMD_BENCH_CREATES")
+        .ok()
+        .map(|s| s.trim().replace('_', "").parse())
+        .transpose()?
+        .unwrap_or(2_000);
+    if creates == 0 {
+        return Err("SCIMD_BENCH_CREATES must be above 0".into());
+    }
     let largest = sizes.iter().copied().max().unwrap_or(0);
-    let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+    common::install_sql_capture()?;
     println!(
-        "scimd lookup benchmark: sizes {sizes:?}, {MEASURED_LOOKUPS} lookups per filter, \
-         HTTP {CONNECTIONS} connections x {seconds} s (after {} s warm-up), {} CPUs",
+        "scimd lookup benchmark: backends {}, sizes {sizes:?}, {MEASURED_LOOKUPS} lookups per \
+         filter, HTTP {CONNECTIONS} connections x {seconds} s (after {} s warm-up), {creates} \
+         creates at {largest} users, {} CPUs",
+        backends
+            .iter()
+            .map(|b| b.label())
+            .collect::<Vec<_>>()
+            .join(", "),
         HTTP_WARMUP.as_secs(),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
     );
 
     let mut lookups = Vec::new();
     let mut http = Vec::new();
+    let mut created = Vec::new();
     for &size in &sizes {
-        println!("\n## {size} users");
-        let name = format!("scimd_bench_{size}");
-        let url = format!("{base}/{name}");
-        let fresh = !holds_users(&server, &url, &name, size).await?;
-        if fresh {
-            let mut admin = PgConnection::connect(&server).await?;
-            sqlx::query(&format!("drop database if exists {name} with (force)"))
-                .execute(&mut admin)
-                .await?;
-            admin.close().await?;
-        }
-        let cli = Cli::parse_from([
-            "scimd",
-            "--database-url",
-            &url,
-            "--bootstrap-token",
-            TOKEN,
-            "--database-max-connections",
-            "16",
-        ]);
-        let state = scimd::build_state(&cli.config).await?;
-        if fresh {
-            seed(&url, size).await?;
-        } else {
-            println!("reusing {name}: it already holds {size} users");
-        }
-        let tenant = state.directory.tenant("default").await?;
-
-        for lookup in FILTERS {
-            let stats = measure_lookups(&state, &tenant, lookup, size).await?;
-            if size == largest {
-                sent_sql(&url, lookup).await?;
+        for &backend in &backends {
+            println!("\n## {backend}, {size} users");
+            let db = Db::new(
+                backend,
+                &server,
+                &format!("scimd_bench_{size}"),
+                &format!("lookup_{size}"),
+            )?;
+            let fresh = !holds_users(&db, size).await?;
+            if fresh {
+                db.drop_database().await?;
             }
+            let cli = db.cli(16);
+            let state = scimd::build_state(&cli.config).await?;
+            if fresh {
+                db.seed(size).await?;
+            } else {
+                println!("reusing {}: it already holds {size} users", db.describe());
+                if backend == Backend::Sqlite {
+                    // a WAL left by the last run's creates and deletes, copied back as the
+                    // automatic checkpoint would
+                    db.checkpoint().await?;
+                }
+            }
+            db.check_seeded(&[1, size.div_ceil(2), size]).await?;
+            let tenant = state.directory.tenant("default").await?;
+
+            for lookup in FILTERS {
+                let stats = measure_lookups(&state, &tenant, lookup, size).await?;
+                if size == largest {
+                    match backend {
+                        Backend::Postgres => sent_sql(&db.url, lookup).await?,
+                        Backend::Sqlite => {
+                            sqlite_plan(&db, &state, &tenant, lookup, size).await?;
+                        }
+                    }
+                }
+                println!(
+                    "{:<36} n {:>5}  mean {:>9.1} µs  p50 {:>9.1}  p95 {:>9.1}  p99 {:>9.1}",
+                    lookup.label(),
+                    stats.n,
+                    stats.mean,
+                    stats.p50,
+                    stats.p95,
+                    stats.p99
+                );
+                lookups.push(LookupResult {
+                    backend,
+                    size,
+                    lookup,
+                    stats,
+                });
+            }
+            if size == largest && backend == Backend::Postgres {
+                explain(&db.url).await?;
+            }
+            let result =
+                measure_http(state.clone(), backend, size, Duration::from_secs(seconds)).await?;
             println!(
-                "{:<36} n {:>5}  mean {:>9.1} µs  p50 {:>9.1}  p95 {:>9.1}  p99 {:>9.1}",
-                lookup.label(),
-                stats.n,
-                stats.mean,
-                stats.p50,
-                stats.p95,
-                stats.p99
+                "HTTP GET /Users?filter=userName eq …: {:.0} req/s ({} requests in {:.1} s), \
+                 mean {:.0} µs, p50 {:.0}, p95 {:.0}, p99 {:.0}",
+                result.requests as f64 / result.seconds,
+                result.requests,
+                result.seconds,
+                result.stats.mean,
+                result.stats.p50,
+                result.stats.p95,
+                result.stats.p99,
             );
-            lookups.push(LookupResult {
-                size,
-                lookup,
-                stats,
-            });
+            http.push(result);
+            if size == largest {
+                let result = measure_creates(&db, &state, &tenant, size, creates).await?;
+                println!(
+                    "creates: {:.0} creates/s ({} in {:.1} s), mean {:.1} µs, p50 {:.1}, \
+                     p95 {:.1}, p99 {:.1}, max {:.1}",
+                    result.stats.n as f64 / result.seconds,
+                    result.stats.n,
+                    result.seconds,
+                    result.stats.mean,
+                    result.stats.p50,
+                    result.stats.p95,
+                    result.stats.p99,
+                    result.stats.max,
+                );
+                created.push(result);
+            }
         }
-        if size == largest {
-            explain(&url).await?;
-        }
-        let result = measure_http(state, size, Duration::from_secs(seconds)).await?;
-        println!(
-            "HTTP GET /Users?filter=userName eq …: {:.0} req/s ({} requests in {:.1} s), \
-             mean {:.0} µs, p50 {:.0}, p95 {:.0}, p99 {:.0}",
-            result.requests as f64 / result.seconds,
-            result.requests,
-            result.seconds,
-            result.stats.mean,
-            result.stats.p50,
-            result.stats.p95,
-            result.stats.p99,
-        );
-        http.push(result);
     }
-    report(&sizes, &lookups, &http);
+    report(&sizes, &backends, &lookups, &http, &created);
     Ok(())
 }
 
-/// Whether database `name` exists and holds exactly `size` users of tenant `default`.
-async fn holds_users(server: &str, url: &str, name: &str, size: u64) -> BoxResult<bool> {
-    let mut admin = PgConnection::connect(server).await?;
-    let exists: Option<i32> = sqlx::query_scalar("select 1 from pg_database where datname = $1")
-        .bind(name)
-        .fetch_optional(&mut admin)
-        .await?;
-    admin.close().await?;
-    if exists.is_none() {
-        return Ok(false);
-    }
-    let mut conn = PgConnection::connect(url).await?;
-    let count: Result<i64, _> = sqlx::query_scalar(
-        "select count(*) from resources r join tenants t on t.id = r.tenant_id \
-         where t.name = 'default' and r.resource_type = 'User'",
-    )
-    .fetch_one(&mut conn)
-    .await;
-    let total: Result<i64, _> = sqlx::query_scalar("select count(*) from resources")
-        .fetch_one(&mut conn)
-        .await;
-    conn.close().await?;
-    Ok(matches!((count, total), (Ok(c), Ok(t)) if c == t && u64::try_from(c) == Ok(size)))
-}
-
-/// Inserts users 1..=size for tenant `default` with one statement, the documents built as
-/// scimd builds them (`doc` canonical, `search` with caseExact=false strings lower-cased).
-async fn seed(url: &str, size: u64) -> BoxResult<()> {
-    let started = Instant::now();
-    let mut conn = PgConnection::connect(url).await?;
-    let tenant: uuid::Uuid = sqlx::query_scalar("select id from tenants where name = 'default'")
-        .fetch_one(&mut conn)
-        .await?;
-    // Building the GIN index once is much faster than maintaining it row by row.
-    let rebuild_gin = size >= 100_000;
-    if rebuild_gin {
-        sqlx::query("set maintenance_work_mem = '1GB'")
-            .execute(&mut conn)
-            .await?;
-        sqlx::query("drop index resources_search")
-            .execute(&mut conn)
-            .await?;
-    }
-    let inserted = sqlx::query(
-        r#"insert into resources
-               (tenant_id, id, resource_type, version, created, last_modified,
-                name_key, external_id, active, doc, search)
-           select $1, gen_random_uuid(), 'User', 1, now(), now(),
-                  'user' || i || '@example.com', 'ext-' || i, true,
-                  jsonb_build_object(
-                      'userName', 'User' || i || '@Example.com',
-                      'externalId', 'ext-' || i,
-                      'name', jsonb_build_object('givenName', 'Given' || i,
-                                                 'familyName', 'Family' || i),
-                      'active', true,
-                      'emails', jsonb_build_array(jsonb_build_object(
-                          'value', 'User' || i || '@Example.com',
-                          'type', 'work',
-                          'primary', true))),
-                  jsonb_build_object(
-                      'userName', 'user' || i || '@example.com',
-                      'externalId', 'ext-' || i,
-                      'name', jsonb_build_object('givenName', 'given' || i,
-                                                 'familyName', 'family' || i),
-                      'active', true,
-                      'emails', jsonb_build_array(jsonb_build_object(
-                          'value', 'user' || i || '@example.com',
-                          'type', 'work',
-                          'primary', true)))
-           from generate_series(1, $2::bigint) as g(i)"#,
-    )
-    .bind(tenant)
-    .bind(i64::try_from(size)?)
-    .execute(&mut conn)
-    .await?
-    .rows_affected();
-    assert_eq!(
-        inserted, size,
-        "seeding inserted {inserted} rows, not {size}"
-    );
-    let insert_time = started.elapsed();
-    if rebuild_gin {
-        sqlx::query("create index resources_search on resources using gin (search jsonb_path_ops)")
-            .execute(&mut conn)
-            .await?;
-    }
-    let index_time = started.elapsed() - insert_time;
-    // VACUUM as autovacuum would after a bulk insert: sets hint bits and the visibility map so
-    // that the first read of each page does not pay for it during the measurement.
-    sqlx::query("vacuum (analyze) resources")
-        .execute(&mut conn)
-        .await?;
-    conn.close().await?;
-    println!(
-        "seeded {size} users in {:.1} s (insert {:.1} s, GIN index {:.1} s{}, vacuum analyze {:.1} s)",
-        started.elapsed().as_secs_f64(),
-        insert_time.as_secs_f64(),
-        index_time.as_secs_f64(),
-        if rebuild_gin {
-            " rebuilt after the insert"
-        } else {
-            " maintained during the insert"
-        },
-        (started.elapsed() - insert_time - index_time).as_secs_f64(),
-    );
-    Ok(())
-}
-
-/// One lookup through the service layer (filter compiled, both store queries run); panics
-/// unless it finds exactly user `i`.
+/// One lookup through the service layer (filter compiled, store queries run); panics unless it
+/// finds exactly user `i` with its seeded document.
 async fn lookup_once(
     state: &AppState,
     tenant: &Tenant,
@@ -382,11 +307,17 @@ async fn lookup_once(
         result.total
     );
     assert_eq!(result.resources.len(), 1, "{}", lookup.filter(i));
-    let user_name = result.resources[0].0.doc.get("userName");
+    let doc = &result.resources[0].0.doc;
     assert_eq!(
-        user_name,
+        doc.get("userName"),
         Some(&Value::String(format!("User{i}@Example.com"))),
         "{} found another user",
+        lookup.filter(i)
+    );
+    assert_eq!(
+        Value::Object(doc.clone()),
+        user_doc(i),
+        "{} found user {i} with another document",
         lookup.filter(i)
     );
     Ok(elapsed)
@@ -414,7 +345,174 @@ async fn measure_lookups(
             break;
         }
     }
-    Ok(Stats::of(&mut samples))
+    Ok(Stats::of(&samples))
+}
+
+/// The statements one SQLite lookup of user 42 sent (captured from sqlx's query log), each
+/// with its `EXPLAIN QUERY PLAN`.
+async fn sqlite_plan(
+    db: &Db,
+    state: &AppState,
+    tenant: &Tenant,
+    lookup: Lookup,
+    size: u64,
+) -> BoxResult<()> {
+    let user = EXPLAINED_USER.min(size);
+    let (took, sent) = capture_sql(lookup_once(state, tenant, lookup, user)).await?;
+    println!(
+        "SQL scimd sent for {} (user {user}, {:.1} µs), with EXPLAIN QUERY PLAN:",
+        lookup.label(),
+        took.as_secs_f64() * 1e6
+    );
+    db.print_sqlite_plans(&sent).await
+}
+
+/// Whether the database exists and holds exactly `size` seeded users of tenant `default` and
+/// nothing else (users this benchmark created and did not delete are not counted).
+async fn holds_users(db: &Db, size: u64) -> BoxResult<bool> {
+    let seeded =
+        |r: &str| format!("not ({r}name_key >= '{CREATED_FROM}' and {r}name_key < '{CREATED_TO}')");
+    let sql = format!(
+        "select (select count(*) from resources r join tenants t on t.id = r.tenant_id \
+                 where t.name = 'default' and r.resource_type = 'User' and {}), \
+                (select count(*) from resources where {})",
+        seeded("r."),
+        seeded("")
+    );
+    let counts: Result<(i64, i64), sqlx::Error> = match db.backend {
+        Backend::Postgres => {
+            let mut admin = PgConnection::connect(&db.server).await?;
+            let exists: Option<i32> =
+                sqlx::query_scalar("select 1 from pg_database where datname = $1")
+                    .bind(&db.name)
+                    .fetch_optional(&mut admin)
+                    .await?;
+            admin.close().await?;
+            if exists.is_none() {
+                return Ok(false);
+            }
+            let mut conn = db.pg().await?;
+            let counts = sqlx::query_as(&sql).fetch_one(&mut conn).await;
+            conn.close().await?;
+            counts
+        }
+        Backend::Sqlite => {
+            if !db.path.exists() {
+                return Ok(false);
+            }
+            let mut conn = db.sqlite().await?;
+            let counts = sqlx::query_as(&sql).fetch_one(&mut conn).await;
+            conn.close().await?;
+            counts
+        }
+    };
+    match counts {
+        Ok((c, t)) => Ok(c == t && u64::try_from(c) == Ok(size)),
+        Err(e) => {
+            println!("cannot count the users of {}: {e}", db.describe());
+            Ok(false)
+        }
+    }
+}
+
+/// Deletes the users this benchmark created, with one statement; how many.
+async fn delete_created(db: &Db) -> BoxResult<u64> {
+    let sql = format!(
+        "delete from resources \
+         where tenant_id = (select id from tenants where name = 'default') \
+           and resource_type = 'User' and name_key >= '{CREATED_FROM}' and name_key < '{CREATED_TO}'"
+    );
+    Ok(match db.backend {
+        Backend::Postgres => {
+            let mut conn = db.pg().await?;
+            let n = sqlx::query(&sql).execute(&mut conn).await?.rows_affected();
+            conn.close().await?;
+            n
+        }
+        Backend::Sqlite => {
+            let mut conn = db.sqlite().await?;
+            let n = sqlx::query(&sql).execute(&mut conn).await?.rows_affected();
+            conn.close().await?;
+            n
+        }
+    })
+}
+
+/// The body of the `k`-th user this benchmark creates: a seeded user's shape.
+fn created_user_body(k: u64) -> Value {
+    json!({
+        "userName": format!("{CREATED_PREFIX}{k}@Example.com"),
+        "externalId": format!("bench-create-{k}"),
+        "name": {"givenName": format!("Given{k}"), "familyName": format!("Family{k}")},
+        "active": true,
+        "emails": [{
+            "value": format!("{CREATED_PREFIX}{k}@Example.com"),
+            "type": "work",
+            "primary": true,
+        }],
+    })
+}
+
+/// One create through the service of the `k`-th benchmark user; checks what it stored.
+async fn create_once(state: &AppState, tenant: &Tenant, k: u64) -> BoxResult<Duration> {
+    let body = created_user_body(k);
+    let started = Instant::now();
+    let created = state
+        .directory
+        .create(tenant, ResourceKind::User, &body)
+        .await?;
+    let elapsed = started.elapsed();
+    assert_eq!(created.version.0, 1, "create {k}: version");
+    assert_eq!(
+        created.doc.get("userName"),
+        body.get("userName"),
+        "create {k} stored another userName"
+    );
+    Ok(elapsed)
+}
+
+/// `n` user creates through the service, one after the other (after `CREATE_WARMUP`
+/// unmeasured ones); the created users are deleted afterwards with one SQL statement.
+async fn measure_creates(
+    db: &Db,
+    state: &AppState,
+    tenant: &Tenant,
+    size: u64,
+    n: u64,
+) -> BoxResult<CreateResult> {
+    let leftovers = delete_created(db).await?;
+    if leftovers > 0 {
+        println!("deleted {leftovers} users created by an earlier, interrupted run");
+    }
+    let mut k = 0;
+    for _ in 0..CREATE_WARMUP {
+        k += 1;
+        create_once(state, tenant, k).await?;
+    }
+    let mut samples = Vec::with_capacity(usize::try_from(n)?);
+    let started = Instant::now();
+    for _ in 0..n {
+        k += 1;
+        samples.push(create_once(state, tenant, k).await?);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    k += 1;
+    let (took, sent) = capture_sql(create_once(state, tenant, k)).await?;
+    println!(
+        "SQL scimd sent for one create ({:.1} µs; transaction begin/commit not shown):",
+        took.as_secs_f64() * 1e6
+    );
+    for sql in &sent {
+        println!("    {sql}");
+    }
+    let deleted = delete_created(db).await?;
+    assert_eq!(deleted, k, "deleted {deleted} created users, not {k}");
+    Ok(CreateResult {
+        backend: db.backend,
+        size,
+        seconds,
+        stats: Stats::of(&samples),
+    })
 }
 
 /// The statements scimd last sent on each pooled connection (`pg_stat_activity.query` keeps
@@ -521,7 +619,12 @@ async fn explain(url: &str) -> BoxResult<()> {
 }
 
 /// Serves the application in process and drives it with `CONNECTIONS` keep-alive clients.
-async fn measure_http(state: AppState, size: u64, measure: Duration) -> BoxResult<HttpResult> {
+async fn measure_http(
+    state: AppState,
+    backend: Backend,
+    size: u64,
+    measure: Duration,
+) -> BoxResult<HttpResult> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -548,10 +651,11 @@ async fn measure_http(state: AppState, size: u64, measure: Duration) -> BoxResul
     let _ = stop.send(());
     server.await??;
     Ok(HttpResult {
+        backend,
         size,
         requests: samples.len() as u64,
         seconds: measure.as_secs_f64(),
-        stats: Stats::of(&mut samples),
+        stats: Stats::of(&samples),
     })
 }
 
@@ -618,56 +722,148 @@ async fn client(
     Ok(samples)
 }
 
-fn report(sizes: &[u64], lookups: &[LookupResult], http: &[HttpResult]) {
+fn report(
+    sizes: &[u64],
+    backends: &[Backend],
+    lookups: &[LookupResult],
+    http: &[HttpResult],
+    creates: &[CreateResult],
+) {
     println!("\n## Results\n");
-    println!("| size | filter | n | mean µs | p50 µs | p95 µs | p99 µs |");
-    println!("|---:|---|---:|---:|---:|---:|---:|");
-    for r in lookups {
-        println!(
-            "| {} | `{}` | {} | {:.1} | {:.1} | {:.1} | {:.1} |",
-            r.size,
-            r.lookup.label(),
-            r.stats.n,
-            r.stats.mean,
-            r.stats.p50,
-            r.stats.p95,
-            r.stats.p99
-        );
+    println!("| backend | size | filter | n | mean µs | p50 µs | p95 µs | p99 µs |");
+    println!("|---|---:|---|---:|---:|---:|---:|---:|");
+    for &backend in backends {
+        for r in lookups.iter().filter(|r| r.backend == backend) {
+            println!(
+                "| {} | {} | `{}` | {} | {:.1} | {:.1} | {:.1} | {:.1} |",
+                r.backend,
+                r.size,
+                r.lookup.label(),
+                r.stats.n,
+                r.stats.mean,
+                r.stats.p50,
+                r.stats.p95,
+                r.stats.p99
+            );
+        }
     }
+    let mean = |backend: Backend, size: u64, lookup: Lookup| {
+        lookups
+            .iter()
+            .find(|r| r.backend == backend && r.size == size && r.lookup == lookup)
+            .map(|r| r.stats.mean)
+    };
     let smallest = sizes.iter().copied().min().unwrap_or(0);
     let largest = sizes.iter().copied().max().unwrap_or(0);
     if smallest != largest {
-        println!("\n| filter | mean at {largest} / mean at {smallest} | target < 1.5 |");
-        println!("|---|---:|---|");
-        for lookup in FILTERS {
-            let mean = |size| {
-                lookups
-                    .iter()
-                    .find(|r| r.size == size && r.lookup == lookup)
-                    .map_or(f64::NAN, |r| r.stats.mean)
-            };
-            let ratio = mean(largest) / mean(smallest);
+        println!("\n| backend | filter | mean at {largest} / mean at {smallest} | target < 1.5 |");
+        println!("|---|---|---:|---|");
+        for &backend in backends {
+            for lookup in FILTERS {
+                let ratio = mean(backend, largest, lookup).unwrap_or(f64::NAN)
+                    / mean(backend, smallest, lookup).unwrap_or(f64::NAN);
+                println!(
+                    "| {backend} | `{}` | {ratio:.2} | {} |",
+                    lookup.label(),
+                    if ratio < 1.5 { "met" } else { "MISSED" }
+                );
+            }
+        }
+    }
+    println!(
+        "\n| backend | size | HTTP req/s ({CONNECTIONS} connections) | mean µs | p50 µs | p95 µs | \
+         p99 µs | target ≥ 15 000/s |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---|");
+    for &backend in backends {
+        for r in http.iter().filter(|r| r.backend == backend) {
+            let rate = r.requests as f64 / r.seconds;
             println!(
-                "| `{}` | {ratio:.2} | {} |",
-                lookup.label(),
-                if ratio < 1.5 { "met" } else { "MISSED" }
+                "| {} | {} | {rate:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {} |",
+                r.backend,
+                r.size,
+                r.stats.mean,
+                r.stats.p50,
+                r.stats.p95,
+                r.stats.p99,
+                if rate >= 15_000.0 { "met" } else { "MISSED" }
             );
         }
     }
     println!(
-        "\n| size | HTTP req/s ({CONNECTIONS} connections) | mean µs | p50 µs | p95 µs | p99 µs | target ≥ 15 000/s |"
+        "\n| backend | size | user creates | creates/s | mean µs | p50 µs | p95 µs | p99 µs | max µs |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---|");
-    for r in http {
-        let rate = r.requests as f64 / r.seconds;
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for r in creates {
         println!(
-            "| {} | {rate:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {} |",
+            "| {} | {} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
+            r.backend,
             r.size,
+            r.stats.n,
+            r.stats.n as f64 / r.seconds,
             r.stats.mean,
             r.stats.p50,
             r.stats.p95,
             r.stats.p99,
-            if rate >= 15_000.0 { "met" } else { "MISSED" }
+            r.stats.max
         );
     }
+
+    if !(backends.contains(&Backend::Postgres) && backends.contains(&Backend::Sqlite)) {
+        return;
+    }
+    println!(
+        "\n| size | operation | PostgreSQL mean µs | SQLite mean µs | SQLite / PostgreSQL | \
+         target ≤ {:.1} |",
+        common::BACKEND_TARGET
+    );
+    println!("|---:|---|---:|---:|---:|---|");
+    let row = |size: u64, what: &str, pg: Option<f64>, lite: Option<f64>, target: bool| {
+        let (pg, lite) = (pg.unwrap_or(f64::NAN), lite.unwrap_or(f64::NAN));
+        let ratio = lite / pg;
+        println!(
+            "| {size} | {what} | {pg:.1} | {lite:.1} | {ratio:.2} | {} |",
+            if target {
+                backend_verdict(ratio)
+            } else {
+                "(information)"
+            }
+        );
+    };
+    for &size in sizes {
+        for lookup in FILTERS {
+            row(
+                size,
+                &format!("lookup `{}`", lookup.label()),
+                mean(Backend::Postgres, size, lookup),
+                mean(Backend::Sqlite, size, lookup),
+                true,
+            );
+        }
+        let http_mean = |backend: Backend| {
+            http.iter()
+                .find(|r| r.backend == backend && r.size == size)
+                .map(|r| r.stats.mean)
+        };
+        row(
+            size,
+            "HTTP `GET /Users?filter=userName eq` under load",
+            http_mean(Backend::Postgres),
+            http_mean(Backend::Sqlite),
+            false,
+        );
+    }
+    let create_mean = |backend: Backend| {
+        creates
+            .iter()
+            .find(|r| r.backend == backend)
+            .map(|r| r.stats.mean)
+    };
+    row(
+        largest,
+        "user create",
+        create_mean(Backend::Postgres),
+        create_mean(Backend::Sqlite),
+        true,
+    );
 }
