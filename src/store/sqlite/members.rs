@@ -28,8 +28,10 @@ pub(super) async fn add_members(
         return Ok(0);
     }
     let missing: Option<(String,)> = sqlx::query_as(
-        "select value from json_each(?2)
-         where value not in (select id from resources where tenant_id = ?1) limit 1",
+        // a correlated probe of the primary key per id; `not in (select …)` would list every
+        // id of the tenant on each call
+        "select u.value from json_each(?2) as u
+         where not exists (select 1 from resources r where r.tenant_id = ?1 and r.id = u.value) limit 1",
     )
     .bind(tenant.0.to_string())
     .bind(id_list(members.iter().map(|m| m.id)))
