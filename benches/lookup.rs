@@ -549,13 +549,13 @@ async fn explain(url: &str) -> BoxResult<()> {
         (
             Lookup::UserName,
             "text",
-            "coalesce(name_key = $3, false)",
+            "name_key = $3",
             "'user42@example.com'",
         ),
         (
             Lookup::ExternalId,
             "text",
-            "coalesce(external_id = $3, false)",
+            "(external_id is not null and external_id = $3)",
             "'ext-42'",
         ),
         (

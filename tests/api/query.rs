@@ -470,3 +470,52 @@ async fn sql_injection_through_filter_values_and_attribute_names_finds_nothing()
     }
     assert_eq!(app.get("/scim/v2/Users").await.body["totalResults"], 5);
 }
+
+#[tokio::test]
+async fn value_path_lookups_follow_every_write() {
+    let app = TestApp::new().await;
+    let created = app.post("/scim/v2/Users", entra_user("follow")).await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let by_mail = |mail: &str| {
+        format!("/scim/v2/Users?filter=emails%5Btype+eq+%22work%22%5D.value+eq+%22{mail}%22")
+    };
+    assert_eq!(
+        app.get(&by_mail("follow@example.com")).await.body["totalResults"],
+        1
+    );
+    let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+        {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "moved@example.com"}
+    ]});
+    let patched = app
+        .call(
+            axum::http::Method::PATCH,
+            &format!("/scim/v2/Users/{id}"),
+            Some(body),
+        )
+        .await;
+    assert_eq!(patched.status.as_u16(), 200);
+    assert_eq!(
+        app.get(&by_mail("follow@example.com")).await.body["totalResults"],
+        0
+    );
+    assert_eq!(
+        app.get(&by_mail("MOVED@example.com")).await.body["totalResults"],
+        1
+    );
+    let mut replaced = entra_user("follow");
+    replaced["emails"] = json!([{"type": "work", "value": "put@example.com"}]);
+    app.put(&format!("/scim/v2/Users/{id}"), replaced).await;
+    assert_eq!(
+        app.get(&by_mail("moved@example.com")).await.body["totalResults"],
+        0
+    );
+    assert_eq!(
+        app.get(&by_mail("put@example.com")).await.body["totalResults"],
+        1
+    );
+    app.delete(&format!("/scim/v2/Users/{id}")).await;
+    assert_eq!(
+        app.get(&by_mail("put@example.com")).await.body["totalResults"],
+        0
+    );
+}

@@ -63,6 +63,14 @@ fn push(qb: &mut Qb<'_>, filter: &Filter, scope: Scope<'_>) {
                 relation.push(qb, filter, scope.kind);
                 return;
             }
+            // an indexed pre-selection by one `eq` of the element filter (resource_values)
+            if let ([attr], Some((sub, value))) = (path.as_slice(), indexed_eq(filter)) {
+                qb.push("seq in (select seq from resource_values where attribute = ");
+                qb.push_bind(format!("{attr}.{sub}"));
+                qb.push(" and value = ");
+                qb.push_bind(value.to_owned());
+                qb.push(") and ");
+            }
             qb.push("exists (select 1 from json_each(search, ");
             qb.push_bind(json_path(path));
             qb.push(") as e where ");
@@ -77,6 +85,31 @@ fn push(qb: &mut Qb<'_>, filter: &Filter, scope: Scope<'_>) {
             qb.push(")");
         }
     }
+}
+
+/// An `eq` on a string sub-attribute that every element matching `filter` satisfies (one of
+/// the conjunction), preferring the `value` sub-attribute, which is the selective one.
+fn indexed_eq(filter: &Filter) -> Option<(&str, &str)> {
+    fn collect<'f>(f: &'f Filter, out: &mut Vec<(&'f str, &'f str)>) {
+        match f {
+            Filter::And(a, b) => {
+                collect(a, out);
+                collect(b, out);
+            }
+            Filter::Compare {
+                target: Target::Element { sub: Some(sub), .. },
+                op: CompareOp::Eq,
+                value: Operand::Str(v),
+            } => out.push((sub.as_str(), v.as_str())),
+            _ => {}
+        }
+    }
+    let mut eqs = Vec::new();
+    collect(filter, &mut eqs);
+    eqs.iter()
+        .find(|(sub, _)| *sub == "value")
+        .or(eqs.first())
+        .copied()
 }
 
 fn binary(qb: &mut Qb<'_>, a: &Filter, op: &str, b: &Filter, scope: Scope<'_>) {

@@ -77,6 +77,7 @@ impl SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| unique_violation(e, &w))?;
+        index_values(&mut tx, tenant, &w).await?;
         if let Some(members) = w.members {
             add_members(&mut tx, tenant, w.id, members).await?;
         }
@@ -278,7 +279,7 @@ pub(super) async fn update_row(
     expected: Option<Version>,
 ) -> Result<Option<ResourceRow>, StoreError> {
     let shadow = Shadow::of(w.kind, w.doc, w.folded, w.matching);
-    sqlx::query_as::<_, ResourceRow>(&format!(
+    let row = sqlx::query_as::<_, ResourceRow>(&format!(
         "update resources
          set version = version + 1, last_modified = ?5,
              name_key = ?6, external_id = ?7, active = ?8, doc = ?9, search = ?10, match_key = ?11
@@ -298,5 +299,57 @@ pub(super) async fn update_row(
     .bind(&shadow.match_key)
     .fetch_optional(&mut **tx)
     .await
-    .map_err(|e| unique_violation(e, w))
+    .map_err(|e| unique_violation(e, w))?;
+    if row.is_some() {
+        index_values(tx, tenant, w).await?;
+    }
+    Ok(row)
+}
+
+/// The string values inside multi-valued complex attributes of the folded document, as
+/// `("emails.value", "x@y")` pairs (what `resource_values` indexes; the migration computes the
+/// same in SQL).
+fn indexed_values(folded: &Document) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (key, value) in folded {
+        let Some(items) = value.as_array() else {
+            continue;
+        };
+        for item in items.iter().filter_map(|i| i.as_object()) {
+            for (sub, v) in item {
+                if let Some(text) = v.as_str() {
+                    out.push((format!("{key}.{sub}"), text.to_owned()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Replaces the indexed values of the resource `w` writes.
+async fn index_values(
+    tx: &mut Transaction<'_, Sqlite>,
+    tenant: TenantId,
+    w: &Write<'_>,
+) -> Result<(), StoreError> {
+    sqlx::query("delete from resource_values where seq = (select seq from resources where tenant_id = ?1 and id = ?2)")
+        .bind(tenant.0.to_string())
+        .bind(w.id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    let values = indexed_values(w.folded);
+    if values.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "insert into resource_values (seq, attribute, value)
+         select r.seq, json_extract(v.value, '$[0]'), json_extract(v.value, '$[1]')
+         from resources r, json_each(?3) as v where r.tenant_id = ?1 and r.id = ?2",
+    )
+    .bind(tenant.0.to_string())
+    .bind(w.id.to_string())
+    .bind(Json(values))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
