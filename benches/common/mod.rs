@@ -364,17 +364,6 @@ impl Db {
             inserted, size,
             "seeding inserted {inserted} rows, not {size}"
         );
-        // the index of values inside multi-valued attributes, as the store keeps it on writes
-        // (the same statement as migrations/sqlite/…_resource_values.sql)
-        sqlx::query(
-            "insert into resource_values (seq, attribute, value)
-             select r.seq, a.key || '.' || f.key, f.value
-             from resources r, json_each(r.search) a, json_each(a.value) e, json_each(e.value) f
-             where r.resource_type = 'User' and a.type = 'array' and e.type = 'object' and f.type = 'text'",
-        )
-        .execute(&mut *tx)
-        .await?;
-        let insert_time = started.elapsed();
         if rebuild_gin {
             sqlx::query(
                 "create index resources_search on resources using gin (search jsonb_path_ops)",
