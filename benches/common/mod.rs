@@ -364,6 +364,7 @@ impl Db {
             inserted, size,
             "seeding inserted {inserted} rows, not {size}"
         );
+        let insert_time = started.elapsed();
         if rebuild_gin {
             sqlx::query(
                 "create index resources_search on resources using gin (search jsonb_path_ops)",
