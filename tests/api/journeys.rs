@@ -159,6 +159,22 @@ impl Entra<'_> {
         created.body["id"].as_str().unwrap().to_owned()
     }
 
+    /// A group created empty, then given one member, as Entra does.
+    async fn group_with(&self, name: &str, member: &str) -> String {
+        let created = self.post("/Groups", json!({"displayName": name})).await;
+        let g = created.body["id"].as_str().unwrap().to_owned();
+        let add =
+            json!({"op": self.mode.op("add"), "path": "members", "value": [{"value": member}]});
+        assert_eq!(
+            self.patch(&format!("/Groups/{g}"), vec![add])
+                .await
+                .status
+                .as_u16(),
+            204
+        );
+        g
+    }
+
     async fn group_members(&self, group: &str) -> Vec<String> {
         let res = self.get(&format!("/Groups/{group}")).await;
         res.body
@@ -361,19 +377,7 @@ async fn soft_delete_and_re_enable_keep_the_user_and_its_groups() {
         let app = TestApp::new().await;
         let entra = Entra { app: &app, mode };
         let id = entra.provision("leaver@contoso.com", "x").await;
-        let g = entra
-            .post("/Groups", json!({"displayName": "Staff"}))
-            .await
-            .body["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        entra
-            .patch(
-                &format!("/Groups/{g}"),
-                vec![json!({"op": mode.op("add"), "path": "members", "value": [{"value": id}]})],
-            )
-            .await;
+        let g = entra.group_with("Staff", &id).await;
         let disabled = entra
             .patch(&format!("/Users/{id}"), vec![json!({"op": mode.op("replace"), "path": "active", "value": mode.boolean(false)})])
             .await;
@@ -399,19 +403,7 @@ async fn hard_delete_thirty_days_later_removes_the_user_everywhere() {
         let app = TestApp::new().await;
         let entra = Entra { app: &app, mode };
         let id = entra.provision("gone@contoso.com", "x").await;
-        let g = entra
-            .post("/Groups", json!({"displayName": "Staff"}))
-            .await
-            .body["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        entra
-            .patch(
-                &format!("/Groups/{g}"),
-                vec![json!({"op": mode.op("add"), "path": "members", "value": [{"value": id}]})],
-            )
-            .await;
+        let g = entra.group_with("Staff", &id).await;
         entra.patch(&format!("/Users/{id}"), vec![json!({"op": mode.op("replace"), "path": "active", "value": mode.boolean(false)})]).await;
         assert_eq!(
             entra.delete(&format!("/Users/{id}")).await.status.as_u16(),
