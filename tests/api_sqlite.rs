@@ -16,6 +16,8 @@ mod discovery;
 mod durability;
 #[path = "api/errors.rs"]
 mod errors;
+#[path = "api/first_start.rs"]
+mod first_start;
 #[path = "api/groups.rs"]
 mod groups;
 #[path = "api/journeys.rs"]
