@@ -137,11 +137,15 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum TenantCommand {
     /// Create a tenant.
-    Create { name: String },
+    Create {
+        /// A name for the tenant, e.g. the customer or the Entra tenant it connects.
+        name: String,
+    },
     /// List tenants with their rules.
     List,
     /// Change a tenant's rules: the matching attribute and the roles users may or must carry.
     Set {
+        /// The tenant.
         name: String,
         /// The attribute Entra matches users on; unique in the tenant: userName (default),
         /// externalId, or 'emails[type eq "work"].value'. Fails, listing them, if users
