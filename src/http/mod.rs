@@ -53,9 +53,7 @@ impl AppState {
     }
 
     fn resource_type(&self, kind: ResourceKind) -> Result<&ResourceType, ApiError> {
-        self.directory.registry.resource_type(kind).ok_or_else(|| {
-            scim::Error::not_found(format!("resource type {} is not served", kind.as_str())).into()
-        })
+        Ok(self.directory.resource_type(kind)?)
     }
 }
 

@@ -64,16 +64,16 @@ fn rendered(
 
 /// The resource under the request's projection, with its `ETag`; `members` and `groups`
 /// are read only when the projection shows them.
-async fn shown(app: &AppState, ctx: &Ctx, mut resource: StoredResource) -> Result<Scim, ApiError> {
-    let projection = ctx.params.projection(app, resource.kind)?;
+async fn shown(
+    app: &AppState,
+    ctx: &Ctx,
+    mut resource: StoredResource,
+    projection: &Projection,
+) -> Result<Scim, ApiError> {
     app.directory
-        .expand(
-            &ctx.tenant,
-            std::slice::from_mut(&mut resource),
-            &projection,
-        )
+        .expand(&ctx.tenant, std::slice::from_mut(&mut resource), projection)
         .await?;
-    Ok(Scim::ok(rendered(app, &ctx.base, &resource, &projection)?).etag(resource.version))
+    Ok(Scim::ok(rendered(app, &ctx.base, &resource, projection)?).etag(resource.version))
 }
 
 pub async fn create(
@@ -82,10 +82,13 @@ pub async fn create(
     ctx: Ctx,
     ScimJson(body): ScimJson,
 ) -> Result<Scim, ApiError> {
-    ctx.params.projection(&app, kind)?;
+    // parsed before the write: a bad projection changes nothing
+    let projection = ctx.params.projection(&app, kind)?;
     let created = app.directory.create(&ctx.tenant, kind, &body).await?;
     let location = location(&ctx.base.0, &created);
-    Ok(shown(&app, &ctx, created).await?.created(location))
+    Ok(shown(&app, &ctx, created, &projection)
+        .await?
+        .created(location))
 }
 
 pub async fn get(
@@ -94,11 +97,14 @@ pub async fn get(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    let projection = ctx.params.projection(&app, kind)?;
     let resource = app.directory.get(&ctx.tenant, kind, &id).await?;
     if ctx.pre.if_none_match == Some(resource.version) {
         return Ok(not_modified(resource.version));
     }
-    Ok(shown(&app, &ctx, resource).await?.into_response())
+    Ok(shown(&app, &ctx, resource, &projection)
+        .await?
+        .into_response())
 }
 
 pub async fn replace(
@@ -108,12 +114,12 @@ pub async fn replace(
     Path(id): Path<String>,
     ScimJson(body): ScimJson,
 ) -> Result<Scim, ApiError> {
-    ctx.params.projection(&app, kind)?;
+    let projection = ctx.params.projection(&app, kind)?;
     let replaced = app
         .directory
         .replace(&ctx.tenant, kind, &id, &body, ctx.pre.if_match)
         .await?;
-    shown(&app, &ctx, replaced).await
+    shown(&app, &ctx, replaced, &projection).await
 }
 
 /// PATCH (RFC 7644 §3.5.2). Users: 200 with the resource. Groups: 204, as Microsoft advises
@@ -126,7 +132,7 @@ pub async fn patch(
     Path(id): Path<String>,
     ScimJson(body): ScimJson,
 ) -> Result<Response, ApiError> {
-    ctx.params.projection(&app, kind)?;
+    let projection = ctx.params.projection(&app, kind)?;
     let patched = app
         .directory
         .patch(&ctx.tenant, kind, &id, &body, ctx.pre.if_match)
@@ -136,7 +142,9 @@ pub async fn patch(
     if kind == ResourceKind::Group && !projected {
         return Ok(no_content(patched.version));
     }
-    Ok(shown(&app, &ctx, patched).await?.into_response())
+    Ok(shown(&app, &ctx, patched, &projection)
+        .await?
+        .into_response())
 }
 
 pub async fn delete(

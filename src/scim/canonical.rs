@@ -225,13 +225,13 @@ fn coerce_single(attr: &Attribute, value: &Value, path: &str) -> Result<Option<V
 }
 
 fn coerce_complex(attr: &Attribute, value: &Value, path: &str) -> Result<Option<Value>, Error> {
-    let mut members = match value {
-        Value::Object(members) => members.clone(),
+    let mut members = match (value, value.as_str().and_then(json_object)) {
+        (Value::Object(members), _) => members.clone(),
         // A role sent as a JSON-encoded object (entra.md §5.3).
-        Value::String(s) if json_object(s).is_some() => json_object(s).unwrap_or_default(),
+        (_, Some(parsed)) => parsed,
         // A bare scalar for a complex attribute with a `value` sub-attribute is its value:
         // Entra sends `manager` as a bare id string (entra.md §1.7 g).
-        scalar if attr.sub_attribute("value").is_some() => {
+        (scalar, None) if attr.sub_attribute("value").is_some() => {
             let mut m = Map::new();
             m.insert("value".to_owned(), scalar.clone());
             m

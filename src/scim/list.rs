@@ -119,20 +119,6 @@ pub struct ListQuery {
     pub paging: Paging,
 }
 
-impl ListQuery {
-    /// Every resource, first page of the default size.
-    pub fn all() -> Self {
-        Self {
-            filter: None,
-            sort: None,
-            paging: Paging::Index(Page {
-                start_index: 1,
-                count: DEFAULT_COUNT,
-            }),
-        }
-    }
-}
-
 /// A ListResponse holding one page of `resources` out of `total`.
 pub fn list_response(
     total: u64,

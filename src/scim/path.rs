@@ -44,11 +44,6 @@ impl DocPath<'_> {
         }
         out
     }
-
-    /// The definition the path ends at.
-    pub fn leaf(&self) -> &Attribute {
-        self.sub.unwrap_or(self.attr)
-    }
 }
 
 /// Resolves `text` for resource type `rt`. The error is a sentence naming the path.

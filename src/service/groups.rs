@@ -77,6 +77,23 @@ pub fn member_inputs(value: &Value, group: ResourceId) -> Result<Vec<MemberInput
     Ok(out)
 }
 
+/// The ids a removal names. One that is not an id of scimd's cannot be a member: removing it
+/// changes nothing, and the other ids of the list are still removed.
+fn removal_ids(value: &Value) -> Vec<ResourceId> {
+    let items: Vec<&Value> = match value {
+        Value::Array(items) => items.iter().collect(),
+        one => vec![one],
+    };
+    items
+        .into_iter()
+        .filter_map(|item| match item {
+            Value::Object(m) => member_of(m, "value").and_then(Value::as_str),
+            other => other.as_str(),
+        })
+        .filter_map(|id| id.trim().parse().ok())
+        .collect()
+}
+
 /// Takes the members out of a canonical group document (they live in their own table).
 pub fn take_members(doc: &mut Document, group: ResourceId) -> Result<Vec<MemberInput>, Error> {
     match doc.remove("members") {
@@ -211,9 +228,7 @@ fn member_change(
         ("add", None) if plain => Ok(MemberChange::Add(member_inputs(value, group)?)),
         ("replace", None) if plain => Ok(MemberChange::Replace(member_inputs(value, group)?)),
         // Entra's default removal: `Remove` + `members` + a value list removes only those
-        ("remove", None) if plain && !value.is_null() => Ok(MemberChange::Remove(
-            member_inputs(value, group).map(|m| m.into_iter().map(|m| m.id).collect()).unwrap_or_default(),
-        )),
+        ("remove", None) if plain && !value.is_null() => Ok(MemberChange::Remove(removal_ids(value))),
         ("remove", None) if plain => Ok(MemberChange::RemoveAll),
         ("remove", Some(f)) => Ok(MemberChange::Remove(filtered_ids(f, path)?)),
         ("add" | "replace" | "remove", _) => Err(scim::Error::new(

@@ -30,7 +30,8 @@ const CAS_RETRIES: usize = 8;
 const PATCH_RETRIES: usize = 64;
 
 impl Directory {
-    fn resource_type(&self, kind: ResourceKind) -> Result<&ResourceType, Error> {
+    /// The definition of a resource type scimd serves (404 for one it does not).
+    pub fn resource_type(&self, kind: ResourceKind) -> Result<&ResourceType, Error> {
         self.registry.resource_type(kind).ok_or_else(|| {
             scim::Error::not_found(format!("resource type {} is not served", kind.as_str())).into()
         })

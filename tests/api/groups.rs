@@ -173,6 +173,16 @@ async fn entras_default_remove_with_a_value_list_removes_only_those_members() {
     .await;
     assert_eq!(res.status.as_u16(), 204);
     assert_eq!(member_ids(&app, &g).await, [a.clone(), c.clone()]);
+    // an id that names nothing in the list does not stop the others from being removed
+    let mixed = patch(&app, &g, json!([{"op": "Remove", "path": "members", "value": [{"value": "not-an-id"}, {"value": a}]}])).await;
+    assert_eq!(mixed.status.as_u16(), 204);
+    assert_eq!(member_ids(&app, &g).await, std::slice::from_ref(&c));
+    patch(
+        &app,
+        &g,
+        json!([{"op": "Add", "path": "members", "value": [{"value": a}]}]),
+    )
+    .await;
     // flagged mode: a filter path; removing an absent member succeeds
     for _ in 0..2 {
         let res = patch(

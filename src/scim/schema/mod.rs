@@ -7,7 +7,6 @@ mod attribute;
 
 use serde::Serialize;
 
-use crate::scim::urn;
 pub use attribute::{AttrType, Attribute, Mutability, Returned, Uniqueness};
 
 /// One schema (RFC 7643 §7): a URN, a name and its attributes.
@@ -80,12 +79,6 @@ impl ResourceType {
             .iter()
             .find(|e| e.schema.id.eq_ignore_ascii_case(urn))
     }
-}
-
-/// The common attributes every resource carries outside any schema (RFC 7643 §3.1).
-#[derive(Debug, Clone)]
-pub struct Common {
-    pub attributes: Vec<Attribute>,
 }
 
 /// Every schema and resource type scimd serves.
@@ -177,17 +170,10 @@ impl Registry {
     }
 }
 
-/// The URNs a rendered resource lists in `schemas`.
-pub fn core_urn(kind: ResourceKind) -> &'static str {
-    match kind {
-        ResourceKind::User => urn::USER,
-        ResourceKind::Group => urn::GROUP,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scim::urn;
 
     #[test]
     fn shipped_schema_documents_parse() {
