@@ -71,7 +71,12 @@ async fn shown(
     projection: &Projection,
 ) -> Result<Scim, ApiError> {
     app.directory
-        .expand(&ctx.tenant, std::slice::from_mut(&mut resource), projection)
+        .expand(
+            &ctx.tenant,
+            std::slice::from_mut(&mut resource),
+            projection,
+            None,
+        )
         .await?;
     Ok(Scim::ok(rendered(app, &ctx.base, &resource, projection)?).etag(resource.version))
 }

@@ -117,6 +117,8 @@ pub struct ListQuery {
     pub filter: Option<Filter>,
     pub sort: Option<Sort>,
     pub paging: Paging,
+    /// Read the users' `groups` with the page, in the same query (the projection shows them).
+    pub with_groups: bool,
 }
 
 /// A ListResponse holding one page of `resources` out of `total`.

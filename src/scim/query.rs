@@ -11,7 +11,7 @@ use crate::scim::filter::{self, Kind};
 use crate::scim::list::{CursorPosition, ListQuery, Page, Paging, Sort, SortKey, parse_count};
 use crate::scim::path::{Resolved, resolve};
 use crate::scim::projection::Projection;
-use crate::scim::schema::{AttrType, Attribute, ResourceType};
+use crate::scim::schema::{AttrType, Attribute, ResourceKind, ResourceType};
 
 /// The query parameters of RFC 7644 §3.4.2 as text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -104,11 +104,17 @@ impl SearchParams {
             self.attributes.as_deref(),
             self.excluded_attributes.as_deref(),
         )?;
+        let with_groups = rt.kind == ResourceKind::User
+            && rt
+                .schema
+                .attribute("groups")
+                .is_some_and(|g| projection.wants(None, g));
         Ok((
             ListQuery {
                 filter,
                 sort,
                 paging,
+                with_groups,
             },
             projection,
         ))

@@ -13,7 +13,9 @@ use crate::scim::projection::Projection;
 use crate::scim::resource::{ResourceId, StoredResource};
 use crate::scim::schema::ResourceKind;
 use crate::scim::{self, ScimType};
-use crate::store::{MemberChange, MemberInput, Store, StoreError, Tenant};
+use std::collections::HashMap;
+
+use crate::store::{GroupRef, MemberChange, MemberInput, Store, StoreError, Tenant};
 
 fn member_of<'v>(m: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
     m.iter()
@@ -251,6 +253,7 @@ impl Directory {
         tenant: &Tenant,
         resources: &mut [StoredResource],
         projection: &Projection,
+        read_groups: Option<HashMap<ResourceId, Vec<GroupRef>>>,
     ) -> Result<(), Error> {
         let wants = |kind: ResourceKind, name: &str| {
             self.registry
@@ -293,7 +296,11 @@ impl Directory {
             .map(|r| r.id)
             .collect();
         if !user_ids.is_empty() && wants(ResourceKind::User, "groups") {
-            let mut groups = self.store.groups_of(tenant.id, &user_ids).await?;
+            // read with the page when the list query could (one query per lookup)
+            let mut groups = match read_groups {
+                Some(groups) => groups,
+                None => self.store.groups_of(tenant.id, &user_ids).await?,
+            };
             for r in resources
                 .iter_mut()
                 .filter(|r| r.kind == ResourceKind::User)

@@ -247,8 +247,13 @@ impl Directory {
         let rt = self.resource_type(kind)?;
         let (query, projection) = params.compile(rt, self.registry.common())?;
         let mut listing = self.store.list(tenant.id, kind, &query).await?;
-        self.expand(tenant, &mut listing.resources, &projection)
-            .await?;
+        self.expand(
+            tenant,
+            &mut listing.resources,
+            &projection,
+            listing.groups.take(),
+        )
+        .await?;
         Ok(SearchResult {
             start_index: start_index(&query),
             next_cursor: listing.next.map(|p| params.encode_cursor(p)),
@@ -311,8 +316,13 @@ impl Directory {
                 count: u32::try_from(wanted).unwrap_or(0),
             });
             let mut listing = self.store.list(tenant.id, kind, &query).await?;
-            self.expand(tenant, &mut listing.resources, &projection)
-                .await?;
+            self.expand(
+                tenant,
+                &mut listing.resources,
+                &projection,
+                listing.groups.take(),
+            )
+            .await?;
             result.total += listing.total;
             skip = skip.saturating_sub(listing.total);
             wanted -= listing.resources.len() as u64;

@@ -211,6 +211,32 @@ pub struct Listing {
     pub total: u64,
     pub resources: Vec<StoredResource>,
     pub next: Option<CursorPosition>,
+    /// The users' groups, read in the page's query when `ListQuery::with_groups` asked.
+    pub groups: Option<HashMap<ResourceId, Vec<GroupRef>>>,
+}
+
+/// A page row's groups as the list queries return them, `[[group id, displayName], …]`.
+type GroupPairs = Vec<(String, Option<String>)>;
+
+/// The groups of each listed user, from the list query's `groups` column.
+fn groups_by_user(
+    rows: Vec<(ResourceId, Option<GroupPairs>)>,
+) -> Result<HashMap<ResourceId, Vec<GroupRef>>, StoreError> {
+    let mut out = HashMap::new();
+    for (user, pairs) in rows {
+        let refs = pairs
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(id, display)| {
+                let id = id
+                    .parse()
+                    .map_err(|_| StoreError::Config(format!("stored id '{id}' is not a UUID")))?;
+                Ok(GroupRef { id, display })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        out.insert(user, refs);
+    }
+    Ok(out)
 }
 
 /// Database settings beyond the URL.

@@ -375,6 +375,11 @@ async fn a_disabled_user_keeps_its_memberships_and_shows_its_groups() {
         .get(&format!("/scim/v2/Users?filter=groups.value+eq+%22{g}%22"))
         .await;
     assert_eq!(by_group.body["totalResults"], 1);
+    // read in the list query itself: the same groups as a read by id
+    assert_eq!(
+        by_group.body["Resources"][0]["groups"],
+        disabled.body["groups"]
+    );
     let without = app
         .get(&format!("/scim/v2/Users/{u}?excludedAttributes=groups"))
         .await;

@@ -155,6 +155,7 @@ impl Fixture {
         let query = ListQuery {
             filter: Some(f.clone()),
             sort: None,
+            with_groups: false,
             paging: Paging::Index(Page {
                 start_index: 1,
                 count: 1000,

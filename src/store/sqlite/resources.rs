@@ -12,7 +12,9 @@ use crate::scim::list::ListQuery;
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::ResourceKind;
 use crate::store::shadow::name_attribute;
-use crate::store::{Listing, Shadow, StoreError, TenantId, Write, paging};
+use crate::store::{
+    GroupPairs, Listing, Shadow, StoreError, TenantId, Write, groups_by_user, paging,
+};
 
 #[derive(sqlx::FromRow)]
 pub(super) struct ResourceRow {
@@ -182,11 +184,17 @@ impl SqliteStore {
                 total: u64::try_from(total).unwrap_or(0),
                 resources: Vec::new(),
                 next: None,
+                groups: None,
             });
         }
-        let mut qb = QueryBuilder::<Sqlite>::new(
-            "select seq, id, version, created, last_modified, doc from resources where ",
-        );
+        let mut qb =
+            QueryBuilder::<Sqlite>::new("select seq, id, version, created, last_modified, doc, ");
+        qb.push(if query.with_groups && kind == ResourceKind::User {
+            GROUPS_COLUMN
+        } else {
+            "null as groups"
+        });
+        qb.push(" from resources where ");
         scope(&mut qb, tenant, kind, query);
         if let Some(after) = window.after {
             qb.push(" and seq > ");
@@ -216,20 +224,28 @@ impl SqliteStore {
             query,
             window,
             counted,
-            rows.into_iter().map(|r| (r.seq, r.row)).collect(),
+            rows.into_iter()
+                .map(|r| (r.seq, (r.row, r.groups)))
+                .collect(),
         );
         let total = match page.total {
             Some(total) => total,
             None => u64::try_from(self.count(tenant, kind, query).await?.0).unwrap_or(0),
         };
+        let mut resources = Vec::with_capacity(page.rows.len());
+        let mut groups = Vec::new();
+        for (row, row_groups) in page.rows {
+            let resource = row.into_resource(kind)?;
+            groups.push((resource.id, row_groups.map(|g| g.0)));
+            resources.push(resource);
+        }
         Ok(Listing {
             total,
-            resources: page
-                .rows
-                .into_iter()
-                .map(|r| r.into_resource(kind))
-                .collect::<Result<_, _>>()?,
+            resources,
             next: page.next,
+            groups: (query.with_groups && kind == ResourceKind::User)
+                .then(|| groups_by_user(groups))
+                .transpose()?,
         })
     }
 
@@ -269,7 +285,13 @@ struct ListRow {
     seq: i64,
     #[sqlx(flatten)]
     row: ResourceRow,
+    groups: Option<Json<GroupPairs>>,
 }
+
+/// A user's groups, in the list query itself (a lookup stays one query), by group name.
+const GROUPS_COLUMN: &str = "(select json_group_array(json_array(m.group_id, json_extract(g.doc, '$.displayName')) order by g.name_key)
+     from memberships m join resources g on g.tenant_id = m.tenant_id and g.id = m.group_id
+     where m.tenant_id = resources.tenant_id and m.member_id = resources.id) as groups";
 
 /// Writes the document of `w`, bumping the version; at `expected` only when given.
 pub(super) async fn update_row(
