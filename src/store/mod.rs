@@ -234,6 +234,9 @@ fn groups_by_user(
                 Ok(GroupRef { id, display })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
+        // by name, as `groups_of` orders them (name_key is the lower-cased displayName)
+        let mut refs = refs;
+        refs.sort_by_cached_key(|g| g.display.as_deref().map(str::to_lowercase));
         out.insert(user, refs);
     }
     Ok(out)

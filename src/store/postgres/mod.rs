@@ -30,8 +30,13 @@ impl PgStore {
     /// Connects, creating the database first if the server does not have it.
     pub async fn open(url: &str, options: Options) -> Result<Self, StoreError> {
         let connect: PgConnectOptions = url
-            .parse()
-            .map_err(|e| StoreError::Config(format!("{}: {e}", super::redact_url(url))))?;
+            .parse::<PgConnectOptions>()
+            .map_err(|e| StoreError::Config(format!("{}: {e}", super::redact_url(url))))?
+            // Every statement is prepared once per connection and its shape decides its plan (the
+            // lookups are index probes whatever the values); without this, PostgreSQL re-plans
+            // statements whose generic plan looks costlier on every execution, which halved
+            // the lookup throughput (docs/benchmarks.md).
+            .options([("plan_cache_mode", "force_generic_plan")]);
         if !sqlx::Postgres::database_exists(url).await? {
             match sqlx::Postgres::create_database(url).await {
                 Ok(()) => tracing::info!("created database"),

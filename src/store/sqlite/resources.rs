@@ -288,8 +288,10 @@ struct ListRow {
     groups: Option<Json<GroupPairs>>,
 }
 
-/// A user's groups, in the list query itself (a lookup stays one query), by group name.
-const GROUPS_COLUMN: &str = "(select json_group_array(json_array(m.group_id, json_extract(g.doc, '$.displayName')) order by g.name_key)
+/// A user's groups, in the list query itself (a lookup stays one query); ordered by name in
+/// Rust.
+const GROUPS_COLUMN: &str =
+    "(select json_group_array(json_array(m.group_id, json_extract(g.doc, '$.displayName')))
      from memberships m join resources g on g.tenant_id = m.tenant_id and g.id = m.group_id
      where m.tenant_id = resources.tenant_id and m.member_id = resources.id) as groups";
 
