@@ -367,7 +367,7 @@ impl Db {
         let insert_time = started.elapsed();
         if rebuild_gin {
             sqlx::query(
-                "create index resources_search on resources using gin (search jsonb_path_ops)",
+                "create index resources_search on resources using gin (search jsonb_path_ops) with (fastupdate = off)",
             )
             .execute(&mut conn)
             .await?;
