@@ -45,7 +45,11 @@ async fn run(cli: Cli) -> Result<(), StartError> {
                     issued.token
                 );
             }
-            tracing::info!(address = %listener.local_addr()?, "scimd listening; SCIM base path /scim/v2");
+            let address = listener.local_addr()?;
+            tracing::info!(%address, "scimd listening; SCIM base path /scim/v2");
+            // One line on stdout once the socket is bound, so that scripts and tests that start
+            // scimd on port 0 learn the address and know it accepts connections.
+            println!("listening on http://{address}");
             scimd::serve(listener, state, scimd::shutdown_signal()).await?;
         }
         Command::Migrate => {
