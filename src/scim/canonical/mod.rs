@@ -432,5 +432,4 @@ fn check_immutable(rt: &ResourceType, doc: &Document, existing: &Document) -> Re
 }
 
 #[cfg(test)]
-#[path = "canonical_tests.rs"]
 mod tests;
