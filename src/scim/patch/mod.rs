@@ -337,5 +337,4 @@ fn check_mutability(
 }
 
 #[cfg(test)]
-#[path = "../patch_tests.rs"]
 mod tests;
