@@ -1,0 +1,257 @@
+//! Coercion: a value as the schema types it (RFC 7643 §2.3), `null` and empty arrays as "not
+//! present" (RFC 7643 §2.5), complex values by their sub-attributes, one `primary` at most
+//! (RFC 7643 §2.4). Entra's shapes (strings for booleans, a bare id for `manager`, roles as
+//! JSON strings) become their RFC form here.
+
+use serde_json::{Map, Value};
+
+use super::Document;
+use crate::scim::error::Error;
+use crate::scim::schema::{AttrType, Attribute, Returned};
+
+/// Coerces `value` for `attr` and stores it under the canonical name, unless it is absent or
+/// read-only. Two input keys naming one attribute (`userName` and `USERNAME`) are an error.
+pub(super) fn insert(
+    doc: &mut Document,
+    attr: &Attribute,
+    value: &Value,
+    path: &str,
+) -> Result<(), Error> {
+    if doc.contains_key(&attr.name) {
+        return Err(Error::invalid_syntax(format!(
+            "attribute '{path}' appears more than once (attribute names are case-insensitive)"
+        )));
+    }
+    if !attr.writable() || attr.returned == Returned::Never {
+        // readOnly: ignored on input (RFC 7644 §3.5.1). returned=never (password): scimd keeps
+        // no credentials, so the value is accepted and discarded (docs/schema.md).
+        return Ok(());
+    }
+    if let Some(value) = coerce_attribute(attr, value, path)? {
+        doc.insert(attr.name.clone(), value);
+    }
+    Ok(())
+}
+
+/// The canonical value of `attr`, or `None` when the input means "not present".
+pub fn coerce_attribute(
+    attr: &Attribute,
+    value: &Value,
+    path: &str,
+) -> Result<Option<Value>, Error> {
+    if !attr.multi_valued {
+        let value = match value {
+            // Entra sends single-valued manager as `[{"value": id}]`.
+            Value::Array(items) if attr.kind == AttrType::Complex => match items.as_slice() {
+                [] => return Ok(None),
+                [one] => one,
+                _ => {
+                    return Err(Error::invalid_value(format!(
+                        "attribute '{path}' is single-valued but received {} values",
+                        items.len()
+                    )));
+                }
+            },
+            other => other,
+        };
+        return coerce_single(attr, value, path);
+    }
+    let items: Vec<&Value> = match value {
+        Value::Null => return Ok(None),
+        Value::Array(items) => items.iter().collect(),
+        // A lone value where an array belongs is read as a one-element array.
+        single => vec![single],
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        if let Some(v) = coerce_single(attr, item, &format!("{path}[{i}]"))? {
+            out.push(v);
+        }
+    }
+    if out.is_empty() {
+        return Ok(None);
+    }
+    check_one_primary(&out, path)?;
+    Ok(Some(Value::Array(out)))
+}
+
+/// RFC 7643 §2.4: the primary value `true` appears no more than once.
+fn check_one_primary(values: &[Value], path: &str) -> Result<(), Error> {
+    let primaries = values
+        .iter()
+        .filter(|v| v.get("primary") == Some(&Value::Bool(true)))
+        .count();
+    if primaries > 1 {
+        return Err(Error::invalid_value(format!(
+            "attribute '{path}' has {primaries} values marked primary; at most one may be"
+        )));
+    }
+    Ok(())
+}
+
+fn coerce_single(attr: &Attribute, value: &Value, path: &str) -> Result<Option<Value>, Error> {
+    if value.is_null() {
+        return Ok(None);
+    }
+    match attr.kind {
+        AttrType::Complex => coerce_complex(attr, value, path),
+        kind => coerce_simple(kind, value, path).map(Some),
+    }
+}
+
+fn coerce_complex(attr: &Attribute, value: &Value, path: &str) -> Result<Option<Value>, Error> {
+    let mut members = match (value, value.as_str().and_then(json_object)) {
+        (Value::Object(members), _) => members.clone(),
+        // A role sent as a JSON-encoded object (entra.md §5.3).
+        (_, Some(parsed)) => parsed,
+        // A bare scalar for a complex attribute with a `value` sub-attribute is its value:
+        // Entra sends `manager` as a bare id string (entra.md §1.7 g).
+        (scalar, None) if attr.sub_attribute("value").is_some() => {
+            let mut m = Map::new();
+            m.insert("value".to_owned(), scalar.clone());
+            m
+        }
+        _ => {
+            return Err(Error::invalid_value(format!(
+                "attribute '{path}' must be a JSON object with sub-attributes"
+            )));
+        }
+    };
+    // Entra's role assignments put the whole role, JSON-encoded, in `value`:
+    // `{"value": "{\"id\":\"…\",\"value\":\"Admin\",\"displayName\":\"Admin\"}"}` (entra.md §5.3).
+    if let Some(inner) = members
+        .get("value")
+        .and_then(Value::as_str)
+        .and_then(json_object)
+    {
+        members.remove("value");
+        members.extend(inner);
+    }
+    let mut out = Map::new();
+    for (key, sub_value) in &members {
+        let Some(sub) = sub_attribute_alias(attr, key) else {
+            continue;
+        };
+        insert(&mut out, sub, sub_value, &format!("{path}.{}", sub.name))?;
+    }
+    // `{"value": ""}` on a single-valued reference such as manager means "no manager"
+    // (entra.md §1.7 g: Entra's "Remove Manager").
+    if !attr.multi_valued && out.get("value") == Some(&Value::String(String::new())) {
+        out.remove("value");
+    }
+    if out.is_empty() {
+        return Ok(None);
+    }
+    check_required_subs(attr, &out, path)?;
+    Ok(Some(Value::Object(out)))
+}
+
+/// A string holding a JSON object, parsed.
+fn json_object(s: &str) -> Option<Map<String, Value>> {
+    if !s.trim_start().starts_with('{') {
+        return None;
+    }
+    match serde_json::from_str(s) {
+        Ok(Value::Object(m)) => Some(m),
+        _ => None,
+    }
+}
+
+/// The sub-attribute a member names; `displayName` stands for `display` where the attribute
+/// has no `displayName` (Entra's role objects, Microsoft's group members).
+pub(crate) fn sub_attribute_alias<'a>(attr: &'a Attribute, key: &str) -> Option<&'a Attribute> {
+    attr.sub_attribute(key).or_else(|| {
+        key.eq_ignore_ascii_case("displayName")
+            .then(|| attr.sub_attribute("display"))
+            .flatten()
+    })
+}
+
+fn check_required_subs(
+    attr: &Attribute,
+    value: &Map<String, Value>,
+    path: &str,
+) -> Result<(), Error> {
+    for sub in attr
+        .sub_attributes
+        .iter()
+        .filter(|s| s.required && s.writable())
+    {
+        if !value.contains_key(&sub.name) {
+            return Err(Error::invalid_value(format!(
+                "attribute '{path}.{}' is required",
+                sub.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Coerces a simple (non-complex) value to its RFC 7643 §2.3 type.
+pub fn coerce_simple(kind: AttrType, value: &Value, path: &str) -> Result<Value, Error> {
+    let wrong = |expected: &str| {
+        Error::invalid_value(format!(
+            "attribute '{path}' must be {expected}, not {}",
+            json_kind(value)
+        ))
+    };
+    match (kind, value) {
+        (AttrType::Boolean, Value::Bool(_)) => Ok(value.clone()),
+        // Entra sends booleans as "True"/"False" (entra.md §1.7 h).
+        (AttrType::Boolean, Value::String(s)) => parse_bool(s)
+            .map(Value::Bool)
+            .ok_or_else(|| wrong("a boolean (true or false)")),
+        (AttrType::Boolean, _) => Err(wrong("a boolean (true or false)")),
+        (AttrType::String | AttrType::Reference | AttrType::Binary, Value::String(_)) => {
+            Ok(value.clone())
+        }
+        // Numbers sent for string attributes (employeeNumber: 42) are kept as their text.
+        (AttrType::String, Value::Number(n)) => Ok(Value::String(n.to_string())),
+        (AttrType::String | AttrType::Reference | AttrType::Binary, _) => Err(wrong("a string")),
+        (AttrType::Integer, Value::Number(n)) if n.is_i64() => Ok(value.clone()),
+        (AttrType::Integer, Value::String(s)) => s
+            .trim()
+            .parse::<i64>()
+            .map(Value::from)
+            .map_err(|_| wrong("an integer")),
+        (AttrType::Integer, _) => Err(wrong("an integer")),
+        (AttrType::Decimal, Value::Number(_)) => Ok(value.clone()),
+        (AttrType::Decimal, Value::String(s)) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number)
+            .ok_or_else(|| wrong("a decimal number")),
+        (AttrType::Decimal, _) => Err(wrong("a decimal number")),
+        (AttrType::DateTime, Value::String(s)) => {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .map_err(|_| wrong("an xsd:dateTime such as 2008-01-23T04:56:22Z"))?;
+            Ok(value.clone())
+        }
+        (AttrType::DateTime, _) => Err(wrong("an xsd:dateTime such as 2008-01-23T04:56:22Z")),
+        (AttrType::Complex, _) => Err(wrong("a JSON object")),
+    }
+}
+
+/// `true`/`false` in any letter case.
+pub fn parse_bool(s: &str) -> Option<bool> {
+    if s.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if s.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
