@@ -24,7 +24,7 @@ pub(super) fn insert(
     }
     if !attr.writable() || attr.returned == Returned::Never {
         // readOnly: ignored on input (RFC 7644 §3.5.1). returned=never (password): scimd keeps
-        // no credentials, so the value is accepted and discarded (docs/schema.md).
+        // no credentials, so the value is accepted and discarded (RFC 7643 §4.1.1 `password`).
         return Ok(());
     }
     if let Some(value) = coerce_attribute(attr, value, path)? {
@@ -99,13 +99,20 @@ fn coerce_single(attr: &Attribute, value: &Value, path: &str) -> Result<Option<V
     }
 }
 
+/// A complex value as an object of its sub-attributes. Entra sends roles as JSON strings
+/// ("Provisioning a role to a SCIM app" in "Tutorial - Customize user provisioning
+/// attribute-mappings for SaaS applications in Microsoft Entra ID",
+/// <https://learn.microsoft.com/en-us/entra/identity/app-provisioning/customize-application-attributes>)
+/// and a manager as a bare id string (the example schema in "Tutorial: Develop and plan
+/// provisioning for a SCIM endpoint in Microsoft Entra ID",
+/// <https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups>).
 fn coerce_complex(attr: &Attribute, value: &Value, path: &str) -> Result<Option<Value>, Error> {
     let mut members = match (value, value.as_str().and_then(json_object)) {
         (Value::Object(members), _) => members.clone(),
-        // A role sent as a JSON-encoded object (entra.md §5.3).
+        // A role sent as a JSON-encoded object.
         (_, Some(parsed)) => parsed,
         // A bare scalar for a complex attribute with a `value` sub-attribute is its value:
-        // Entra sends `manager` as a bare id string (entra.md §1.7 g).
+        // Entra sends `manager` as a bare id string.
         (scalar, None) if attr.sub_attribute("value").is_some() => {
             let mut m = Map::new();
             m.insert("value".to_owned(), scalar.clone());
@@ -118,7 +125,7 @@ fn coerce_complex(attr: &Attribute, value: &Value, path: &str) -> Result<Option<
         }
     };
     // Entra's role assignments put the whole role, JSON-encoded, in `value`:
-    // `{"value": "{\"id\":\"…\",\"value\":\"Admin\",\"displayName\":\"Admin\"}"}` (entra.md §5.3).
+    // `{"value": "{\"id\":\"…\",\"value\":\"Admin\",\"displayName\":\"Admin\"}"}`.
     if let Some(inner) = members
         .get("value")
         .and_then(Value::as_str)
@@ -134,8 +141,10 @@ fn coerce_complex(attr: &Attribute, value: &Value, path: &str) -> Result<Option<
         };
         insert(&mut out, sub, sub_value, &format!("{path}.{}", sub.name))?;
     }
-    // `{"value": ""}` on a single-valued reference such as manager means "no manager"
-    // (entra.md §1.7 g: Entra's "Remove Manager").
+    // `{"value": ""}` on a single-valued reference such as manager means "no manager": Entra
+    // cannot send null ("What you should know" in "Tutorial - Customize user provisioning
+    // attribute-mappings for SaaS applications in Microsoft Entra ID",
+    // https://learn.microsoft.com/en-us/entra/identity/app-provisioning/customize-application-attributes).
     if !attr.multi_valued && out.get("value") == Some(&Value::String(String::new())) {
         out.remove("value");
     }
@@ -197,7 +206,10 @@ pub fn coerce_simple(kind: AttrType, value: &Value, path: &str) -> Result<Value,
     };
     match (kind, value) {
         (AttrType::Boolean, Value::Bool(_)) => Ok(value.clone()),
-        // Entra sends booleans as "True"/"False" (entra.md §1.7 h).
+        // Entra sends booleans as "True"/"False" unless its aadOptscim062020 flag is set
+        // ("Known issues and resolutions with SCIM 2.0 protocol compliance of the Microsoft
+        // Entra user provisioning service",
+        // https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility).
         (AttrType::Boolean, Value::String(s)) => parse_bool(s)
             .map(Value::Bool)
             .ok_or_else(|| wrong("a boolean (true or false)")),

@@ -1,5 +1,5 @@
-//! Canonicalisation: turns a client's resource body into the canonical document scimd stores
-//! (DESIGN.md "Data model"). Attribute names take the schema's spelling whatever the input case
+//! Canonicalisation: turns a client's resource body into the canonical document scimd stores.
+//! Attribute names take the schema's spelling whatever the input case
 //! (RFC 7643 §2.1), values take the schema's type (`"True"` becomes `true`), `null` and empty
 //! arrays mean "not present" (RFC 7643 §2.5), read-only and unknown attributes are dropped
 //! (RFC 7644 §3.3, §3.5.1), required attributes are checked. Entra's shapes are accepted here,
@@ -82,7 +82,9 @@ fn place(
     }
     let attr = super::schema::find(common, key).or_else(|| rt.schema.attribute(key));
     let Some(attr) = attr else {
-        return Ok(()); // unknown attributes are ignored (DESIGN.md "Leniency")
+        // Ignored, not refused: the server may ignore what a client sends (RFC 7644 §3.3), and
+        // a client such as Entra cannot be made to send less.
+        return Ok(());
     };
     insert(doc, attr, value, &attr.name)
 }

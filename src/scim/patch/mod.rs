@@ -1,9 +1,12 @@
 //! The PATCH engine (RFC 7644 §3.5.2): operations applied in order to a copy of the canonical
 //! document, which is then validated as a whole; a failing operation leaves the original
-//! untouched. Entra's shapes (entra.md §1.7, §2.3) are accepted here: capitalised ops, path-less
-//! values with attribute-path keys, booleans as strings, filtered paths that create the element
-//! they name when it is missing, manager as a bare string, roles as JSON strings, and `remove`
-//! with a value list removing only the listed values.
+//! untouched. Entra's shapes are accepted: capitalised ops, path-less values with attribute-path
+//! keys, booleans as strings, `remove` with a value list removing only the listed values ("Known
+//! issues and resolutions with SCIM 2.0 protocol compliance of the Microsoft Entra user
+//! provisioning service",
+//! <https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility>),
+//! filtered paths that create the element they name when it is missing (see `values`), and, as
+//! canonicalisation reads them, manager as a bare string and roles as JSON strings.
 
 use serde_json::{Map, Value};
 

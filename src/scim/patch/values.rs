@@ -56,8 +56,11 @@ pub(super) fn whole(
     Ok(())
 }
 
-/// Removes the attribute; given a value list, a multi-valued one loses only the listed values
-/// (Entra's `Remove` with a value list, entra.md §1.10).
+/// Removes the attribute; given a value list, a multi-valued one loses only the listed values:
+/// that is how Entra removes a group member unless its aadOptscim062020 flag is set ("Known
+/// issues and resolutions with SCIM 2.0 protocol compliance of the Microsoft Entra user
+/// provisioning service",
+/// <https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility>).
 fn remove_whole(
     holder: &mut Map<String, Value>,
     attr: &Attribute,
@@ -193,9 +196,8 @@ pub(super) fn sub_attribute(
 }
 
 /// The element a filter of `eq` comparisons describes: `type eq "work"` → `{"type": "work"}`,
-/// spelled as the filter spells it and typed by the schema. Entra adds values through filtered
-/// paths and expects the element to be created (entra.md §1.7 c). `None` when the filter is not
-/// such a conjunction.
+/// spelled as the filter spells it and typed by the schema. `None` when the filter is not such a
+/// conjunction.
 fn element_from_filter(attr: &Attribute, f_text: &str) -> Option<Map<String, Value>> {
     fn walk(raw: &Raw, out: &mut Map<String, Value>) -> Option<()> {
         match raw {
@@ -329,8 +331,13 @@ fn array_mut<'h>(holder: &'h mut Map<String, Value>, name: &str) -> Option<&'h m
     slot.as_array_mut()
 }
 
-/// No element matches: the one the filter describes is created with the written members
-/// (create-on-absent, where RFC 7644 §3.5.2.3 would say noTarget).
+/// No element matches: the one the filter describes is created with the written members, where
+/// RFC 7644 §3.5.2.3 would say noTarget. Entra maps `emails`, `addresses` and `phoneNumbers` to
+/// filtered paths such as `emails[type eq "work"].value` and patches them there (the attribute
+/// table and "Update User [Multi-valued properties]" in "Tutorial: Develop and plan
+/// provisioning for a SCIM endpoint in Microsoft Entra ID",
+/// <https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups>),
+/// so its first write of a user's work email has to create the element.
 fn create_matching(
     items: &mut Vec<Value>,
     attr: &Attribute,
