@@ -1,5 +1,6 @@
 //! The SCIM protocol, pure: schema registry, canonicalisation, rendering, list and error
-//! messages, discovery documents. No axum, sqlx or tokio here (DESIGN.md "Layout").
+//! messages, discovery documents. No axum, sqlx or tokio here, and nothing else of scimd's:
+//! the protocol is tested without I/O, and every other layer may use it.
 
 pub mod canonical;
 pub mod discovery;

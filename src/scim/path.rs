@@ -130,7 +130,10 @@ fn split_schema<'a, 't>(
     }
     for ext in &rt.extensions {
         if let Some(rest) = strip_prefix_ci(text, &ext.schema.id) {
-            // RFC 7644 §3.10 uses ':'; Entra's legacy form uses '.' (entra.md §1.7 d).
+            // RFC 7644 §3.10 uses ':'; Entra's pre-2018 form uses '.' (the dot notation row in
+            // "Known issues and resolutions with SCIM 2.0 protocol compliance of the Microsoft
+            // Entra user provisioning service",
+            // https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility).
             if let Some(rest) = rest.strip_prefix(':').or_else(|| rest.strip_prefix('.')) {
                 return Ok((Some(ext.schema.id.as_str()), rest));
             }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::scim::projection::{Projection, Show};
 use crate::scim::resource::StoredResource;
-use crate::scim::schema::{Attribute, ResourceType, find};
+use crate::scim::schema::{Attribute, Extension, ResourceType, find};
 
 /// RFC 3339 with milliseconds, UTC: the form of every dateTime scimd sets.
 pub fn timestamp(t: DateTime<Utc>) -> String {
@@ -32,54 +32,61 @@ pub fn render(
     let mut out = Map::new();
     out.insert("schemas".into(), Value::Null); // placeholder keeps `schemas` first
     out.insert("id".into(), Value::String(resource.id.to_string()));
-    let external_id = find(common, "externalId");
-    copy(
-        external_id.into_iter(),
-        None,
-        doc,
-        base_url,
-        projection,
-        &mut out,
-    );
-    copy(
-        rt.schema.attributes.iter(),
-        None,
-        doc,
-        base_url,
-        projection,
-        &mut out,
-    );
+    let core = find(common, "externalId")
+        .into_iter()
+        .chain(&rt.schema.attributes);
+    copy(core, None, doc, base_url, projection, &mut out);
     for ext in &rt.extensions {
-        if let Some(Value::Object(ext_doc)) = doc.get(&ext.schema.id) {
-            let mut ext_out = Map::new();
-            copy(
-                ext.schema.attributes.iter(),
-                Some(&ext.schema.id),
-                ext_doc,
-                base_url,
-                projection,
-                &mut ext_out,
-            );
-            if !ext_out.is_empty() {
-                schemas.push(Value::String(ext.schema.id.clone()));
-                out.insert(ext.schema.id.clone(), Value::Object(ext_out));
-            }
+        if let Some(ext_out) = render_extension(ext, doc, base_url, projection) {
+            schemas.push(Value::String(ext.schema.id.clone()));
+            out.insert(ext.schema.id.clone(), ext_out);
         }
     }
     out.insert("schemas".into(), Value::Array(schemas));
-    if let Some(meta_def) = find(common, "meta") {
-        let meta = json!({
-            "resourceType": resource.kind.as_str(),
-            "created": timestamp(resource.created),
-            "lastModified": timestamp(resource.last_modified),
-            "location": location(base_url, resource),
-            "version": resource.version.etag(),
-        });
-        if let Some(meta) = project(meta_def, None, &meta, projection) {
-            out.insert("meta".into(), meta);
-        }
+    if let Some(meta) = render_meta(common, resource, base_url, projection) {
+        out.insert("meta".into(), meta);
     }
     Value::Object(out)
+}
+
+/// The object of an extension's attributes, `None` when the projection leaves nothing of it.
+fn render_extension(
+    ext: &Extension,
+    doc: &Map<String, Value>,
+    base_url: &str,
+    projection: &Projection,
+) -> Option<Value> {
+    let Some(Value::Object(ext_doc)) = doc.get(&ext.schema.id) else {
+        return None;
+    };
+    let mut ext_out = Map::new();
+    copy(
+        ext.schema.attributes.iter(),
+        Some(&ext.schema.id),
+        ext_doc,
+        base_url,
+        projection,
+        &mut ext_out,
+    );
+    (!ext_out.is_empty()).then_some(Value::Object(ext_out))
+}
+
+/// The server-set `meta` (RFC 7643 §3.1) as far as the projection shows it.
+fn render_meta(
+    common: &[Attribute],
+    resource: &StoredResource,
+    base_url: &str,
+    projection: &Projection,
+) -> Option<Value> {
+    let meta_def = find(common, "meta")?;
+    let meta = json!({
+        "resourceType": resource.kind.as_str(),
+        "created": timestamp(resource.created),
+        "lastModified": timestamp(resource.last_modified),
+        "location": location(base_url, resource),
+        "version": resource.version.etag(),
+    });
+    project(meta_def, None, &meta, projection)
 }
 
 fn copy<'a>(

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::validate::{compare_str, parse_datetime};
+use super::operand::{compare_str, parse_datetime};
 use super::{CompareOp, Filter, Kind, Operand, Target};
 use crate::scim::canonical::Document;
 use crate::scim::resource::ResourceId;

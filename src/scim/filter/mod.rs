@@ -4,6 +4,7 @@
 //! the same answers; a differential test holds them to it.
 
 pub mod eval;
+mod operand;
 mod parse;
 mod print;
 mod validate;

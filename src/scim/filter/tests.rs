@@ -1,3 +1,6 @@
+//! Tests of filters: parsing, validation against the schema, evaluation on folded documents,
+//! the limits, and printing back to text.
+
 use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
 

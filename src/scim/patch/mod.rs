@@ -1,9 +1,12 @@
 //! The PATCH engine (RFC 7644 §3.5.2): operations applied in order to a copy of the canonical
 //! document, which is then validated as a whole; a failing operation leaves the original
-//! untouched. Entra's shapes (entra.md §1.7, §2.3) are accepted here: capitalised ops, path-less
-//! values with attribute-path keys, booleans as strings, filtered paths that create the element
-//! they name when it is missing, manager as a bare string, roles as JSON strings, and `remove`
-//! with a value list removing only the listed values.
+//! untouched. Entra's shapes are accepted: capitalised ops, path-less values with attribute-path
+//! keys, booleans as strings, `remove` with a value list removing only the listed values ("Known
+//! issues and resolutions with SCIM 2.0 protocol compliance of the Microsoft Entra user
+//! provisioning service",
+//! <https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility>),
+//! filtered paths that create the element they name when it is missing (see `values`), and, as
+//! canonicalisation reads them, manager as a bare string and roles as JSON strings.
 
 use serde_json::{Map, Value};
 
@@ -84,21 +87,7 @@ fn apply_one(
     let Value::Object(operation) = operation else {
         return Err(Error::invalid_syntax("an operation must be a JSON object"));
     };
-    let op = match member(operation, "op")
-        .and_then(Value::as_str)
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("add") => Op::Add,
-        Some("replace") => Op::Replace,
-        Some("remove") => Op::Remove,
-        other => {
-            return Err(Error::invalid_syntax(format!(
-                "'op' must be add, replace or remove, not {}",
-                other.map_or("missing".to_owned(), |o| format!("'{o}'"))
-            )));
-        }
-    };
+    let op = op_of(operation)?;
     let value = member(operation, "value");
     let path = member(operation, "path")
         .and_then(Value::as_str)
@@ -114,33 +103,56 @@ fn apply_one(
             }
             apply_path(rt, common, doc, op, path, value.unwrap_or(&Value::Null))
         }
-        (_, None) => {
-            // RFC 7644 §3.5.2.1/3: the value holds attributes; Entra's keys may be paths
-            // (`name.givenName`, `urn:…:User:employeeNumber`).
-            let Some(Value::Object(members)) = value else {
-                return Err(Error::invalid_value(
-                    "add or replace without a 'path' needs an object 'value'",
-                ));
+        (_, None) => apply_pathless(rt, common, doc, op, value),
+    }
+}
+
+/// The operation's `op`, in any letter case (Entra sends `Add`, `Replace`, `Remove`).
+fn op_of(operation: &Map<String, Value>) -> Result<Op, Error> {
+    match member(operation, "op")
+        .and_then(Value::as_str)
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("add") => Ok(Op::Add),
+        Some("replace") => Ok(Op::Replace),
+        Some("remove") => Ok(Op::Remove),
+        other => Err(Error::invalid_syntax(format!(
+            "'op' must be add, replace or remove, not {}",
+            other.map_or("missing".to_owned(), |o| format!("'{o}'"))
+        ))),
+    }
+}
+
+/// Add or replace without a path (RFC 7644 §3.5.2.1, §3.5.2.3): the value holds attributes,
+/// and Entra's keys may be paths (`name.givenName`, `urn:…:User:employeeNumber`).
+fn apply_pathless(
+    rt: &ResourceType,
+    common: &[Attribute],
+    doc: &mut Document,
+    op: Op,
+    value: Option<&Value>,
+) -> Result<(), Error> {
+    let Some(Value::Object(members)) = value else {
+        return Err(Error::invalid_value(
+            "add or replace without a 'path' needs an object 'value'",
+        ));
+    };
+    for (key, v) in members {
+        if let Some(ext) = rt.extension(key) {
+            let Value::Object(ext_members) = v else {
+                return Err(Error::invalid_value(format!(
+                    "'{key}' must be an object of extension attributes"
+                )));
             };
-            for (key, v) in members {
-                if let Some(ext) = rt.extension(key) {
-                    let Value::Object(ext_members) = v else {
-                        return Err(Error::invalid_value(format!(
-                            "'{key}' must be an object of extension attributes"
-                        )));
-                    };
-                    for (k, ev) in ext_members {
-                        apply_path(rt, common, doc, op, &format!("{}:{k}", ext.schema.id), ev)?;
-                    }
-                } else if key.eq_ignore_ascii_case("schemas") {
-                    continue;
-                } else {
-                    apply_path(rt, common, doc, op, key, v)?;
-                }
+            for (k, ev) in ext_members {
+                apply_path(rt, common, doc, op, &format!("{}:{k}", ext.schema.id), ev)?;
             }
-            Ok(())
+        } else if !key.eq_ignore_ascii_case("schemas") {
+            apply_path(rt, common, doc, op, key, v)?;
         }
     }
+    Ok(())
 }
 
 /// A PATCH path split into attribute, value filter and sub-attribute (RFC 7644 Figure 7).
@@ -215,35 +227,44 @@ fn parse_path<'a>(
             "path '{text}': a value filter needs a multi-valued complex attribute"
         )));
     }
-    let raw = filter::parse(filter_text).map_err(|e| {
-        Error::new(
-            400,
-            Some(ScimType::InvalidFilter),
-            format!("path '{text}': invalid filter: {e}"),
-        )
-    })?;
-    let f = filter::validate_element(p.attr, &raw).map_err(|e| {
-        Error::new(
-            400,
-            Some(ScimType::InvalidFilter),
-            format!("path '{text}': invalid filter: {e}"),
-        )
-    })?;
-    let sub = match sub_text {
-        None => None,
-        Some(s) => Some(sub_attribute_alias(p.attr, s).ok_or_else(|| {
-            invalid_path(format!(
-                "path '{text}': '{}' has no sub-attribute '{s}'",
-                p.attr.name
-            ))
-        })?),
-    };
+    let filter = value_filter(p.attr, filter_text, text)?;
+    let sub = filtered_sub(p.attr, sub_text, text)?;
     Ok(Some(PatchPath {
         ext: p.ext,
         attr: p.attr,
-        filter: Some((f, filter_text.to_owned())),
+        filter: Some((filter, filter_text.to_owned())),
         sub,
     }))
+}
+
+/// The value filter of a path, over the elements of `attr` (`emails[type eq "work"]`).
+fn value_filter(attr: &Attribute, filter_text: &str, text: &str) -> Result<Filter, Error> {
+    let invalid_filter = |e: String| {
+        Error::new(
+            400,
+            Some(ScimType::InvalidFilter),
+            format!("path '{text}': invalid filter: {e}"),
+        )
+    };
+    let raw = filter::parse(filter_text).map_err(invalid_filter)?;
+    filter::validate_element(attr, &raw).map_err(invalid_filter)
+}
+
+/// The sub-attribute named after a value filter (`emails[type eq "work"].value`).
+fn filtered_sub<'a>(
+    attr: &'a Attribute,
+    sub_text: Option<&str>,
+    text: &str,
+) -> Result<Option<&'a Attribute>, Error> {
+    let Some(s) = sub_text else {
+        return Ok(None);
+    };
+    sub_attribute_alias(attr, s).map(Some).ok_or_else(|| {
+        invalid_path(format!(
+            "path '{text}': '{}' has no sub-attribute '{s}'",
+            attr.name
+        ))
+    })
 }
 
 /// The object holding the attribute: the document, or its extension object.
@@ -337,5 +358,4 @@ fn check_mutability(
 }
 
 #[cfg(test)]
-#[path = "../patch_tests.rs"]
 mod tests;

@@ -26,21 +26,7 @@ pub(super) fn whole(
 ) -> Result<(), Error> {
     let name = attr.name.clone();
     if op == Op::Remove {
-        // Entra's `Remove` with a value list removes only those values (entra.md §1.10).
-        if attr.multi_valued && !value.is_null() {
-            let Some(Value::Array(gone)) = coerce(attr, value, text)? else {
-                return Ok(());
-            };
-            if let Some(Value::Array(items)) = holder.get_mut(&name) {
-                items.retain(|item| !gone.iter().any(|g| contains(item, g)));
-                if items.is_empty() {
-                    holder.remove(&name);
-                }
-            }
-            return Ok(());
-        }
-        holder.remove(&name);
-        return Ok(());
+        return remove_whole(holder, attr, value, text);
     }
     let Some(new) = coerce(attr, value, text)? else {
         holder.remove(&name);
@@ -65,6 +51,34 @@ pub(super) fn whole(
         }
         _ => {
             holder.insert(name, new);
+        }
+    }
+    Ok(())
+}
+
+/// Removes the attribute; given a value list, a multi-valued one loses only the listed values:
+/// that is how Entra removes a group member unless its aadOptscim062020 flag is set ("Known
+/// issues and resolutions with SCIM 2.0 protocol compliance of the Microsoft Entra user
+/// provisioning service",
+/// <https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility>).
+fn remove_whole(
+    holder: &mut Map<String, Value>,
+    attr: &Attribute,
+    value: &Value,
+    text: &str,
+) -> Result<(), Error> {
+    let name = &attr.name;
+    if !attr.multi_valued || value.is_null() {
+        holder.remove(name);
+        return Ok(());
+    }
+    let Some(Value::Array(gone)) = coerce(attr, value, text)? else {
+        return Ok(());
+    };
+    if let Some(Value::Array(items)) = holder.get_mut(name) {
+        items.retain(|item| !gone.iter().any(|g| contains(item, g)));
+        if items.is_empty() {
+            holder.remove(name);
         }
     }
     Ok(())
@@ -100,14 +114,24 @@ fn coerce_sub(
     value: &Value,
     text: &str,
 ) -> Result<Option<Value>, Error> {
-    let mut wrapper = Map::new();
-    wrapper.insert(sub.name.clone(), value.clone());
+    Ok(coerce_element(attr, &only(sub, value.clone()), text)?
+        .and_then(|v| v.get(&sub.name).cloned()))
+}
+
+/// The coerced value of one element of `attr` (or of `attr` itself when single-valued).
+fn coerce_element(attr: &Attribute, value: &Value, text: &str) -> Result<Option<Value>, Error> {
     let single = Attribute {
         multi_valued: false,
         ..attr.clone()
     };
-    Ok(coerce_attribute(&single, &Value::Object(wrapper), text)?
-        .and_then(|v| v.get(&sub.name).cloned()))
+    coerce_attribute(&single, value, text)
+}
+
+/// An element holding only `sub`.
+fn only(sub: &Attribute, value: Value) -> Value {
+    let mut element = Map::new();
+    element.insert(sub.name.clone(), value);
+    Value::Object(element)
 }
 
 fn set_sub(element: &mut Value, sub: &Attribute, value: Option<&Value>) {
@@ -150,9 +174,7 @@ pub(super) fn sub_attribute(
         Some(element @ Value::Object(_)) => set_sub(element, sub, new.as_ref()),
         _ => {
             if let Some(v) = new {
-                let mut element = Map::new();
-                element.insert(sub.name.clone(), v);
-                let element = Value::Object(element);
+                let element = only(sub, v);
                 holder.insert(
                     name.clone(),
                     if attr.multi_valued {
@@ -174,9 +196,8 @@ pub(super) fn sub_attribute(
 }
 
 /// The element a filter of `eq` comparisons describes: `type eq "work"` → `{"type": "work"}`,
-/// spelled as the filter spells it and typed by the schema. Entra adds values through filtered
-/// paths and expects the element to be created (entra.md §1.7 c). `None` when the filter is not
-/// such a conjunction.
+/// spelled as the filter spells it and typed by the schema. `None` when the filter is not such a
+/// conjunction.
 fn element_from_filter(attr: &Attribute, f_text: &str) -> Option<Map<String, Value>> {
     fn walk(raw: &Raw, out: &mut Map<String, Value>) -> Option<()> {
         match raw {
@@ -204,16 +225,14 @@ fn element_from_filter(attr: &Attribute, f_text: &str) -> Option<Map<String, Val
     let raw = filter::parse(f_text).ok()?;
     let mut described = Map::new();
     walk(&raw, &mut described)?;
-    let single = Attribute {
-        multi_valued: false,
-        ..attr.clone()
-    };
-    match coerce_attribute(&single, &Value::Object(described), f_text).ok()? {
+    match coerce_element(attr, &Value::Object(described), f_text).ok()? {
         Some(Value::Object(m)) => Some(m),
         _ => None,
     }
 }
 
+/// Operations on the elements a value filter selects (`emails[type eq "work"]`, with or
+/// without a sub-attribute).
 #[expect(clippy::too_many_arguments, reason = "one operation's parts, named")]
 pub(super) fn filtered(
     holder: &mut Map<String, Value>,
@@ -225,8 +244,29 @@ pub(super) fn filtered(
     value: &Value,
     text: &str,
 ) -> Result<(), Error> {
-    let name = attr.name.clone();
-    let matching: Vec<usize> = match holder.get(&name) {
+    let matching = matching(holder, attr, f);
+    if op == Op::Remove {
+        remove_matching(holder, &attr.name, &matching, sub);
+        return Ok(());
+    }
+    let Some(Value::Object(new_members)) = written_element(attr, sub, value, text)? else {
+        // replacing a filtered value with "nothing" removes it
+        remove_matching(holder, &attr.name, &matching, sub);
+        return Ok(());
+    };
+    let Some(items) = array_mut(holder, &attr.name) else {
+        return Ok(());
+    };
+    if matching.is_empty() {
+        return create_matching(items, attr, f_text, new_members);
+    }
+    write_matching(items, &matching, sub, op, &new_members);
+    Ok(())
+}
+
+/// The indices of the elements of `attr` that `f` selects.
+fn matching(holder: &Map<String, Value>, attr: &Attribute, f: &Filter) -> Vec<usize> {
+    match holder.get(&attr.name) {
         Some(Value::Array(items)) => items
             .iter()
             .enumerate()
@@ -234,71 +274,99 @@ pub(super) fn filtered(
             .map(|(i, _)| i)
             .collect(),
         _ => Vec::new(),
+    }
+}
+
+/// Removes the selected elements, or only their sub-attribute `sub`; an element left empty
+/// goes, and so does an attribute left without elements.
+fn remove_matching(
+    holder: &mut Map<String, Value>,
+    name: &str,
+    matching: &[usize],
+    sub: Option<&Attribute>,
+) {
+    let Some(Value::Array(items)) = holder.get_mut(name) else {
+        return;
     };
-    if op == Op::Remove {
-        if let Some(Value::Array(items)) = holder.get_mut(&name) {
-            let mut index = 0;
-            items.retain_mut(|item| {
-                let hit = matching.contains(&index);
-                index += 1;
-                match (hit, sub) {
-                    (false, _) => true,
-                    (true, None) => false,
-                    (true, Some(sub)) => {
-                        set_sub(item, sub, None);
-                        item.as_object().is_some_and(|m| !m.is_empty())
-                    }
-                }
-            });
-            if items.is_empty() {
-                holder.remove(&name);
+    let mut index = 0;
+    items.retain_mut(|item| {
+        let hit = matching.contains(&index);
+        index += 1;
+        match (hit, sub) {
+            (false, _) => true,
+            (true, None) => false,
+            (true, Some(sub)) => {
+                set_sub(item, sub, None);
+                item.as_object().is_some_and(|m| !m.is_empty())
             }
         }
-        return Ok(());
+    });
+    if items.is_empty() {
+        holder.remove(name);
     }
-    let new_element = match sub {
-        Some(sub) => coerce_sub(attr, sub, value, text)?.map(|v| {
-            let mut m = Map::new();
-            m.insert(sub.name.clone(), v);
-            Value::Object(m)
-        }),
-        None => {
-            let single = Attribute {
-                multi_valued: false,
-                ..attr.clone()
-            };
-            coerce_attribute(&single, value, text)?
-        }
-    };
-    let Some(Value::Object(new_members)) = new_element else {
-        // replacing a filtered value with "nothing" removes it
-        return filtered(holder, attr, f, f_text, sub, Op::Remove, &Value::Null, text);
-    };
-    let items = match holder
-        .entry(name)
-        .or_insert_with(|| Value::Array(Vec::new()))
-    {
-        Value::Array(items) => items,
-        other => {
-            *other = Value::Array(Vec::new());
-            match other {
-                Value::Array(items) => items,
-                _ => return Ok(()),
-            }
-        }
-    };
-    if matching.is_empty() {
-        // create-on-absent (entra.md §1.7 c), RFC 7644 §3.5.2.3 would say noTarget
-        let mut element = element_from_filter(attr, f_text).ok_or_else(|| {
-            no_target(format!("no value of '{}' matches [{f_text}], and the filter does not describe one to create", attr.name))
-        })?;
-        element.extend(new_members);
-        items.push(Value::Object(element));
-        let end = items.len();
-        settle_primary(items, end - 1..end);
-        return Ok(());
+}
+
+/// What an add or replace writes into a selected element: the whole element, or an object
+/// holding only `sub`. `None` when the value means "no value".
+fn written_element(
+    attr: &Attribute,
+    sub: Option<&Attribute>,
+    value: &Value,
+    text: &str,
+) -> Result<Option<Value>, Error> {
+    match sub {
+        Some(sub) => Ok(coerce_sub(attr, sub, value, text)?.map(|v| only(sub, v))),
+        None => coerce_element(attr, value, text),
     }
-    for &i in &matching {
+}
+
+/// The array under `name`, made an empty one first if it is absent or not an array.
+fn array_mut<'h>(holder: &'h mut Map<String, Value>, name: &str) -> Option<&'h mut Vec<Value>> {
+    let slot = holder
+        .entry(name.to_owned())
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if !slot.is_array() {
+        *slot = Value::Array(Vec::new());
+    }
+    slot.as_array_mut()
+}
+
+/// No element matches: the one the filter describes is created with the written members, where
+/// RFC 7644 §3.5.2.3 would say noTarget. Entra maps `emails`, `addresses` and `phoneNumbers` to
+/// filtered paths such as `emails[type eq "work"].value` and patches them there (the attribute
+/// table and "Update User [Multi-valued properties]" in "Tutorial: Develop and plan
+/// provisioning for a SCIM endpoint in Microsoft Entra ID",
+/// <https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups>),
+/// so its first write of a user's work email has to create the element.
+fn create_matching(
+    items: &mut Vec<Value>,
+    attr: &Attribute,
+    f_text: &str,
+    new_members: Map<String, Value>,
+) -> Result<(), Error> {
+    let mut element = element_from_filter(attr, f_text).ok_or_else(|| {
+        no_target(format!(
+            "no value of '{}' matches [{f_text}], and the filter does not describe one to create",
+            attr.name
+        ))
+    })?;
+    element.extend(new_members);
+    items.push(Value::Object(element));
+    let end = items.len();
+    settle_primary(items, end - 1..end);
+    Ok(())
+}
+
+/// Writes into the selected elements: a sub-attribute or an add merges into the element, a
+/// replace of the whole element replaces it.
+fn write_matching(
+    items: &mut [Value],
+    matching: &[usize],
+    sub: Option<&Attribute>,
+    op: Op,
+    new_members: &Map<String, Value>,
+) {
+    for &i in matching {
         match (&mut items[i], sub, op) {
             (Value::Object(m), Some(_), _) | (Value::Object(m), None, Op::Add) => {
                 m.extend(new_members.clone())
@@ -309,5 +377,4 @@ pub(super) fn filtered(
     }
     let written = matching.iter().copied().max().unwrap_or(0);
     settle_primary(items, written..written + 1);
-    Ok(())
 }

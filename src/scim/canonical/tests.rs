@@ -1,3 +1,6 @@
+//! Tests of canonicalisation: input spellings and shapes (the RFC's and Entra's) against the
+//! canonical documents they give, and the errors for bodies that cannot be canonicalised.
+
 use serde_json::{Value, json};
 
 use super::*;

@@ -1,3 +1,7 @@
+//! Tests of the PATCH engine: every path form and operation against the document the RFC
+//! describes, invalid operations and their scimType, and the property that a failing
+//! operation leaves the document unchanged.
+
 use serde_json::{Value, json};
 
 use super::*;

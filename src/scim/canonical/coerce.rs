@@ -1,147 +1,22 @@
-//! Canonicalisation: turns a client's resource body into the canonical document scimd stores
-//! (DESIGN.md "Data model"). Attribute names take the schema's spelling whatever the input case
-//! (RFC 7643 §2.1), values take the schema's type (`"True"` becomes `true`), `null` and empty
-//! arrays mean "not present" (RFC 7643 §2.5), read-only and unknown attributes are dropped
-//! (RFC 7644 §3.3, §3.5.1), required attributes are checked. Entra's shapes are accepted here,
-//! once, so that nothing downstream needs to know about them.
+//! Coercion: a value as the schema types it (RFC 7643 §2.3), `null` and empty arrays as "not
+//! present" (RFC 7643 §2.5), complex values by their sub-attributes, one `primary` at most
+//! (RFC 7643 §2.4). Entra's shapes (strings for booleans, a bare id for `manager`, roles as
+//! JSON strings) become their RFC form here.
 
 use serde_json::{Map, Value};
 
+use super::Document;
 use crate::scim::error::Error;
-use crate::scim::schema::{AttrType, Attribute, Mutability, ResourceType, Returned, Schema};
-
-/// A canonical resource document: core attributes and `externalId` at the top level, each
-/// extension's attributes in an object under its URN. No `id`, `meta` or `schemas`: those are
-/// server-set and added when the resource is rendered.
-pub type Document = Map<String, Value>;
-
-/// Canonicalises a POST or PUT body (RFC 7644 §3.3, §3.5.1). `existing` is the stored
-/// document on PUT, used for the immutable rule: a value already set may not change.
-pub fn canonicalize(
-    rt: &ResourceType,
-    common: &[Attribute],
-    input: &Value,
-    existing: Option<&Document>,
-) -> Result<Document, Error> {
-    let Value::Object(input) = input else {
-        return Err(Error::invalid_syntax(
-            "the request body must be a JSON object holding the resource",
-        ));
-    };
-    let mut doc = Document::new();
-    for (key, value) in input {
-        place(rt, common, key, value, &mut doc)?;
-    }
-    check_required(&rt.schema, &doc, "")?;
-    for ext in &rt.extensions {
-        match doc.get(&ext.schema.id) {
-            Some(Value::Object(ext_doc)) => check_required(&ext.schema, ext_doc, &ext.schema.id)?,
-            _ if ext.required => {
-                return Err(Error::invalid_value(format!(
-                    "the schema extension '{}' is required",
-                    ext.schema.id
-                )));
-            }
-            _ => {}
-        }
-    }
-    if let Some(existing) = existing {
-        check_immutable(rt, &doc, existing)?;
-    }
-    Ok(doc)
-}
-
-/// Puts one top-level member of the input where it belongs in the canonical document.
-fn place(
-    rt: &ResourceType,
-    common: &[Attribute],
-    key: &str,
-    value: &Value,
-    doc: &mut Document,
-) -> Result<(), Error> {
-    if key.eq_ignore_ascii_case("schemas") {
-        // Tolerated whatever it says (Entra sends malformed and private URNs); the server
-        // computes `schemas` on output (RFC 7643 §3).
-        return Ok(());
-    }
-    if let Some(ext) = rt.extension(key) {
-        return place_extension_object(&ext.schema, value, doc);
-    }
-    if let Some((schema, attr_name)) = split_urn_path(rt, key) {
-        // `urn:…:enterprise:2.0:User:department` as a top-level key (RFC 7644 §3.10 form).
-        return match schema {
-            Some(ext) => place_in_extension(ext, attr_name, value, doc),
-            None => place(rt, common, attr_name, value, doc),
-        };
-    }
-    let attr = super::schema::find(common, key).or_else(|| rt.schema.attribute(key));
-    let Some(attr) = attr else {
-        return Ok(()); // unknown attributes are ignored (DESIGN.md "Leniency")
-    };
-    insert(doc, attr, value, &attr.name)
-}
-
-/// A key of the form `<schema URN>:<attribute>`: the extension it names (or `None` for the
-/// core schema) and the attribute name.
-fn split_urn_path<'a>(rt: &'a ResourceType, key: &'a str) -> Option<(Option<&'a Schema>, &'a str)> {
-    let core = &rt.schema.id;
-    if let Some(rest) = strip_prefix_ci(key, core).and_then(|r| r.strip_prefix(':')) {
-        return Some((None, rest));
-    }
-    rt.extensions.iter().find_map(|ext| {
-        let rest = strip_prefix_ci(key, &ext.schema.id)?;
-        // RFC 7644 §3.10 uses ':'; Entra's legacy form uses '.'.
-        let rest = rest.strip_prefix(':').or_else(|| rest.strip_prefix('.'))?;
-        Some((Some(&ext.schema), rest))
-    })
-}
-
-pub(crate) fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = text.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &text[prefix.len()..])
-}
-
-fn place_extension_object(schema: &Schema, value: &Value, doc: &mut Document) -> Result<(), Error> {
-    match value {
-        Value::Null => Ok(()),
-        Value::Object(members) => {
-            for (key, value) in members {
-                place_in_extension(schema, key, value, doc)?;
-            }
-            Ok(())
-        }
-        _ => Err(Error::invalid_value(format!(
-            "'{}' must be a JSON object holding the extension's attributes",
-            schema.id
-        ))),
-    }
-}
-
-fn place_in_extension(
-    schema: &Schema,
-    key: &str,
-    value: &Value,
-    doc: &mut Document,
-) -> Result<(), Error> {
-    let Some(attr) = schema.attribute(key) else {
-        return Ok(());
-    };
-    let path = format!("{}:{}", schema.id, attr.name);
-    let mut ext_doc = match doc.remove(&schema.id) {
-        Some(Value::Object(ext_doc)) => ext_doc,
-        _ => Document::new(),
-    };
-    insert(&mut ext_doc, attr, value, &path)?;
-    if !ext_doc.is_empty() {
-        doc.insert(schema.id.clone(), Value::Object(ext_doc));
-    }
-    Ok(())
-}
+use crate::scim::schema::{AttrType, Attribute, Returned};
 
 /// Coerces `value` for `attr` and stores it under the canonical name, unless it is absent or
 /// read-only. Two input keys naming one attribute (`userName` and `USERNAME`) are an error.
-fn insert(doc: &mut Document, attr: &Attribute, value: &Value, path: &str) -> Result<(), Error> {
+pub(super) fn insert(
+    doc: &mut Document,
+    attr: &Attribute,
+    value: &Value,
+    path: &str,
+) -> Result<(), Error> {
     if doc.contains_key(&attr.name) {
         return Err(Error::invalid_syntax(format!(
             "attribute '{path}' appears more than once (attribute names are case-insensitive)"
@@ -149,7 +24,7 @@ fn insert(doc: &mut Document, attr: &Attribute, value: &Value, path: &str) -> Re
     }
     if !attr.writable() || attr.returned == Returned::Never {
         // readOnly: ignored on input (RFC 7644 §3.5.1). returned=never (password): scimd keeps
-        // no credentials, so the value is accepted and discarded (docs/schema.md).
+        // no credentials, so the value is accepted and discarded (RFC 7643 §4.1.1 `password`).
         return Ok(());
     }
     if let Some(value) = coerce_attribute(attr, value, path)? {
@@ -224,13 +99,20 @@ fn coerce_single(attr: &Attribute, value: &Value, path: &str) -> Result<Option<V
     }
 }
 
+/// A complex value as an object of its sub-attributes. Entra sends roles as JSON strings
+/// ("Provisioning a role to a SCIM app" in "Tutorial - Customize user provisioning
+/// attribute-mappings for SaaS applications in Microsoft Entra ID",
+/// <https://learn.microsoft.com/en-us/entra/identity/app-provisioning/customize-application-attributes>)
+/// and a manager as a bare id string (the example schema in "Tutorial: Develop and plan
+/// provisioning for a SCIM endpoint in Microsoft Entra ID",
+/// <https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups>).
 fn coerce_complex(attr: &Attribute, value: &Value, path: &str) -> Result<Option<Value>, Error> {
     let mut members = match (value, value.as_str().and_then(json_object)) {
         (Value::Object(members), _) => members.clone(),
-        // A role sent as a JSON-encoded object (entra.md §5.3).
+        // A role sent as a JSON-encoded object.
         (_, Some(parsed)) => parsed,
         // A bare scalar for a complex attribute with a `value` sub-attribute is its value:
-        // Entra sends `manager` as a bare id string (entra.md §1.7 g).
+        // Entra sends `manager` as a bare id string.
         (scalar, None) if attr.sub_attribute("value").is_some() => {
             let mut m = Map::new();
             m.insert("value".to_owned(), scalar.clone());
@@ -243,7 +125,7 @@ fn coerce_complex(attr: &Attribute, value: &Value, path: &str) -> Result<Option<
         }
     };
     // Entra's role assignments put the whole role, JSON-encoded, in `value`:
-    // `{"value": "{\"id\":\"…\",\"value\":\"Admin\",\"displayName\":\"Admin\"}"}` (entra.md §5.3).
+    // `{"value": "{\"id\":\"…\",\"value\":\"Admin\",\"displayName\":\"Admin\"}"}`.
     if let Some(inner) = members
         .get("value")
         .and_then(Value::as_str)
@@ -259,8 +141,10 @@ fn coerce_complex(attr: &Attribute, value: &Value, path: &str) -> Result<Option<
         };
         insert(&mut out, sub, sub_value, &format!("{path}.{}", sub.name))?;
     }
-    // `{"value": ""}` on a single-valued reference such as manager means "no manager"
-    // (entra.md §1.7 g: Entra's "Remove Manager").
+    // `{"value": ""}` on a single-valued reference such as manager means "no manager": Entra
+    // cannot send null ("What you should know" in "Tutorial - Customize user provisioning
+    // attribute-mappings for SaaS applications in Microsoft Entra ID",
+    // https://learn.microsoft.com/en-us/entra/identity/app-provisioning/customize-application-attributes).
     if !attr.multi_valued && out.get("value") == Some(&Value::String(String::new())) {
         out.remove("value");
     }
@@ -322,7 +206,10 @@ pub fn coerce_simple(kind: AttrType, value: &Value, path: &str) -> Result<Value,
     };
     match (kind, value) {
         (AttrType::Boolean, Value::Bool(_)) => Ok(value.clone()),
-        // Entra sends booleans as "True"/"False" (entra.md §1.7 h).
+        // Entra sends booleans as "True"/"False" unless its aadOptscim062020 flag is set
+        // ("Known issues and resolutions with SCIM 2.0 protocol compliance of the Microsoft
+        // Entra user provisioning service",
+        // https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility).
         (AttrType::Boolean, Value::String(s)) => parse_bool(s)
             .map(Value::Bool)
             .ok_or_else(|| wrong("a boolean (true or false)")),
@@ -380,57 +267,3 @@ fn json_kind(value: &Value) -> &'static str {
         Value::Object(_) => "an object",
     }
 }
-
-/// RFC 7643 §2.2 `required`: every required, client-writable attribute is present and not an
-/// empty string.
-fn check_required(schema: &Schema, doc: &Document, prefix: &str) -> Result<(), Error> {
-    for attr in schema
-        .attributes
-        .iter()
-        .filter(|a| a.required && a.writable())
-    {
-        let name = if prefix.is_empty() {
-            attr.name.clone()
-        } else {
-            format!("{prefix}:{}", attr.name)
-        };
-        match doc.get(&attr.name) {
-            None => {
-                return Err(Error::invalid_value(format!(
-                    "attribute '{name}' is required"
-                )));
-            }
-            Some(Value::String(s)) if s.trim().is_empty() => {
-                return Err(Error::invalid_value(format!(
-                    "attribute '{name}' is required and may not be empty"
-                )));
-            }
-            Some(_) => {}
-        }
-    }
-    Ok(())
-}
-
-/// RFC 7644 §3.5.1: an immutable attribute that already has a value keeps it.
-fn check_immutable(rt: &ResourceType, doc: &Document, existing: &Document) -> Result<(), Error> {
-    let immutable = rt
-        .schema
-        .attributes
-        .iter()
-        .filter(|a| a.mutability == Mutability::Immutable);
-    for attr in immutable {
-        if let Some(old) = existing.get(&attr.name) {
-            if doc.get(&attr.name) != Some(old) {
-                return Err(Error::mutability(format!(
-                    "attribute '{}' is immutable and already set; it cannot be changed",
-                    attr.name
-                )));
-            }
-        }
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-#[path = "canonical_tests.rs"]
-mod tests;

@@ -1,0 +1,201 @@
+//! Canonicalisation: turns a client's resource body into the canonical document scimd stores.
+//! Attribute names take the schema's spelling whatever the input case
+//! (RFC 7643 §2.1), values take the schema's type (`"True"` becomes `true`), `null` and empty
+//! arrays mean "not present" (RFC 7643 §2.5), read-only and unknown attributes are dropped
+//! (RFC 7644 §3.3, §3.5.1), required attributes are checked. Entra's shapes are accepted here,
+//! once, so that nothing downstream needs to know about them.
+
+mod coerce;
+
+use serde_json::{Map, Value};
+
+use coerce::insert;
+pub(crate) use coerce::sub_attribute_alias;
+pub use coerce::{coerce_attribute, coerce_simple, parse_bool};
+
+use crate::scim::error::Error;
+use crate::scim::schema::{Attribute, Mutability, ResourceType, Schema};
+
+/// A canonical resource document: core attributes and `externalId` at the top level, each
+/// extension's attributes in an object under its URN. No `id`, `meta` or `schemas`: those are
+/// server-set and added when the resource is rendered.
+pub type Document = Map<String, Value>;
+
+/// Canonicalises a POST or PUT body (RFC 7644 §3.3, §3.5.1). `existing` is the stored
+/// document on PUT, used for the immutable rule: a value already set may not change.
+pub fn canonicalize(
+    rt: &ResourceType,
+    common: &[Attribute],
+    input: &Value,
+    existing: Option<&Document>,
+) -> Result<Document, Error> {
+    let Value::Object(input) = input else {
+        return Err(Error::invalid_syntax(
+            "the request body must be a JSON object holding the resource",
+        ));
+    };
+    let mut doc = Document::new();
+    for (key, value) in input {
+        place(rt, common, key, value, &mut doc)?;
+    }
+    check_required(&rt.schema, &doc, "")?;
+    for ext in &rt.extensions {
+        match doc.get(&ext.schema.id) {
+            Some(Value::Object(ext_doc)) => check_required(&ext.schema, ext_doc, &ext.schema.id)?,
+            _ if ext.required => {
+                return Err(Error::invalid_value(format!(
+                    "the schema extension '{}' is required",
+                    ext.schema.id
+                )));
+            }
+            _ => {}
+        }
+    }
+    if let Some(existing) = existing {
+        check_immutable(rt, &doc, existing)?;
+    }
+    Ok(doc)
+}
+
+/// Puts one top-level member of the input where it belongs in the canonical document.
+fn place(
+    rt: &ResourceType,
+    common: &[Attribute],
+    key: &str,
+    value: &Value,
+    doc: &mut Document,
+) -> Result<(), Error> {
+    if key.eq_ignore_ascii_case("schemas") {
+        // Tolerated whatever it says (Entra sends malformed and private URNs); the server
+        // computes `schemas` on output (RFC 7643 §3).
+        return Ok(());
+    }
+    if let Some(ext) = rt.extension(key) {
+        return place_extension_object(&ext.schema, value, doc);
+    }
+    if let Some((schema, attr_name)) = split_urn_path(rt, key) {
+        // `urn:…:enterprise:2.0:User:department` as a top-level key (RFC 7644 §3.10 form).
+        return match schema {
+            Some(ext) => place_in_extension(ext, attr_name, value, doc),
+            None => place(rt, common, attr_name, value, doc),
+        };
+    }
+    let attr = super::schema::find(common, key).or_else(|| rt.schema.attribute(key));
+    let Some(attr) = attr else {
+        // Ignored, not refused: the server may ignore what a client sends (RFC 7644 §3.3), and
+        // a client such as Entra cannot be made to send less.
+        return Ok(());
+    };
+    insert(doc, attr, value, &attr.name)
+}
+
+/// A key of the form `<schema URN>:<attribute>`: the extension it names (or `None` for the
+/// core schema) and the attribute name.
+fn split_urn_path<'a>(rt: &'a ResourceType, key: &'a str) -> Option<(Option<&'a Schema>, &'a str)> {
+    let core = &rt.schema.id;
+    if let Some(rest) = strip_prefix_ci(key, core).and_then(|r| r.strip_prefix(':')) {
+        return Some((None, rest));
+    }
+    rt.extensions.iter().find_map(|ext| {
+        let rest = strip_prefix_ci(key, &ext.schema.id)?;
+        // RFC 7644 §3.10 uses ':'; Entra's legacy form uses '.'.
+        let rest = rest.strip_prefix(':').or_else(|| rest.strip_prefix('.'))?;
+        Some((Some(&ext.schema), rest))
+    })
+}
+
+pub(crate) fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &text[prefix.len()..])
+}
+
+fn place_extension_object(schema: &Schema, value: &Value, doc: &mut Document) -> Result<(), Error> {
+    match value {
+        Value::Null => Ok(()),
+        Value::Object(members) => {
+            for (key, value) in members {
+                place_in_extension(schema, key, value, doc)?;
+            }
+            Ok(())
+        }
+        _ => Err(Error::invalid_value(format!(
+            "'{}' must be a JSON object holding the extension's attributes",
+            schema.id
+        ))),
+    }
+}
+
+fn place_in_extension(
+    schema: &Schema,
+    key: &str,
+    value: &Value,
+    doc: &mut Document,
+) -> Result<(), Error> {
+    let Some(attr) = schema.attribute(key) else {
+        return Ok(());
+    };
+    let path = format!("{}:{}", schema.id, attr.name);
+    let mut ext_doc = match doc.remove(&schema.id) {
+        Some(Value::Object(ext_doc)) => ext_doc,
+        _ => Document::new(),
+    };
+    insert(&mut ext_doc, attr, value, &path)?;
+    if !ext_doc.is_empty() {
+        doc.insert(schema.id.clone(), Value::Object(ext_doc));
+    }
+    Ok(())
+}
+
+/// RFC 7643 §2.2 `required`: every required, client-writable attribute is present and not an
+/// empty string.
+fn check_required(schema: &Schema, doc: &Document, prefix: &str) -> Result<(), Error> {
+    for attr in schema
+        .attributes
+        .iter()
+        .filter(|a| a.required && a.writable())
+    {
+        let name = if prefix.is_empty() {
+            attr.name.clone()
+        } else {
+            format!("{prefix}:{}", attr.name)
+        };
+        match doc.get(&attr.name) {
+            None => {
+                return Err(Error::invalid_value(format!(
+                    "attribute '{name}' is required"
+                )));
+            }
+            Some(Value::String(s)) if s.trim().is_empty() => {
+                return Err(Error::invalid_value(format!(
+                    "attribute '{name}' is required and may not be empty"
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// RFC 7644 §3.5.1: an immutable attribute that already has a value keeps it.
+fn check_immutable(rt: &ResourceType, doc: &Document, existing: &Document) -> Result<(), Error> {
+    let immutable = rt
+        .schema
+        .attributes
+        .iter()
+        .filter(|a| a.mutability == Mutability::Immutable);
+    for attr in immutable {
+        if let Some(old) = existing.get(&attr.name) {
+            if doc.get(&attr.name) != Some(old) {
+                return Err(Error::mutability(format!(
+                    "attribute '{}' is immutable and already set; it cannot be changed",
+                    attr.name
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
