@@ -49,9 +49,10 @@ use tower::ServiceExt;
 
 use common::{Backend, BoxResult, Db, Stats, TOKEN, backend_verdict, capture_sql};
 use scimd::AppState;
+use scimd::domain::Tenant;
 use scimd::scim::resource::Version;
 use scimd::scim::schema::ResourceKind;
-use scimd::store::Tenant;
+use scimd::service::Context;
 
 const DATABASE: &str = "scimd_bench_groups";
 const SQLITE_FILE: &str = "groups";
@@ -263,13 +264,17 @@ async fn settle(db: &Db) -> BoxResult<()> {
 async fn create_group(state: &AppState, tenant: &Tenant, name: &'static str) -> BoxResult<Group> {
     let created = state
         .directory
-        .create(tenant, ResourceKind::Group, &json!({"displayName": name}))
+        .create(
+            &Context::of(tenant),
+            ResourceKind::Group,
+            &json!({"displayName": name}),
+        )
         .await?;
     Ok(Group {
         label: name,
-        id: created.id.0.to_string(),
+        id: created.resource.id.to_string(),
         members: 0,
-        version: created.version,
+        version: created.version(),
     })
 }
 
@@ -335,16 +340,16 @@ async fn patch_members(
     let started = Instant::now();
     let patched = state
         .directory
-        .patch(tenant, ResourceKind::Group, &group.id, body, None)
+        .patch(&Context::of(tenant), ResourceKind::Group, &group.id, body)
         .await?;
     let elapsed = started.elapsed();
     assert_eq!(
-        patched.version.0,
+        patched.version().0,
         group.version.0 + 1,
         "PATCH of {} did not change it once: {body}",
         group.label
     );
-    group.version = patched.version;
+    group.version = patched.version();
     Ok(elapsed)
 }
 

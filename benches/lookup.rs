@@ -46,9 +46,10 @@ use tokio::net::{TcpListener, TcpStream};
 
 use common::{Backend, BoxResult, Db, Stats, TOKEN, backend_verdict, capture_sql, user_doc};
 use scimd::AppState;
+use scimd::domain::Tenant;
 use scimd::scim::query::SearchParams;
 use scimd::scim::schema::ResourceKind;
-use scimd::store::Tenant;
+use scimd::service::Context;
 
 const WARMUP_LOOKUPS: usize = 200;
 const MEASURED_LOOKUPS: usize = 2_000;
@@ -307,7 +308,7 @@ async fn lookup_once(
         result.total
     );
     assert_eq!(result.resources.len(), 1, "{}", lookup.filter(i));
-    let doc = &result.resources[0].0.doc;
+    let doc = &result.resources[0].resource.doc;
     assert_eq!(
         doc.get("userName"),
         Some(&Value::String(format!("User{i}@Example.com"))),
@@ -459,12 +460,12 @@ async fn create_once(state: &AppState, tenant: &Tenant, k: u64) -> BoxResult<Dur
     let started = Instant::now();
     let created = state
         .directory
-        .create(tenant, ResourceKind::User, &body)
+        .create(&Context::of(tenant), ResourceKind::User, &body)
         .await?;
     let elapsed = started.elapsed();
-    assert_eq!(created.version.0, 1, "create {k}: version");
+    assert_eq!(created.version().0, 1, "create {k}: version");
     assert_eq!(
-        created.doc.get("userName"),
+        created.resource.doc.get("userName"),
         body.get("userName"),
         "create {k} stored another userName"
     );

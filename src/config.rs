@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::domain::MatchingAttribute;
 use crate::telemetry::LogFormat;
 
 /// The file of the embedded store when no database URL is configured.
@@ -58,7 +59,12 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Database URL: postgres://user:password@host:port/database or sqlite://path/to/file.db;
     /// created if it does not exist. Default: the SQLite file scimd.db in SCIMD_DATA_DIR.
-    #[arg(long, env = "SCIMD_DATABASE_URL", global = true)]
+    #[arg(
+        long,
+        env = "SCIMD_DATABASE_URL",
+        hide_env_values = true,
+        global = true
+    )]
     pub database_url: Option<Secret>,
     /// Directory of the default SQLite file (created if missing); the working directory when unset.
     #[arg(long, env = "SCIMD_DATA_DIR", global = true)]
@@ -151,7 +157,7 @@ pub enum TenantCommand {
         /// externalId, or 'emails[type eq "work"].value'. Fails, listing them, if users
         /// already share values.
         #[arg(long)]
-        matching_attribute: Option<String>,
+        matching_attribute: Option<MatchingAttribute>,
         /// Role values users may carry, comma-separated (e.g. Organizer,Attendee).
         #[arg(long, value_delimiter = ',', conflicts_with = "any_role")]
         allowed_roles: Option<Vec<String>>,

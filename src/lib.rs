@@ -3,6 +3,7 @@
 //! Layers, and the direction of imports: `http -> service -> {scim, store}`, `store -> scim`.
 
 pub mod config;
+pub mod domain;
 pub mod http;
 pub mod scim;
 pub mod service;
@@ -73,7 +74,7 @@ pub async fn first_start(
     state: &AppState,
     config: &Config,
 ) -> Result<Option<service::IssuedToken>, StartError> {
-    if config.bootstrap_token.is_some() || !state.directory.store.tenants().await?.is_empty() {
+    if config.bootstrap_token.is_some() || !state.directory.tenants().await?.is_empty() {
         return Ok(None);
     }
     state

@@ -5,10 +5,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use tokio::net::TcpListener;
 
-use scimd::config::{Cli, Command, TenantCommand, TokenCommand};
+use scimd::config::{Cli, Command, Config, TenantCommand, TokenCommand};
+use scimd::domain::Policy;
 use scimd::service::{Directory, PolicyChange};
-use scimd::store::Store;
-use scimd::store::{MatchingAttribute, Policy};
 use scimd::{StartError, telemetry};
 
 #[tokio::main]
@@ -18,7 +17,7 @@ async fn main() -> ExitCode {
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("scimd: {}", report(&e));
+            eprintln!("scimd: {}", telemetry::chain(&e));
             ExitCode::FAILURE
         }
     }
@@ -27,31 +26,7 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<(), StartError> {
     let config = cli.config;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
-            let state = scimd::build_state(&config).await?;
-            let listener = TcpListener::bind(config.listen).await?;
-            if let Some(issued) = scimd::first_start(&state, &config).await? {
-                let base = config.public_url.clone().unwrap_or_else(|| {
-                    format!(
-                        "http://{}",
-                        listener.local_addr().map_or(config.listen, |a| a)
-                    )
-                });
-                println!(
-                    "\nscimd is ready for Microsoft Entra ID (this is shown once):\n\n  \
-                     Tenant URL:    {}/scim/v2\n  Secret Token:  {}\n\n\
-                     Tenant 'default' was created with this token; `scimd token issue --tenant default` makes another.\n",
-                    base.trim_end_matches('/'),
-                    issued.token
-                );
-            }
-            let address = listener.local_addr()?;
-            tracing::info!(%address, "scimd listening; SCIM base path /scim/v2");
-            // One line on stdout once the socket is bound, so that scripts and tests that start
-            // scimd on port 0 learn the address and know it accepts connections.
-            println!("listening on http://{address}");
-            scimd::serve(listener, state, scimd::shutdown_signal()).await?;
-        }
+        Command::Serve => serve(&config).await?,
         Command::Migrate => {
             scimd::open_directory(&config).await?;
             println!("migrations applied");
@@ -62,6 +37,31 @@ async fn run(cli: Cli) -> Result<(), StartError> {
     Ok(())
 }
 
+async fn serve(config: &Config) -> Result<(), StartError> {
+    let state = scimd::build_state(config).await?;
+    let listener = TcpListener::bind(config.listen).await?;
+    let address = listener.local_addr()?;
+    if let Some(issued) = scimd::first_start(&state, config).await? {
+        let base = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}"));
+        println!(
+            "\nscimd is ready for Microsoft Entra ID (this is shown once):\n\n  \
+             Tenant URL:    {}/scim/v2\n  Secret Token:  {}\n\n\
+             Tenant 'default' was created with this token; `scimd token issue --tenant default` makes another.\n",
+            base.trim_end_matches('/'),
+            issued.token
+        );
+    }
+    tracing::info!(%address, "scimd listening; SCIM base path /scim/v2");
+    // One line on stdout once the socket is bound, so that scripts and tests that start
+    // scimd on port 0 learn the address and know it accepts connections.
+    println!("listening on http://{address}");
+    scimd::serve(listener, state, scimd::shutdown_signal()).await?;
+    Ok(())
+}
+
 async fn tenant(dir: &Directory, cmd: TenantCommand) -> Result<(), StartError> {
     match cmd {
         TenantCommand::Create { name } => {
@@ -69,7 +69,7 @@ async fn tenant(dir: &Directory, cmd: TenantCommand) -> Result<(), StartError> {
             println!("created tenant {} ({})", tenant.name, tenant.id.0);
         }
         TenantCommand::List => {
-            for tenant in dir.store.tenants().await? {
+            for tenant in dir.tenants().await? {
                 println!(
                     "{}\t{}\t{}",
                     tenant.id.0,
@@ -86,31 +86,14 @@ async fn tenant(dir: &Directory, cmd: TenantCommand) -> Result<(), StartError> {
             require_role,
             no_require_role,
         } => {
-            let matching = match matching_attribute.as_deref() {
-                None => None,
-                Some(m) => Some(MatchingAttribute::parse(m).ok_or_else(|| {
-                    let names: Vec<&str> =
-                        MatchingAttribute::ALL.iter().map(|m| m.as_str()).collect();
-                    scimd::service::Error::from(scimd::scim::Error::invalid_value(format!(
-                        "matching attribute '{m}' is not one of: {}",
-                        names.join(", ")
-                    )))
-                })?),
-            };
             let change = PolicyChange {
-                matching,
+                matching: matching_attribute,
                 allowed_roles: if any_role {
                     Some(None)
                 } else {
                     allowed_roles.map(Some)
                 },
-                require_role: if require_role {
-                    Some(true)
-                } else if no_require_role {
-                    Some(false)
-                } else {
-                    None
-                },
+                require_role: (require_role || no_require_role).then_some(require_role),
             };
             let policy = dir.set_policy(&name, &change).await?;
             println!("tenant {name}: {}", describe(&policy));
@@ -130,8 +113,7 @@ async fn token(dir: &Directory, cmd: TokenCommand) -> Result<(), StartError> {
             println!("{}", issued.token);
         }
         TokenCommand::List { tenant } => {
-            let tenant = dir.tenant(&tenant).await?;
-            for t in dir.store.tokens(tenant.id).await? {
+            for t in dir.tokens(&tenant).await? {
                 let state = t.revoked.map_or("active".to_owned(), |r| {
                     format!("revoked {}", r.to_rfc3339())
                 });
@@ -145,12 +127,7 @@ async fn token(dir: &Directory, cmd: TokenCommand) -> Result<(), StartError> {
             }
         }
         TokenCommand::Revoke { id } => {
-            let t = dir.store.revoke_token(id).await.map_err(|e| match e {
-                scimd::store::StoreError::NotFound => scimd::service::Error::from(
-                    scimd::scim::Error::not_found(format!("no token with id {id}")),
-                ),
-                other => other.into(),
-            })?;
+            let t = dir.revoke_token(id).await?;
             println!("revoked token {} of tenant {}", t.id, t.tenant);
         }
     }
@@ -169,16 +146,4 @@ fn describe(policy: &Policy) -> String {
         ""
     };
     format!("matching {}; {roles}{required}", policy.matching.as_str())
-}
-
-/// An error with its causes, for the operator.
-fn report(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
 }

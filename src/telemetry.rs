@@ -44,6 +44,18 @@ pub fn init(filter: &str, format: LogFormat) {
     };
 }
 
+/// An error with its causes, `a: b: c`, for the log and for operators.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}
+
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Wraps the router in request-id and tracing layers.

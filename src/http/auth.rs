@@ -7,15 +7,15 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::http::AppState;
-use crate::http::error::ApiError;
 use crate::scim;
+use crate::service::Error;
 
 /// Resolves the bearer token to its tenant, or answers 401.
 pub async fn require_tenant(
     State(app): State<AppState>,
     mut req: Request,
     next: Next,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Error> {
     let token = bearer(req.headers()).ok_or_else(|| {
         scim::Error::unauthorized("authentication required: send Authorization: Bearer <token>")
     })?;

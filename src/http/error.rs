@@ -1,68 +1,41 @@
 //! The one place where errors become responses: a SCIM error body (RFC 7644 §3.12) with
-//! `application/scim+json`, `WWW-Authenticate` on 401 (RFC 6750 §3). A 5xx is logged here,
-//! once, with its cause chain, and answered with a generic detail.
+//! `application/scim+json`, `WWW-Authenticate` on 401 (RFC 6750 §3), `Retry-After` on 503.
+//! A server-side failure is logged here, once, with its cause chain, and answered with a
+//! generic detail that points at the log.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::http::response::SCIM_JSON;
 use crate::scim;
-use crate::service;
-use crate::store::StoreError;
+use crate::service::Error;
+use crate::telemetry::chain;
 
-/// What a handler can fail with.
-#[derive(Debug)]
-pub enum ApiError {
-    Scim(scim::Error),
-    Store(StoreError),
-}
+/// Seconds a client is asked to wait before retrying when the database is unavailable.
+pub const RETRY_AFTER_SECONDS: u32 = 5;
 
-impl From<scim::Error> for ApiError {
-    fn from(e: scim::Error) -> Self {
-        ApiError::Scim(e)
-    }
-}
-
-impl From<service::Error> for ApiError {
-    fn from(e: service::Error) -> Self {
-        match e {
-            service::Error::Scim(e) => ApiError::Scim(e),
-            service::Error::Store(e) => ApiError::Store(e),
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        match self {
+            Error::Scim(e) => scim_error_response(&e),
+            Error::Unavailable(cause) => {
+                tracing::error!(error = %chain(&cause), "database unavailable");
+                let mut response = scim_error_response(&scim::Error::unavailable());
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+                response
+            }
+            Error::Internal(cause) => {
+                tracing::error!(error = %chain(cause.as_ref()), "request failed");
+                scim_error_response(&scim::Error::internal())
+            }
         }
     }
 }
 
-/// The cause chain of an error, for the log.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let error = match self {
-            ApiError::Scim(e) => e,
-            ApiError::Store(e @ StoreError::Unavailable(_)) => {
-                tracing::error!(error = %chain(&e), "database unavailable");
-                scim::Error::unavailable()
-            }
-            ApiError::Store(e) => {
-                tracing::error!(error = %chain(&e), "request failed");
-                scim::Error::internal()
-            }
-        };
-        scim_error_response(&error)
-    }
-}
-
 /// The HTTP response for a SCIM error.
-pub fn scim_error_response(error: &scim::Error) -> Response {
+fn scim_error_response(error: &scim::Error) -> Response {
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_vec(&error.to_body()).unwrap_or_default();
     let mut response = (

@@ -8,18 +8,19 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde_json::Value;
 
+use crate::domain::Tenant;
 use crate::http::AppState;
-use crate::http::error::ApiError;
 use crate::scim;
+use crate::scim::query::SearchParams;
 use crate::scim::resource::Version;
-use crate::store::Tenant;
+use crate::service::{Context, Error};
 
 /// A request body parsed as JSON, whatever resource it will become.
 #[derive(Debug)]
 pub struct ScimJson(pub Value);
 
 impl<S: Send + Sync> FromRequest<S> for ScimJson {
-    type Rejection = ApiError;
+    type Rejection = Error;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         check_content_type(req.headers())?;
@@ -40,7 +41,7 @@ impl<S: Send + Sync> FromRequest<S> for ScimJson {
 
 /// `application/scim+json` and `application/json` (any `+json` type) are accepted, and so is
 /// a body sent without a content type; anything else is 415.
-fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+fn check_content_type(headers: &HeaderMap) -> Result<(), Error> {
     let Some(value) = headers.get(header::CONTENT_TYPE) else {
         return Ok(());
     };
@@ -65,7 +66,8 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
 }
 
 /// Query parameters, looked up by name case-insensitively; unknown ones (Entra's
-/// `aadOptscim062020`) are ignored. Decoded with form rules: `+` is a space (entra.md §1.3).
+/// `aadOptscim062020`) are ignored. Decoded with form rules: `+` is a space, as
+/// Entra encodes spaces in its filters.
 #[derive(Debug, Default)]
 pub struct Params(Vec<(String, String)>);
 
@@ -79,8 +81,25 @@ impl Params {
     }
 }
 
+impl Params {
+    /// The RFC 7644 §3.4.2 query parameters (names case-insensitive).
+    pub fn search(&self) -> SearchParams {
+        let get = |name: &str| self.get(name).map(str::to_owned);
+        SearchParams {
+            filter: get("filter"),
+            sort_by: get("sortBy"),
+            sort_order: get("sortOrder"),
+            start_index: get("startIndex"),
+            count: get("count"),
+            cursor: get("cursor"),
+            attributes: get("attributes"),
+            excluded_attributes: get("excludedAttributes"),
+        }
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for Params {
-    type Rejection = ApiError;
+    type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Query(pairs) = Query::<Vec<(String, String)>>::from_request_parts(parts, state)
@@ -103,7 +122,7 @@ where
     AppState: FromRef<S>,
     S: Send + Sync,
 {
-    type Rejection = ApiError;
+    type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let app = AppState::from_ref(state);
@@ -135,7 +154,7 @@ pub struct Preconditions {
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Preconditions {
-    type Rejection = ApiError;
+    type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(Self {
@@ -146,7 +165,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Preconditions {
 }
 
 /// One entity tag from a precondition header; `*` means "any version" and is no condition.
-fn etag(headers: &HeaderMap, name: header::HeaderName) -> Result<Option<Version>, ApiError> {
+fn etag(headers: &HeaderMap, name: header::HeaderName) -> Result<Option<Version>, Error> {
     let Some(value) = headers.get(&name) else {
         return Ok(None);
     };
@@ -172,12 +191,25 @@ pub struct Ctx {
     pub pre: Preconditions,
 }
 
+impl Ctx {
+    /// The request as a use case sees it.
+    pub fn context(&self) -> Context<'_> {
+        Context {
+            tenant: &self.tenant,
+            if_match: self.pre.if_match,
+            if_none_match: self.pre.if_none_match,
+            attributes: self.params.get("attributes"),
+            excluded_attributes: self.params.get("excludedAttributes"),
+        }
+    }
+}
+
 impl<S> FromRequestParts<S> for Ctx
 where
     AppState: FromRef<S>,
     S: Send + Sync,
 {
-    type Rejection = ApiError;
+    type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let tenant = parts.extensions.get::<Tenant>().cloned().ok_or_else(|| {

@@ -16,9 +16,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{MethodRouter, get, post};
 
-use crate::http::error::ApiError;
-use crate::scim::schema::{ResourceKind, ResourceType};
-use crate::service::Directory;
+use crate::scim::schema::ResourceKind;
+use crate::service::{Directory, Error};
 use crate::{scim, telemetry};
 
 /// Where the SCIM API lives; Entra's Tenant URL is `<public URL>/scim/v2`.
@@ -50,10 +49,6 @@ impl AppState {
             public_url,
             max_body_bytes,
         }))
-    }
-
-    fn resource_type(&self, kind: ResourceKind) -> Result<&ResourceType, ApiError> {
-        Ok(self.directory.resource_type(kind)?)
     }
 }
 
@@ -107,10 +102,10 @@ pub fn app(state: AppState) -> Router {
     telemetry::instrument(Router::new().fallback_service(normalized))
 }
 
-async fn not_found(uri: axum::http::Uri) -> ApiError {
+async fn not_found(uri: axum::http::Uri) -> Error {
     scim::Error::not_found(format!("no endpoint at {}", uri.path())).into()
 }
 
-async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Error {
     scim::Error::method_not_allowed(format!("{method} is not allowed on {}", uri.path())).into()
 }

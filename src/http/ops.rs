@@ -5,7 +5,6 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
 use crate::http::AppState;
-use crate::store::Store;
 
 /// The process is up.
 pub async fn healthz() -> impl IntoResponse {
@@ -14,7 +13,7 @@ pub async fn healthz() -> impl IntoResponse {
 
 /// The database answers; 503 otherwise.
 pub async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
-    match app.directory.store.ping().await {
+    match app.directory.ready().await {
         Ok(()) => (StatusCode::OK, "ready\n"),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");

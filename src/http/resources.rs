@@ -1,99 +1,25 @@
-//! Handlers of the resource endpoints (`/Users`; `/Groups` later) and of `/.search`: parse,
-//! delegate, wrap.
+//! Handlers of the resource endpoints (`/Users`, `/Groups`) and of the queries across them
+//! (`/.search`, `/`): parse, delegate to one use case, wrap.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
 
 use crate::http::AppState;
-use crate::http::error::ApiError;
-use crate::http::extract::{BaseUrl, Ctx, Params, ScimJson};
+use crate::http::extract::{Ctx, ScimJson};
 use crate::http::response::{Scim, no_content, not_modified};
-use crate::scim::list::list_response;
-use crate::scim::projection::Projection;
 use crate::scim::query::SearchParams;
-use crate::scim::render::{location, render};
-use crate::scim::resource::StoredResource;
 use crate::scim::schema::ResourceKind;
-use crate::service::SearchResult;
-
-impl Params {
-    /// The RFC 7644 §3.4.2 query parameters (names case-insensitive).
-    fn search(&self) -> SearchParams {
-        let get = |name: &str| self.get(name).map(str::to_owned);
-        SearchParams {
-            filter: get("filter"),
-            sort_by: get("sortBy"),
-            sort_order: get("sortOrder"),
-            start_index: get("startIndex"),
-            count: get("count"),
-            cursor: get("cursor"),
-            attributes: get("attributes"),
-            excluded_attributes: get("excludedAttributes"),
-        }
-    }
-
-    /// `attributes` / `excludedAttributes` for a response that shows one resource.
-    fn projection(&self, app: &AppState, kind: ResourceKind) -> Result<Projection, ApiError> {
-        let rt = app.resource_type(kind)?;
-        Ok(Projection::parse(
-            rt,
-            app.directory.registry.common(),
-            self.get("attributes"),
-            self.get("excludedAttributes"),
-        )?)
-    }
-}
-
-fn rendered(
-    app: &AppState,
-    base: &BaseUrl,
-    resource: &StoredResource,
-    projection: &Projection,
-) -> Result<Value, ApiError> {
-    let rt = app.resource_type(resource.kind)?;
-    Ok(render(
-        rt,
-        app.directory.registry.common(),
-        resource,
-        &base.0,
-        projection,
-    ))
-}
-
-/// The resource under the request's projection, with its `ETag`; `members` and `groups`
-/// are read only when the projection shows them.
-async fn shown(
-    app: &AppState,
-    ctx: &Ctx,
-    mut resource: StoredResource,
-    projection: &Projection,
-) -> Result<Scim, ApiError> {
-    app.directory
-        .expand(
-            &ctx.tenant,
-            std::slice::from_mut(&mut resource),
-            projection,
-            None,
-        )
-        .await?;
-    Ok(Scim::ok(rendered(app, &ctx.base, &resource, projection)?).etag(resource.version))
-}
+use crate::service::{Answer, Error};
 
 pub async fn create(
     kind: ResourceKind,
     State(app): State<AppState>,
     ctx: Ctx,
     ScimJson(body): ScimJson,
-) -> Result<Scim, ApiError> {
-    // parsed before the write: a bad projection changes nothing
-    let projection = ctx.params.projection(&app, kind)?;
-    let created = app.directory.create(&ctx.tenant, kind, &body).await?;
-    let location = location(&ctx.base.0, &created);
-    Ok(shown(&app, &ctx, created, &projection)
-        .await?
-        .created(location))
+) -> Result<Scim, Error> {
+    let created = app.directory.create(&ctx.context(), kind, &body).await?;
+    Ok(Scim::shown(&created, &ctx.base).created(created.location(&ctx.base.0)))
 }
 
 pub async fn get(
@@ -101,15 +27,11 @@ pub async fn get(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let projection = ctx.params.projection(&app, kind)?;
-    let resource = app.directory.get(&ctx.tenant, kind, &id).await?;
-    if ctx.pre.if_none_match == Some(resource.version) {
-        return Ok(not_modified(resource.version));
-    }
-    Ok(shown(&app, &ctx, resource, &projection)
-        .await?
-        .into_response())
+) -> Result<Response, Error> {
+    Ok(match app.directory.get(&ctx.context(), kind, &id).await? {
+        Answer::Resource(shown) => Scim::shown(&shown, &ctx.base).into_response(),
+        Answer::VersionOnly(version) => not_modified(version),
+    })
 }
 
 pub async fn replace(
@@ -118,38 +40,33 @@ pub async fn replace(
     ctx: Ctx,
     Path(id): Path<String>,
     ScimJson(body): ScimJson,
-) -> Result<Scim, ApiError> {
-    let projection = ctx.params.projection(&app, kind)?;
+) -> Result<Scim, Error> {
     let replaced = app
         .directory
-        .replace(&ctx.tenant, kind, &id, &body, ctx.pre.if_match)
+        .replace(&ctx.context(), kind, &id, &body)
         .await?;
-    shown(&app, &ctx, replaced, &projection).await
+    Ok(Scim::shown(&replaced, &ctx.base))
 }
 
-/// PATCH (RFC 7644 §3.5.2). Users: 200 with the resource. Groups: 204, as Microsoft advises
-/// (no member list echoed back), or 200 with the resource when the request names `attributes`
-/// or `excludedAttributes` (RFC 7644 §3.5.2: then the response is the resource).
+/// PATCH (RFC 7644 §3.5.2): users answer 200 with the resource; groups 204, unless the
+/// request names `attributes` or `excludedAttributes`.
 pub async fn patch(
     kind: ResourceKind,
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
     ScimJson(body): ScimJson,
-) -> Result<Response, ApiError> {
-    let projection = ctx.params.projection(&app, kind)?;
-    let patched = app
-        .directory
-        .patch(&ctx.tenant, kind, &id, &body, ctx.pre.if_match)
-        .await?;
-    let projected =
-        ctx.params.get("attributes").is_some() || ctx.params.get("excludedAttributes").is_some();
-    if kind == ResourceKind::Group && !projected {
-        return Ok(no_content(patched.version));
-    }
-    Ok(shown(&app, &ctx, patched, &projection)
-        .await?
-        .into_response())
+) -> Result<Response, Error> {
+    Ok(
+        match app
+            .directory
+            .patch(&ctx.context(), kind, &id, &body)
+            .await?
+        {
+            Answer::Resource(shown) => Scim::shown(&shown, &ctx.base).into_response(),
+            Answer::VersionOnly(version) => no_content(version),
+        },
+    )
 }
 
 pub async fn delete(
@@ -157,10 +74,8 @@ pub async fn delete(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    app.directory
-        .delete(&ctx.tenant, kind, &id, ctx.pre.if_match)
-        .await?;
+) -> Result<StatusCode, Error> {
+    app.directory.delete(&ctx.context(), kind, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -169,12 +84,12 @@ pub async fn list(
     kind: ResourceKind,
     State(app): State<AppState>,
     ctx: Ctx,
-) -> Result<Scim, ApiError> {
-    let result = app
+) -> Result<Scim, Error> {
+    let page = app
         .directory
         .search(&ctx.tenant, kind, &ctx.params.search())
         .await?;
-    list_page(&app, &ctx.base, result)
+    Ok(Scim::ok(page.render(&ctx.base.0)))
 }
 
 /// `POST /Users/.search` (RFC 7644 §3.4.3).
@@ -183,10 +98,10 @@ pub async fn search(
     State(app): State<AppState>,
     ctx: Ctx,
     ScimJson(body): ScimJson,
-) -> Result<Scim, ApiError> {
+) -> Result<Scim, Error> {
     let params = SearchParams::from_body(&body)?;
-    let result = app.directory.search(&ctx.tenant, kind, &params).await?;
-    list_page(&app, &ctx.base, result)
+    let page = app.directory.search(&ctx.tenant, kind, &params).await?;
+    Ok(Scim::ok(page.render(&ctx.base.0)))
 }
 
 /// `POST /.search` across resource types (RFC 7644 §3.4.3).
@@ -194,31 +109,17 @@ pub async fn search_all(
     State(app): State<AppState>,
     ctx: Ctx,
     ScimJson(body): ScimJson,
-) -> Result<Scim, ApiError> {
+) -> Result<Scim, Error> {
     let params = SearchParams::from_body(&body)?;
-    let result = app.directory.search_all(&ctx.tenant, &params).await?;
-    list_page(&app, &ctx.base, result)
+    let page = app.directory.search_all(&ctx.tenant, &params).await?;
+    Ok(Scim::ok(page.render(&ctx.base.0)))
 }
 
 /// `GET /?filter=…` across resource types (RFC 7644 §3.4.2.1).
-pub async fn list_all(State(app): State<AppState>, ctx: Ctx) -> Result<Scim, ApiError> {
-    let result = app
+pub async fn list_all(State(app): State<AppState>, ctx: Ctx) -> Result<Scim, Error> {
+    let page = app
         .directory
         .search_all(&ctx.tenant, &ctx.params.search())
         .await?;
-    list_page(&app, &ctx.base, result)
-}
-
-fn list_page(app: &AppState, base: &BaseUrl, result: SearchResult) -> Result<Scim, ApiError> {
-    let resources = result
-        .resources
-        .iter()
-        .map(|(r, projection)| rendered(app, base, r, projection))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Scim::ok(list_response(
-        result.total,
-        result.start_index,
-        resources,
-        result.next_cursor,
-    )))
+    Ok(Scim::ok(page.render(&ctx.base.0)))
 }

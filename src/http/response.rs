@@ -5,7 +5,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use crate::http::extract::BaseUrl;
 use crate::scim::resource::Version;
+use crate::service::Shown;
 
 pub const SCIM_JSON: &str = "application/scim+json";
 
@@ -26,6 +28,11 @@ impl Scim {
             etag: None,
             location: None,
         }
+    }
+
+    /// A resource as the request asked to see it, with its `ETag`.
+    pub fn shown(shown: &Shown<'_>, base: &BaseUrl) -> Self {
+        Self::ok(shown.render(&base.0)).etag(shown.version())
     }
 
     /// Turns this into 201 with `Location` (RFC 7644 §3.3).

@@ -1,41 +1,48 @@
 //! Use cases: what a request or a CLI command asks of the directory. The only caller of the
-//! store; turns store facts into SCIM errors with the context a client needs.
+//! store; store facts become SCIM errors in one place (`error`). `http` and the CLI see the
+//! [`Directory`] and nothing behind it.
 
-mod groups;
+mod discovery;
+mod error;
+mod members;
 mod policy;
 mod resources;
+mod search;
 mod tokens;
+mod view;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
 use crate::scim::schema::Registry;
-use crate::store::{AnyStore, StoreError};
+use crate::store::{AnyStore, Store};
+pub use error::Error;
 pub use policy::PolicyChange;
-pub use resources::SearchResult;
 pub use tokens::{BOOTSTRAP_TENANT, IssuedToken, TOKEN_PREFIX, hash_token};
-
-/// A failure of a use case: either a protocol error the client can act on, or a store failure
-/// that is the server's problem (logged once, answered 500 or 503).
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error(transparent)]
-    Scim(#[from] crate::scim::Error),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
+pub use view::{Answer, Context, Page, Shown};
 
 /// The directory: the store plus the schema registry that validates what goes in.
 #[derive(Debug, Clone)]
 pub struct Directory {
-    pub store: AnyStore,
-    pub registry: Arc<Registry>,
+    store: AnyStore,
+    registry: Arc<Registry>,
 }
 
 impl Directory {
     pub fn new(store: AnyStore, registry: Arc<Registry>) -> Self {
         Self { store, registry }
+    }
+
+    /// Whether the database answers (`/readyz`).
+    pub async fn ready(&self) -> Result<(), Error> {
+        Ok(self.store.ping().await?)
+    }
+
+    /// Whether valid tokens are served from this process's cache: on PostgreSQL while its
+    /// invalidation feed is connected, never on SQLite.
+    pub fn caches_tokens(&self) -> bool {
+        self.store.caches_tokens()
     }
 }
 

@@ -1,12 +1,14 @@
-//! A tenant's directory rules (the GoToMeeting tutorial): the matching attribute, unique in the
-//! tenant, and the roles a user may or must carry.
+//! A tenant's directory rules, from Microsoft's "Configure GoToMeeting for automatic user
+//! provisioning" tutorial: the matching attribute, unique in the tenant, and the roles a user
+//! may or must carry (a user assigned with "Default Access" carries none).
 
 use serde_json::Value;
 
 use super::{Directory, Error};
+use crate::domain::{MatchingAttribute, Policy, Tenant};
 use crate::scim;
 use crate::scim::canonical::Document;
-use crate::store::{MatchingAttribute, Policy, Store, StoreError, Tenant};
+use crate::store::Tenants;
 
 /// Changes to a tenant's rules; `None` leaves a rule as it is.
 #[derive(Debug, Default, Clone)]
@@ -63,20 +65,7 @@ impl Directory {
     pub async fn set_policy(&self, name: &str, change: &PolicyChange) -> Result<Policy, Error> {
         let tenant = self.tenant(name).await?;
         if let Some(matching) = change.matching {
-            self.store.set_matching(tenant.id, matching).await.map_err(|e| match e {
-                StoreError::MatchingConflicts(conflicts) => {
-                    let list: Vec<String> = conflicts
-                        .iter()
-                        .map(|c| format!("'{}' is shared by {}", c.value, c.user_names.join(", ")))
-                        .collect();
-                    Error::from(scim::Error::uniqueness(format!(
-                        "users of tenant '{name}' share values of {}, which must be unique to match on it: {}",
-                        matching.as_str(),
-                        list.join("; ")
-                    )))
-                }
-                other => other.into(),
-            })?;
+            self.store.set_matching(tenant.id, matching).await?;
         }
         if change.allowed_roles.is_some() || change.require_role.is_some() {
             let allowed = match &change.allowed_roles {

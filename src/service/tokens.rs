@@ -1,12 +1,16 @@
-//! Tenants and bearer tokens (DESIGN.md "Tenancy and auth"): tokens are 32 random bytes,
-//! shown once, stored only as a SHA-256 hash, compared in constant time.
+//! Tenants and bearer tokens. A token belongs to one tenant and selects it, so every tenant
+//! uses the same Tenant URL; tokens are 32 random bytes, shown once, stored only as a SHA-256
+//! hash, compared in constant time, revocable, several valid at once for rotation.
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use uuid::Uuid;
+
 use super::{Directory, Error};
+use crate::domain::{Tenant, TokenInfo};
 use crate::scim;
-use crate::store::{Store, StoreError, Tenant, TokenInfo};
+use crate::store::{Tenants, Tokens};
 
 /// Every token scimd issues starts with this, so that leaked tokens are easy to recognise.
 pub const TOKEN_PREFIX: &str = "scimd_";
@@ -38,21 +42,27 @@ impl Directory {
         if name.is_empty() {
             return Err(scim::Error::invalid_value("a tenant name may not be empty").into());
         }
-        self.store.create_tenant(name).await.map_err(|e| match e {
-            StoreError::Uniqueness { .. } => {
-                scim::Error::uniqueness(format!("tenant '{name}' already exists")).into()
-            }
-            other => other.into(),
-        })
+        Ok(self.store.create_tenant(name).await?)
     }
 
     pub async fn tenant(&self, name: &str) -> Result<Tenant, Error> {
-        self.store.tenant(name).await.map_err(|e| match e {
-            StoreError::NotFound => {
-                scim::Error::not_found(format!("no tenant called '{name}'")).into()
-            }
-            other => other.into(),
-        })
+        Ok(self.store.tenant(name).await?)
+    }
+
+    /// Every tenant, by name.
+    pub async fn tenants(&self) -> Result<Vec<Tenant>, Error> {
+        Ok(self.store.tenants().await?)
+    }
+
+    /// The tokens of the tenant called `tenant`, in the order they were issued.
+    pub async fn tokens(&self, tenant: &str) -> Result<Vec<TokenInfo>, Error> {
+        let tenant = self.tenant(tenant).await?;
+        Ok(self.store.tokens(tenant.id).await?)
+    }
+
+    /// Revokes a token: requests with it are refused from then on, on every replica.
+    pub async fn revoke_token(&self, id: Uuid) -> Result<TokenInfo, Error> {
+        Ok(self.store.revoke_token(id).await?)
     }
 
     /// Issues a new random token for the tenant called `tenant`.
@@ -62,8 +72,9 @@ impl Directory {
         label: Option<&str>,
     ) -> Result<IssuedToken, Error> {
         let tenant = self.tenant(tenant).await?;
-        let token = random_token()
-            .map_err(|e| scim::Error::new(500, None, format!("no randomness: {e}")))?;
+        let token = random_token().map_err(|e| {
+            Error::internal(format!("the operating system gave no randomness: {e}"))
+        })?;
         let info = self
             .store
             .put_token(tenant.id, label, &hash_token(&token))
@@ -82,14 +93,7 @@ impl Directory {
         let tenant = self.store.ensure_tenant(BOOTSTRAP_TENANT).await?;
         self.store
             .put_token(tenant.id, Some("bootstrap"), &hash_token(token))
-            .await
-            .map_err(|e| match e {
-                StoreError::Uniqueness { .. } => scim::Error::uniqueness(
-                    "SCIMD_BOOTSTRAP_TOKEN is already a token of another tenant",
-                )
-                .into(),
-                other => Error::from(other),
-            })?;
+            .await?;
         Ok(tenant)
     }
 

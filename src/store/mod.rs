@@ -1,10 +1,14 @@
-//! Persistence: the `Store` trait every backend implements, the facts it reports
-//! (`StoreError`), and `AnyStore`, the backend chosen by the database URL. Uniqueness and
-//! versions are enforced by the database, never by a read-then-write check.
+//! Persistence. The contract every backend keeps is the [`Store`] trait and its parts
+//! ([`Tenants`], [`Resources`], [`Groups`]); [`SqlStore`] keeps it once, in SQL, for every
+//! [`Dialect`] (PostgreSQL and SQLite), and [`AnyStore`] is the one the database URL names.
+//! Uniqueness and versions are enforced by the database, never by a read-then-write check.
 
+mod dialect;
+mod error;
 mod paging;
 pub mod postgres;
 mod shadow;
+mod sql;
 pub mod sqlite;
 mod token_cache;
 
@@ -14,150 +18,15 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::domain::{MatchingAttribute, Tenant, TenantId, TokenInfo};
 use crate::scim::canonical::Document;
 use crate::scim::list::{CursorPosition, ListQuery};
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::ResourceKind;
+pub use dialect::Dialect;
+pub use error::{Corruption, Missing, StoreError, Unique, name_attribute};
 pub use shadow::Shadow;
-
-/// What went wrong in the store: facts, not HTTP codes.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("resource not found")]
-    NotFound,
-    #[error("{attribute} must be unique")]
-    Uniqueness { attribute: &'static str },
-    #[error("version mismatch")]
-    VersionMismatch,
-    #[error("{id} is not a resource of this tenant")]
-    InvalidReference { id: ResourceId },
-    /// Changing the matching attribute would make these users share a value.
-    #[error("users share values of the new matching attribute")]
-    MatchingConflicts(Vec<MatchingConflict>),
-    #[error("database unavailable")]
-    Unavailable(#[source] sqlx::Error),
-    #[error("invalid database URL: {0}")]
-    Config(String),
-    #[error(transparent)]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error(transparent)]
-    Other(sqlx::Error),
-}
-
-impl From<sqlx::Error> for StoreError {
-    fn from(e: sqlx::Error) -> Self {
-        match e {
-            sqlx::Error::RowNotFound => StoreError::NotFound,
-            sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::Protocol(_) => StoreError::Unavailable(e),
-            other => StoreError::Other(other),
-        }
-    }
-}
-
-/// The id of a tenant: one connected directory, one Entra provisioning job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TenantId(pub Uuid);
-
-/// A tenant as requests see it once authenticated, with its directory rules.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tenant {
-    pub id: TenantId,
-    pub name: String,
-    pub policy: Policy,
-}
-
-/// A tenant's directory rules (the GoToMeeting tutorial's matching attribute and roles).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Policy {
-    pub matching: MatchingAttribute,
-    /// Role values users may carry; `None`: any.
-    pub allowed_roles: Option<Vec<String>>,
-    /// Every active user must carry a role.
-    pub require_role: bool,
-}
-
-/// The attribute Entra matches users on, unique in the tenant.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum MatchingAttribute {
-    #[default]
-    UserName,
-    ExternalId,
-    WorkEmail,
-}
-
-impl MatchingAttribute {
-    pub const ALL: [MatchingAttribute; 3] = [Self::UserName, Self::ExternalId, Self::WorkEmail];
-
-    /// The attribute path, as Entra's mapping and scimd's errors name it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::UserName => "userName",
-            Self::ExternalId => "externalId",
-            Self::WorkEmail => "emails[type eq \"work\"].value",
-        }
-    }
-
-    /// Parses a path in any letter case and spacing.
-    pub fn parse(s: &str) -> Option<Self> {
-        let squeezed: String = s
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_lowercase();
-        Self::ALL.into_iter().find(|m| {
-            m.as_str()
-                .chars()
-                .filter(|c| !c.is_whitespace())
-                .collect::<String>()
-                .to_lowercase()
-                == squeezed
-        })
-    }
-
-    /// The value a user is matched by, from its folded document; `None` for `userName`,
-    /// which the name index already keeps unique.
-    pub fn key(self, folded: &Document) -> Option<String> {
-        match self {
-            Self::UserName => None,
-            Self::ExternalId => folded
-                .get("externalId")
-                .and_then(|v| v.as_str())
-                .map(str::to_owned),
-            Self::WorkEmail => folded
-                .get("emails")
-                .and_then(|v| v.as_array())
-                .and_then(|emails| {
-                    emails
-                        .iter()
-                        .find(|e| e.get("type").and_then(|t| t.as_str()) == Some("work"))
-                })
-                .and_then(|e| e.get("value"))
-                .and_then(|v| v.as_str())
-                .map(str::to_owned),
-        }
-    }
-}
-
-/// Users that share one value of a matching attribute.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MatchingConflict {
-    pub value: String,
-    pub user_names: Vec<String>,
-}
-
-/// A token as listed to operators: never its secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenInfo {
-    pub id: Uuid,
-    pub tenant: String,
-    pub label: Option<String>,
-    pub created: DateTime<Utc>,
-    pub revoked: Option<DateTime<Utc>>,
-}
+pub use sql::SqlStore;
 
 /// What a write stores: the canonical document, its folded copy (`scim::fold`), when the
 /// write happened and, for groups, the complete member list (`None`: members untouched).
@@ -206,40 +75,13 @@ pub enum MemberChange {
 
 /// One page of a listing, the number of matches in all pages, and where the next cursor page
 /// starts when there is one.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Listing {
     pub total: u64,
     pub resources: Vec<StoredResource>,
     pub next: Option<CursorPosition>,
     /// The users' groups, read in the page's query when `ListQuery::with_groups` asked.
     pub groups: Option<HashMap<ResourceId, Vec<GroupRef>>>,
-}
-
-/// A page row's groups as the list queries return them, `[[group id, displayName], …]`.
-type GroupPairs = Vec<(String, Option<String>)>;
-
-/// The groups of each listed user, from the list query's `groups` column.
-fn groups_by_user(
-    rows: Vec<(ResourceId, Option<GroupPairs>)>,
-) -> Result<HashMap<ResourceId, Vec<GroupRef>>, StoreError> {
-    let mut out = HashMap::new();
-    for (user, pairs) in rows {
-        let refs = pairs
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(id, display)| {
-                let id = id
-                    .parse()
-                    .map_err(|_| StoreError::Config(format!("stored id '{id}' is not a UUID")))?;
-                Ok(GroupRef { id, display })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        // by name, as `groups_of` orders them (name_key is the lower-cased displayName)
-        let mut refs = refs;
-        refs.sort_by_cached_key(|g| g.display.as_deref().map(str::to_lowercase));
-        out.insert(user, refs);
-    }
-    Ok(out)
 }
 
 /// Database settings beyond the URL.
@@ -250,16 +92,22 @@ pub struct Options {
 
 /// Everything scimd persists. Every resource method takes the tenant: there is no query
 /// without one.
-pub trait Store: Clone + Send + Sync + 'static {
+pub trait Store: Tenants + Tokens + Resources + Groups + Clone + Send + Sync + 'static {
     /// Whether the database answers (for `/readyz`).
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Applies the embedded migrations.
     fn migrate(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Whether valid tokens are served from the cache (its invalidation feed is connected).
+    fn caches_tokens(&self) -> bool;
+}
 
+/// Tenants and their rules.
+pub trait Tenants {
     fn create_tenant(&self, name: &str) -> impl Future<Output = Result<Tenant, StoreError>> + Send;
     /// The tenant called `name`, created if missing.
     fn ensure_tenant(&self, name: &str) -> impl Future<Output = Result<Tenant, StoreError>> + Send;
     fn tenants(&self) -> impl Future<Output = Result<Vec<Tenant>, StoreError>> + Send;
+    fn tenant(&self, name: &str) -> impl Future<Output = Result<Tenant, StoreError>> + Send;
     /// Sets the tenant's matching attribute, recomputing every user's key in one transaction;
     /// fails with the conflicts when users would share a value.
     fn set_matching(
@@ -274,8 +122,10 @@ pub trait Store: Clone + Send + Sync + 'static {
         allowed: Option<&[String]>,
         require: bool,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    fn tenant(&self, name: &str) -> impl Future<Output = Result<Tenant, StoreError>> + Send;
+}
 
+/// Bearer tokens, stored as hashes.
+pub trait Tokens {
     /// Stores a new token's hash; makes an existing token with this hash valid again.
     fn put_token(
         &self,
@@ -283,6 +133,7 @@ pub trait Store: Clone + Send + Sync + 'static {
         label: Option<&str>,
         hash: &[u8],
     ) -> impl Future<Output = Result<TokenInfo, StoreError>> + Send;
+    /// The tenant's tokens in the order they were issued.
     fn tokens(
         &self,
         tenant: TenantId,
@@ -294,7 +145,10 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         hash: &[u8],
     ) -> impl Future<Output = Result<Option<(Tenant, Vec<u8>)>, StoreError>> + Send;
+}
 
+/// Users and groups as documents: create, read, compare-and-swap, delete, list.
+pub trait Resources {
     fn create(
         &self,
         tenant: TenantId,
@@ -321,6 +175,18 @@ pub trait Store: Clone + Send + Sync + 'static {
         id: ResourceId,
         expected: Option<Version>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// One page of the resources that match the query's filter, in its order (creation
+    /// order when unsorted).
+    fn list(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        query: &ListQuery,
+    ) -> impl Future<Output = Result<Listing, StoreError>> + Send;
+}
+
+/// Group membership, kept in its own table: changed member by member, read per page.
+pub trait Groups {
     /// Changes a group's members and, with `doc`, its document, atomically; with `expected`
     /// only at that version. A change that changes nothing keeps the version.
     fn update_group(
@@ -338,20 +204,12 @@ pub trait Store: Clone + Send + Sync + 'static {
         tenant: TenantId,
         groups: &[ResourceId],
     ) -> impl Future<Output = Result<HashMap<ResourceId, Vec<Member>>, StoreError>> + Send;
-    /// The groups each resource is a direct member of.
+    /// The groups each resource is a direct member of, by group name.
     fn groups_of(
         &self,
         tenant: TenantId,
         members: &[ResourceId],
     ) -> impl Future<Output = Result<HashMap<ResourceId, Vec<GroupRef>>, StoreError>> + Send;
-    /// One page of the resources that match the query's filter, in its order (creation
-    /// order when unsorted).
-    fn list(
-        &self,
-        tenant: TenantId,
-        kind: ResourceKind,
-        query: &ListQuery,
-    ) -> impl Future<Output = Result<Listing, StoreError>> + Send;
 }
 
 /// The backend the database URL names.
@@ -362,30 +220,18 @@ pub enum AnyStore {
 }
 
 impl AnyStore {
-    /// Whether valid tokens are served from the cache (its invalidation feed is connected).
-    pub fn caches_tokens(&self) -> bool {
-        match self {
-            AnyStore::Postgres(s) => s.caches_tokens(),
-            AnyStore::Sqlite(s) => s.caches_tokens(),
-        }
-    }
-
     /// Connects to the database at `url`, creating the database if it does not exist.
     pub async fn open(url: &str, options: Options) -> Result<Self, StoreError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(AnyStore::Postgres(
-                postgres::PgStore::open(url, options).await?,
-            ));
+            return Ok(AnyStore::Postgres(SqlStore::open(url, options).await?));
         }
         if url.starts_with("sqlite:") {
-            return Ok(AnyStore::Sqlite(
-                sqlite::SqliteStore::open(url, options).await?,
-            ));
+            return Ok(AnyStore::Sqlite(SqlStore::open(url, options).await?));
         }
-        Err(StoreError::Config(format!(
-            "unsupported scheme in '{}': use postgres://… or sqlite://…",
-            redact_url(url)
-        )))
+        Err(StoreError::InvalidUrl {
+            url: redact_url(url),
+            reason: "unsupported scheme: use postgres://… or sqlite://…".into(),
+        })
     }
 }
 
@@ -403,10 +249,10 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// Delegates every `Store` method to the chosen backend.
+/// Implements a store trait for [`AnyStore`] by handing each method to the chosen backend.
 macro_rules! delegate {
-    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
-        impl Store for AnyStore {
+    ($trait:ident { $($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)* }) => {
+        impl $trait for AnyStore {
             $(
                 async fn $name(&self, $($arg: $ty),*) -> $ret {
                     match self {
@@ -419,28 +265,58 @@ macro_rules! delegate {
     };
 }
 
-delegate! {
-    ping() -> Result<(), StoreError>;
-    migrate() -> Result<(), StoreError>;
+impl Store for AnyStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            AnyStore::Postgres(s) => s.ping().await,
+            AnyStore::Sqlite(s) => s.ping().await,
+        }
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            AnyStore::Postgres(s) => s.migrate().await,
+            AnyStore::Sqlite(s) => s.migrate().await,
+        }
+    }
+
+    fn caches_tokens(&self) -> bool {
+        match self {
+            AnyStore::Postgres(s) => s.caches_tokens(),
+            AnyStore::Sqlite(s) => s.caches_tokens(),
+        }
+    }
+}
+
+delegate!(Tenants {
     create_tenant(name: &str) -> Result<Tenant, StoreError>;
     ensure_tenant(name: &str) -> Result<Tenant, StoreError>;
     tenants() -> Result<Vec<Tenant>, StoreError>;
+    tenant(name: &str) -> Result<Tenant, StoreError>;
     set_matching(tenant: TenantId, matching: MatchingAttribute) -> Result<(), StoreError>;
     set_roles(tenant: TenantId, allowed: Option<&[String]>, require: bool) -> Result<(), StoreError>;
-    tenant(name: &str) -> Result<Tenant, StoreError>;
+});
+
+delegate!(Tokens {
     put_token(tenant: TenantId, label: Option<&str>, hash: &[u8]) -> Result<TokenInfo, StoreError>;
     tokens(tenant: TenantId) -> Result<Vec<TokenInfo>, StoreError>;
     revoke_token(id: Uuid) -> Result<TokenInfo, StoreError>;
     token_tenant(hash: &[u8]) -> Result<Option<(Tenant, Vec<u8>)>, StoreError>;
+});
+
+delegate!(Resources {
     create(tenant: TenantId, write: Write<'_>) -> Result<StoredResource, StoreError>;
     get(tenant: TenantId, kind: ResourceKind, id: ResourceId) -> Result<StoredResource, StoreError>;
     replace(tenant: TenantId, write: Write<'_>, expected: Version) -> Result<StoredResource, StoreError>;
     delete(tenant: TenantId, kind: ResourceKind, id: ResourceId, expected: Option<Version>) -> Result<(), StoreError>;
     list(tenant: TenantId, kind: ResourceKind, query: &ListQuery) -> Result<Listing, StoreError>;
+});
+
+delegate!(Groups {
     update_group(tenant: TenantId, group: ResourceId, doc: Option<Write<'_>>, expected: Option<Version>, changes: &[MemberChange], now: DateTime<Utc>) -> Result<StoredResource, StoreError>;
     members(tenant: TenantId, groups: &[ResourceId]) -> Result<HashMap<ResourceId, Vec<Member>>, StoreError>;
     groups_of(tenant: TenantId, members: &[ResourceId]) -> Result<HashMap<ResourceId, Vec<GroupRef>>, StoreError>;
-}
+});
 
 #[cfg(test)]
 mod tests {

@@ -87,7 +87,7 @@ pub fn finish<R>(
     let more = rows.len() > count;
     rows.truncate(count);
     let total = match counted {
-        Some((total, _)) => Some(u64::try_from(total).unwrap_or(0)),
+        Some((total, _)) => Some(total.unsigned_abs()),
         // a last page that starts at a known offset knows the total
         None if !more && window.after.is_none() && (window.offset == 0 || !rows.is_empty()) => {
             Some(window.offset + rows.len() as u64)

@@ -1,12 +1,13 @@
-//! Shadow columns: the values a backend indexes and constrains beside the JSON document
-//! (DESIGN.md "Data model"). Computed here, once, for every backend, so that lower-casing is
-//! Rust's Unicode lower-casing everywhere (SQLite's `lower()` only folds ASCII).
+//! Shadow columns: the values a backend indexes and constrains beside the JSON document.
+//! Computed here, once, for every backend, so that lower-casing is Rust's Unicode
+//! lower-casing everywhere (SQLite's `lower()` only folds ASCII).
 
 use serde_json::Value;
 
+use crate::domain::MatchingAttribute;
 use crate::scim::canonical::Document;
 use crate::scim::schema::ResourceKind;
-use crate::store::MatchingAttribute;
+use crate::store::name_attribute;
 
 /// The indexed values of one resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,14 +18,6 @@ pub struct Shadow {
     pub active: Option<bool>,
     /// The value of the tenant's matching attribute, when it is not `userName`.
     pub match_key: Option<String>,
-}
-
-/// The attribute whose lower-cased value is `name_key`.
-pub fn name_attribute(kind: ResourceKind) -> &'static str {
-    match kind {
-        ResourceKind::User => "userName",
-        ResourceKind::Group => "displayName",
-    }
 }
 
 impl Shadow {

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::store::Tenant;
+use crate::domain::Tenant;
 
 /// How long a cached token stays valid without being checked again.
 const TTL: Duration = Duration::from_secs(60);
@@ -72,7 +72,7 @@ impl TokenCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::TenantId;
+    use crate::domain::TenantId;
 
     fn tenant() -> Tenant {
         Tenant {

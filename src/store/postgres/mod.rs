@@ -1,83 +1,240 @@
-//! The PostgreSQL backend: resources as JSONB with shadow columns, tenants and token hashes.
+//! PostgreSQL: documents as JSONB (the folded copy under a GIN index), ids as `uuid`, instants
+//! as `timestamptz`. Every statement is prepared once per connection and planned generically;
+//! a `LISTEN` connection keeps the token cache live, and token changes `NOTIFY` in their
+//! transaction.
 
 mod filter;
-mod members;
-mod resources;
-mod tenants;
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
 use sqlx::migrate::MigrateDatabase;
-use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
+use sqlx::postgres::{
+    PgArgumentBuffer, PgArguments, PgConnectOptions, PgConnection, PgListener, PgPool,
+    PgPoolOptions, PgRow, PgTypeInfo,
+};
+use sqlx::types::Json;
+use sqlx::{Arguments, Pool, Transaction};
+use uuid::Uuid;
 
+use crate::domain::{MatchingAttribute, TenantId};
+use crate::scim::canonical::Document;
+use crate::scim::resource::ResourceId;
+use crate::store::dialect::{Constraint, Dialect, Record, common_columns, run_with_sqlx};
+use crate::store::sql::{Arg, Sql, SqlStore};
 use crate::store::token_cache::TokenCache;
-use crate::store::{Options, StoreError};
+use crate::store::{Options, StoreError, redact_url};
+
+/// The store on PostgreSQL.
+pub type PgStore = SqlStore<Pg>;
+
+/// The PostgreSQL dialect.
+#[derive(Debug, Clone, Copy)]
+pub struct Pg;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// The channel every revocation notifies, so that each replica's token cache forgets.
 const TOKEN_CHANNEL: &str = "scimd_tokens";
 
-/// A pool of connections to one PostgreSQL database.
-#[derive(Debug, Clone)]
-pub struct PgStore {
-    pool: PgPool,
-    tokens: Arc<TokenCache>,
-}
+impl Dialect for Pg {
+    type Db = sqlx::Postgres;
+    type Row = PgRow;
 
-impl PgStore {
-    /// Connects, creating the database first if the server does not have it.
-    pub async fn open(url: &str, options: Options) -> Result<Self, StoreError> {
+    async fn connect(
+        url: &str,
+        options: Options,
+        tokens: &Arc<TokenCache>,
+    ) -> Result<PgPool, StoreError> {
         let connect: PgConnectOptions = url
             .parse::<PgConnectOptions>()
-            .map_err(|e| StoreError::Config(format!("{}: {e}", super::redact_url(url))))?
-            // Every statement is prepared once per connection and its shape decides its plan (the
-            // lookups are index probes whatever the values); without this, PostgreSQL re-plans
-            // statements whose generic plan looks costlier on every execution, which halved
-            // the lookup throughput (docs/benchmarks.md).
+            .map_err(|e| StoreError::InvalidUrl {
+                url: redact_url(url),
+                reason: e.to_string(),
+            })?
+            // Every statement is prepared once per connection and its shape decides its plan
+            // (the lookups are index probes whatever the values); without this, PostgreSQL
+            // re-plans statements whose generic plan looks costlier on every execution, which
+            // halved the lookup throughput (docs/benchmarks.md).
             .options([("plan_cache_mode", "force_generic_plan")]);
-        if !sqlx::Postgres::database_exists(url).await? {
-            match sqlx::Postgres::create_database(url).await {
-                Ok(()) => tracing::info!("created database"),
-                // another replica created it in the meantime
-                Err(e) if sqlx::Postgres::database_exists(url).await.unwrap_or(false) => {
-                    tracing::debug!(error = %e, "database created concurrently");
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
+        create_database(url).await?;
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(connect)
             .await?;
-        let tokens = Arc::new(TokenCache::default());
         tokio::spawn(listen_for_token_changes(
             pool.clone(),
-            Arc::downgrade(&tokens),
+            Arc::downgrade(tokens),
         ));
-        Ok(Self { pool, tokens })
+        Ok(pool)
     }
 
-    pub(crate) fn caches_tokens(&self) -> bool {
-        self.tokens.is_live()
+    async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
+        Ok(MIGRATOR.run(pool).await?)
     }
 
-    pub(crate) async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("select 1").execute(&self.pool).await?;
+    async fn begin_write(
+        pool: &PgPool,
+    ) -> Result<Transaction<'static, sqlx::Postgres>, StoreError> {
+        Ok(pool.begin().await?)
+    }
+
+    run_with_sqlx!();
+
+    fn violated(e: &sqlx::Error) -> Option<Constraint> {
+        let sqlx::Error::Database(db) = e else {
+            return None;
+        };
+        if !db.is_unique_violation() {
+            return None;
+        }
+        match db.constraint()? {
+            "resources_name_key" => Some(Constraint::ResourceName),
+            "resources_match_key" => Some(Constraint::MatchKey),
+            "tenants_name_key" => Some(Constraint::TenantName),
+            "tokens_token_hash_key" => Some(Constraint::TokenHash),
+            _ => None,
+        }
+    }
+
+    async fn after_write(
+        _: &mut PgConnection,
+        _: TenantId,
+        _: ResourceId,
+        _: &Document,
+    ) -> Result<(), StoreError> {
+        // the GIN index on `search` indexes the values inside multi-valued attributes
         Ok(())
     }
 
-    pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
-        MIGRATOR.run(&self.pool).await?;
+    async fn announce_token_change(conn: &mut PgConnection) -> Result<(), StoreError> {
+        let sql = Sql::new("select pg_notify($1, '')").arg(TOKEN_CHANNEL);
+        Self::fetch_optional(conn, sql).await?;
         Ok(())
+    }
+
+    /// Ordered by name in Rust (an ordered aggregate would set up a sort for every row).
+    const GROUPS_COLUMN: &'static str =
+        "(select jsonb_agg(jsonb_build_array(m.group_id::text, g.doc->>'displayName'))
+         from memberships m join resources g on g.tenant_id = m.tenant_id and g.id = m.group_id
+         where m.tenant_id = resources.tenant_id and m.member_id = resources.id) as groups";
+
+    const TOKEN_ORDER: &'static str = "tokens.created, tokens.id";
+
+    fn any_id(column: &str, param: &str) -> String {
+        format!("{column} = any({param})")
+    }
+
+    fn id_rows(param: &str) -> String {
+        format!("unnest({param}::uuid[]) as u(id)")
+    }
+
+    fn member_rows(param: &str) -> String {
+        format!("jsonb_to_recordset({param}) as u(id uuid, display text)")
+    }
+
+    fn json_text(column: &str, key: &str) -> String {
+        format!("{column}->>'{key}'")
+    }
+
+    fn match_key(matching: MatchingAttribute) -> &'static str {
+        match matching {
+            MatchingAttribute::UserName => "null::text",
+            MatchingAttribute::ExternalId => "search->>'externalId'",
+            MatchingAttribute::WorkEmail => {
+                "(select e->>'value' from jsonb_array_elements(case jsonb_typeof(search->'emails') \
+                 when 'array' then search->'emails' else '[]'::jsonb end) as e \
+                 where e->>'type' = 'work' limit 1)"
+            }
+        }
+    }
+}
+
+/// The arguments of a statement in PostgreSQL's types.
+fn arguments(args: Vec<Arg>) -> Result<PgArguments, sqlx::Error> {
+    let mut out = PgArguments::default();
+    for arg in args {
+        match arg {
+            Arg::Uuid(v) => out.add(v),
+            Arg::Uuids(v) => out.add(v),
+            Arg::Text(v) => out.add(v),
+            Arg::Texts(v) => out.add(v),
+            Arg::Int(v) => out.add(v),
+            Arg::Float(v) => out.add(v),
+            Arg::Bool(v) => out.add(v),
+            Arg::Instant(v) => out.add(v),
+            Arg::Json(v) => out.add(JsonText(v)),
+            Arg::Bytes(v) => out.add(v),
+        }
+        .map_err(sqlx::Error::Encode)?;
+    }
+    Ok(out)
+}
+
+/// JSON text bound as `jsonb`, without parsing it again.
+struct JsonText(String);
+
+impl sqlx::Type<sqlx::Postgres> for JsonText {
+    fn type_info() -> PgTypeInfo {
+        <Json<()> as sqlx::Type<sqlx::Postgres>>::type_info()
+    }
+}
+
+impl sqlx::Encode<'_, sqlx::Postgres> for JsonText {
+    fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        // jsonb's binary form: a version byte, then the text
+        buf.push(1);
+        buf.extend_from_slice(self.0.as_bytes());
+        Ok(IsNull::No)
+    }
+}
+
+impl Record for PgRow {
+    fn uuid(&self, column: &'static str) -> Result<Uuid, StoreError> {
+        Ok(sqlx::Row::try_get(self, column)?)
+    }
+
+    fn instant(&self, column: &'static str) -> Result<DateTime<Utc>, StoreError> {
+        Ok(sqlx::Row::try_get(self, column)?)
+    }
+
+    fn opt_instant(&self, column: &'static str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(sqlx::Row::try_get(self, column)?)
+    }
+
+    fn texts(&self, column: &'static str) -> Result<Option<Vec<String>>, StoreError> {
+        Ok(sqlx::Row::try_get(self, column)?)
+    }
+
+    common_columns!();
+}
+
+/// Creates the database `url` names if the server does not have it.
+async fn create_database(url: &str) -> Result<(), StoreError> {
+    if sqlx::Postgres::database_exists(url).await? {
+        return Ok(());
+    }
+    match sqlx::Postgres::create_database(url).await {
+        Ok(()) => {
+            tracing::info!("created database");
+            Ok(())
+        }
+        // another replica created it in the meantime
+        Err(e) if sqlx::Postgres::database_exists(url).await.unwrap_or(false) => {
+            tracing::debug!(error = %e, "database created concurrently");
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
 /// Keeps the token cache live while `LISTEN` works, clearing it on every notification; gives
 /// up when the store is dropped.
-async fn listen_for_token_changes(pool: PgPool, cache: Weak<TokenCache>) {
+async fn listen_for_token_changes(pool: Pool<sqlx::Postgres>, cache: Weak<TokenCache>) {
     loop {
         let listener = async {
             let mut listener = PgListener::connect_with(&pool).await?;
@@ -85,26 +242,9 @@ async fn listen_for_token_changes(pool: PgPool, cache: Weak<TokenCache>) {
             Ok::<_, sqlx::Error>(listener)
         };
         match listener.await {
-            Ok(mut listener) => {
-                let Some(c) = cache.upgrade() else { return };
-                c.set_live(true);
-                drop(c);
-                loop {
-                    let event = listener.try_recv().await;
-                    let Some(c) = cache.upgrade() else { return };
-                    match event {
-                        Ok(Some(_)) => c.clear(),
-                        // the connection was lost: no invalidations until a new one listens
-                        Ok(None) => {
-                            c.set_live(false);
-                            break;
-                        }
-                        Err(e) => {
-                            c.set_live(false);
-                            tracing::warn!(error = %e, "token change feed lost; tokens are checked on every request");
-                            break;
-                        }
-                    }
+            Ok(listener) => {
+                if !follow(listener, &cache).await {
+                    return;
                 }
             }
             Err(e) => {
@@ -118,12 +258,31 @@ async fn listen_for_token_changes(pool: PgPool, cache: Weak<TokenCache>) {
     }
 }
 
-/// Maps a unique violation to the attribute whose uniqueness it protects.
-fn uniqueness(e: sqlx::Error, attribute: &'static str) -> StoreError {
-    match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            StoreError::Uniqueness { attribute }
+/// Clears the cache on every notification until the connection is lost (`true`: listen
+/// again) or the store is gone (`false`).
+async fn follow(mut listener: PgListener, cache: &Weak<TokenCache>) -> bool {
+    let Some(c) = cache.upgrade() else {
+        return false;
+    };
+    c.set_live(true);
+    drop(c);
+    loop {
+        let event = listener.try_recv().await;
+        let Some(c) = cache.upgrade() else {
+            return false;
+        };
+        match event {
+            Ok(Some(_)) => c.clear(),
+            // the connection was lost: no invalidations until a new one listens
+            Ok(None) => {
+                c.set_live(false);
+                return true;
+            }
+            Err(e) => {
+                c.set_live(false);
+                tracing::warn!(error = %e, "token change feed lost; tokens are checked on every request");
+                return true;
+            }
         }
-        _ => e.into(),
     }
 }

@@ -1,37 +1,55 @@
-//! The SQLite backend: the embedded default. The same tables as PostgreSQL (ids as text,
-//! instants as integer milliseconds, documents as JSON text), WAL with a busy timeout, foreign
-//! keys on, multi-statement writes in `BEGIN IMMEDIATE` transactions. One process owns the file.
+//! SQLite, the embedded default: the same tables as PostgreSQL with ids as text, instants as
+//! integer milliseconds and documents as JSON text; WAL with a busy timeout, foreign keys on,
+//! writes in `BEGIN IMMEDIATE` transactions. One process owns the file, so there is no token
+//! cache to keep in step with other replicas.
 
 mod filter;
-mod members;
-mod resources;
-mod tenants;
+mod values;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool,
+    SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Sqlite, Transaction};
+use sqlx::types::Json;
+use sqlx::{Arguments, Transaction};
+use uuid::Uuid;
 
+use crate::domain::{MatchingAttribute, TenantId};
+use crate::scim::canonical::Document;
 use crate::scim::resource::ResourceId;
+use crate::store::dialect::{Constraint, Dialect, Record, common_columns, run_with_sqlx};
+use crate::store::sql::{Arg, Sql, SqlStore};
+use crate::store::token_cache::TokenCache;
 use crate::store::{Options, StoreError};
+
+/// The store on SQLite.
+pub type SqliteStore = SqlStore<Lite>;
+
+/// The SQLite dialect.
+#[derive(Debug, Clone, Copy)]
+pub struct Lite;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
-/// A pool of connections to one SQLite file.
-#[derive(Debug, Clone)]
-pub struct SqliteStore {
-    pool: SqlitePool,
-}
+impl Dialect for Lite {
+    type Db = sqlx::Sqlite;
+    type Row = SqliteRow;
 
-impl SqliteStore {
-    /// Opens (creating if missing) the database file the `sqlite:` URL names.
-    pub async fn open(url: &str, options: Options) -> Result<Self, StoreError> {
+    async fn connect(
+        url: &str,
+        options: Options,
+        _: &Arc<TokenCache>,
+    ) -> Result<SqlitePool, StoreError> {
         let connect = SqliteConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Config(format!("{url}: {e}")))?
+            .map_err(|e| StoreError::InvalidUrl {
+                url: url.to_owned(),
+                reason: e.to_string(),
+            })?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             // WAL + NORMAL: a committed write survives a crash of the process (kill -9); only
@@ -39,56 +57,149 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
+        Ok(SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(2))
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(connect)
-            .await?;
-        Ok(Self { pool })
+            .await?)
     }
 
-    pub(crate) fn caches_tokens(&self) -> bool {
-        false
+    async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
+        Ok(MIGRATOR.run(pool).await?)
     }
 
-    pub(crate) async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("select 1").execute(&self.pool).await?;
+    /// Takes the write lock at once, so two writers never deadlock upgrading a read lock
+    /// (they queue on the busy timeout instead).
+    async fn begin_write(
+        pool: &SqlitePool,
+    ) -> Result<Transaction<'static, sqlx::Sqlite>, StoreError> {
+        Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    run_with_sqlx!();
+
+    fn violated(e: &sqlx::Error) -> Option<Constraint> {
+        let sqlx::Error::Database(db) = e else {
+            return None;
+        };
+        if !db.is_unique_violation() {
+            return None;
+        }
+        let columns = db.message().rsplit(':').next()?.trim();
+        match columns {
+            "resources.tenant_id, resources.resource_type, resources.name_key" => {
+                Some(Constraint::ResourceName)
+            }
+            "resources.tenant_id, resources.match_key" => Some(Constraint::MatchKey),
+            "tenants.name" => Some(Constraint::TenantName),
+            "tokens.token_hash" => Some(Constraint::TokenHash),
+            _ => None,
+        }
+    }
+
+    async fn after_write(
+        conn: &mut SqliteConnection,
+        tenant: TenantId,
+        id: ResourceId,
+        folded: &Document,
+    ) -> Result<(), StoreError> {
+        values::index(conn, tenant, id, folded).await
+    }
+
+    async fn announce_token_change(_: &mut SqliteConnection) -> Result<(), StoreError> {
+        // one process per file: nobody else caches tokens
         Ok(())
     }
 
-    pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
-        MIGRATOR.run(&self.pool).await?;
-        Ok(())
+    const GROUPS_COLUMN: &'static str =
+        "(select json_group_array(json_array(m.group_id, json_extract(g.doc, '$.displayName')))
+         from memberships m join resources g on g.tenant_id = m.tenant_id and g.id = m.group_id
+         where m.tenant_id = resources.tenant_id and m.member_id = resources.id) as groups";
+
+    const TOKEN_ORDER: &'static str = "tokens.created, tokens.rowid";
+
+    fn any_id(column: &str, param: &str) -> String {
+        format!("{column} in (select value from json_each({param}))")
     }
 
-    /// A write transaction that takes the write lock at once, so two writers never deadlock
-    /// upgrading a read lock (they queue on the busy timeout instead).
-    async fn write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    fn id_rows(param: &str) -> String {
+        format!("(select value as id from json_each({param})) as u")
     }
+
+    fn member_rows(param: &str) -> String {
+        format!(
+            "(select json_extract(value, '$.id') as id, json_extract(value, '$.display') as display \
+             from json_each({param})) as u"
+        )
+    }
+
+    fn json_text(column: &str, key: &str) -> String {
+        format!("json_extract({column}, '$.{key}')")
+    }
+
+    fn match_key(matching: MatchingAttribute) -> &'static str {
+        match matching {
+            MatchingAttribute::UserName => "null",
+            MatchingAttribute::ExternalId => "json_extract(search, '$.externalId')",
+            MatchingAttribute::WorkEmail => {
+                "(select json_extract(e.value, '$.value') from json_each(search, '$.emails') as e \
+                 where json_extract(e.value, '$.type') = 'work' order by e.key limit 1)"
+            }
+        }
+    }
+}
+
+/// The arguments of a statement in SQLite's types.
+fn arguments(args: Vec<Arg>) -> Result<SqliteArguments<'static>, sqlx::Error> {
+    let mut out = SqliteArguments::default();
+    for arg in args {
+        match arg {
+            Arg::Uuid(v) => out.add(v.hyphenated().to_string()),
+            Arg::Uuids(v) => out.add(Json(
+                v.iter()
+                    .map(|id| id.hyphenated().to_string())
+                    .collect::<Vec<_>>(),
+            )),
+            Arg::Text(v) => out.add(v),
+            Arg::Texts(v) => out.add(v.map(Json)),
+            Arg::Int(v) => out.add(v),
+            Arg::Float(v) => out.add(v),
+            Arg::Bool(v) => out.add(v),
+            Arg::Instant(v) => out.add(v.timestamp_millis()),
+            Arg::Json(v) => out.add(v),
+            Arg::Bytes(v) => out.add(v),
+        }
+        .map_err(sqlx::Error::Encode)?;
+    }
+    Ok(out)
+}
+
+impl Record for SqliteRow {
+    fn uuid(&self, column: &'static str) -> Result<Uuid, StoreError> {
+        let text: String = sqlx::Row::try_get(self, column)?;
+        Uuid::parse_str(&text).map_err(|_| StoreError::corrupt(column, text, "a UUID"))
+    }
+
+    fn instant(&self, column: &'static str) -> Result<DateTime<Utc>, StoreError> {
+        instant(column, sqlx::Row::try_get(self, column)?)
+    }
+
+    fn opt_instant(&self, column: &'static str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let ms: Option<i64> = sqlx::Row::try_get(self, column)?;
+        ms.map(|ms| instant(column, ms)).transpose()
+    }
+
+    fn texts(&self, column: &'static str) -> Result<Option<Vec<String>>, StoreError> {
+        let list: Option<Json<Vec<String>>> = sqlx::Row::try_get(self, column)?;
+        Ok(list.map(|j| j.0))
+    }
+
+    common_columns!();
 }
 
 /// Milliseconds since the epoch, as instants are stored.
-fn millis(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
-
-fn instant(ms: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
-}
-
-fn resource_id(text: &str) -> Result<ResourceId, StoreError> {
-    text.parse()
-        .map_err(|_| StoreError::Config(format!("stored id '{text}' is not a UUID")))
-}
-
-/// Maps a unique violation to the attribute whose uniqueness it protects. SQLite names the
-/// columns, not the index, in its message.
-fn uniqueness(e: sqlx::Error, attribute: impl FnOnce(&str) -> &'static str) -> StoreError {
-    match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Uniqueness {
-            attribute: attribute(db.message()),
-        },
-        _ => e.into(),
-    }
+fn instant(column: &'static str, ms: i64) -> Result<DateTime<Utc>, StoreError> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .ok_or_else(|| StoreError::corrupt(column, ms, "milliseconds since 1970"))
 }

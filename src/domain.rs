@@ -1,0 +1,180 @@
+//! The directory's own vocabulary, shared by every layer: tenants and their rules, tokens as
+//! operators see them. No I/O here; `store` persists these, `service` enforces them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::scim::canonical::Document;
+
+/// The id of a tenant: one connected directory, one Entra provisioning job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TenantId(pub Uuid);
+
+/// A tenant as requests see it once authenticated, with its directory rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub name: String,
+    pub policy: Policy,
+}
+
+/// A tenant's directory rules (the matching attribute and the roles of Microsoft's
+/// "Configure GoToMeeting for automatic user provisioning" tutorial).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Policy {
+    pub matching: MatchingAttribute,
+    /// Role values users may carry; `None`: any.
+    pub allowed_roles: Option<Vec<String>>,
+    /// Every active user must carry a role.
+    pub require_role: bool,
+}
+
+/// The attribute Entra matches users on, unique in the tenant.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MatchingAttribute {
+    #[default]
+    UserName,
+    ExternalId,
+    WorkEmail,
+}
+
+/// A name that is not one of [`MatchingAttribute::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "'{0}' is not a matching attribute; use one of: userName, externalId, emails[type eq \"work\"].value"
+)]
+pub struct UnknownMatchingAttribute(pub String);
+
+impl MatchingAttribute {
+    pub const ALL: [MatchingAttribute; 3] = [Self::UserName, Self::ExternalId, Self::WorkEmail];
+
+    /// The attribute path, as Entra's mapping and scimd's errors name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UserName => "userName",
+            Self::ExternalId => "externalId",
+            Self::WorkEmail => "emails[type eq \"work\"].value",
+        }
+    }
+
+    /// Whether values compare exactly (`externalId`) or ignoring case (the others).
+    pub fn case_exact(self) -> bool {
+        self == Self::ExternalId
+    }
+
+    /// The value a user is matched by, from its document as sent or folded; `None` when the
+    /// user has none.
+    pub fn value(self, doc: &Document) -> Option<&str> {
+        match self {
+            Self::UserName => doc.get("userName").and_then(Value::as_str),
+            Self::ExternalId => doc.get("externalId").and_then(Value::as_str),
+            Self::WorkEmail => doc
+                .get("emails")
+                .and_then(Value::as_array)?
+                .iter()
+                .find(|e| {
+                    e.get("type")
+                        .and_then(Value::as_str)
+                        .is_some_and(|t| t.eq_ignore_ascii_case("work"))
+                })?
+                .get("value")
+                .and_then(Value::as_str),
+        }
+    }
+
+    /// The key the store keeps unique, from the folded document; `None` for `userName`,
+    /// which the name index already keeps unique.
+    pub fn key(self, folded: &Document) -> Option<String> {
+        match self {
+            Self::UserName => None,
+            other => other.value(folded).map(str::to_owned),
+        }
+    }
+}
+
+impl fmt::Display for MatchingAttribute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for MatchingAttribute {
+    type Err = UnknownMatchingAttribute;
+
+    /// Parses a path in any letter case and spacing.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let squeeze = |s: &str| -> String {
+            s.chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                .to_lowercase()
+        };
+        let wanted = squeeze(s);
+        Self::ALL
+            .into_iter()
+            .find(|m| squeeze(m.as_str()) == wanted)
+            .ok_or_else(|| UnknownMatchingAttribute(s.to_owned()))
+    }
+}
+
+/// Users that share one value of a matching attribute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchingConflict {
+    pub value: String,
+    pub user_names: Vec<String>,
+}
+
+/// A token as listed to operators: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    pub id: Uuid,
+    pub tenant: String,
+    pub label: Option<String>,
+    pub created: DateTime<Utc>,
+    pub revoked: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn matching_attributes_parse_in_any_case_and_spacing() {
+        let cases = [
+            ("userName", Ok(MatchingAttribute::UserName)),
+            ("EXTERNALID", Ok(MatchingAttribute::ExternalId)),
+            (
+                "emails[type eq \"Work\"].value",
+                Ok(MatchingAttribute::WorkEmail),
+            ),
+            (
+                " emails[ type  eq \"work\" ].value ",
+                Ok(MatchingAttribute::WorkEmail),
+            ),
+            ("mail", Err(UnknownMatchingAttribute("mail".into()))),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(text.parse::<MatchingAttribute>(), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn the_work_email_is_the_value_of_the_first_email_of_type_work() {
+        let Value::Object(doc) = json!({"emails": [
+            {"type": "home", "value": "h@x"},
+            {"type": "Work", "value": "W@x"},
+            {"type": "work", "value": "second@x"}
+        ]}) else {
+            unreachable!()
+        };
+        assert_eq!(MatchingAttribute::WorkEmail.value(&doc), Some("W@x"));
+        assert_eq!(MatchingAttribute::UserName.key(&doc), None);
+        assert_eq!(MatchingAttribute::ExternalId.value(&doc), None);
+    }
+}

@@ -1,0 +1,117 @@
+//! Queries (RFC 7644 §3.4.2, §3.4.3): on one resource endpoint, or across every resource type
+//! (`POST /.search`, `GET /` with a filter). Filters run in the store; a page comes back with
+//! its resources shown as the query's projection asks.
+
+use super::view::{Page, Shown};
+use super::{Directory, Error};
+use crate::domain::Tenant;
+use crate::scim::list::{CursorPosition, ListQuery, Page as IndexPage, Paging};
+use crate::scim::projection::Projection;
+use crate::scim::query::SearchParams;
+use crate::scim::schema::ResourceKind;
+use crate::scim::{self};
+use crate::store::Resources;
+
+impl Directory {
+    /// A query on one resource endpoint (`GET /Users`, `POST /Users/.search`).
+    pub async fn search(
+        &self,
+        tenant: &Tenant,
+        kind: ResourceKind,
+        params: &SearchParams,
+    ) -> Result<Page<'_>, Error> {
+        let rt = self.resource_type(kind)?;
+        let (query, projection) = params.compile(rt, self.registry.common())?;
+        let (total, shown, next) = self.list(tenant, kind, &query, &projection).await?;
+        let start_index = match query.paging {
+            Paging::Index(page) => Some(page.start_index),
+            Paging::Cursor { .. } => None,
+        };
+        Ok(Page {
+            total,
+            start_index,
+            next_cursor: next.map(|p| params.encode_cursor(p)),
+            resources: shown,
+        })
+    }
+
+    /// A query across every resource type (RFC 7644 §3.4.2.1, §3.4.3): resource types in
+    /// registry order, each in its own order, one index page over all of them. A resource type
+    /// whose schema the filter does not fit contributes nothing.
+    pub async fn search_all(
+        &self,
+        tenant: &Tenant,
+        params: &SearchParams,
+    ) -> Result<Page<'_>, Error> {
+        if params.cursor.is_some() {
+            return Err(scim::Error::invalid_value(
+                "cursor pagination is available on /Users and /Groups, not across resource types",
+            )
+            .into());
+        }
+        let compiled = self.compile_across(params)?;
+        let Some(Paging::Index(page)) = compiled.first().map(|(_, query, _)| query.paging) else {
+            return Err(scim::Error::bad_request("cursor pagination is not available here").into());
+        };
+        let (mut skip, mut wanted) = (page.offset(), u64::from(page.count));
+        let mut out = Page {
+            total: 0,
+            start_index: Some(page.start_index),
+            next_cursor: None,
+            resources: Vec::new(),
+        };
+        for (kind, mut query, projection) in compiled {
+            // the rest of the page, from where this type's resources start
+            query.paging = Paging::Index(IndexPage {
+                start_index: skip + 1,
+                count: u32::try_from(wanted).unwrap_or(u32::MAX),
+            });
+            let (total, shown, _) = self.list(tenant, kind, &query, &projection).await?;
+            out.total += total;
+            skip = skip.saturating_sub(total);
+            wanted = wanted.saturating_sub(shown.len() as u64);
+            out.resources.extend(shown);
+        }
+        Ok(out)
+    }
+
+    /// The query and projection of every resource type. The filter must name attributes some
+    /// resource type defines (a typo is still 400); each type then reads attributes it lacks
+    /// as absent.
+    fn compile_across(
+        &self,
+        params: &SearchParams,
+    ) -> Result<Vec<(ResourceKind, ListQuery, Projection)>, Error> {
+        let types = self.registry.resource_types();
+        let common = self.registry.common();
+        let strict: Vec<_> = types.iter().map(|rt| params.compile(rt, common)).collect();
+        if !strict.iter().any(Result::is_ok) {
+            if let Some(Err(e)) = strict.into_iter().next() {
+                return Err(e.into());
+            }
+        }
+        types
+            .iter()
+            .map(|rt| {
+                let (query, projection) = params.compile_across(rt, common)?;
+                Ok((rt.kind, query, projection))
+            })
+            .collect()
+    }
+
+    /// One page from the store, shown.
+    async fn list(
+        &self,
+        tenant: &Tenant,
+        kind: ResourceKind,
+        query: &ListQuery,
+        projection: &Projection,
+    ) -> Result<(u64, Vec<Shown<'_>>, Option<CursorPosition>), Error> {
+        let mut listing = self.store.list(tenant.id, kind, query).await?;
+        let groups = listing.groups.take();
+        let shown = self
+            .show(tenant, listing.resources, projection, groups)
+            .await?;
+        Ok((listing.total, shown, listing.next))
+    }
+}

@@ -1,0 +1,203 @@
+//! The seam between the one SQL store (`store::sql`) and a database: what differs between
+//! PostgreSQL and SQLite, and nothing else. A dialect connects and migrates, runs statements
+//! with its own column types (a [`Record`] reads them back), names the uniqueness rule a
+//! failed write broke, and supplies the SQL fragments and filter leaves whose text differs
+//! (JSON functions, id lists, containment, substring operators). The logic around them —
+//! listings, member changes, compare-and-swap, rows to resources — is written once.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use sqlx::{Pool, Transaction};
+use uuid::Uuid;
+
+use crate::domain::{MatchingAttribute, TenantId};
+use crate::scim::canonical::Document;
+use crate::scim::filter::{CompareOp, Filter, Operand, Target};
+use crate::scim::list::SortKey;
+use crate::scim::resource::ResourceId;
+use crate::store::sql::{Relation, Sql};
+use crate::store::token_cache::TokenCache;
+use crate::store::{Options, StoreError};
+
+/// A connection of the dialect's database (of the pool or inside a transaction).
+pub type Conn<D> = <<D as Dialect>::Db as sqlx::Database>::Connection;
+
+/// A unique index or constraint of the schema (the same four on every backend).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Constraint {
+    /// `resources_name_key`: lower-cased `userName` / group `displayName` per tenant.
+    ResourceName,
+    /// `resources_match_key`: the tenant's matching attribute.
+    MatchKey,
+    /// `tenants_name_key`.
+    TenantName,
+    /// `tokens_token_hash_key`.
+    TokenHash,
+}
+
+/// What differs between the databases scimd runs on.
+pub trait Dialect: Leaves + Sized + Send + Sync + 'static {
+    type Db: sqlx::Database;
+    type Row: Record;
+
+    /// Connects to the database at `url`, creating it if missing. A dialect that can tell
+    /// every replica when tokens change keeps `tokens` live.
+    fn connect(
+        url: &str,
+        options: Options,
+        tokens: &Arc<TokenCache>,
+    ) -> impl Future<Output = Result<Pool<Self::Db>, StoreError>> + Send;
+    fn migrate(pool: &Pool<Self::Db>) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// A transaction for a write (SQLite takes the write lock at once).
+    fn begin_write(
+        pool: &Pool<Self::Db>,
+    ) -> impl Future<Output = Result<Transaction<'static, Self::Db>, StoreError>> + Send;
+
+    fn fetch_all(
+        conn: &mut Conn<Self>,
+        sql: Sql,
+    ) -> impl Future<Output = Result<Vec<Self::Row>, sqlx::Error>> + Send;
+    fn fetch_optional(
+        conn: &mut Conn<Self>,
+        sql: Sql,
+    ) -> impl Future<Output = Result<Option<Self::Row>, sqlx::Error>> + Send;
+    /// Runs `sql`; the number of rows it changed.
+    fn execute(
+        conn: &mut Conn<Self>,
+        sql: Sql,
+    ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send;
+
+    /// The unique index a failed statement violated.
+    fn violated(e: &sqlx::Error) -> Option<Constraint>;
+
+    /// Runs after a resource's document is written, in its transaction (SQLite keeps its
+    /// index of multi-valued attribute values here).
+    fn after_write(
+        conn: &mut Conn<Self>,
+        tenant: TenantId,
+        id: ResourceId,
+        folded: &Document,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Runs in the transaction of every change of tokens or tenant rules, so that other
+    /// replicas' token caches forget when it commits.
+    fn announce_token_change(
+        conn: &mut Conn<Self>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The users' groups as a listing column `groups`: `[[group id, displayName], …]`.
+    const GROUPS_COLUMN: &'static str;
+    /// Tokens in the order they were issued.
+    const TOKEN_ORDER: &'static str;
+    /// `column` is one of the ids of the id-list parameter `param`.
+    fn any_id(column: &str, param: &str) -> String;
+    /// The ids of the id-list parameter `param`, as a relation `u(id)`.
+    fn id_rows(param: &str) -> String;
+    /// The elements `{"id", "display"}` of the JSON parameter `param`, as a relation
+    /// `u(id, display)`.
+    fn member_rows(param: &str) -> String;
+    /// The text at `key` of the JSON column `column` (`key` is scimd's, never a request's).
+    fn json_text(column: &str, key: &str) -> String;
+    /// The matching attribute's key computed from the folded document (`search`), exactly
+    /// as [`MatchingAttribute::key`] computes it.
+    fn match_key(matching: MatchingAttribute) -> &'static str;
+}
+
+/// The leaves of filters and sort keys whose SQL differs between dialects; the structure
+/// around them is `store::sql::filter`'s.
+pub trait Leaves {
+    /// A comparison of a document or element target; `id` equality and the indexed
+    /// `userName` / `displayName` / `externalId` equalities are compiled before this.
+    fn compare(sql: &mut Sql, target: &Target, op: CompareOp, value: &Operand);
+    /// `pr` on a document or element target.
+    fn present(sql: &mut Sql, target: &Target);
+    /// `path[filter]` over a multi-valued attribute of the document; `inner` pushes the
+    /// filter as seen from one element.
+    fn any(sql: &mut Sql, path: &[String], filter: &Filter, inner: &mut dyn FnMut(&mut Sql));
+    /// The element `{"value", "type", "display"}` of a membership, as a join clause that
+    /// makes it the element of `Target::Element` targets.
+    fn relation_element(relation: Relation) -> &'static str;
+    /// The expression a sort by a document attribute orders by.
+    fn sort_key(sql: &mut Sql, key: &SortKey);
+}
+
+/// One row of a result, read column by column in scimd's types.
+pub trait Record: Send + Sync {
+    fn uuid(&self, column: &'static str) -> Result<Uuid, StoreError>;
+    fn instant(&self, column: &'static str) -> Result<DateTime<Utc>, StoreError>;
+    fn opt_instant(&self, column: &'static str) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// A list of strings (`text[]` on PostgreSQL, a JSON array on SQLite).
+    fn texts(&self, column: &'static str) -> Result<Option<Vec<String>>, StoreError>;
+    fn int(&self, column: &'static str) -> Result<i64, StoreError>;
+    fn text(&self, column: &'static str) -> Result<Option<String>, StoreError>;
+    fn flag(&self, column: &'static str) -> Result<bool, StoreError>;
+    fn bytes(&self, column: &'static str) -> Result<Vec<u8>, StoreError>;
+    fn json<T: DeserializeOwned>(&self, column: &'static str) -> Result<Option<T>, StoreError>;
+}
+
+/// The [`Dialect`] methods that run statements, the same for every sqlx backend, for a
+/// dialect's `impl Dialect` to include; it needs the dialect's `arguments(Vec<Arg>)`.
+macro_rules! run_with_sqlx {
+    () => {
+        async fn fetch_all(
+            conn: &mut $crate::store::dialect::Conn<Self>,
+            sql: Sql,
+        ) -> Result<Vec<Self::Row>, sqlx::Error> {
+            let (text, args) = sql.into_parts();
+            sqlx::query_with(&text, arguments(args)?)
+                .fetch_all(conn)
+                .await
+        }
+
+        async fn fetch_optional(
+            conn: &mut $crate::store::dialect::Conn<Self>,
+            sql: Sql,
+        ) -> Result<Option<Self::Row>, sqlx::Error> {
+            let (text, args) = sql.into_parts();
+            sqlx::query_with(&text, arguments(args)?)
+                .fetch_optional(conn)
+                .await
+        }
+
+        async fn execute(
+            conn: &mut $crate::store::dialect::Conn<Self>,
+            sql: Sql,
+        ) -> Result<u64, sqlx::Error> {
+            let (text, args) = sql.into_parts();
+            let done = sqlx::query_with(&text, arguments(args)?)
+                .execute(conn)
+                .await?;
+            Ok(done.rows_affected())
+        }
+    };
+}
+pub(crate) use run_with_sqlx;
+
+/// The [`Record`] methods whose column types sqlx decodes alike on every backend, for a
+/// dialect's `impl Record` to include.
+macro_rules! common_columns {
+    () => {
+        fn int(&self, column: &'static str) -> Result<i64, StoreError> {
+            Ok(sqlx::Row::try_get(self, column)?)
+        }
+        fn text(&self, column: &'static str) -> Result<Option<String>, StoreError> {
+            Ok(sqlx::Row::try_get(self, column)?)
+        }
+        fn flag(&self, column: &'static str) -> Result<bool, StoreError> {
+            Ok(sqlx::Row::try_get(self, column)?)
+        }
+        fn bytes(&self, column: &'static str) -> Result<Vec<u8>, StoreError> {
+            Ok(sqlx::Row::try_get(self, column)?)
+        }
+        fn json<T: serde::de::DeserializeOwned>(
+            &self,
+            column: &'static str,
+        ) -> Result<Option<T>, StoreError> {
+            let value: Option<sqlx::types::Json<T>> = sqlx::Row::try_get(self, column)?;
+            Ok(value.map(|j| j.0))
+        }
+    };
+}
+pub(crate) use common_columns;

@@ -1,0 +1,128 @@
+//! What can go wrong in the store, as facts: which thing is missing, which uniqueness rule a
+//! value broke, which stored value is corrupt. The service turns them into SCIM errors in one
+//! place (`service::error`); nothing here knows HTTP.
+
+use uuid::Uuid;
+
+use crate::domain::{MatchingAttribute, MatchingConflict};
+use crate::scim::resource::{ResourceId, Version};
+use crate::scim::schema::ResourceKind;
+
+/// A failure of a store operation.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(Missing),
+    #[error("{rule} must be unique; '{value}' is taken")]
+    Uniqueness { rule: Unique, value: String },
+    /// A conditional write found the resource at another version.
+    #[error("{kind:?} {id} is no longer at version {expected:?}")]
+    VersionMismatch {
+        kind: ResourceKind,
+        id: ResourceId,
+        expected: Version,
+    },
+    /// A group member that is not a resource of the tenant.
+    #[error("{id} is not a resource of this tenant")]
+    InvalidReference { id: ResourceId },
+    /// Changing the matching attribute would make these users share a value.
+    #[error("users share values of {matching}")]
+    MatchingConflicts {
+        matching: MatchingAttribute,
+        conflicts: Vec<MatchingConflict>,
+    },
+    #[error("database unavailable")]
+    Unavailable(#[source] sqlx::Error),
+    /// A stored value that scimd cannot have written.
+    #[error("corrupt data in the database: {0}")]
+    Corrupt(Corruption),
+    #[error("invalid database URL {url}: {reason}")]
+    InvalidUrl { url: String, reason: String },
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(transparent)]
+    Other(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_) => StoreError::Unavailable(e),
+            other => StoreError::Other(other),
+        }
+    }
+}
+
+/// What was not found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Missing {
+    #[error("{} {id}", kind.as_str())]
+    Resource { kind: ResourceKind, id: ResourceId },
+    #[error("tenant '{name}'")]
+    Tenant { name: String },
+    #[error("token {id}")]
+    Token { id: Uuid },
+}
+
+/// A uniqueness rule the database enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unique {
+    /// `userName` of users, `displayName` of groups: per tenant, in any letter case.
+    Name(ResourceKind),
+    /// The tenant's matching attribute among its users.
+    Matching(MatchingAttribute),
+    /// Tenant names.
+    TenantName,
+    /// Token hashes: a token belongs to one tenant.
+    Token,
+}
+
+impl Unique {
+    /// The attribute the rule is about, as clients name it.
+    pub fn attribute(self) -> &'static str {
+        match self {
+            Unique::Name(kind) => name_attribute(kind),
+            Unique::Matching(m) => m.as_str(),
+            Unique::TenantName => "tenant name",
+            Unique::Token => "token",
+        }
+    }
+}
+
+impl std::fmt::Display for Unique {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.attribute())
+    }
+}
+
+/// The attribute whose lower-cased value is a resource's unique `name_key`.
+pub fn name_attribute(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::User => "userName",
+        ResourceKind::Group => "displayName",
+    }
+}
+
+/// A stored value that does not parse as what scimd writes there.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("column {column} holds '{value}', which is not {expected}")]
+pub struct Corruption {
+    pub column: &'static str,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+impl StoreError {
+    /// A corrupt stored value.
+    pub fn corrupt(column: &'static str, value: impl ToString, expected: &'static str) -> Self {
+        StoreError::Corrupt(Corruption {
+            column,
+            value: value.to_string(),
+            expected,
+        })
+    }
+}

@@ -1,0 +1,235 @@
+//! Group membership: its own table, changed with inserts and deletes of the members named,
+//! never by rewriting a member list, so a change of k members costs O(k) whatever the group's
+//! size, and parallel changes lose nothing.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::Transaction;
+
+use super::resources::{not_found, update};
+use super::rows::{self, RESOURCE_COLUMNS};
+use super::{Arg, Sql, SqlStore, execute};
+use crate::domain::TenantId;
+use crate::scim::resource::{ResourceId, StoredResource, Version};
+use crate::scim::schema::ResourceKind;
+use crate::store::dialect::{Dialect, Record};
+use crate::store::{GroupRef, Groups, Member, MemberChange, MemberInput, StoreError, Write};
+
+impl<D: Dialect> Groups for SqlStore<D> {
+    /// Changes a group's members, and its document when `doc` is given, in one transaction.
+    /// The group row is written first, which locks it, so concurrent changes queue instead of
+    /// failing; with `expected` they happen only at that version. Nothing changed: nothing is
+    /// written and the version stays.
+    async fn update_group(
+        &self,
+        tenant: TenantId,
+        group: ResourceId,
+        doc: Option<Write<'_>>,
+        expected: Option<Version>,
+        changes: &[MemberChange],
+        now: DateTime<Utc>,
+    ) -> Result<StoredResource, StoreError> {
+        let mut tx = D::begin_write(&self.pool).await?;
+        let stored = match &doc {
+            Some(w) => update::<D>(&mut tx, tenant, w, expected).await?,
+            None => touch::<D>(&mut tx, tenant, group, expected, now).await?,
+        };
+        let Some(stored) = stored else {
+            drop(tx);
+            return Err(match expected {
+                Some(v) => {
+                    self.missing_or_moved(tenant, ResourceKind::Group, group, v)
+                        .await
+                }
+                None => not_found(ResourceKind::Group, group),
+            });
+        };
+        let mut changed = 0;
+        for change in changes {
+            changed += apply::<D>(&mut tx, tenant, group, change).await?;
+        }
+        if doc.is_none() && changed == 0 {
+            tx.rollback().await?;
+            return self.get_group(tenant, group).await;
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn members(
+        &self,
+        tenant: TenantId,
+        groups: &[ResourceId],
+    ) -> Result<HashMap<ResourceId, Vec<Member>>, StoreError> {
+        let sql = Sql::new(format!(
+            "select m.group_id as owner, m.member_id as id, r.resource_type,
+                    coalesce(m.display, {}, {}) as display
+             from memberships m join resources r on r.tenant_id = m.tenant_id and r.id = m.member_id
+             where m.tenant_id = $1 and {}
+             order by m.group_id, m.seq",
+            D::json_text("r.doc", "displayName"),
+            D::json_text("r.doc", "userName"),
+            D::any_id("m.group_id", "$2"),
+        ))
+        .arg(tenant)
+        .arg(groups);
+        let found = self.fetch_all(sql).await?;
+        rows::by_owner(found.iter().map(|r| {
+            let member = Member {
+                id: ResourceId(r.uuid("id")?),
+                kind: rows::kind(r, "resource_type")?,
+                display: r.text("display")?,
+            };
+            Ok((ResourceId(r.uuid("owner")?), member))
+        }))
+    }
+
+    async fn groups_of(
+        &self,
+        tenant: TenantId,
+        members: &[ResourceId],
+    ) -> Result<HashMap<ResourceId, Vec<GroupRef>>, StoreError> {
+        let sql = Sql::new(format!(
+            "select m.member_id as owner, m.group_id as id, {} as display
+             from memberships m join resources g on g.tenant_id = m.tenant_id and g.id = m.group_id
+             where m.tenant_id = $1 and {}
+             order by m.member_id, g.name_key",
+            D::json_text("g.doc", "displayName"),
+            D::any_id("m.member_id", "$2"),
+        ))
+        .arg(tenant)
+        .arg(members);
+        let found = self.fetch_all(sql).await?;
+        rows::by_owner(found.iter().map(|r| {
+            let group = GroupRef {
+                id: ResourceId(r.uuid("id")?),
+                display: r.text("display")?,
+            };
+            Ok((ResourceId(r.uuid("owner")?), group))
+        }))
+    }
+}
+
+impl<D: Dialect> SqlStore<D> {
+    async fn get_group(
+        &self,
+        tenant: TenantId,
+        group: ResourceId,
+    ) -> Result<StoredResource, StoreError> {
+        crate::store::Resources::get(self, tenant, ResourceKind::Group, group).await
+    }
+}
+
+/// One member change; how many memberships it added or removed.
+async fn apply<D: Dialect>(
+    tx: &mut Transaction<'static, D::Db>,
+    tenant: TenantId,
+    group: ResourceId,
+    change: &MemberChange,
+) -> Result<u64, StoreError> {
+    Ok(match change {
+        MemberChange::Add(list) => add::<D>(tx, tenant, group, list).await?,
+        MemberChange::Remove(ids) => remove::<D>(tx, tenant, group, Some(ids)).await?,
+        MemberChange::RemoveAll => remove::<D>(tx, tenant, group, None).await?,
+        MemberChange::Replace(list) => {
+            remove::<D>(tx, tenant, group, None).await? + add::<D>(tx, tenant, group, list).await?
+        }
+    })
+}
+
+/// Adds members (already there: no change). An id that names no resource of the tenant is
+/// `InvalidReference`, and the transaction is to be rolled back. Returns how many were added.
+pub(super) async fn add<D: Dialect>(
+    tx: &mut Transaction<'static, D::Db>,
+    tenant: TenantId,
+    group: ResourceId,
+    members: &[MemberInput],
+) -> Result<u64, StoreError> {
+    let Some(first) = members.first() else {
+        return Ok(0);
+    };
+    let ids: Vec<ResourceId> = members.iter().map(|m| m.id).collect();
+    // a primary-key probe per id; listing the tenant's ids would cost O(directory)
+    let missing = Sql::new(format!(
+        "select u.id from {} where not exists
+             (select 1 from resources r where r.tenant_id = $1 and r.id = u.id)
+         limit 1",
+        D::id_rows("$2")
+    ))
+    .arg(tenant)
+    .arg(ids.as_slice());
+    if let Some(row) = D::fetch_optional(tx, missing).await? {
+        let id = ResourceId(row.uuid("id")?);
+        return Err(StoreError::InvalidReference { id });
+    }
+    let list: Vec<serde_json::Value> = members
+        .iter()
+        .map(|m| json!({"id": m.id.to_string(), "display": m.display}))
+        .collect();
+    let insert = Sql::new(format!(
+        "insert into memberships (tenant_id, group_id, member_id, display)
+         select $1, $2, u.id, u.display from {} where true
+         on conflict do nothing",
+        D::member_rows("$3")
+    ))
+    .arg(tenant)
+    .arg(group)
+    .arg(Arg::json(&list)?);
+    D::execute(tx, insert).await.map_err(|e| match &e {
+        // a member deleted between the check and the insert (no other writer can get in
+        // between on SQLite, whose write transactions are exclusive)
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            StoreError::InvalidReference { id: first.id }
+        }
+        _ => e.into(),
+    })
+}
+
+/// Removes the named members, or all of them. Two statements, not one with `$3 is null or`:
+/// a cached generic plan of the combined form scans the whole group.
+pub(super) async fn remove<D: Dialect>(
+    tx: &mut Transaction<'static, D::Db>,
+    tenant: TenantId,
+    group: ResourceId,
+    ids: Option<&[ResourceId]>,
+) -> Result<u64, StoreError> {
+    let sql = match ids {
+        Some(ids) => Sql::new(format!(
+            "delete from memberships where tenant_id = $1 and group_id = $2 and {}",
+            D::any_id("member_id", "$3")
+        ))
+        .arg(tenant)
+        .arg(group)
+        .arg(ids),
+        None => Sql::new("delete from memberships where tenant_id = $1 and group_id = $2")
+            .arg(tenant)
+            .arg(group),
+    };
+    execute::<D>(tx, sql).await
+}
+
+/// Bumps the version of a group whose members change (and locks its row).
+async fn touch<D: Dialect>(
+    tx: &mut Transaction<'static, D::Db>,
+    tenant: TenantId,
+    group: ResourceId,
+    expected: Option<Version>,
+    now: DateTime<Utc>,
+) -> Result<Option<StoredResource>, StoreError> {
+    let sql = Sql::new(format!(
+        "update resources set version = version + 1, last_modified = $4
+         where tenant_id = $1 and id = $2 and resource_type = 'Group'
+           and ($3 is null or version = $3)
+         returning {RESOURCE_COLUMNS}"
+    ))
+    .arg(tenant)
+    .arg(group)
+    .arg(expected)
+    .arg(now);
+    D::fetch_optional(tx, sql)
+        .await?
+        .map(|row| rows::resource(&row, ResourceKind::Group))
+        .transpose()
+}

@@ -1,0 +1,87 @@
+//! The store, written once in SQL for every [`Dialect`]: resources, listings, group
+//! membership, tenants and tokens. Statements are [`Sql`] with `$n` placeholders and typed
+//! [`Arg`]s; the dialect runs them and supplies the fragments whose text differs.
+
+mod filter;
+mod listing;
+mod members;
+mod resources;
+mod rows;
+mod statement;
+mod tenants;
+mod tokens;
+
+use std::sync::Arc;
+
+use sqlx::Pool;
+
+use crate::store::dialect::{Conn, Dialect};
+use crate::store::token_cache::TokenCache;
+use crate::store::{Options, Store, StoreError};
+pub use filter::Relation;
+pub use statement::{Arg, Sql};
+
+/// A pool of connections to one database, and the token cache of this process.
+pub struct SqlStore<D: Dialect> {
+    pool: Pool<D::Db>,
+    tokens: Arc<TokenCache>,
+}
+
+impl<D: Dialect> Clone for SqlStore<D> {
+    fn clone(&self) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            tokens: self.tokens.clone(),
+        }
+    }
+}
+
+impl<D: Dialect> std::fmt::Debug for SqlStore<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("dialect", &std::any::type_name::<D>())
+            .field("pool_size", &self.pool.size())
+            .finish()
+    }
+}
+
+impl<D: Dialect> SqlStore<D> {
+    /// Connects to the database at `url`, creating the database if it does not exist.
+    pub async fn open(url: &str, options: Options) -> Result<Self, StoreError> {
+        let tokens = Arc::new(TokenCache::default());
+        let pool = D::connect(url, options, &tokens).await?;
+        Ok(Self { pool, tokens })
+    }
+
+    /// Rows of `sql`, on a connection of the pool.
+    async fn fetch_all(&self, sql: Sql) -> Result<Vec<D::Row>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(D::fetch_all(&mut conn, sql).await?)
+    }
+
+    /// The row of `sql` if there is one, on a connection of the pool.
+    async fn fetch_optional(&self, sql: Sql) -> Result<Option<D::Row>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(D::fetch_optional(&mut conn, sql).await?)
+    }
+}
+
+impl<D: Dialect> Store for SqlStore<D> {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.fetch_optional(Sql::new("select 1")).await?;
+        Ok(())
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        D::migrate(&self.pool).await
+    }
+
+    fn caches_tokens(&self) -> bool {
+        self.tokens.is_live()
+    }
+}
+
+/// Runs `sql` on `conn` (a pooled connection or a transaction).
+async fn execute<D: Dialect>(conn: &mut Conn<D>, sql: Sql) -> Result<u64, StoreError> {
+    Ok(D::execute(conn, sql).await?)
+}

@@ -1,0 +1,204 @@
+//! Resources: one row per user or group, the canonical document and its folded copy beside
+//! the shadow columns that are indexed and constrained. Writes are compare-and-swap on
+//! `version`; a write and its members and index entries share one transaction.
+
+use sqlx::Transaction;
+
+use super::rows::{self, RESOURCE_COLUMNS};
+use super::{Arg, Sql, SqlStore, execute, listing, members};
+use crate::domain::TenantId;
+use crate::scim::list::ListQuery;
+use crate::scim::resource::{ResourceId, StoredResource, Version};
+use crate::scim::schema::ResourceKind;
+use crate::store::dialect::{Conn, Constraint, Dialect};
+use crate::store::{Listing, Missing, Resources, Shadow, StoreError, Unique, Write};
+
+impl<D: Dialect> Resources for SqlStore<D> {
+    async fn create(&self, tenant: TenantId, w: Write<'_>) -> Result<StoredResource, StoreError> {
+        let shadow = Shadow::of(w.kind, w.doc, w.folded, w.matching);
+        let sql = Sql::new(format!(
+            "insert into resources
+                 (tenant_id, id, resource_type, version, created, last_modified,
+                  name_key, external_id, active, doc, search, match_key)
+             values ($1, $2, $3, 1, $4, $4, $5, $6, $7, $8, $9, $10)
+             returning {RESOURCE_COLUMNS}"
+        ))
+        .arg(tenant)
+        .arg(w.id)
+        .arg(w.kind.as_str())
+        .arg(w.now)
+        .arg(shadow.name_key)
+        .arg(shadow.external_id)
+        .arg(shadow.active)
+        .arg(Arg::json(w.doc)?)
+        .arg(Arg::json(w.folded)?)
+        .arg(shadow.match_key);
+        let mut tx = D::begin_write(&self.pool).await?;
+        let row = D::fetch_optional(&mut tx, sql)
+            .await
+            .map_err(|e| unique_violation::<D>(e, &w))?
+            .ok_or_else(|| not_found(w.kind, w.id))?;
+        D::after_write(&mut tx, tenant, w.id, w.folded).await?;
+        if let Some(list) = w.members {
+            members::add::<D>(&mut tx, tenant, w.id, list).await?;
+        }
+        tx.commit().await?;
+        rows::resource(&row, w.kind)
+    }
+
+    async fn get(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        id: ResourceId,
+    ) -> Result<StoredResource, StoreError> {
+        let row = self.fetch_optional(select(tenant, kind, id)).await?;
+        rows::resource(&row.ok_or_else(|| not_found(kind, id))?, kind)
+    }
+
+    async fn replace(
+        &self,
+        tenant: TenantId,
+        w: Write<'_>,
+        expected: Version,
+    ) -> Result<StoredResource, StoreError> {
+        let mut tx = D::begin_write(&self.pool).await?;
+        let Some(stored) = update::<D>(&mut tx, tenant, &w, Some(expected)).await? else {
+            drop(tx);
+            return Err(self.missing_or_moved(tenant, w.kind, w.id, expected).await);
+        };
+        if let Some(list) = w.members {
+            members::remove::<D>(&mut tx, tenant, w.id, None).await?;
+            members::add::<D>(&mut tx, tenant, w.id, list).await?;
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn delete(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        id: ResourceId,
+        expected: Option<Version>,
+    ) -> Result<(), StoreError> {
+        let sql = Sql::new(
+            "delete from resources
+             where tenant_id = $1 and id = $2 and resource_type = $3
+               and ($4 is null or version = $4)",
+        )
+        .arg(tenant)
+        .arg(id)
+        .arg(kind.as_str())
+        .arg(expected);
+        let mut conn = self.pool.acquire().await?;
+        if execute::<D>(&mut conn, sql).await? == 1 {
+            return Ok(());
+        }
+        drop(conn);
+        Err(match expected {
+            Some(expected) => self.missing_or_moved(tenant, kind, id, expected).await,
+            None => not_found(kind, id),
+        })
+    }
+
+    async fn list(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        query: &ListQuery,
+    ) -> Result<Listing, StoreError> {
+        listing::list(self, tenant, kind, query).await
+    }
+}
+
+impl<D: Dialect> SqlStore<D> {
+    /// After a conditional write at `expected` touched no row: was the resource gone, or at
+    /// another version?
+    pub(super) async fn missing_or_moved(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        id: ResourceId,
+        expected: Version,
+    ) -> StoreError {
+        match self.fetch_optional(select(tenant, kind, id)).await {
+            Ok(Some(_)) => StoreError::VersionMismatch { kind, id, expected },
+            Ok(None) => not_found(kind, id),
+            Err(e) => e,
+        }
+    }
+}
+
+fn select(tenant: TenantId, kind: ResourceKind, id: ResourceId) -> Sql {
+    Sql::new(format!(
+        "select {RESOURCE_COLUMNS} from resources
+         where tenant_id = $1 and id = $2 and resource_type = $3"
+    ))
+    .arg(tenant)
+    .arg(id)
+    .arg(kind.as_str())
+}
+
+pub(super) fn not_found(kind: ResourceKind, id: ResourceId) -> StoreError {
+    StoreError::NotFound(Missing::Resource { kind, id })
+}
+
+/// Writes the document of `w` and its shadow columns, bumping the version; at `expected` only
+/// when given. `None` when no row was written.
+pub(super) async fn update<D: Dialect>(
+    tx: &mut Transaction<'static, D::Db>,
+    tenant: TenantId,
+    w: &Write<'_>,
+    expected: Option<Version>,
+) -> Result<Option<StoredResource>, StoreError> {
+    let shadow = Shadow::of(w.kind, w.doc, w.folded, w.matching);
+    let sql = Sql::new(format!(
+        "update resources
+         set version = version + 1, last_modified = $5,
+             name_key = $6, external_id = $7, active = $8, doc = $9, search = $10, match_key = $11
+         where tenant_id = $1 and id = $2 and resource_type = $3
+           and ($4 is null or version = $4)
+         returning {RESOURCE_COLUMNS}"
+    ))
+    .arg(tenant)
+    .arg(w.id)
+    .arg(w.kind.as_str())
+    .arg(expected)
+    .arg(w.now)
+    .arg(shadow.name_key)
+    .arg(shadow.external_id)
+    .arg(shadow.active)
+    .arg(Arg::json(w.doc)?)
+    .arg(Arg::json(w.folded)?)
+    .arg(shadow.match_key);
+    let conn: &mut Conn<D> = tx;
+    let Some(row) = D::fetch_optional(conn, sql)
+        .await
+        .map_err(|e| unique_violation::<D>(e, w))?
+    else {
+        return Ok(None);
+    };
+    D::after_write(conn, tenant, w.id, w.folded).await?;
+    rows::resource(&row, w.kind).map(Some)
+}
+
+/// A failed write of `w` as the uniqueness rule it broke, with the value as the client sent it.
+fn unique_violation<D: Dialect>(e: sqlx::Error, w: &Write<'_>) -> StoreError {
+    let rule = match D::violated(&e) {
+        Some(Constraint::ResourceName) => Unique::Name(w.kind),
+        Some(Constraint::MatchKey) => Unique::Matching(w.matching),
+        _ => return e.into(),
+    };
+    let value = match rule {
+        Unique::Matching(m) => m.value(w.doc),
+        _ => w
+            .doc
+            .get(rule.attribute())
+            .and_then(serde_json::Value::as_str),
+    };
+    StoreError::Uniqueness {
+        rule,
+        value: value.unwrap_or_default().to_owned(),
+    }
+}

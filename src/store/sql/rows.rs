@@ -1,0 +1,99 @@
+//! Rows to scimd's types, for every dialect: resources, tenants, tokens, and the per-owner
+//! folding of membership rows. A value scimd cannot have written is `StoreError::Corrupt`,
+//! never a silent default.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use crate::domain::{MatchingAttribute, Policy, Tenant, TenantId, TokenInfo};
+use crate::scim::canonical::Document;
+use crate::scim::resource::{ResourceId, StoredResource, Version};
+use crate::scim::schema::ResourceKind;
+use crate::store::StoreError;
+use crate::store::dialect::Record;
+
+/// The columns [`resource`] reads.
+pub const RESOURCE_COLUMNS: &str = "id, version, created, last_modified, doc";
+
+pub fn resource(row: &impl Record, kind: ResourceKind) -> Result<StoredResource, StoreError> {
+    Ok(StoredResource {
+        kind,
+        id: ResourceId(row.uuid("id")?),
+        version: Version(row.int("version")?),
+        created: row.instant("created")?,
+        last_modified: row.instant("last_modified")?,
+        doc: row
+            .json::<Document>("doc")?
+            .ok_or_else(|| StoreError::corrupt("doc", "null", "a JSON object"))?,
+    })
+}
+
+/// The columns [`tenant`] reads, from `tenants`.
+pub const TENANT_COLUMNS: &str = "tenants.id, tenants.name, tenants.matching_attribute, \
+                                  tenants.allowed_roles, tenants.require_role";
+
+pub fn tenant(row: &impl Record) -> Result<Tenant, StoreError> {
+    let matching = row.text("matching_attribute")?.unwrap_or_default();
+    Ok(Tenant {
+        id: TenantId(row.uuid("id")?),
+        name: required_text(row, "name")?,
+        policy: Policy {
+            matching: matching.parse::<MatchingAttribute>().map_err(|_| {
+                StoreError::corrupt(
+                    "tenants.matching_attribute",
+                    &matching,
+                    "a matching attribute",
+                )
+            })?,
+            allowed_roles: row.texts("allowed_roles")?,
+            require_role: row.flag("require_role")?,
+        },
+    })
+}
+
+/// Tokens with the name of their tenant, for [`token`].
+pub const TOKEN_SELECT: &str = "select tokens.id, tenants.name as tenant, tokens.label, \
+                                tokens.created, tokens.revoked_at \
+                                from tokens join tenants on tenants.id = tokens.tenant_id";
+
+pub fn token(row: &impl Record) -> Result<TokenInfo, StoreError> {
+    Ok(TokenInfo {
+        id: row.uuid("id")?,
+        tenant: required_text(row, "tenant")?,
+        label: row.text("label")?,
+        created: row.instant("created")?,
+        revoked: row.opt_instant("revoked_at")?,
+    })
+}
+
+fn required_text(row: &impl Record, column: &'static str) -> Result<String, StoreError> {
+    row.text(column)?
+        .ok_or_else(|| StoreError::corrupt(column, "null", "text"))
+}
+
+/// The resource type stored in `column`.
+pub fn kind(row: &impl Record, column: &'static str) -> Result<ResourceKind, StoreError> {
+    match required_text(row, column)?.as_str() {
+        "User" => Ok(ResourceKind::User),
+        "Group" => Ok(ResourceKind::Group),
+        other => Err(StoreError::corrupt(column, other, "User or Group")),
+    }
+}
+
+/// A resource id held as text (inside JSON built by a query).
+pub fn id_text(text: &str) -> Result<ResourceId, StoreError> {
+    text.parse()
+        .map_err(|_| StoreError::corrupt("id", text, "a UUID"))
+}
+
+/// Rows of `(owner, item)` folded into each owner's items, in row order.
+pub fn by_owner<K: Eq + Hash, T>(
+    pairs: impl IntoIterator<Item = Result<(K, T), StoreError>>,
+) -> Result<HashMap<K, Vec<T>>, StoreError> {
+    let mut out: HashMap<K, Vec<T>> = HashMap::new();
+    for pair in pairs {
+        let (owner, item) = pair?;
+        out.entry(owner).or_default().push(item);
+    }
+    Ok(out)
+}

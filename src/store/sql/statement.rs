@@ -1,0 +1,213 @@
+//! A statement as the shared store code writes it: SQL text with `$1`, `$2`, … placeholders
+//! (PostgreSQL's form, which sqlx also binds on SQLite) and its parameters as [`Arg`]s, values
+//! in scimd's terms. Each dialect encodes the arguments in its own column types (a UUID is
+//! `uuid` on PostgreSQL and text on SQLite). No text of a request ever reaches `text`: values
+//! are parameters only.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::domain::TenantId;
+use crate::scim::resource::{ResourceId, Version};
+use crate::store::StoreError;
+
+/// One parameter of a statement.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Uuid(Uuid),
+    /// A list of ids (`uuid[]` on PostgreSQL, a JSON array on SQLite).
+    Uuids(Vec<Uuid>),
+    Text(Option<String>),
+    /// A list of strings (`text[]` on PostgreSQL, a JSON array on SQLite).
+    Texts(Option<Vec<String>>),
+    Int(Option<i64>),
+    Float(f64),
+    Bool(Option<bool>),
+    /// An instant (`timestamptz` on PostgreSQL, integer milliseconds on SQLite).
+    Instant(DateTime<Utc>),
+    /// A JSON document, serialised once (`jsonb` on PostgreSQL, text on SQLite).
+    Json(String),
+    Bytes(Vec<u8>),
+}
+
+impl Arg {
+    /// A value as a JSON parameter.
+    pub fn json(value: &impl Serialize) -> Result<Self, StoreError> {
+        serde_json::to_string(value)
+            .map(Arg::Json)
+            .map_err(|e| StoreError::Other(sqlx::Error::Encode(Box::new(e))))
+    }
+}
+
+/// SQL text and its arguments, `$n` being `args[n - 1]`.
+#[derive(Debug, Clone, Default)]
+pub struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    /// A statement whose text holds its placeholders; `arg` supplies them in order.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            args: Vec::new(),
+        }
+    }
+
+    /// The value of the next placeholder already in the text.
+    pub fn arg(mut self, value: impl Into<Arg>) -> Self {
+        self.args.push(value.into());
+        self
+    }
+
+    /// Appends SQL text.
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder for `value`.
+    pub fn push_bind(&mut self, value: impl Into<Arg>) -> &mut Self {
+        self.args.push(value.into());
+        self.text.push('$');
+        self.text.push_str(&self.args.len().to_string());
+        self
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The text and the arguments, for a dialect to run.
+    pub fn into_parts(self) -> (String, Vec<Arg>) {
+        (self.text, self.args)
+    }
+}
+
+impl From<&Value> for Arg {
+    fn from(v: &Value) -> Self {
+        Arg::Json(v.to_string())
+    }
+}
+
+impl From<Uuid> for Arg {
+    fn from(v: Uuid) -> Self {
+        Arg::Uuid(v)
+    }
+}
+
+impl From<TenantId> for Arg {
+    fn from(v: TenantId) -> Self {
+        Arg::Uuid(v.0)
+    }
+}
+
+impl From<ResourceId> for Arg {
+    fn from(v: ResourceId) -> Self {
+        Arg::Uuid(v.0)
+    }
+}
+
+impl From<&[ResourceId]> for Arg {
+    fn from(v: &[ResourceId]) -> Self {
+        Arg::Uuids(v.iter().map(|id| id.0).collect())
+    }
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(Some(v.to_owned()))
+    }
+}
+
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(Some(v))
+    }
+}
+
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Self {
+        Arg::Text(v.map(str::to_owned))
+    }
+}
+
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::Text(v)
+    }
+}
+
+impl From<Option<&[String]>> for Arg {
+    fn from(v: Option<&[String]>) -> Self {
+        Arg::Texts(v.map(<[String]>::to_vec))
+    }
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(Some(v))
+    }
+}
+
+impl From<Version> for Arg {
+    fn from(v: Version) -> Self {
+        Arg::Int(Some(v.0))
+    }
+}
+
+impl From<Option<Version>> for Arg {
+    fn from(v: Option<Version>) -> Self {
+        Arg::Int(v.map(|v| v.0))
+    }
+}
+
+impl From<f64> for Arg {
+    fn from(v: f64) -> Self {
+        Arg::Float(v)
+    }
+}
+
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Bool(Some(v))
+    }
+}
+
+impl From<Option<bool>> for Arg {
+    fn from(v: Option<bool>) -> Self {
+        Arg::Bool(v)
+    }
+}
+
+impl From<DateTime<Utc>> for Arg {
+    fn from(v: DateTime<Utc>) -> Self {
+        Arg::Instant(v)
+    }
+}
+
+impl From<&[u8]> for Arg {
+    fn from(v: &[u8]) -> Self {
+        Arg::Bytes(v.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_after_the_arguments_given_with_the_text() {
+        let mut sql = Sql::new("select 1 where a = $1").arg("x");
+        sql.push(" and b = ")
+            .push_bind(2_i64)
+            .push(" and c = ")
+            .push_bind(true);
+        let (text, args) = sql.into_parts();
+        assert_eq!(text, "select 1 where a = $1 and b = $2 and c = $3");
+        assert_eq!(args.len(), 3);
+    }
+}

@@ -1,0 +1,160 @@
+//! Tenants and their rules: the matching attribute (kept unique by an index over each user's
+//! key, recomputed in one transaction when it changes) and the roles users may or must carry.
+//! A change of rules is announced to every replica's token cache, which holds tenants.
+
+use uuid::Uuid;
+
+use super::rows::{self, TENANT_COLUMNS};
+use super::{Sql, SqlStore, execute};
+use crate::domain::{MatchingAttribute, MatchingConflict, Tenant, TenantId};
+use crate::store::dialect::{Constraint, Dialect, Record};
+use crate::store::{Missing, StoreError, Tenants, Unique};
+
+/// At most this many conflicting values are reported when a matching attribute cannot be set.
+const CONFLICTS_SHOWN: usize = 50;
+
+impl<D: Dialect> Tenants for SqlStore<D> {
+    async fn create_tenant(&self, name: &str) -> Result<Tenant, StoreError> {
+        let sql = Sql::new(format!(
+            "insert into tenants (id, name, created) values ($1, $2, $3)
+             returning {TENANT_COLUMNS}"
+        ))
+        .arg(Uuid::new_v4())
+        .arg(name)
+        .arg(chrono::Utc::now());
+        let row = self.fetch_optional(sql).await.map_err(|e| match e {
+            StoreError::Other(e) if D::violated(&e) == Some(Constraint::TenantName) => {
+                StoreError::Uniqueness {
+                    rule: Unique::TenantName,
+                    value: name.to_owned(),
+                }
+            }
+            other => other,
+        })?;
+        rows::tenant(&row.ok_or_else(|| missing_tenant(name))?)
+    }
+
+    async fn ensure_tenant(&self, name: &str) -> Result<Tenant, StoreError> {
+        let sql = Sql::new(
+            "insert into tenants (id, name, created) values ($1, $2, $3)
+             on conflict (name) do nothing",
+        )
+        .arg(Uuid::new_v4())
+        .arg(name)
+        .arg(chrono::Utc::now());
+        execute::<D>(&mut *self.pool.acquire().await?, sql).await?;
+        self.tenant(name).await
+    }
+
+    async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        let sql = Sql::new(format!(
+            "select {TENANT_COLUMNS} from tenants order by name"
+        ));
+        self.fetch_all(sql)
+            .await?
+            .iter()
+            .map(rows::tenant)
+            .collect()
+    }
+
+    async fn tenant(&self, name: &str) -> Result<Tenant, StoreError> {
+        let sql = Sql::new(format!(
+            "select {TENANT_COLUMNS} from tenants where name = $1"
+        ))
+        .arg(name);
+        let row = self.fetch_optional(sql).await?;
+        rows::tenant(&row.ok_or_else(|| missing_tenant(name))?)
+    }
+
+    async fn set_matching(
+        &self,
+        tenant: TenantId,
+        matching: MatchingAttribute,
+    ) -> Result<(), StoreError> {
+        let key = D::match_key(matching);
+        let mut tx = D::begin_write(&self.pool).await?;
+        let conflicts = conflicts::<D>(&mut tx, tenant, key).await?;
+        if !conflicts.is_empty() {
+            return Err(StoreError::MatchingConflicts {
+                matching,
+                conflicts,
+            });
+        }
+        let keys = Sql::new(format!(
+            "update resources set match_key = {key} where tenant_id = $1 and resource_type = 'User'"
+        ))
+        .arg(tenant);
+        execute::<D>(&mut tx, keys).await?;
+        let rule = Sql::new("update tenants set matching_attribute = $2 where id = $1")
+            .arg(tenant)
+            .arg(matching.as_str());
+        execute::<D>(&mut tx, rule).await?;
+        D::announce_token_change(&mut tx).await?;
+        tx.commit().await?;
+        self.tokens.clear();
+        Ok(())
+    }
+
+    async fn set_roles(
+        &self,
+        tenant: TenantId,
+        allowed: Option<&[String]>,
+        require: bool,
+    ) -> Result<(), StoreError> {
+        let sql =
+            Sql::new("update tenants set allowed_roles = $2, require_role = $3 where id = $1")
+                .arg(tenant)
+                .arg(allowed)
+                .arg(require);
+        let mut tx = D::begin_write(&self.pool).await?;
+        execute::<D>(&mut tx, sql).await?;
+        D::announce_token_change(&mut tx).await?;
+        tx.commit().await?;
+        self.tokens.clear();
+        Ok(())
+    }
+}
+
+fn missing_tenant(name: &str) -> StoreError {
+    StoreError::NotFound(Missing::Tenant {
+        name: name.to_owned(),
+    })
+}
+
+/// The users that would share a value of the matching attribute whose key `key` computes,
+/// grouped by value.
+async fn conflicts<D: Dialect>(
+    conn: &mut crate::store::dialect::Conn<D>,
+    tenant: TenantId,
+    key: &str,
+) -> Result<Vec<MatchingConflict>, StoreError> {
+    let sql = Sql::new(format!(
+        "select k.key, {} as user_name from (
+             select {key} as key, doc, name_key from resources
+             where tenant_id = $1 and resource_type = 'User'
+         ) k
+         where k.key is not null and k.key in (
+             select {key} from resources where tenant_id = $1 and resource_type = 'User'
+             group by 1 having count(*) > 1
+         )
+         order by k.key, k.name_key",
+        D::json_text("k.doc", "userName")
+    ))
+    .arg(tenant);
+    let mut out: Vec<MatchingConflict> = Vec::new();
+    for row in D::fetch_all(conn, sql).await? {
+        let value = row.text("key")?.unwrap_or_default();
+        let user_name = row.text("user_name")?.unwrap_or_default();
+        if let Some(c) = out.last_mut().filter(|c| c.value == value) {
+            c.user_names.push(user_name);
+        } else if out.len() == CONFLICTS_SHOWN {
+            break;
+        } else {
+            out.push(MatchingConflict {
+                value,
+                user_names: vec![user_name],
+            });
+        }
+    }
+    Ok(out)
+}

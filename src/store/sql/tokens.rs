@@ -1,0 +1,97 @@
+//! Bearer tokens, stored only as SHA-256 hashes under a unique index. Valid tokens are served
+//! from the process's cache while the dialect keeps it live; every revocation is announced in
+//! its transaction so that every replica's cache forgets.
+
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::rows::{self, TENANT_COLUMNS, TOKEN_SELECT};
+use super::{Sql, SqlStore, execute};
+use crate::domain::{Tenant, TenantId, TokenInfo};
+use crate::store::dialect::{Conn, Dialect, Record};
+use crate::store::{Missing, StoreError, Tokens, Unique};
+
+impl<D: Dialect> Tokens for SqlStore<D> {
+    /// One statement, so that replicas starting at once with the same bootstrap token agree:
+    /// an existing token of the same tenant is made valid again; one of another tenant is not
+    /// moved, and that is a uniqueness conflict.
+    async fn put_token(
+        &self,
+        tenant: TenantId,
+        label: Option<&str>,
+        hash: &[u8],
+    ) -> Result<TokenInfo, StoreError> {
+        let upsert = Sql::new(
+            "insert into tokens (id, tenant_id, label, token_hash, created)
+             values ($1, $2, $3, $4, $5)
+             on conflict (token_hash) do update set revoked_at = null
+             where tokens.tenant_id = excluded.tenant_id
+             returning id",
+        )
+        .arg(Uuid::new_v4())
+        .arg(tenant)
+        .arg(label)
+        .arg(hash)
+        .arg(Utc::now());
+        let mut tx = D::begin_write(&self.pool).await?;
+        let Some(row) = D::fetch_optional(&mut tx, upsert).await? else {
+            return Err(StoreError::Uniqueness {
+                rule: Unique::Token,
+                value: String::new(),
+            });
+        };
+        let info = token_by_id::<D>(&mut tx, row.uuid("id")?).await?;
+        tx.commit().await?;
+        Ok(info)
+    }
+
+    async fn tokens(&self, tenant: TenantId) -> Result<Vec<TokenInfo>, StoreError> {
+        let sql = Sql::new(format!(
+            "{TOKEN_SELECT} where tokens.tenant_id = $1 order by {}",
+            D::TOKEN_ORDER
+        ))
+        .arg(tenant);
+        self.fetch_all(sql).await?.iter().map(rows::token).collect()
+    }
+
+    async fn revoke_token(&self, id: Uuid) -> Result<TokenInfo, StoreError> {
+        let revoke =
+            Sql::new("update tokens set revoked_at = coalesce(revoked_at, $2) where id = $1")
+                .arg(id)
+                .arg(Utc::now());
+        let mut tx = D::begin_write(&self.pool).await?;
+        if execute::<D>(&mut tx, revoke).await? == 0 {
+            return Err(StoreError::NotFound(Missing::Token { id }));
+        }
+        let info = token_by_id::<D>(&mut tx, id).await?;
+        D::announce_token_change(&mut tx).await?;
+        tx.commit().await?;
+        self.tokens.clear();
+        Ok(info)
+    }
+
+    async fn token_tenant(&self, hash: &[u8]) -> Result<Option<(Tenant, Vec<u8>)>, StoreError> {
+        if let Some(hit) = self.tokens.get(hash) {
+            return Ok(Some(hit));
+        }
+        let sql = Sql::new(format!(
+            "select {TENANT_COLUMNS}, tokens.token_hash
+             from tokens join tenants on tenants.id = tokens.tenant_id
+             where tokens.token_hash = $1 and tokens.revoked_at is null"
+        ))
+        .arg(hash);
+        let Some(row) = self.fetch_optional(sql).await? else {
+            return Ok(None);
+        };
+        let tenant = rows::tenant(&row)?;
+        let stored = row.bytes("token_hash")?;
+        self.tokens.put(hash, &tenant, &stored);
+        Ok(Some((tenant, stored)))
+    }
+}
+
+async fn token_by_id<D: Dialect>(conn: &mut Conn<D>, id: Uuid) -> Result<TokenInfo, StoreError> {
+    let sql = Sql::new(format!("{TOKEN_SELECT} where tokens.id = $1")).arg(id);
+    let row = D::fetch_optional(conn, sql).await?;
+    rows::token(&row.ok_or(StoreError::NotFound(Missing::Token { id }))?)
+}

@@ -1,0 +1,13 @@
+//! The SCIM API over HTTP, driven through the router (`oneshot`), area by area.
+
+mod auth;
+mod concurrency;
+mod discovery;
+mod errors;
+mod groups;
+mod journeys;
+mod ops;
+mod patch;
+mod policies;
+mod query;
+mod users;

@@ -1,0 +1,264 @@
+//! Per-tenant rules from the GoToMeeting tutorial: the matching attribute (unique, enforced by
+//! the database) and the roles a user may or must carry.
+
+use axum::http::Method;
+use serde_json::{Value, json};
+
+use scimd::domain::MatchingAttribute;
+use scimd::service::PolicyChange;
+
+use crate::support::{Backend, TestApp};
+
+fn with_roles(name: &str, roles: Value) -> Value {
+    json!({"userName": name, "roles": roles})
+}
+
+async fn set(app: &TestApp, change: PolicyChange) -> Result<scimd::domain::Policy, String> {
+    app.state
+        .directory
+        .set_policy("default", &change)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn matching_on_external_id_makes_it_unique_and_case_exact(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    set(
+        &app,
+        PolicyChange {
+            matching: Some(MatchingAttribute::ExternalId),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        app.post(
+            "/scim/v2/Users",
+            json!({"userName": "a", "externalId": "E1"})
+        )
+        .await
+        .status
+        .as_u16(),
+        201
+    );
+    let dup = app
+        .post(
+            "/scim/v2/Users",
+            json!({"userName": "b", "externalId": "E1"}),
+        )
+        .await;
+    assert_eq!(
+        dup.assert_scim_error(409, Some("uniqueness")),
+        "a User with externalId 'E1' already exists (externalId is unique)"
+    );
+    assert_eq!(
+        app.post(
+            "/scim/v2/Users",
+            json!({"userName": "c", "externalId": "e1"})
+        )
+        .await
+        .status
+        .as_u16(),
+        201
+    );
+    assert_eq!(
+        app.post("/scim/v2/Users", json!({"userName": "d"}))
+            .await
+            .status
+            .as_u16(),
+        201,
+        "no value, no conflict"
+    );
+    assert_eq!(
+        app.post("/scim/v2/Users", json!({"userName": "e"}))
+            .await
+            .status
+            .as_u16(),
+        201
+    );
+    let lookup = app
+        .get("/scim/v2/Users?filter=externalId+eq+%22E1%22")
+        .await;
+    assert_eq!(lookup.body["totalResults"], 1);
+}
+
+async fn matching_on_the_work_email_is_unique_case_insensitively_and_changing_it_reports_conflicts(
+    backend: Backend,
+) {
+    let app = TestApp::new(backend).await;
+    let work = |name: &str, mail: &str| json!({"userName": name, "emails": [{"type": "work", "value": mail}, {"type": "home", "value": "shared@home.net"}]});
+    app.post("/scim/v2/Users", work("a", "A@contoso.com")).await;
+    app.post("/scim/v2/Users", work("b", "a@CONTOSO.com")).await;
+    app.post("/scim/v2/Users", work("c", "c@contoso.com")).await;
+    let refused = set(
+        &app,
+        PolicyChange {
+            matching: Some(MatchingAttribute::WorkEmail),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        refused.unwrap_err(),
+        "users share values of emails[type eq \"work\"].value, which must be unique to match on it: 'a@contoso.com' is shared by a, b"
+    );
+    assert_eq!(
+        app.state
+            .directory
+            .tenant("default")
+            .await
+            .unwrap()
+            .policy
+            .matching,
+        MatchingAttribute::UserName
+    );
+    let b = app.get("/scim/v2/Users?filter=userName+eq+b").await.body["Resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.delete(&format!("/scim/v2/Users/{b}"))
+            .await
+            .status
+            .as_u16(),
+        204
+    );
+    let policy = set(
+        &app,
+        PolicyChange {
+            matching: Some(MatchingAttribute::WorkEmail),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(policy.matching, MatchingAttribute::WorkEmail);
+    let dup = app.post("/scim/v2/Users", work("d", "C@Contoso.com")).await;
+    assert_eq!(
+        dup.assert_scim_error(409, Some("uniqueness")),
+        "a User with emails[type eq \"work\"].value 'C@Contoso.com' already exists (emails[type eq \"work\"].value is unique, case-insensitively)"
+    );
+    // taking a work e-mail another user has, by PATCH, is refused too
+    let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+        {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "c@contoso.com"}
+    ]});
+    let a = app.get("/scim/v2/Users?filter=userName+eq+a").await.body["Resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = app
+        .call(Method::PATCH, &format!("/scim/v2/Users/{a}"), Some(body))
+        .await;
+    res.assert_scim_error(409, Some("uniqueness"));
+}
+
+async fn roles_outside_the_allowed_list_are_refused_naming_the_role(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let policy = set(
+        &app,
+        PolicyChange {
+            allowed_roles: Some(Some(vec!["Organizer".into(), "Attendee".into()])),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        policy.allowed_roles.as_deref(),
+        Some(&["Organizer".to_owned(), "Attendee".to_owned()][..])
+    );
+    let ok = app
+        .post(
+            "/scim/v2/Users",
+            with_roles("a", json!([{"value": "organizer", "primary": true}])),
+        )
+        .await;
+    assert_eq!(ok.status.as_u16(), 201, "{}", ok.body);
+    let bad = app
+        .post(
+            "/scim/v2/Users",
+            with_roles("b", json!([{"value": "Admin"}])),
+        )
+        .await;
+    assert_eq!(
+        bad.assert_scim_error(400, Some("invalidValue")),
+        "roles: 'Admin' is not a role of this application (allowed: Organizer, Attendee)"
+    );
+    let id = ok.body["id"].as_str().unwrap();
+    let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+        {"op": "Add", "path": "roles", "value": [{"value": "{\"id\":\"1\",\"value\":\"Presenter\",\"displayName\":\"Presenter\"}"}]}
+    ]});
+    let patched = app
+        .call(Method::PATCH, &format!("/scim/v2/Users/{id}"), Some(body))
+        .await;
+    patched.assert_scim_error(400, Some("invalidValue"));
+    assert_eq!(
+        app.get(&format!("/scim/v2/Users/{id}")).await.body["roles"],
+        json!([{"value": "organizer", "primary": true}])
+    );
+}
+
+async fn a_required_role_refuses_default_access_but_never_blocks_off_boarding(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let before = app
+        .post("/scim/v2/Users", json!({"userName": "legacy"}))
+        .await;
+    let legacy = before.body["id"].as_str().unwrap().to_owned();
+    set(
+        &app,
+        PolicyChange {
+            require_role: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let refused = app
+        .post("/scim/v2/Users", json!({"userName": "norole", "roles": []}))
+        .await;
+    assert_eq!(
+        refused.assert_scim_error(400, Some("invalidValue")),
+        "roles: this application requires a role; assign the user to the application in Microsoft Entra ID with one of its roles (the Default Access role is not provisioned)"
+    );
+    let ok = app
+        .post(
+            "/scim/v2/Users",
+            with_roles("withrole", json!([{"value": "Attendee"}])),
+        )
+        .await;
+    assert_eq!(ok.status.as_u16(), 201);
+    let disable = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
+    let res = app
+        .call(
+            Method::PATCH,
+            &format!("/scim/v2/Users/{legacy}"),
+            Some(disable),
+        )
+        .await;
+    assert_eq!(res.status.as_u16(), 200, "{}", res.body);
+    assert_eq!(res.body["active"], false);
+    set(
+        &app,
+        PolicyChange {
+            require_role: Some(false),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        app.post("/scim/v2/Users", json!({"userName": "free"}))
+            .await
+            .status
+            .as_u16(),
+        201
+    );
+}
+
+crate::on_both_stores!(
+    matching_on_external_id_makes_it_unique_and_case_exact,
+    matching_on_the_work_email_is_unique_case_insensitively_and_changing_it_reports_conflicts,
+    roles_outside_the_allowed_list_are_refused_naming_the_role,
+    a_required_role_refuses_default_access_but_never_blocks_off_boarding,
+);

@@ -1,0 +1,530 @@
+//! The query surface (RFC 7644 §3.4): filters, sorting, both paginations, projection and the
+//! `.search` endpoints, as Entra and Microsoft's reference tests use them.
+
+use serde_json::{Value, json};
+
+use crate::support::{Backend, TestApp, TestResponse, entra_user};
+
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+fn user_names(res: &TestResponse) -> Vec<String> {
+    res.body["Resources"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no Resources in {}", res.body))
+        .iter()
+        .map(|u| u["userName"].as_str().unwrap_or("<none>").to_owned())
+        .collect()
+}
+
+/// Five users shaped like the ones of Microsoft's collection ("User tests with garbage").
+async fn seed(app: &TestApp) -> Vec<String> {
+    let users = [
+        json!({"userName": "OMalley", "name": {"familyName": "Employee"}, "title": "b", "emails": [{"value": "om@example.com", "type": "work"}]}),
+        json!({"userName": "emp1", "name": {"familyName": "Employee"}, "title": "a", "emails": [{"value": "e1@example.org", "type": "work"}, {"value": "z@home.net", "type": "home", "primary": true}]}),
+        json!({"userName": "emp2", "name": {"familyName": "Employee"}, "emails": [{"value": "e2@example.com", "type": "work"}]}),
+        json!({"userName": "emp3", "name": {"familyName": "Employee"}, "title": "C", "emails": [{"value": "e3@other.net", "type": "work"}]}),
+        json!({"userName": "enterprise", "name": {"familyName": "Boss"}, "emails": [{"value": "boss@example.com", "type": "work"}], ENTERPRISE: {"employeeNumber": "42"}}),
+    ];
+    let mut ids = Vec::new();
+    for user in users {
+        let res = app.post("/scim/v2/Users", user).await;
+        assert_eq!(res.status.as_u16(), 201, "{}", res.body);
+        ids.push(res.body["id"].as_str().unwrap().to_owned());
+    }
+    ids
+}
+
+async fn test_connection_probe_with_a_random_guid_gets_an_empty_list_response(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let res = app
+        .get("/scim/v2/Users?filter=userName+eq+%226f3b0c0e-8c1d-4b9b-9a0e-2d6c1b2e7f10%22")
+        .await;
+    assert_eq!(res.status.as_u16(), 200);
+    assert_eq!(
+        res.body,
+        json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+            "totalResults": 0,
+            "startIndex": 1,
+            "itemsPerPage": 0,
+            "Resources": [],
+        })
+    );
+}
+
+async fn user_name_eq_is_exact_but_case_insensitive(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    app.post("/scim/v2/Users", entra_user("exampleName_1"))
+        .await;
+    let res = app
+        .get("/scim/v2/Users?filter=userName%20eq%20%22exampleName%22")
+        .await;
+    assert_eq!(res.body["totalResults"], 0, "eq is not a prefix match");
+    let res = app
+        .get("/scim/v2/Users?filter=USERNAME+Eq+%22EXAMPLENAME_1%22&aadOptscim062020")
+        .await;
+    assert_eq!(user_names(&res), ["exampleName_1"]);
+}
+
+async fn entra_lookups_by_external_id_work_email_and_manager_precheck(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let manager = app
+        .post("/scim/v2/Users", entra_user("manager@contoso.com"))
+        .await;
+    let manager_id = manager.body["id"].as_str().unwrap();
+    let mut body = entra_user("report@contoso.com");
+    body["externalId"] = json!("jyoung");
+    body[ENTERPRISE] = json!({"manager": manager_id});
+    let report = app.post("/scim/v2/Users", body).await;
+    let report_id = report.body["id"].as_str().unwrap();
+
+    let by_external = app.get("/scim/v2/Users?filter=externalId+eq+jyoung").await;
+    assert_eq!(user_names(&by_external), ["report@contoso.com"]);
+    let other_case = app
+        .get("/scim/v2/Users?filter=externalId+eq+%22JYOUNG%22")
+        .await;
+    assert_eq!(
+        other_case.body["totalResults"], 0,
+        "externalId is caseExact"
+    );
+
+    let by_mail = app
+        .get("/scim/v2/Users?filter=emails%5Btype+eq+%22work%22%5D.value+eq+%22Report@Contoso.com@example.com%22")
+        .await;
+    assert_eq!(user_names(&by_mail), ["report@contoso.com"]);
+
+    let precheck =
+        format!("/scim/v2/Users?filter=id+eq+%22{report_id}%22+and+manager+eq+%22{manager_id}%22");
+    assert_eq!(
+        user_names(&app.get(&precheck).await),
+        ["report@contoso.com"]
+    );
+    let reversed =
+        format!("/scim/v2/Users?filter=manager+eq+%22{report_id}%22+and+id+eq+%22{report_id}%22");
+    assert_eq!(app.get(&reversed).await.body["totalResults"], 0);
+}
+
+async fn microsoft_reference_filters_with_unquoted_values_count_as_the_collection_expects(
+    backend: Backend,
+) {
+    let app = TestApp::new(backend).await;
+    seed(&app).await;
+    let cases = [
+        (
+            "name.FamilyName eq Employee and (emails.Value co example.com or emails.Value co example.org)",
+            3,
+        ),
+        ("userName sw O", 1),
+        ("meta.Created gt 2015-10-10T14:38:21.8617979-07:00", 5),
+        ("DisplayName eq \"BobIsAmazing\"", 0),
+        ("title pr", 3),
+        ("not (title pr)", 2),
+        ("title gt \"a\"", 2),
+        (
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq \"42\"",
+            1,
+        ),
+        (
+            "schemas eq \"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\"",
+            1,
+        ),
+        ("emails[type eq \"home\" and primary eq true]", 1),
+        (
+            "meta.resourceType eq \"User\" and meta.lastModified le \"2999-01-01T00:00:00Z\"",
+            5,
+        ),
+    ];
+    for (filter, expected) in cases {
+        let res = app
+            .get(&format!("/scim/v2/Users?filter={}", encode(filter)))
+            .await;
+        assert_eq!(res.status.as_u16(), 200, "{filter}: {}", res.body);
+        assert_eq!(res.body["totalResults"], expected, "{filter}");
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn invalid_filters_over_http_are_400_invalid_filter(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let cases = [
+        (
+            "userName regex \"x\"",
+            "invalid filter: 'regex' is not a filter operator (eq, ne, co, sw, ew, gt, ge, lt, le, pr)",
+        ),
+        (
+            "nickname.first eq \"x\"",
+            "invalid filter: attribute 'nickname.first' is not defined for User",
+        ),
+        (
+            "active lt true",
+            "invalid filter: 'active' cannot be ordered: lt does not apply to it",
+        ),
+        ("", "invalid filter: the filter is empty"),
+    ];
+    for (filter, detail) in cases {
+        let res = app
+            .get(&format!("/scim/v2/Users?filter={}", encode(filter)))
+            .await;
+        assert_eq!(res.assert_scim_error(400, Some("invalidFilter")), detail);
+    }
+}
+
+async fn sort_by_orders_by_type_with_missing_values_last_ascending_and_first_descending(
+    backend: Backend,
+) {
+    let app = TestApp::new(backend).await;
+    seed(&app).await;
+    let asc = app.get("/scim/v2/Users?sortBy=title").await;
+    assert_eq!(
+        user_names(&asc),
+        ["emp1", "OMalley", "emp3", "emp2", "enterprise"]
+    );
+    let desc = app
+        .get("/scim/v2/Users?sortBy=Title&sortOrder=DESCENDING")
+        .await;
+    assert_eq!(
+        user_names(&desc),
+        ["enterprise", "emp2", "emp3", "OMalley", "emp1"]
+    );
+    let by_name = app.get("/scim/v2/Users?sortBy=userName").await;
+    assert_eq!(
+        user_names(&by_name),
+        ["emp1", "emp2", "emp3", "enterprise", "OMalley"]
+    );
+    // multi-valued: the primary value, else the first
+    let by_email = app.get("/scim/v2/Users?sortBy=emails.value").await;
+    assert_eq!(
+        user_names(&by_email),
+        ["enterprise", "emp2", "emp3", "OMalley", "emp1"]
+    );
+    let bad = app
+        .get("/scim/v2/Users?sortBy=userName&sortOrder=sideways")
+        .await;
+    assert_eq!(
+        bad.assert_scim_error(400, Some("invalidValue")),
+        "sortOrder must be 'ascending' or 'descending', not 'sideways'"
+    );
+    let unknown = app.get("/scim/v2/Users?sortBy=bogus").await;
+    assert_eq!(
+        unknown.assert_scim_error(400, Some("invalidValue")),
+        "sortBy: attribute 'bogus' is not defined for User"
+    );
+}
+
+async fn cursor_pages_visit_every_user_once_even_when_users_are_added_between_pages(
+    backend: Backend,
+) {
+    let app = TestApp::new(backend).await;
+    seed(&app).await;
+    for sorted in ["", "&sortBy=userName"] {
+        let mut seen = Vec::new();
+        let mut cursor = String::new();
+        let mut pages = 0;
+        loop {
+            let res = app
+                .get(&format!("/scim/v2/Users?count=2&cursor={cursor}{sorted}"))
+                .await;
+            assert_eq!(res.status.as_u16(), 200, "{}", res.body);
+            assert!(res.body.get("startIndex").is_none());
+            assert!(res.body["totalResults"].as_u64().unwrap() >= 5);
+            seen.extend(user_names(&res));
+            pages += 1;
+            if pages == 1 {
+                let late = format!("late{}", sorted.len());
+                app.post("/scim/v2/Users", json!({"userName": late})).await;
+            }
+            match res.body.get("nextCursor").and_then(Value::as_str) {
+                Some(next) => cursor = next.to_owned(),
+                None => break,
+            }
+        }
+        let mut originals: Vec<&String> = seen.iter().filter(|n| !n.starts_with("late")).collect();
+        originals.sort();
+        originals.dedup();
+        assert_eq!(originals.len(), 5, "{sorted}: {seen:?}");
+        assert_eq!(
+            seen.iter().filter(|n| !n.starts_with("late")).count(),
+            5,
+            "no duplicates: {seen:?}"
+        );
+        if !sorted.is_empty() {
+            assert!(
+                !seen.iter().any(|n| n == "late16"),
+                "sorted pages keep to the first page's snapshot"
+            );
+        }
+    }
+}
+
+async fn a_forged_or_foreign_cursor_is_400_invalid_cursor(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    seed(&app).await;
+    let first = app.get("/scim/v2/Users?count=2&cursor=").await;
+    let next = first.body["nextCursor"].as_str().unwrap().to_owned();
+    for cursor in ["garbage".to_owned(), next.replace(".a", ".o")] {
+        let res = app
+            .get(&format!("/scim/v2/Users?count=2&cursor={cursor}"))
+            .await;
+        res.assert_scim_error(400, Some("invalidCursor"));
+    }
+    let other_query = app
+        .get(&format!(
+            "/scim/v2/Users?count=2&cursor={next}&filter=userName+pr"
+        ))
+        .await;
+    other_query.assert_scim_error(400, Some("invalidCursor"));
+}
+
+async fn count_zero_with_a_filter_returns_only_the_total(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    seed(&app).await;
+    let res = app
+        .get("/scim/v2/Users?filter=userName+sw+%22emp%22&count=0")
+        .await;
+    assert_eq!(res.body["totalResults"], 3);
+    assert_eq!(res.body["itemsPerPage"], 0);
+    assert_eq!(res.body["Resources"], json!([]));
+}
+
+async fn attributes_and_excluded_attributes_shape_every_read(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let ids = seed(&app).await;
+    let enterprise = &ids[4];
+
+    let only = app
+        .get("/scim/v2/Users?filter=userName+eq+enterprise&attributes=userName,name.familyName")
+        .await;
+    assert_eq!(
+        only.body["Resources"][0],
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "id": enterprise,
+            "userName": "enterprise",
+            "name": {"familyName": "Boss"},
+        })
+    );
+
+    let by_urn = app
+        .get(&format!("/scim/v2/Users/{enterprise}?attributes=urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber"))
+        .await;
+    assert_eq!(
+        by_urn.body,
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
+            "id": enterprise,
+            ENTERPRISE: {"employeeNumber": "42"},
+        })
+    );
+
+    let excluded = app
+        .get(&format!(
+            "/scim/v2/Users/{enterprise}?excludedAttributes=emails,meta,id,{ENTERPRISE}"
+        ))
+        .await;
+    assert_eq!(
+        excluded.body,
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "id": enterprise,
+            "userName": "enterprise",
+            "name": {"familyName": "Boss"},
+        })
+    );
+
+    // Microsoft's collection sends a value filter inside `attributes`
+    let tolerated = app
+        .get("/scim/v2/Users?attributes=emails%5Btype+eq+%22work%22%5D")
+        .await;
+    assert_eq!(tolerated.status.as_u16(), 200);
+    assert!(tolerated.body["Resources"][0]["emails"].is_array());
+    assert!(tolerated.body["Resources"][0].get("userName").is_none());
+
+    let both = app
+        .get("/scim/v2/Users?attributes=userName&excludedAttributes=emails")
+        .await;
+    both.assert_scim_error(400, Some("invalidValue"));
+}
+
+async fn post_and_put_responses_follow_the_projection_too(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let created = app
+        .post("/scim/v2/Users?attributes=userName", entra_user("proj"))
+        .await;
+    assert_eq!(created.status.as_u16(), 201);
+    let id = created.body["id"].as_str().unwrap();
+    assert_eq!(
+        created.body,
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": id, "userName": "proj"})
+    );
+    let replaced = app
+        .put(
+            &format!("/scim/v2/Users/{id}?excludedAttributes=name,emails,meta,{ENTERPRISE}"),
+            entra_user("proj"),
+        )
+        .await;
+    assert_eq!(
+        replaced.body,
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "id": id,
+            "externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
+            "userName": "proj",
+            "active": true,
+        })
+    );
+}
+
+async fn search_by_post_on_users_and_at_the_root_and_get_at_the_root(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    seed(&app).await;
+    let body = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "attributes": ["userName"],
+        "filter": "userName sw \"emp\"",
+        "sortBy": "userName",
+        "sortOrder": "descending",
+        "startIndex": 1,
+        "count": 2,
+    });
+    let users = app.post("/scim/v2/Users/.search", body.clone()).await;
+    assert_eq!(users.status.as_u16(), 200, "{}", users.body);
+    assert_eq!(users.body["totalResults"], 3);
+    assert_eq!(user_names(&users), ["emp3", "emp2"]);
+    assert!(users.body["Resources"][0].get("name").is_none());
+
+    let root = app.post("/scim/v2/.search", body).await;
+    assert_eq!(root.body["totalResults"], 3);
+    assert_eq!(user_names(&root), ["emp3", "emp2"]);
+
+    let get_root = app.get("/scim/v2/?filter=userName+eq+%22emp1%22").await;
+    assert_eq!(user_names(&get_root), ["emp1"]);
+
+    let bad = app
+        .post("/scim/v2/Users/.search", json!({"count": "two"}))
+        .await;
+    assert_eq!(
+        bad.assert_scim_error(400, Some("invalidValue")),
+        "SearchRequest member 'count' has the wrong type"
+    );
+}
+
+async fn sql_injection_through_filter_values_and_attribute_names_finds_nothing(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    seed(&app).await;
+    let values = [
+        "x' or '1'='1",
+        "'; drop table resources; --",
+        "%",
+        "_",
+        "\\",
+        "x\" or \"1\"=\"1",
+    ];
+    for value in values {
+        for op in ["eq", "co", "sw", "ew", "gt"] {
+            let filter = format!("userName {op} {}", Value::String(value.to_owned()));
+            let res = app
+                .get(&format!("/scim/v2/Users?filter={}", encode(&filter)))
+                .await;
+            assert_eq!(res.status.as_u16(), 200, "{filter}: {}", res.body);
+            let expected = if op == "gt" {
+                res.body["totalResults"].clone()
+            } else {
+                json!(0)
+            };
+            assert_eq!(res.body["totalResults"], expected, "{filter}");
+        }
+    }
+    for path in [
+        "userName\"; drop table resources; --",
+        "name.'x'",
+        "emails[value eq \"a\"]; select 1",
+        "urn:x';--:userName",
+    ] {
+        let filter = format!("{path} eq \"a\"");
+        let res = app
+            .get(&format!("/scim/v2/Users?filter={}", encode(&filter)))
+            .await;
+        res.assert_scim_error(400, Some("invalidFilter"));
+        let sorted = app
+            .get(&format!("/scim/v2/Users?sortBy={}", encode(path)))
+            .await;
+        sorted.assert_scim_error(400, Some("invalidValue"));
+    }
+    assert_eq!(app.get("/scim/v2/Users").await.body["totalResults"], 5);
+}
+
+async fn value_path_lookups_follow_every_write(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let created = app.post("/scim/v2/Users", entra_user("follow")).await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let by_mail = |mail: &str| {
+        format!("/scim/v2/Users?filter=emails%5Btype+eq+%22work%22%5D.value+eq+%22{mail}%22")
+    };
+    assert_eq!(
+        app.get(&by_mail("follow@example.com")).await.body["totalResults"],
+        1
+    );
+    let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+        {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "moved@example.com"}
+    ]});
+    let patched = app
+        .call(
+            axum::http::Method::PATCH,
+            &format!("/scim/v2/Users/{id}"),
+            Some(body),
+        )
+        .await;
+    assert_eq!(patched.status.as_u16(), 200);
+    assert_eq!(
+        app.get(&by_mail("follow@example.com")).await.body["totalResults"],
+        0
+    );
+    assert_eq!(
+        app.get(&by_mail("MOVED@example.com")).await.body["totalResults"],
+        1
+    );
+    let mut replaced = entra_user("follow");
+    replaced["emails"] = json!([{"type": "work", "value": "put@example.com"}]);
+    app.put(&format!("/scim/v2/Users/{id}"), replaced).await;
+    assert_eq!(
+        app.get(&by_mail("moved@example.com")).await.body["totalResults"],
+        0
+    );
+    assert_eq!(
+        app.get(&by_mail("put@example.com")).await.body["totalResults"],
+        1
+    );
+    app.delete(&format!("/scim/v2/Users/{id}")).await;
+    assert_eq!(
+        app.get(&by_mail("put@example.com")).await.body["totalResults"],
+        0
+    );
+}
+
+crate::on_both_stores!(
+    test_connection_probe_with_a_random_guid_gets_an_empty_list_response,
+    user_name_eq_is_exact_but_case_insensitive,
+    entra_lookups_by_external_id_work_email_and_manager_precheck,
+    microsoft_reference_filters_with_unquoted_values_count_as_the_collection_expects,
+    invalid_filters_over_http_are_400_invalid_filter,
+    sort_by_orders_by_type_with_missing_values_last_ascending_and_first_descending,
+    cursor_pages_visit_every_user_once_even_when_users_are_added_between_pages,
+    a_forged_or_foreign_cursor_is_400_invalid_cursor,
+    count_zero_with_a_filter_returns_only_the_total,
+    attributes_and_excluded_attributes_shape_every_read,
+    post_and_put_responses_follow_the_projection_too,
+    search_by_post_on_users_and_at_the_root_and_get_at_the_root,
+    sql_injection_through_filter_values_and_attribute_names_finds_nothing,
+    value_path_lookups_follow_every_write,
+);

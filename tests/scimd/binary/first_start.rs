@@ -1,0 +1,47 @@
+//! The embedded default: `scimd` with no configuration at all serves SCIM on a SQLite file,
+//! prints the Entra connection details once, and reuses file and token on the next start.
+
+use crate::support::process::Scimd;
+
+#[tokio::test]
+async fn a_first_start_without_configuration_prints_the_connection_details_once() {
+    let dir = std::env::temp_dir().join(format!(
+        "scimd-first-start-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let (first, printed) = Scimd::start(&dir, &[]).await;
+    let value = |label: &str| {
+        printed
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_owned()))
+            .unwrap_or_else(|| panic!("scimd printed no {label} {printed:?}"))
+    };
+    let token = value("Secret Token:");
+    assert_eq!(
+        value("Tenant URL:"),
+        format!("http://{}/scim/v2", first.address)
+    );
+    assert!(token.starts_with("scimd_"), "{token}");
+    let users = first.request("GET", "/scim/v2/Users", &token, "").await;
+    assert_eq!(users.status, 200, "{}", users.body);
+    first.kill().await;
+    assert!(
+        dir.join("scimd.db").is_file(),
+        "the store is scimd.db in the working directory"
+    );
+
+    let (second, printed) = Scimd::start(&dir, &[]).await;
+    let users = second.request("GET", "/scim/v2/Users", &token, "").await;
+    assert_eq!(users.status, 200, "the same token works again");
+    let after = second.kill().await;
+    assert!(
+        !printed
+            .iter()
+            .chain(&after)
+            .any(|l| l.contains("Secret Token")),
+        "shown once: {printed:?} {after:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

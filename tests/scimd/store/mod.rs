@@ -1,0 +1,6 @@
+//! The store contract: what every backend must do, proven against PostgreSQL and SQLite, the
+//! differential test that holds both SQL filter compilers to the in-memory evaluator, and the
+//! comparison of the schemas both migrations build.
+
+mod contract;
+mod differential;

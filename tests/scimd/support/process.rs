@@ -1,0 +1,122 @@
+//! scimd as a process: `scimd serve` started on port 0, its address read from the
+//! `listening on http://<address>` line it prints once its socket is bound (no free-port race,
+//! no polling), spoken to with plain HTTP/1.1 over a real socket, and killed with the test.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::net::TcpStream;
+use tokio::process::{Child, ChildStdout, Command};
+use tokio::time::timeout;
+
+/// How long scimd may take to create its database, migrate and bind.
+const START: Duration = Duration::from_secs(60);
+/// How long one request may take.
+const REQUEST: Duration = Duration::from_secs(10);
+
+/// A running `scimd serve`.
+pub struct Scimd {
+    child: Child,
+    pub address: SocketAddr,
+    stdout: Lines<BufReader<ChildStdout>>,
+}
+
+/// A response: status and body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Scimd {
+    /// Starts `scimd serve` in `dir` with exactly the `SCIMD_*` settings of `env` (none
+    /// inherited) on 127.0.0.1:0, and waits for it to listen. Returns it with what it printed
+    /// before (a first start's connection details).
+    pub async fn start(dir: &Path, env: &[(&str, &str)]) -> (Self, Vec<String>) {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_scimd"));
+        command.arg("serve").current_dir(dir);
+        for (name, _) in std::env::vars().filter(|(k, _)| k.starts_with("SCIMD_")) {
+            command.env_remove(name);
+        }
+        command
+            .env("SCIMD_LISTEN", "127.0.0.1:0")
+            .env("SCIMD_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        let mut child = command.spawn().expect("start scimd");
+        let out = child.stdout.take().expect("scimd's stdout");
+        let mut stdout = BufReader::new(out).lines();
+        let mut before = Vec::new();
+        let address = timeout(START, async {
+            while let Some(line) = stdout.next_line().await.expect("read scimd's stdout") {
+                if let Some(address) = line.strip_prefix("listening on http://") {
+                    return address.parse().expect("an address");
+                }
+                before.push(line);
+            }
+            panic!("scimd exited before listening; it printed {before:?}")
+        })
+        .await
+        .expect("scimd did not listen within a minute");
+        (
+            Self {
+                child,
+                address,
+                stdout,
+            },
+            before,
+        )
+    }
+
+    /// One request on a fresh connection, with `token` as bearer token.
+    pub async fn request(&self, method: &str, path: &str, token: &str, body: &str) -> Reply {
+        timeout(REQUEST, self.exchange(method, path, token, body))
+            .await
+            .expect("scimd did not answer within 10 s")
+            .expect("talk to scimd")
+    }
+
+    async fn exchange(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: &str,
+    ) -> std::io::Result<Reply> {
+        let mut stream = TcpStream::connect(self.address).await?;
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/scim+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            self.address,
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(body.as_bytes()).await?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await?;
+        let status = response
+            .get(9..12)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        Ok(Reply { status, body })
+    }
+
+    /// SIGKILL: no shutdown, no flush. Returns what it printed after it started listening.
+    pub async fn kill(mut self) -> Vec<String> {
+        self.child.kill().await.expect("kill scimd");
+        let mut rest = Vec::new();
+        while let Ok(Some(line)) = self.stdout.next_line().await {
+            rest.push(line);
+        }
+        rest
+    }
+}
