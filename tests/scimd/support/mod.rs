@@ -112,6 +112,24 @@ pub async fn stored_token_hashes(db: &TestDb) -> Vec<Vec<u8>> {
     }
 }
 
+/// Runs statements on a test database with the backend's own driver, behind scimd's back.
+pub async fn execute_sql(db: &TestDb, statements: &[String]) {
+    match db.backend {
+        Backend::Postgres => {
+            let mut conn = PgConnection::connect(&db.url).await.unwrap();
+            for statement in statements {
+                sqlx::raw_sql(statement).execute(&mut conn).await.unwrap();
+            }
+        }
+        Backend::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+            for statement in statements {
+                sqlx::raw_sql(statement).execute(&mut conn).await.unwrap();
+            }
+        }
+    }
+}
+
 /// A response with its body parsed as JSON (`Value::Null` when empty).
 #[derive(Debug)]
 pub struct TestResponse {
