@@ -40,10 +40,8 @@ impl TestDb {
         let name = format!("scimd_test_{}", uuid::Uuid::new_v4().simple());
         let url = match backend {
             Backend::Postgres => {
-                let server = pg::server_url().await;
-                let base = server.rsplit_once('/').map_or(server, |(b, _)| b);
                 // scimd creates the database itself when it is missing (as `serve` does).
-                format!("{base}/{name}")
+                pg::database_url(pg::server_url().await, &name)
             }
             Backend::Sqlite => format!("sqlite://{}", sqlite_path(&name).display()),
         };

@@ -1,10 +1,14 @@
 //! Finds the PostgreSQL server tests run against: `SCIMD_TEST_DATABASE_URL`, else
 //! 127.0.0.1:5432; if nothing answers there, a throwaway server started from the installed
-//! PostgreSQL binaries. Never skips: without a server the tests fail and say how to get one.
+//! PostgreSQL binaries, listening only on a Unix socket in a directory of its own (no port to
+//! race for) and awaited on its "ready to accept connections" line. Never skips: without a
+//! server the tests fail and say how to get one.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
@@ -29,9 +33,25 @@ pub async fn server_url() -> &'static str {
             if PgConnection::connect(DEFAULT_URL).await.is_ok() {
                 return DEFAULT_URL.to_owned();
             }
-            start_throwaway().await
+            start_throwaway()
         })
         .await
+}
+
+/// The URL of database `name` on the server at `server`: its path replaced, its query
+/// (a socket directory) kept.
+pub fn database_url(server: &str, name: &str) -> String {
+    let (url, query) = server
+        .split_once('?')
+        .map_or((server, None), |(u, q)| (u, Some(q)));
+    let authority_end = url
+        .find("://")
+        .and_then(|scheme| url[scheme + 3..].find('/').map(|slash| scheme + 3 + slash))
+        .unwrap_or(url.len());
+    match query {
+        Some(query) => format!("{}/{name}?{query}", &url[..authority_end]),
+        None => format!("{}/{name}", &url[..authority_end]),
+    }
 }
 
 /// Directories that may hold `initdb` and `postgres`.
@@ -70,7 +90,7 @@ fn command(bin: &Path) -> Command {
     }
 }
 
-async fn start_throwaway() -> String {
+fn start_throwaway() -> String {
     let (Some(initdb), Some(postgres)) = (find_bin("initdb"), find_bin("postgres")) else {
         panic!(
             "no PostgreSQL answers at {DEFAULT_URL} and no PostgreSQL binaries (initdb, postgres) \
@@ -95,13 +115,9 @@ async fn start_throwaway() -> String {
         status.success(),
         "initdb failed for the throwaway PostgreSQL"
     );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("find a free port")
-        .port();
     // The server stops when this test process exits (the shell watches our pid).
     let script = format!(
-        "\"$0\" -D '{}' -p {port} -k '{}' -c listen_addresses=127.0.0.1 -c fsync=off & pg=$!; \
+        "\"$0\" -D '{}' -k '{}' -c listen_addresses='' -c fsync=off & pg=$!; \
          while [ -d /proc/{} ]; do sleep 1; done; kill $pg; wait $pg; rm -rf '{}'",
         data.display(),
         dir.display(),
@@ -110,22 +126,49 @@ async fn start_throwaway() -> String {
     );
     let mut sh = command(Path::new("/bin/sh"));
     sh.arg("-c").arg(script).arg(&postgres);
-    let child = sh
+    let mut child = sh
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("start the throwaway PostgreSQL");
+    let log = child.stderr.take().expect("the server's log");
     // Kept, not waited for: the watcher shell outlives every test and ends with the process.
     let _ = THROWAWAY.set(std::sync::Mutex::new(child));
-    let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        match PgConnection::connect(&url).await {
-            Ok(_) => return url,
-            Err(e) if Instant::now() > deadline => {
-                panic!("the throwaway PostgreSQL did not start: {e}")
+    let (ready, signal) = mpsc::channel();
+    // reads the log for as long as the server runs, so that it never blocks writing it
+    std::thread::spawn(move || {
+        for line in BufReader::new(log).lines().map_while(Result::ok) {
+            if line.contains("ready to accept connections") {
+                let _ = ready.send(());
             }
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    });
+    signal
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the throwaway PostgreSQL did not get ready within a minute");
+    format!(
+        "postgres://postgres@localhost/postgres?host={}",
+        dir.display()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_urls_keep_the_server_and_its_socket_directory() {
+        let cases = [
+            (
+                "postgres://postgres@127.0.0.1:5432/postgres",
+                "postgres://postgres@127.0.0.1:5432/t1",
+            ),
+            (
+                "postgres://postgres@localhost/postgres?host=/tmp/x",
+                "postgres://postgres@localhost/t1?host=/tmp/x",
+            ),
+            ("postgres://u:p@db", "postgres://u:p@db/t1"),
+        ];
+        for (server, expected) in cases {
+            assert_eq!(super::database_url(server, "t1"), expected);
         }
     }
 }
