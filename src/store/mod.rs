@@ -251,7 +251,10 @@ pub fn redact_url(url: &str) -> String {
 
 /// Implements a store trait for [`AnyStore`] by handing each method to the chosen backend.
 macro_rules! delegate {
-    ($trait:ident { $($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)* }) => {
+    ($trait:ident {
+        $(async $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*
+        $(fn $sync:ident() -> $sync_ret:ty;)*
+    }) => {
         impl $trait for AnyStore {
             $(
                 async fn $name(&self, $($arg: $ty),*) -> $ret {
@@ -261,61 +264,52 @@ macro_rules! delegate {
                     }
                 }
             )*
+            $(
+                fn $sync(&self) -> $sync_ret {
+                    match self {
+                        AnyStore::Postgres(s) => s.$sync(),
+                        AnyStore::Sqlite(s) => s.$sync(),
+                    }
+                }
+            )*
         }
     };
 }
 
-impl Store for AnyStore {
-    async fn ping(&self) -> Result<(), StoreError> {
-        match self {
-            AnyStore::Postgres(s) => s.ping().await,
-            AnyStore::Sqlite(s) => s.ping().await,
-        }
-    }
-
-    async fn migrate(&self) -> Result<(), StoreError> {
-        match self {
-            AnyStore::Postgres(s) => s.migrate().await,
-            AnyStore::Sqlite(s) => s.migrate().await,
-        }
-    }
-
-    fn caches_tokens(&self) -> bool {
-        match self {
-            AnyStore::Postgres(s) => s.caches_tokens(),
-            AnyStore::Sqlite(s) => s.caches_tokens(),
-        }
-    }
-}
+delegate!(Store {
+    async ping() -> Result<(), StoreError>;
+    async migrate() -> Result<(), StoreError>;
+    fn caches_tokens() -> bool;
+});
 
 delegate!(Tenants {
-    create_tenant(name: &str) -> Result<Tenant, StoreError>;
-    ensure_tenant(name: &str) -> Result<Tenant, StoreError>;
-    tenants() -> Result<Vec<Tenant>, StoreError>;
-    tenant(name: &str) -> Result<Tenant, StoreError>;
-    set_matching(tenant: TenantId, matching: MatchingAttribute) -> Result<(), StoreError>;
-    set_roles(tenant: TenantId, allowed: Option<&[String]>, require: bool) -> Result<(), StoreError>;
+    async create_tenant(name: &str) -> Result<Tenant, StoreError>;
+    async ensure_tenant(name: &str) -> Result<Tenant, StoreError>;
+    async tenants() -> Result<Vec<Tenant>, StoreError>;
+    async tenant(name: &str) -> Result<Tenant, StoreError>;
+    async set_matching(tenant: TenantId, matching: MatchingAttribute) -> Result<(), StoreError>;
+    async set_roles(tenant: TenantId, allowed: Option<&[String]>, require: bool) -> Result<(), StoreError>;
 });
 
 delegate!(Tokens {
-    put_token(tenant: TenantId, label: Option<&str>, hash: &[u8]) -> Result<TokenInfo, StoreError>;
-    tokens(tenant: TenantId) -> Result<Vec<TokenInfo>, StoreError>;
-    revoke_token(id: Uuid) -> Result<TokenInfo, StoreError>;
-    token_tenant(hash: &[u8]) -> Result<Option<(Tenant, Vec<u8>)>, StoreError>;
+    async put_token(tenant: TenantId, label: Option<&str>, hash: &[u8]) -> Result<TokenInfo, StoreError>;
+    async tokens(tenant: TenantId) -> Result<Vec<TokenInfo>, StoreError>;
+    async revoke_token(id: Uuid) -> Result<TokenInfo, StoreError>;
+    async token_tenant(hash: &[u8]) -> Result<Option<(Tenant, Vec<u8>)>, StoreError>;
 });
 
 delegate!(Resources {
-    create(tenant: TenantId, write: Write<'_>) -> Result<StoredResource, StoreError>;
-    get(tenant: TenantId, kind: ResourceKind, id: ResourceId) -> Result<StoredResource, StoreError>;
-    replace(tenant: TenantId, write: Write<'_>, expected: Version) -> Result<StoredResource, StoreError>;
-    delete(tenant: TenantId, kind: ResourceKind, id: ResourceId, expected: Option<Version>) -> Result<(), StoreError>;
-    list(tenant: TenantId, kind: ResourceKind, query: &ListQuery) -> Result<Listing, StoreError>;
+    async create(tenant: TenantId, write: Write<'_>) -> Result<StoredResource, StoreError>;
+    async get(tenant: TenantId, kind: ResourceKind, id: ResourceId) -> Result<StoredResource, StoreError>;
+    async replace(tenant: TenantId, write: Write<'_>, expected: Version) -> Result<StoredResource, StoreError>;
+    async delete(tenant: TenantId, kind: ResourceKind, id: ResourceId, expected: Option<Version>) -> Result<(), StoreError>;
+    async list(tenant: TenantId, kind: ResourceKind, query: &ListQuery) -> Result<Listing, StoreError>;
 });
 
 delegate!(Groups {
-    update_group(tenant: TenantId, group: ResourceId, doc: Option<Write<'_>>, expected: Option<Version>, changes: &[MemberChange], now: DateTime<Utc>) -> Result<StoredResource, StoreError>;
-    members(tenant: TenantId, groups: &[ResourceId]) -> Result<HashMap<ResourceId, Vec<Member>>, StoreError>;
-    groups_of(tenant: TenantId, members: &[ResourceId]) -> Result<HashMap<ResourceId, Vec<GroupRef>>, StoreError>;
+    async update_group(tenant: TenantId, group: ResourceId, doc: Option<Write<'_>>, expected: Option<Version>, changes: &[MemberChange], now: DateTime<Utc>) -> Result<StoredResource, StoreError>;
+    async members(tenant: TenantId, groups: &[ResourceId]) -> Result<HashMap<ResourceId, Vec<Member>>, StoreError>;
+    async groups_of(tenant: TenantId, members: &[ResourceId]) -> Result<HashMap<ResourceId, Vec<GroupRef>>, StoreError>;
 });
 
 #[cfg(test)]
