@@ -1,0 +1,167 @@
+//! What every store must do, whatever the backend: every method of `Store`, `Tenants`,
+//! `Tokens`, `Resources` and `Groups`, proven on PostgreSQL and SQLite alike. Each failure is
+//! the fact it is (`StoreError`), and a failed write changes nothing.
+//!
+//! The documents written here are what the service would write: a document as a client sent
+//! it and its folded copy (`scim::fold`), built by [`Body`].
+
+use std::future::Future;
+use std::sync::{Arc, LazyLock};
+
+use serde_json::Value;
+
+use scimd::domain::Tenant;
+use scimd::scim::canonical::Document;
+use scimd::scim::fold::fold;
+use scimd::scim::resource::{ResourceId, StoredResource};
+use scimd::scim::schema::{Registry, ResourceKind};
+use scimd::service::now;
+use scimd::store::{AnyStore, Resources, Store, Tenants, Write};
+
+use tokio::sync::Barrier;
+
+use crate::support::{Backend, TestDb, open_store};
+
+/// Asserts that `result` is the error `pattern` (with an optional guard), showing what it was
+/// otherwise.
+macro_rules! assert_err {
+    ($result:expr, $pattern:pat $(if $guard:expr)? $(,)?) => {{
+        let result = $result;
+        assert!(
+            matches!(&result, Err($pattern) $(if $guard)?),
+            "expected {}, got {result:?}",
+            stringify!($pattern)
+        );
+    }};
+}
+
+mod resources;
+
+/// The schemas the service folds documents with.
+static REGISTRY: LazyLock<Registry> = LazyLock::new(|| Registry::new().unwrap());
+
+/// A migrated store on a fresh database, with tenant `default`.
+struct Fixture {
+    db: TestDb,
+    store: AnyStore,
+    tenant: Tenant,
+}
+
+impl Fixture {
+    async fn new(backend: Backend) -> Self {
+        let db = TestDb::new(backend).await;
+        let store = open_store(&db.url).await;
+        store.migrate().await.unwrap();
+        let tenant = store.ensure_tenant("default").await.unwrap();
+        Self { db, store, tenant }
+    }
+
+    /// Creates `body` with a new id in tenant `default`.
+    async fn create(&self, body: &Body) -> StoredResource {
+        self.store
+            .create(self.tenant.id, body.write(ResourceId::random()))
+            .await
+            .unwrap()
+    }
+
+    /// The resource as stored now.
+    async fn get(&self, resource: &StoredResource) -> StoredResource {
+        self.store
+            .get(self.tenant.id, resource.kind, resource.id)
+            .await
+            .unwrap()
+    }
+}
+
+/// A document as a client sent it and its folded copy, as the service writes them.
+#[derive(Debug, Clone)]
+struct Body {
+    kind: ResourceKind,
+    doc: Document,
+    folded: Document,
+}
+
+impl Body {
+    fn new(kind: ResourceKind, value: Value) -> Self {
+        let Value::Object(doc) = value else {
+            panic!("a document is a JSON object: {value}")
+        };
+        let rt = REGISTRY.resource_type(kind).unwrap();
+        let folded = fold(rt, REGISTRY.common(), &doc);
+        Self { kind, doc, folded }
+    }
+
+    fn user(value: Value) -> Self {
+        Self::new(ResourceKind::User, value)
+    }
+
+    fn group(value: Value) -> Self {
+        Self::new(ResourceKind::Group, value)
+    }
+
+    /// A write of this document as resource `id`: now, members untouched, matched on
+    /// `userName`.
+    fn write(&self, id: ResourceId) -> Write<'_> {
+        Write {
+            kind: self.kind,
+            id,
+            doc: &self.doc,
+            folded: &self.folded,
+            now: now(),
+            members: None,
+            matching: Default::default(),
+        }
+    }
+}
+
+/// The user `{"userName": name}`.
+fn user(name: &str) -> Body {
+    Body::user(serde_json::json!({ "userName": name }))
+}
+
+/// The group `{"displayName": name}`.
+fn group(name: &str) -> Body {
+    Body::group(serde_json::json!({ "displayName": name }))
+}
+
+/// Waits until the PostgreSQL store serves valid tokens from its cache (its `LISTEN`
+/// connection comes up in the background after `open`), so that a test goes through the
+/// cache; SQLite never caches.
+async fn until_tokens_are_cached(store: &AnyStore, backend: Backend) {
+    if backend == Backend::Sqlite {
+        assert!(!store.caches_tokens(), "SQLite has no invalidation feed");
+        return;
+    }
+    let live = async {
+        while !store.caches_tokens() {
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), live)
+        .await
+        .expect("the PostgreSQL store caches tokens once its LISTEN connection is up");
+}
+
+/// Runs `n` tasks (`task(i)` for i in 0..n) on the runtime's threads, released together, and
+/// returns what each did in order.
+async fn all_at_once<T, F>(n: usize, task: impl Fn(usize) -> F) -> Vec<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let start = Arc::new(Barrier::new(n));
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let (start, run) = (start.clone(), task(i));
+            tokio::spawn(async move {
+                start.wait().await;
+                run.await
+            })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(n);
+    for t in tasks {
+        out.push(t.await.expect("a task of all_at_once panicked"));
+    }
+    out
+}
