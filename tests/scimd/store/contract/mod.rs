@@ -36,6 +36,8 @@ macro_rules! assert_err {
 }
 
 mod resources;
+mod tenants;
+mod tokens;
 
 /// The schemas the service folds documents with.
 static REGISTRY: LazyLock<Registry> = LazyLock::new(|| Registry::new().unwrap());
