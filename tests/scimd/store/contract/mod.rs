@@ -13,10 +13,13 @@ use serde_json::Value;
 use scimd::domain::Tenant;
 use scimd::scim::canonical::Document;
 use scimd::scim::fold::fold;
-use scimd::scim::resource::{ResourceId, StoredResource};
+use scimd::scim::resource::{ResourceId, StoredResource, Version};
 use scimd::scim::schema::{Registry, ResourceKind};
 use scimd::service::now;
-use scimd::store::{AnyStore, Resources, Store, Tenants, Write};
+use scimd::store::{
+    AnyStore, GroupRef, Groups, Member, MemberChange, MemberInput, Resources, Store, StoreError,
+    Tenants, Write,
+};
 
 use tokio::sync::Barrier;
 
@@ -35,6 +38,8 @@ macro_rules! assert_err {
     }};
 }
 
+mod member_changes;
+mod membership;
 mod resources;
 mod tenants;
 mod tokens;
@@ -66,12 +71,49 @@ impl Fixture {
             .unwrap()
     }
 
+    /// Creates the group `body` with these members.
+    async fn create_group(&self, body: &Body, members: &[MemberInput]) -> StoredResource {
+        let write = Write {
+            members: Some(members),
+            ..body.write(ResourceId::random())
+        };
+        self.store.create(self.tenant.id, write).await.unwrap()
+    }
+
     /// The resource as stored now.
     async fn get(&self, resource: &StoredResource) -> StoredResource {
         self.store
             .get(self.tenant.id, resource.kind, resource.id)
             .await
             .unwrap()
+    }
+
+    /// The members of one group, as `members` reads them.
+    async fn members(&self, group: ResourceId) -> Vec<Member> {
+        let mut all = self.store.members(self.tenant.id, &[group]).await.unwrap();
+        let members = all.remove(&group).unwrap_or_default();
+        assert!(all.is_empty(), "members of groups not asked for: {all:?}");
+        members
+    }
+
+    /// `update_group` of `group` without a document change.
+    async fn change(
+        &self,
+        group: &StoredResource,
+        expected: Option<Version>,
+        changes: &[MemberChange],
+    ) -> Result<StoredResource, StoreError> {
+        self.store
+            .update_group(self.tenant.id, group.id, None, expected, changes, now())
+            .await
+    }
+
+    /// The groups of one resource, as `groups_of` reads them.
+    async fn groups_of(&self, id: ResourceId) -> Vec<GroupRef> {
+        let mut all = self.store.groups_of(self.tenant.id, &[id]).await.unwrap();
+        let groups = all.remove(&id).unwrap_or_default();
+        assert!(all.is_empty(), "groups of resources not asked for: {all:?}");
+        groups
     }
 }
 
@@ -124,6 +166,46 @@ fn user(name: &str) -> Body {
 /// The group `{"displayName": name}`.
 fn group(name: &str) -> Body {
     Body::group(serde_json::json!({ "displayName": name }))
+}
+
+/// A member to add, with no display of its own.
+fn member(resource: &StoredResource) -> MemberInput {
+    MemberInput {
+        id: resource.id,
+        display: None,
+    }
+}
+
+/// A member to add, with the display the client sent.
+fn member_shown(resource: &StoredResource, display: &str) -> MemberInput {
+    MemberInput {
+        id: resource.id,
+        display: Some(display.to_owned()),
+    }
+}
+
+/// Members as `members` reads them: each resource with its kind and this display.
+fn read_members(members: &[(&StoredResource, &str)]) -> Vec<Member> {
+    members
+        .iter()
+        .map(|(r, display)| Member {
+            id: r.id,
+            kind: r.kind,
+            display: Some((*display).to_owned()),
+        })
+        .collect()
+}
+
+/// A group as `groups_of` reads it.
+fn group_ref(group: &StoredResource) -> GroupRef {
+    GroupRef {
+        id: group.id,
+        display: group
+            .doc
+            .get("displayName")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    }
 }
 
 /// Waits until the PostgreSQL store serves valid tokens from its cache (its `LISTEN`
