@@ -170,6 +170,24 @@ async fn replacing_members_sets_exactly_the_new_list_in_its_order(backend: Backe
     assert_eq!(f.members(team.id).await, []);
 }
 
+/// `update_group`: "A change that changes nothing keeps the version" — replacing the members
+/// with the very list the group has is such a change.
+async fn replacing_members_with_the_same_list_is_no_change_and_keeps_the_version(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let (alice, bob) = (f.create(&user("alice")).await, f.create(&user("bob")).await);
+    let list = [member(&alice), member_shown(&bob, "Bobby")];
+    let team = f.create_group(&group("Team"), &list).await;
+    let again = f
+        .change(&team, None, &[MemberChange::Replace(list.to_vec())])
+        .await
+        .unwrap();
+    assert_eq!(
+        f.members(team.id).await,
+        read_members(&[(&alice, "alice"), (&bob, "Bobby")])
+    );
+    assert_eq!(again, team, "the same members again bumped the version");
+}
+
 async fn a_document_change_and_member_changes_are_one_write(backend: Backend) {
     let f = Fixture::new(backend).await;
     let (alice, bob) = (f.create(&user("alice")).await, f.create(&user("bob")).await);
@@ -409,6 +427,7 @@ crate::on_both_stores!(
     removing_members_removes_only_those_named,
     removing_all_members_empties_the_group,
     replacing_members_sets_exactly_the_new_list_in_its_order,
+    replacing_members_with_the_same_list_is_no_change_and_keeps_the_version,
     a_document_change_and_member_changes_are_one_write,
     a_group_update_at_a_stale_version_is_a_version_mismatch_and_changes_nothing,
     an_unknown_member_is_an_invalid_reference_and_changes_nothing,
