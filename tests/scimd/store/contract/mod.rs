@@ -38,9 +38,11 @@ macro_rules! assert_err {
     }};
 }
 
+mod listing;
 mod member_changes;
 mod membership;
 mod resources;
+mod sorting;
 mod tenants;
 mod tokens;
 
