@@ -79,6 +79,15 @@ async fn sorted_cursor_pages_keep_to_the_snapshot_of_the_first_page(backend: Bac
     );
 }
 
+/// The pages of one snapshot have one total: the number of resources the listing pages
+/// through, whichever page tells it.
+async fn every_page_of_a_sorted_cursor_listing_totals_its_snapshot(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let (_, pages) = sorted_cursor_walk(&f).await;
+    let totals: Vec<u64> = pages.iter().map(|p| p.total).collect();
+    assert_eq!(totals, [5, 5, 5], "the totals of the pages of one snapshot");
+}
+
 async fn sorting_puts_missing_values_last_ascending_and_first_descending(backend: Backend) {
     let f = Fixture::new(backend).await;
     let named = |user: &str, display: Option<&str>, emails: serde_json::Value| {
@@ -184,4 +193,5 @@ async fn sorting_puts_missing_values_last_ascending_and_first_descending(backend
 crate::on_both_stores!(
     sorting_puts_missing_values_last_ascending_and_first_descending,
     sorted_cursor_pages_keep_to_the_snapshot_of_the_first_page,
+    every_page_of_a_sorted_cursor_listing_totals_its_snapshot,
 );
