@@ -22,7 +22,7 @@ pub async fn list<D: Dialect>(
     query: &ListQuery,
 ) -> Result<Listing, StoreError> {
     let counted = match paging::count_first(query) {
-        true => Some(count(store, tenant, kind, query).await?),
+        true => Some(count(store, tenant, kind, query, None).await?),
         false => None,
     };
     let window = paging::window(query, counted);
@@ -43,7 +43,11 @@ pub async fn list<D: Dialect>(
     let page = paging::finish(query, window, counted, rows);
     let total = match page.total {
         Some(total) => total,
-        None => count(store, tenant, kind, query).await?.0.unsigned_abs(),
+        // the pages of a sorted cursor listing count the resources of their snapshot
+        None => count(store, tenant, kind, query, window.snapshot)
+            .await?
+            .0
+            .unsigned_abs(),
     };
     let mut listing = Listing {
         total,
@@ -62,16 +66,21 @@ pub async fn list<D: Dialect>(
     Ok(listing)
 }
 
-/// How many resources match, and the highest sequence number among them.
+/// How many resources match (of those up to `snapshot` when given), and the highest sequence
+/// number among them.
 async fn count<D: Dialect>(
     store: &SqlStore<D>,
     tenant: TenantId,
     kind: ResourceKind,
     query: &ListQuery,
+    snapshot: Option<i64>,
 ) -> Result<Counted, StoreError> {
     let mut sql =
         Sql::new("select count(*) as total, coalesce(max(seq), 0) as last from resources where ");
     scope::<D>(&mut sql, tenant, kind, query);
+    if let Some(snapshot) = snapshot {
+        sql.push(" and seq <= ").push_bind(snapshot);
+    }
     let row = store.fetch_optional(sql).await?;
     match row {
         Some(row) => Ok((row.int("total")?, row.int("last")?)),
@@ -147,7 +156,6 @@ fn group_refs(row: &impl Record) -> Result<Vec<GroupRef>, StoreError> {
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    // in Rust, not by an ordered aggregate, which would set up a sort for every row
-    refs.sort_by_cached_key(|g| g.display.as_deref().map(str::to_lowercase));
+    rows::sort_groups(&mut refs);
     Ok(refs)
 }

@@ -20,8 +20,8 @@ use crate::store::{GroupRef, Groups, Member, MemberChange, MemberInput, StoreErr
 impl<D: Dialect> Groups for SqlStore<D> {
     /// Changes a group's members, and its document when `doc` is given, in one transaction.
     /// The group row is written first, which locks it, so concurrent changes queue instead of
-    /// failing; with `expected` they happen only at that version. Nothing changed: nothing is
-    /// written and the version stays.
+    /// failing; with `expected` they happen only at that version. Nothing changed (members
+    /// added again, a replacement by the same list): nothing is written and the version stays.
     async fn update_group(
         &self,
         tenant: TenantId,
@@ -94,21 +94,22 @@ impl<D: Dialect> Groups for SqlStore<D> {
         let sql = Sql::new(format!(
             "select m.member_id as owner, m.group_id as id, {} as display
              from memberships m join resources g on g.tenant_id = m.tenant_id and g.id = m.group_id
-             where m.tenant_id = $1 and {}
-             order by m.member_id, g.name_key",
+             where m.tenant_id = $1 and {}",
             D::json_text("g.doc", "displayName"),
             D::any_id("m.member_id", "$2"),
         ))
         .arg(tenant)
         .arg(members);
         let found = self.fetch_all(sql).await?;
-        rows::by_owner(found.iter().map(|r| {
+        let mut groups = rows::by_owner(found.iter().map(|r| {
             let group = GroupRef {
                 id: ResourceId(r.uuid("id")?),
                 display: r.text("display")?,
             };
             Ok((ResourceId(r.uuid("owner")?), group))
-        }))
+        }))?;
+        groups.values_mut().for_each(|list| rows::sort_groups(list));
+        Ok(groups)
     }
 }
 
@@ -134,9 +135,36 @@ async fn apply<D: Dialect>(
         MemberChange::Remove(ids) => remove::<D>(tx, tenant, group, Some(ids)).await?,
         MemberChange::RemoveAll => remove::<D>(tx, tenant, group, None).await?,
         MemberChange::Replace(list) => {
+            if current::<D>(tx, tenant, group).await? == *list {
+                return Ok(0);
+            }
             remove::<D>(tx, tenant, group, None).await? + add::<D>(tx, tenant, group, list).await?
         }
     })
+}
+
+/// The group's members as they were added: ids and displays as sent, in order.
+async fn current<D: Dialect>(
+    tx: &mut Transaction<'static, D::Db>,
+    tenant: TenantId,
+    group: ResourceId,
+) -> Result<Vec<MemberInput>, StoreError> {
+    let sql = Sql::new(
+        "select member_id, display from memberships
+         where tenant_id = $1 and group_id = $2 order by seq",
+    )
+    .arg(tenant)
+    .arg(group);
+    D::fetch_all(tx, sql)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(MemberInput {
+                id: ResourceId(row.uuid("member_id")?),
+                display: row.text("display")?,
+            })
+        })
+        .collect()
 }
 
 /// Adds members (already there: no change). An id that names no resource of the tenant is

@@ -9,8 +9,8 @@ use crate::domain::{MatchingAttribute, Policy, Tenant, TenantId, TokenInfo};
 use crate::scim::canonical::Document;
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::ResourceKind;
-use crate::store::StoreError;
 use crate::store::dialect::Record;
+use crate::store::{GroupRef, StoreError};
 
 /// The columns [`resource`] reads.
 pub const RESOURCE_COLUMNS: &str = "id, version, created, last_modified, doc";
@@ -84,6 +84,12 @@ pub fn kind(row: &impl Record, column: &'static str) -> Result<ResourceKind, Sto
 pub fn id_text(text: &str) -> Result<ResourceId, StoreError> {
     text.parse()
         .map_err(|_| StoreError::corrupt("id", text, "a UUID"))
+}
+
+/// Groups by name, case-insensitively, in Rust (code point order, whatever the database's
+/// collation; an ordered aggregate in SQL would also set up a sort for every row).
+pub fn sort_groups(groups: &mut [GroupRef]) {
+    groups.sort_by_cached_key(|g| g.display.as_deref().map(str::to_lowercase));
 }
 
 /// Rows of `(owner, item)` folded into each owner's items, in row order.

@@ -47,14 +47,16 @@ impl<D: Dialect> Tenants for SqlStore<D> {
     }
 
     async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
-        let sql = Sql::new(format!(
-            "select {TENANT_COLUMNS} from tenants order by name"
-        ));
-        self.fetch_all(sql)
+        let sql = Sql::new(format!("select {TENANT_COLUMNS} from tenants"));
+        let mut tenants = self
+            .fetch_all(sql)
             .await?
             .iter()
             .map(rows::tenant)
-            .collect()
+            .collect::<Result<Vec<_>, _>>()?;
+        // by code point, whatever the database's collation
+        tenants.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(tenants)
     }
 
     async fn tenant(&self, name: &str) -> Result<Tenant, StoreError> {
