@@ -15,7 +15,6 @@ use crate::store::{Listing, Missing, Resources, Shadow, StoreError, Unique, Writ
 
 impl<D: Dialect> Resources for SqlStore<D> {
     async fn create(&self, tenant: TenantId, w: Write<'_>) -> Result<StoredResource, StoreError> {
-        let shadow = Shadow::of(w.kind, w.doc, w.folded, w.matching);
         let sql = Sql::new(format!(
             "insert into resources
                  (tenant_id, id, resource_type, version, created, last_modified,
@@ -26,13 +25,8 @@ impl<D: Dialect> Resources for SqlStore<D> {
         .arg(tenant)
         .arg(w.id)
         .arg(w.kind.as_str())
-        .arg(w.now)
-        .arg(shadow.name_key)
-        .arg(shadow.external_id)
-        .arg(shadow.active)
-        .arg(Arg::json(w.doc)?)
-        .arg(Arg::json(w.folded)?)
-        .arg(shadow.match_key);
+        .arg(w.now);
+        let sql = document_args(sql, &w)?;
         let mut tx = D::begin_write(&self.pool).await?;
         let row = D::fetch_optional(&mut tx, sql)
             .await
@@ -152,7 +146,6 @@ pub(super) async fn update<D: Dialect>(
     w: &Write<'_>,
     expected: Option<Version>,
 ) -> Result<Option<StoredResource>, StoreError> {
-    let shadow = Shadow::of(w.kind, w.doc, w.folded, w.matching);
     let sql = Sql::new(format!(
         "update resources
          set version = version + 1, last_modified = $5,
@@ -165,13 +158,8 @@ pub(super) async fn update<D: Dialect>(
     .arg(w.id)
     .arg(w.kind.as_str())
     .arg(expected)
-    .arg(w.now)
-    .arg(shadow.name_key)
-    .arg(shadow.external_id)
-    .arg(shadow.active)
-    .arg(Arg::json(w.doc)?)
-    .arg(Arg::json(w.folded)?)
-    .arg(shadow.match_key);
+    .arg(w.now);
+    let sql = document_args(sql, w)?;
     let conn: &mut Conn<D> = tx;
     let Some(row) = D::fetch_optional(conn, sql)
         .await
@@ -181,6 +169,19 @@ pub(super) async fn update<D: Dialect>(
     };
     D::after_write(conn, tenant, w.id, w.folded).await?;
     rows::resource(&row, w.kind).map(Some)
+}
+
+/// The arguments of the written document, in the order both writes name its columns:
+/// `name_key, external_id, active, doc, search, match_key`.
+fn document_args(sql: Sql, w: &Write<'_>) -> Result<Sql, StoreError> {
+    let shadow = Shadow::of(w.kind, w.doc, w.folded, w.matching);
+    Ok(sql
+        .arg(shadow.name_key)
+        .arg(shadow.external_id)
+        .arg(shadow.active)
+        .arg(Arg::json(w.doc)?)
+        .arg(Arg::json(w.folded)?)
+        .arg(shadow.match_key))
 }
 
 /// A failed write of `w` as the uniqueness rule it broke, with the value as the client sent it.

@@ -22,14 +22,6 @@ impl Fixture {
             .await
             .unwrap_or_else(|e| panic!("{query:?}: {e:?}"))
     }
-
-    pub(super) async fn users(&self, names: &[&str]) -> Vec<StoredResource> {
-        let mut out = Vec::new();
-        for name in names {
-            out.push(self.create(&user(name)).await);
-        }
-        out
-    }
 }
 
 pub(super) fn index(start_index: u64, count: u32) -> ListQuery {
@@ -82,7 +74,7 @@ fn ids(resources: &[StoredResource]) -> Vec<ResourceId> {
 async fn index_pages_cut_the_creation_order_at_offset_and_count_with_the_total(backend: Backend) {
     let f = Fixture::new(backend).await;
     let u = f
-        .users(&["echo", "charlie", "alpha", "delta", "bravo"])
+        .users(["echo", "charlie", "alpha", "delta", "bravo"])
         .await;
     f.create(&group("not a user")).await;
     let cases: [(u64, u32, &[&StoredResource]); 7] = [
@@ -106,7 +98,7 @@ async fn index_pages_cut_the_creation_order_at_offset_and_count_with_the_total(b
 async fn a_count_of_zero_returns_the_total_only(backend: Backend) {
     let f = Fixture::new(backend).await;
     assert_eq!(f.list(ResourceKind::User, &index(1, 0)).await, page(0, &[]));
-    f.users(&["alice", "bob", "alicia"]).await;
+    f.users(["alice", "bob", "alicia"]).await;
     for query in [
         index(1, 0),
         index(3, 0),
@@ -131,7 +123,7 @@ async fn a_count_of_zero_returns_the_total_only(backend: Backend) {
 /// began comes on a later page, what was deleted after it was listed shifts nothing.
 async fn cursor_pages_neither_skip_nor_repeat_while_resources_are_created(backend: Backend) {
     let f = Fixture::new(backend).await;
-    let mut all = f.users(&["u0", "u1", "u2", "u3", "u4"]).await;
+    let mut all = f.users(["u0", "u1", "u2", "u3", "u4"]).await.to_vec();
     let mut listed = Vec::new();
     let mut position = CursorPosition::Start;
     let mut pages = 0;
@@ -166,7 +158,7 @@ async fn cursor_pages_neither_skip_nor_repeat_while_resources_are_created(backen
 
 async fn with_groups_lists_each_listed_users_groups(backend: Backend) {
     let f = Fixture::new(backend).await;
-    let u = f.users(&["alice", "bob", "carol"]).await;
+    let u = f.users(["alice", "bob", "carol"]).await;
     let beta = f
         .create_group(&group("beta"), &[member(&u[0]), member(&u[1])])
         .await;
@@ -297,7 +289,7 @@ async fn a_filter_selects_the_matching_resources_of_its_kind(backend: Backend) {
 async fn listings_are_scoped_to_the_tenant_and_the_kind(backend: Backend) {
     let f = Fixture::new(backend).await;
     let other = f.store.create_tenant("other").await.unwrap();
-    let mine = f.users(&["a", "b"]).await;
+    let mine = f.users(["a", "b"]).await;
     let team = f.create(&group("g")).await;
     let theirs = user("c");
     let theirs = f

@@ -18,7 +18,7 @@ use crate::support::Backend;
 
 async fn adding_members_again_is_no_change_and_keeps_the_version(backend: Backend) {
     let f = Fixture::new(backend).await;
-    let (alice, bob) = (f.create(&user("alice")).await, f.create(&user("bob")).await);
+    let [alice, bob] = f.users(["alice", "bob"]).await;
     let team = f
         .create_group(
             &group("Team"),
@@ -66,12 +66,7 @@ async fn adding_members_again_is_no_change_and_keeps_the_version(backend: Backen
 
 async fn removing_members_removes_only_those_named(backend: Backend) {
     let f = Fixture::new(backend).await;
-    let (alice, bob, carol, dave) = (
-        f.create(&user("alice")).await,
-        f.create(&user("bob")).await,
-        f.create(&user("carol")).await,
-        f.create(&user("dave")).await,
-    );
+    let [alice, bob, carol, dave] = f.users(["alice", "bob", "carol", "dave"]).await;
     let team = f
         .create_group(
             &group("Team"),
@@ -114,7 +109,7 @@ async fn removing_members_removes_only_those_named(backend: Backend) {
 
 async fn removing_all_members_empties_the_group(backend: Backend) {
     let f = Fixture::new(backend).await;
-    let (alice, bob) = (f.create(&user("alice")).await, f.create(&user("bob")).await);
+    let [alice, bob] = f.users(["alice", "bob"]).await;
     let team = f
         .create_group(&group("Team"), &[member(&alice), member(&bob)])
         .await;
@@ -137,11 +132,7 @@ async fn removing_all_members_empties_the_group(backend: Backend) {
 
 async fn replacing_members_sets_exactly_the_new_list_in_its_order(backend: Backend) {
     let f = Fixture::new(backend).await;
-    let (alice, bob, carol) = (
-        f.create(&user("alice")).await,
-        f.create(&user("bob")).await,
-        f.create(&user("carol")).await,
-    );
+    let [alice, bob, carol] = f.users(["alice", "bob", "carol"]).await;
     let team = f
         .create_group(&group("Team"), &[member(&alice), member(&bob)])
         .await;
@@ -174,7 +165,7 @@ async fn replacing_members_sets_exactly_the_new_list_in_its_order(backend: Backe
 /// with the very list the group has is such a change.
 async fn replacing_members_with_the_same_list_is_no_change_and_keeps_the_version(backend: Backend) {
     let f = Fixture::new(backend).await;
-    let (alice, bob) = (f.create(&user("alice")).await, f.create(&user("bob")).await);
+    let [alice, bob] = f.users(["alice", "bob"]).await;
     let list = [member(&alice), member_shown(&bob, "Bobby")];
     let team = f.create_group(&group("Team"), &list).await;
     let again = f
@@ -190,7 +181,7 @@ async fn replacing_members_with_the_same_list_is_no_change_and_keeps_the_version
 
 async fn a_document_change_and_member_changes_are_one_write(backend: Backend) {
     let f = Fixture::new(backend).await;
-    let (alice, bob) = (f.create(&user("alice")).await, f.create(&user("bob")).await);
+    let [alice, bob] = f.users(["alice", "bob"]).await;
     let team = f.create_group(&group("Team"), &[member(&alice)]).await;
     let renamed = Body::group(json!({"displayName": "Team Renamed", "externalId": "t-1"}));
     let write = renamed.write(team.id);
@@ -244,7 +235,7 @@ async fn a_group_update_at_a_stale_version_is_a_version_mismatch_and_changes_not
     backend: Backend,
 ) {
     let f = Fixture::new(backend).await;
-    let (alice, bob) = (f.create(&user("alice")).await, f.create(&user("bob")).await);
+    let [alice, bob] = f.users(["alice", "bob"]).await;
     let team = f.create_group(&group("Team"), &[member(&alice)]).await;
     let current = f
         .change(&team, None, &[MemberChange::Add(vec![member(&bob)])])
@@ -293,7 +284,7 @@ async fn a_group_update_at_a_stale_version_is_a_version_mismatch_and_changes_not
 
 async fn an_unknown_member_is_an_invalid_reference_and_changes_nothing(backend: Backend) {
     let f = Fixture::new(backend).await;
-    let (alice, bob) = (f.create(&user("alice")).await, f.create(&user("bob")).await);
+    let [alice, bob] = f.users(["alice", "bob"]).await;
     let team = f.create_group(&group("Team"), &[member(&alice)]).await;
     let nobody = ResourceId::random();
     let ghost = MemberInput {

@@ -16,11 +16,7 @@ use crate::support::Backend;
 
 async fn members_are_read_in_the_order_they_were_added_with_their_kind(backend: Backend) {
     let f = Fixture::new(backend).await;
-    let (alice, bob, carol) = (
-        f.create(&user("alice")).await,
-        f.create(&user("bob")).await,
-        f.create(&user("carol")).await,
-    );
+    let [alice, bob, carol] = f.users(["alice", "bob", "carol"]).await;
     let nested = f.create(&group("Nested")).await;
     let team = f
         .create_group(
@@ -134,7 +130,7 @@ async fn a_members_display_is_as_sent_else_its_display_name_else_its_user_name(b
 
 async fn groups_of_lists_the_groups_a_resource_is_a_direct_member_of_by_name(backend: Backend) {
     let f = Fixture::new(backend).await;
-    let (alice, bob) = (f.create(&user("alice")).await, f.create(&user("bob")).await);
+    let [alice, bob] = f.users(["alice", "bob"]).await;
     let beta = f.create_group(&group("beta"), &[member(&alice)]).await;
     let gamma = f.create_group(&group("gamma"), &[member(&alice)]).await;
     let alpha = f
@@ -174,7 +170,7 @@ async fn groups_of_lists_the_groups_a_resource_is_a_direct_member_of_by_name(bac
 
 async fn deleting_a_user_or_group_removes_its_memberships(backend: Backend) {
     let f = Fixture::new(backend).await;
-    let (alice, bob) = (f.create(&user("alice")).await, f.create(&user("bob")).await);
+    let [alice, bob] = f.users(["alice", "bob"]).await;
     let sub = f.create_group(&group("Sub"), &[member(&bob)]).await;
     let team = f
         .create_group(
@@ -217,11 +213,7 @@ async fn deleting_a_user_or_group_removes_its_memberships(backend: Backend) {
 
 async fn a_replace_with_a_member_list_replaces_the_members(backend: Backend) {
     let f = Fixture::new(backend).await;
-    let (alice, bob, carol) = (
-        f.create(&user("alice")).await,
-        f.create(&user("bob")).await,
-        f.create(&user("carol")).await,
-    );
+    let [alice, bob, carol] = f.users(["alice", "bob", "carol"]).await;
     let team = f
         .create_group(&group("Team"), &[member(&alice), member(&bob)])
         .await;

@@ -73,6 +73,15 @@ impl Fixture {
             .unwrap()
     }
 
+    /// Users with these names, created in this order.
+    async fn users<const N: usize>(&self, names: [&str; N]) -> [StoredResource; N] {
+        let mut created = Vec::with_capacity(N);
+        for name in names {
+            created.push(self.create(&user(name)).await);
+        }
+        created.try_into().unwrap_or_else(|_| unreachable!())
+    }
+
     /// Creates the group `body` with these members.
     async fn create_group(&self, body: &Body, members: &[MemberInput]) -> StoredResource {
         let write = Write {

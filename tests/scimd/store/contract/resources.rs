@@ -147,7 +147,7 @@ async fn a_delete_removes_the_resource_unconditionally_or_at_the_expected_versio
     backend: Backend,
 ) {
     let f = Fixture::new(backend).await;
-    let (alice, bob) = (f.create(&user("alice")).await, f.create(&user("bob")).await);
+    let [alice, bob] = f.users(["alice", "bob"]).await;
     f.store
         .delete(f.tenant.id, ResourceKind::User, alice.id, None)
         .await

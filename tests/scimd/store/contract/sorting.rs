@@ -19,7 +19,7 @@ use crate::support::Backend;
 /// pages: the users in the order created, and each page's resources and total.
 async fn sorted_cursor_walk(f: &Fixture) -> (Vec<StoredResource>, Vec<Listing>) {
     let u = f
-        .users(&["delta", "bravo", "echo", "alpha", "charlie"])
+        .users(["delta", "bravo", "echo", "alpha", "charlie"])
         .await;
     let mut pages: Vec<Listing> = Vec::new();
     let mut query = ListQuery {
@@ -46,7 +46,7 @@ async fn sorted_cursor_walk(f: &Fixture) -> (Vec<StoredResource>, Vec<Listing>) 
             count: 2,
         };
     }
-    (u, pages)
+    (u.to_vec(), pages)
 }
 
 /// A sorted cursor listing pages through the resources that existed when its first page was
