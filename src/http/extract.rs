@@ -13,7 +13,7 @@ use crate::http::AppState;
 use crate::scim;
 use crate::scim::query::SearchParams;
 use crate::scim::resource::Version;
-use crate::service::{Context, Error};
+use crate::service::{Condition, Context, Error};
 
 /// A request body parsed as JSON, whatever resource it will become.
 #[derive(Debug)]
@@ -146,11 +146,11 @@ where
     }
 }
 
-/// `If-Match` and `If-None-Match` (RFC 7644 §3.14, RFC 7232).
-#[derive(Debug, Default, Clone, Copy)]
+/// `If-Match` and `If-None-Match` (RFC 7644 §3.14, RFC 7232 §3.1, §3.2).
+#[derive(Debug, Default, Clone)]
 pub struct Preconditions {
-    pub if_match: Option<Version>,
-    pub if_none_match: Option<Version>,
+    pub if_match: Option<Condition>,
+    pub if_none_match: Option<Condition>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Preconditions {
@@ -158,27 +158,64 @@ impl<S: Send + Sync> FromRequestParts<S> for Preconditions {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(Self {
-            if_match: etag(&parts.headers, header::IF_MATCH)?,
-            if_none_match: etag(&parts.headers, header::IF_NONE_MATCH)?,
+            if_match: condition(&parts.headers, header::IF_MATCH)?,
+            if_none_match: condition(&parts.headers, header::IF_NONE_MATCH)?,
         })
     }
 }
 
-/// One entity tag from a precondition header; `*` means "any version" and is no condition.
-fn etag(headers: &HeaderMap, name: header::HeaderName) -> Result<Option<Version>, Error> {
-    let Some(value) = headers.get(&name) else {
-        return Ok(None);
-    };
-    let text = value.to_str().unwrap_or_default().trim();
-    if text == "*" {
+/// A precondition header: `*` or a comma-separated list of entity tags (RFC 7232 §2.3,
+/// `[W/]"…"`). Tags that are not scimd's versions are kept as matching nothing, so that a
+/// stale or foreign tag in `If-Match` is 412, not 400; only a header that is no entity-tag
+/// list at all is 400.
+fn condition(headers: &HeaderMap, name: header::HeaderName) -> Result<Option<Condition>, Error> {
+    let values: Vec<&str> = headers
+        .get_all(&name)
+        .iter()
+        .map(|v| v.to_str())
+        .collect::<Result<_, _>>()
+        .map_err(|_| malformed(&name))?;
+    if values.is_empty() {
         return Ok(None);
     }
-    Version::from_etag(text).map(Some).ok_or_else(|| {
-        scim::Error::bad_request(format!(
-            "header {name} must be one entity tag as sent in ETag, such as W/\"3\""
-        ))
-        .into()
-    })
+    let text = values.join(",");
+    if text.trim() == "*" {
+        return Ok(Some(Condition::Any));
+    }
+    let tags = entity_tags(&text).ok_or_else(|| malformed(&name))?;
+    Ok(Some(Condition::Tags(
+        tags.into_iter().filter_map(Version::from_etag).collect(),
+    )))
+}
+
+/// The entity tags of a list, each as written (`W/"3"`, `"x"`); `None` when the text is not
+/// such a list.
+fn entity_tags(text: &str) -> Option<Vec<&str>> {
+    let mut tags = Vec::new();
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start_matches([' ', '\t', ',']);
+        if rest.is_empty() {
+            break;
+        }
+        let quoted = rest.strip_prefix("W/").unwrap_or(rest);
+        let inner = quoted.strip_prefix('"')?;
+        let end = inner.find('"')?;
+        let tag_len = rest.len() - inner.len() + end + 1;
+        tags.push(&rest[..tag_len]);
+        rest = &rest[tag_len..];
+        if !rest.is_empty() && !rest.starts_with([' ', '\t', ',']) {
+            return None;
+        }
+    }
+    (!tags.is_empty()).then_some(tags)
+}
+
+fn malformed(name: &header::HeaderName) -> Error {
+    scim::Error::bad_request(format!(
+        "header {name} must be * or entity tags as sent in ETag, such as W/\"3\""
+    ))
+    .into()
 }
 
 /// Everything a resource handler needs from the request head: the tenant (set by the auth
@@ -196,8 +233,8 @@ impl Ctx {
     pub fn context(&self) -> Context<'_> {
         Context {
             tenant: &self.tenant,
-            if_match: self.pre.if_match,
-            if_none_match: self.pre.if_none_match,
+            if_match: self.pre.if_match.as_ref(),
+            if_none_match: self.pre.if_none_match.as_ref(),
             attributes: self.params.get("attributes"),
             excluded_attributes: self.params.get("excludedAttributes"),
         }
@@ -221,5 +258,40 @@ where
             params: Params::from_request_parts(parts, state).await?,
             pre: Preconditions::from_request_parts(parts, state).await?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precondition_headers_are_star_or_lists_of_entity_tags() {
+        let cases: [(&str, Option<Condition>); 8] = [
+            ("*", Some(Condition::Any)),
+            ("W/\"3\"", Some(Condition::Tags(vec![Version(3)]))),
+            (
+                "\"3\", W/\"4\",W/\"x,y\"",
+                Some(Condition::Tags(vec![Version(3), Version(4)])),
+            ),
+            ("W/\"stale-1\"", Some(Condition::Tags(vec![]))),
+            ("3", None),
+            ("W/3", None),
+            ("\"3", None),
+            ("\"3\"x", None),
+        ];
+        for (text, expected) in cases {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::IF_MATCH, text.parse().unwrap());
+            let parsed = condition(&headers, header::IF_MATCH);
+            match expected {
+                Some(expected) => assert_eq!(parsed.unwrap(), Some(expected), "{text}"),
+                None => assert!(parsed.is_err(), "{text}"),
+            }
+        }
+        assert_eq!(
+            condition(&HeaderMap::new(), header::IF_MATCH).unwrap(),
+            None
+        );
     }
 }

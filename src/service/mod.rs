@@ -20,7 +20,7 @@ use crate::store::{AnyStore, Store};
 pub use error::Error;
 pub use policy::PolicyChange;
 pub use tokens::{BOOTSTRAP_TENANT, IssuedToken, TOKEN_PREFIX, hash_token};
-pub use view::{Answer, Context, Page, Shown};
+pub use view::{Answer, Condition, Context, Page, Shown};
 
 /// The directory: the store plus the schema registry that validates what goes in.
 #[derive(Debug, Clone)]

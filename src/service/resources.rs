@@ -15,7 +15,7 @@ use crate::scim::canonical::{Document, canonicalize};
 use crate::scim::fold::fold;
 use crate::scim::patch;
 use crate::scim::projection::Projection;
-use crate::scim::resource::{ResourceId, StoredResource};
+use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::{ResourceKind, ResourceType};
 use crate::scim::{self};
 use crate::store::{Groups, MemberChange, MemberInput, Resources, StoreError, Write};
@@ -68,7 +68,9 @@ impl Directory {
         let projection = self.projection(ctx, kind)?;
         let id = parse_id(kind, id)?;
         let resource = self.store.get(ctx.tenant.id, kind, id).await?;
-        let current = ctx.if_none_match == Some(resource.version);
+        let current = ctx
+            .if_none_match
+            .is_some_and(|c| c.matches(resource.version));
         self.answer(ctx, resource, &projection, current).await
     }
 
@@ -115,8 +117,9 @@ impl Directory {
         };
         let patched = match doc_patch {
             None => {
+                let expected = self.expected(ctx, kind, id).await?;
                 self.store
-                    .update_group(ctx.tenant.id, id, None, ctx.if_match, &changes, now())
+                    .update_group(ctx.tenant.id, id, None, expected, &changes, now())
                     .await?
             }
             Some(doc_patch) => {
@@ -142,10 +145,26 @@ impl Directory {
         id: &str,
     ) -> Result<(), Error> {
         let id = parse_id(kind, id)?;
-        Ok(self
-            .store
-            .delete(ctx.tenant.id, kind, id, ctx.if_match)
-            .await?)
+        let expected = self.expected(ctx, kind, id).await?;
+        Ok(self.store.delete(ctx.tenant.id, kind, id, expected).await?)
+    }
+
+    /// The version a conditional write must find: with `If-Match`, the current one if the
+    /// condition names it (412 otherwise); without, none.
+    async fn expected(
+        &self,
+        ctx: &Context<'_>,
+        kind: ResourceKind,
+        id: ResourceId,
+    ) -> Result<Option<Version>, Error> {
+        let Some(condition) = ctx.if_match else {
+            return Ok(None);
+        };
+        let current = self.store.get(ctx.tenant.id, kind, id).await?;
+        if !condition.matches(current.version) {
+            return Err(not_named(kind, id, current.version));
+        }
+        Ok(Some(current.version))
     }
 
     /// The resource shown, or with `version_only` only its version.
@@ -201,10 +220,10 @@ impl Directory {
         let tenant = ctx.tenant;
         for _ in 0..attempts {
             let current = self.store.get(tenant.id, kind, id).await?;
-            let expected = ctx.if_match.unwrap_or(current.version);
-            if expected != current.version {
-                return Err(StoreError::VersionMismatch { kind, id, expected }.into());
+            if ctx.if_match.is_some_and(|c| !c.matches(current.version)) {
+                return Err(not_named(kind, id, current.version));
             }
+            let expected = current.version;
             let Some((doc, members)) = next(&current)? else {
                 return Ok(current);
             };
@@ -240,6 +259,16 @@ impl Directory {
             scim::Error::not_found(format!("resource type {} is not served", kind.as_str())).into()
         })
     }
+}
+
+/// 412: the resource is at a version the request's `If-Match` does not name.
+fn not_named(kind: ResourceKind, id: ResourceId, current: Version) -> Error {
+    scim::Error::precondition_failed(format!(
+        "{} {id} is at version {}, which If-Match does not name; read it again and retry",
+        kind.as_str(),
+        current.etag()
+    ))
+    .into()
 }
 
 /// An id that is not a UUID names no resource scimd could have made: 404, like any unknown id.

@@ -20,10 +20,10 @@ use crate::store::{GroupRef, Groups};
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
     pub tenant: &'a Tenant,
-    /// `If-Match`: write only at this version (RFC 7644 §3.14).
-    pub if_match: Option<Version>,
-    /// `If-None-Match`: a read at this version answers with the version only (304).
-    pub if_none_match: Option<Version>,
+    /// `If-Match`: write only at a version it names (RFC 7644 §3.14, RFC 7232 §3.1).
+    pub if_match: Option<&'a Condition>,
+    /// `If-None-Match`: a read at a version it names answers with the version only (304).
+    pub if_none_match: Option<&'a Condition>,
     /// `attributes` (RFC 7644 §3.9).
     pub attributes: Option<&'a str>,
     /// `excludedAttributes` (RFC 7644 §3.9).
@@ -45,6 +45,24 @@ impl<'a> Context<'a> {
     /// Whether the request names the attributes to show (then a group PATCH shows the group).
     fn names_attributes(&self) -> bool {
         self.attributes.is_some() || self.excluded_attributes.is_some()
+    }
+}
+
+/// An `If-Match` or `If-None-Match` condition (RFC 7232 §3.1, §3.2): any current version
+/// (`*`), or a list of entity tags. Tags are compared weakly, as SCIM's weak ETags are
+/// (RFC 7644 §3.14); a tag that is not one of scimd's versions matches nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    Any,
+    Tags(Vec<Version>),
+}
+
+impl Condition {
+    pub fn matches(&self, version: Version) -> bool {
+        match self {
+            Condition::Any => true,
+            Condition::Tags(tags) => tags.contains(&version),
+        }
     }
 }
 

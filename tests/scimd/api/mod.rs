@@ -11,5 +11,6 @@ mod ops;
 mod pages;
 mod patch;
 mod policies;
+mod preconditions;
 mod query;
 mod users;
