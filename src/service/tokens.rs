@@ -18,6 +18,10 @@ pub const TOKEN_PREFIX: &str = "scimd_";
 /// The tenant that `SCIMD_BOOTSTRAP_TOKEN` belongs to.
 pub const BOOTSTRAP_TENANT: &str = "default";
 
+/// The label of the token `SCIMD_BOOTSTRAP_TOKEN` sets, reserved for it: a new bootstrap token
+/// revokes the tokens labelled so.
+pub const BOOTSTRAP_LABEL: &str = "bootstrap";
+
 /// A token just issued: the secret is in `token` and nowhere else.
 #[derive(Debug)]
 pub struct IssuedToken {
@@ -71,6 +75,12 @@ impl Directory {
         tenant: &str,
         label: Option<&str>,
     ) -> Result<IssuedToken, Error> {
+        if label.is_some_and(|l| l.trim().eq_ignore_ascii_case(BOOTSTRAP_LABEL)) {
+            return Err(scim::Error::invalid_value(format!(
+                "the label '{BOOTSTRAP_LABEL}' is reserved for SCIMD_BOOTSTRAP_TOKEN"
+            ))
+            .into());
+        }
         let tenant = self.tenant(tenant).await?;
         let token = random_token().map_err(|e| {
             Error::internal(format!("the operating system gave no randomness: {e}"))
@@ -82,7 +92,9 @@ impl Directory {
         Ok(IssuedToken { info, token })
     }
 
-    /// Makes sure tenant `default` exists and `token` is valid for it, idempotently.
+    /// Makes sure tenant `default` exists and `token` is its bootstrap token, idempotently.
+    /// A bootstrap token an operator revoked stays revoked (a warning says so), and a new
+    /// `SCIMD_BOOTSTRAP_TOKEN` revokes the previous one.
     pub async fn bootstrap(&self, token: &str) -> Result<Tenant, Error> {
         if token.len() < 16 {
             return Err(scim::Error::invalid_value(
@@ -91,9 +103,23 @@ impl Directory {
             .into());
         }
         let tenant = self.store.ensure_tenant(BOOTSTRAP_TENANT).await?;
-        self.store
-            .put_token(tenant.id, Some("bootstrap"), &hash_token(token))
+        let current = self
+            .store
+            .put_token(tenant.id, Some(BOOTSTRAP_LABEL), &hash_token(token))
             .await?;
+        if current.revoked.is_some() {
+            tracing::warn!(
+                token = %current.id,
+                "SCIMD_BOOTSTRAP_TOKEN was revoked and stays revoked; set another one or issue a token"
+            );
+        }
+        for previous in self.store.tokens(tenant.id).await? {
+            let bootstrap = previous.label.as_deref() == Some(BOOTSTRAP_LABEL);
+            if bootstrap && previous.id != current.id && previous.revoked.is_none() {
+                self.store.revoke_token(previous.id).await?;
+                tracing::info!(token = %previous.id, "revoked the previous bootstrap token");
+            }
+        }
         Ok(tenant)
     }
 

@@ -126,7 +126,8 @@ pub trait Tenants {
 
 /// Bearer tokens, stored as hashes.
 pub trait Tokens {
-    /// Stores a new token's hash; makes an existing token with this hash valid again.
+    /// Stores a new token's hash. A hash the tenant has already is that token, as it is: a
+    /// revoked token stays revoked. A hash of another tenant's token is a uniqueness conflict.
     fn put_token(
         &self,
         tenant: TenantId,

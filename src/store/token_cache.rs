@@ -2,6 +2,9 @@
 //! replicas because it is invalidated by the database's own change feed (PostgreSQL `NOTIFY`
 //! on every revocation), is only used while that feed is connected, and expires entries after a
 //! minute regardless. A token that is not valid is never cached: every wrong token is checked.
+//! Every clear starts a new generation, and a lookup caches its answer only if no clear came
+//! between its query and its answer: a revocation announced while a lookup of the same token
+//! ran cannot put the revoked token back.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -19,9 +22,16 @@ type Entry = (Tenant, Vec<u8>, Instant);
 
 #[derive(Debug, Default)]
 pub struct TokenCache {
-    entries: Mutex<HashMap<Vec<u8>, Entry>>,
+    entries: Mutex<Entries>,
     /// Set while invalidations are being received.
     live: AtomicBool,
+}
+
+#[derive(Debug, Default)]
+struct Entries {
+    map: HashMap<Vec<u8>, Entry>,
+    /// How many times the cache was cleared.
+    generation: u64,
 }
 
 impl TokenCache {
@@ -31,29 +41,40 @@ impl TokenCache {
             return None;
         }
         let entries = self.entries.lock().ok()?;
-        let (tenant, stored, at) = entries.get(hash)?;
+        let (tenant, stored, at) = entries.map.get(hash)?;
         (at.elapsed() < TTL).then(|| (tenant.clone(), stored.clone()))
     }
 
-    pub fn put(&self, hash: &[u8], tenant: &Tenant, stored: &[u8]) {
+    /// The current generation, to be taken before the query whose answer is `put`.
+    pub fn generation(&self) -> u64 {
+        self.entries.lock().map_or(0, |e| e.generation)
+    }
+
+    /// Caches the answer of a lookup that began at `generation`, unless the cache was cleared
+    /// since.
+    pub fn put(&self, generation: u64, hash: &[u8], tenant: &Tenant, stored: &[u8]) {
         if !self.live.load(Ordering::Acquire) {
             return;
         }
         if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= CAPACITY {
-                entries.clear();
+            if entries.generation != generation {
+                return;
             }
-            entries.insert(
+            if entries.map.len() >= CAPACITY {
+                entries.map.clear();
+            }
+            entries.map.insert(
                 hash.to_vec(),
                 (tenant.clone(), stored.to_vec(), Instant::now()),
             );
         }
     }
 
-    /// Forgets everything (a token changed somewhere).
+    /// Forgets everything (a token changed somewhere) and starts a new generation.
     pub fn clear(&self) {
         if let Ok(mut entries) = self.entries.lock() {
-            entries.clear();
+            entries.map.clear();
+            entries.generation += 1;
         }
     }
 
@@ -85,10 +106,10 @@ mod tests {
     #[test]
     fn nothing_is_served_while_invalidations_are_not_received() {
         let cache = TokenCache::default();
-        cache.put(b"h", &tenant(), b"h");
+        cache.put(cache.generation(), b"h", &tenant(), b"h");
         assert!(cache.get(b"h").is_none());
         cache.set_live(true);
-        cache.put(b"h", &tenant(), b"h");
+        cache.put(cache.generation(), b"h", &tenant(), b"h");
         assert_eq!(cache.get(b"h").map(|(t, _)| t), Some(tenant()));
         cache.set_live(false);
         assert!(cache.get(b"h").is_none());
@@ -100,8 +121,24 @@ mod tests {
     fn a_clear_forgets_every_token() {
         let cache = TokenCache::default();
         cache.set_live(true);
-        cache.put(b"h", &tenant(), b"h");
+        cache.put(cache.generation(), b"h", &tenant(), b"h");
         cache.clear();
         assert!(cache.get(b"h").is_none());
+    }
+
+    #[test]
+    fn a_lookup_that_a_revocation_overtook_caches_nothing() {
+        let cache = TokenCache::default();
+        cache.set_live(true);
+        // the lookup begins and reads the token as valid ...
+        let began = cache.generation();
+        // ... meanwhile the revocation commits and its notification clears the cache ...
+        cache.clear();
+        // ... and the lookup's answer, stale now, is not cached
+        cache.put(began, b"h", &tenant(), b"h");
+        assert!(cache.get(b"h").is_none());
+        // a lookup that began after the clear is cached
+        cache.put(cache.generation(), b"h", &tenant(), b"h");
+        assert_eq!(cache.get(b"h").map(|(t, _)| t), Some(tenant()));
     }
 }

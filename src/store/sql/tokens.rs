@@ -13,8 +13,8 @@ use crate::store::{Missing, StoreError, Tokens, Unique};
 
 impl<D: Dialect> Tokens for SqlStore<D> {
     /// One statement, so that replicas starting at once with the same bootstrap token agree:
-    /// an existing token of the same tenant is made valid again; one of another tenant is not
-    /// moved, and that is a uniqueness conflict.
+    /// an existing token of the same tenant is that token, as it is (a revoked one stays
+    /// revoked); one of another tenant is not moved, and that is a uniqueness conflict.
     async fn put_token(
         &self,
         tenant: TenantId,
@@ -24,7 +24,7 @@ impl<D: Dialect> Tokens for SqlStore<D> {
         let upsert = Sql::new(
             "insert into tokens (id, tenant_id, label, token_hash, created)
              values ($1, $2, $3, $4, $5)
-             on conflict (token_hash) do update set revoked_at = null
+             on conflict (token_hash) do update set tenant_id = excluded.tenant_id
              where tokens.tenant_id = excluded.tenant_id
              returning id",
         )
@@ -74,6 +74,8 @@ impl<D: Dialect> Tokens for SqlStore<D> {
         if let Some(hit) = self.tokens.get(hash) {
             return Ok(Some(hit));
         }
+        // taken before the query: a change announced while it runs makes the answer stale
+        let generation = self.tokens.generation();
         let sql = Sql::new(format!(
             "select {TENANT_COLUMNS}, tokens.token_hash
              from tokens join tenants on tenants.id = tokens.tenant_id
@@ -85,7 +87,7 @@ impl<D: Dialect> Tokens for SqlStore<D> {
         };
         let tenant = rows::tenant(&row)?;
         let stored = row.bytes("token_hash")?;
-        self.tokens.put(hash, &tenant, &stored);
+        self.tokens.put(generation, hash, &tenant, &stored);
         Ok(Some((tenant, stored)))
     }
 }

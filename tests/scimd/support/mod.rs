@@ -191,9 +191,13 @@ impl TestApp {
 
     /// An app on an existing database, as after a restart.
     pub async fn on(db: TestDb) -> Self {
-        let state = scimd::build_state(&cli(&db.url).config)
-            .await
-            .expect("start scimd");
+        let config = cli(&db.url).config;
+        Self::configured(db, config).await
+    }
+
+    /// An app on an existing database, started with `config`.
+    pub async fn configured(db: TestDb, config: scimd::config::Config) -> Self {
+        let state = scimd::build_state(&config).await.expect("start scimd");
         Self {
             router: scimd::app(state.clone()),
             state,

@@ -1,5 +1,5 @@
 //! Bearer tokens as hashes: `put_token` and `token_tenant`, the listing in issue order,
-//! revocation (on this store and on another replica), making a token valid again, and a hash
+//! revocation (on this store and on another replica), a revoked token staying revoked, and a hash
 //! that belongs to another tenant. On PostgreSQL the tests wait for the token cache, so that
 //! they go through it.
 
@@ -169,7 +169,7 @@ async fn revoking_an_unknown_token_is_not_found(backend: Backend) {
     assert_eq!(f.store.tokens(f.tenant.id).await.unwrap(), []);
 }
 
-async fn putting_a_revoked_tokens_hash_again_makes_it_valid_again(backend: Backend) {
+async fn putting_a_revoked_tokens_hash_again_keeps_it_revoked(backend: Backend) {
     let f = Fixture::new(backend).await;
     until_tokens_are_cached(&f.store, backend).await;
     let hash = hash_token("bootstrap");
@@ -183,20 +183,18 @@ async fn putting_a_revoked_tokens_hash_again_makes_it_valid_again(backend: Backe
         f.store.put_token(f.tenant.id, None, &hash).await.unwrap(),
         issued
     );
-    f.store.revoke_token(issued.id).await.unwrap();
+    let revoked = f.store.revoke_token(issued.id).await.unwrap();
     assert_eq!(holder(&f.store, "bootstrap").await, None);
-    // the same token, valid again, with its label and creation date
+    // the same token, still revoked, with its label and dates
     let again = f
         .store
         .put_token(f.tenant.id, Some("relabelled"), &hash)
         .await
         .unwrap();
-    assert_eq!(again, issued);
-    assert_eq!(
-        holder(&f.store, "bootstrap").await,
-        found(&f.tenant, "bootstrap")
-    );
-    assert_eq!(f.store.tokens(f.tenant.id).await.unwrap(), [issued]);
+    assert_eq!(again, revoked);
+    assert!(again.revoked.is_some());
+    assert_eq!(holder(&f.store, "bootstrap").await, None);
+    assert_eq!(f.store.tokens(f.tenant.id).await.unwrap(), [revoked]);
 }
 
 /// Replicas starting at once with the same bootstrap token each put its hash: they agree on
@@ -298,7 +296,7 @@ crate::on_both_stores!(
     a_revoked_token_no_longer_finds_its_tenant,
     a_token_revoked_on_another_replica_is_forgotten,
     revoking_an_unknown_token_is_not_found,
-    putting_a_revoked_tokens_hash_again_makes_it_valid_again,
+    putting_a_revoked_tokens_hash_again_keeps_it_revoked,
     parallel_puts_of_one_hash_agree_on_one_token,
     a_hash_of_another_tenant_is_a_uniqueness_conflict_and_moves_nothing,
     a_token_finds_its_tenants_current_rules,
