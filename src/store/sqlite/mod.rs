@@ -52,11 +52,12 @@ impl Dialect for Lite {
             })?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            // WAL + NORMAL: a committed write survives a crash of the process (kill -9); only
-            // a power loss may take the last transactions.
-            .synchronous(SqliteSynchronous::Normal)
+            // FULL: a committed write survives a crash of the process and of the machine; Entra
+            // never resends an acknowledged `active: false` or DELETE.
+            .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
+        create_private(connect.get_filename())?;
         Ok(SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(2))
             .acquire_timeout(Duration::from_secs(10))
@@ -195,6 +196,28 @@ impl Record for SqliteRow {
     }
 
     common_columns!();
+}
+
+/// Creates the database file readable by its owner only (0600) if it does not exist yet:
+/// it holds token hashes and personal data. SQLite gives its WAL and shared-memory files the
+/// database file's permissions.
+fn create_private(path: &std::path::Path) -> Result<(), StoreError> {
+    if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" || path.exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        // another process created it in the meantime
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::InvalidUrl {
+            url: path.display().to_string(),
+            reason: format!("cannot create the database file: {e}"),
+        }),
+    }
 }
 
 /// Milliseconds since the epoch, as instants are stored.

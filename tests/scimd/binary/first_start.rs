@@ -26,6 +26,13 @@ async fn a_first_start_without_configuration_prints_the_connection_details_once(
     assert!(token.starts_with("scimd_"), "{token}");
     let users = first.request("GET", "/scim/v2/Users", &token, "").await;
     assert_eq!(users.status, 200, "{}", users.body);
+    // token hashes and personal data: readable by the owner only, WAL included
+    for file in ["scimd.db", "scimd.db-wal"] {
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(dir.join(file)).unwrap().permissions(),
+        );
+        assert_eq!(mode & 0o777, 0o600, "{file}: {mode:o}");
+    }
     first.kill().await;
     assert!(
         dir.join("scimd.db").is_file(),
