@@ -110,6 +110,32 @@ pub struct Config {
     /// Largest accepted request body in bytes (413 beyond it).
     #[arg(long, env = "SCIMD_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
+    /// Seconds a client may take to send a request's headers; then the connection is closed.
+    #[arg(long, env = "SCIMD_HEADER_TIMEOUT", default_value_t = 10, value_parser = seconds, global = true)]
+    pub header_timeout: u64,
+    /// Seconds a request may take; then it is answered 503 with Retry-After and its work is
+    /// rolled back.
+    #[arg(long, env = "SCIMD_REQUEST_TIMEOUT", default_value_t = 30, value_parser = seconds, global = true)]
+    pub request_timeout: u64,
+    /// Requests served at once; more are answered 503 with Retry-After at once, not queued.
+    #[arg(long, env = "SCIMD_MAX_CONCURRENT_REQUESTS", default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_concurrent_requests: u32,
+    /// Seconds one database statement may run (PostgreSQL `statement_timeout`).
+    #[arg(long, env = "SCIMD_DATABASE_STATEMENT_TIMEOUT", default_value_t = 10, value_parser = seconds, global = true)]
+    pub database_statement_timeout: u64,
+    /// Seconds a write may wait for a lock (PostgreSQL `lock_timeout`, SQLite's busy timeout).
+    #[arg(long, env = "SCIMD_DATABASE_LOCK_TIMEOUT", default_value_t = 5, value_parser = seconds, global = true)]
+    pub database_lock_timeout: u64,
+}
+
+/// A number of seconds, at least 1.
+fn seconds(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "'{text}' is not a whole number of seconds (at least 1)"
+        )),
+    }
 }
 
 impl Config {

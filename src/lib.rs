@@ -12,8 +12,10 @@ pub mod telemetry;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tower::ServiceExt;
 
 pub use http::{AppState, app};
 
@@ -40,6 +42,8 @@ pub enum StartError {
 pub async fn open_directory(config: &Config) -> Result<Directory, StartError> {
     let options = Options {
         max_connections: config.database_max_connections,
+        statement_timeout: Duration::from_secs(config.database_statement_timeout),
+        lock_timeout: Duration::from_secs(config.database_lock_timeout),
     };
     if let Some(dir) = config
         .data_dir
@@ -60,11 +64,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         let tenant = directory.bootstrap(token.expose()).await?;
         tracing::info!(tenant = %tenant.name, "bootstrap token is valid");
     }
-    Ok(AppState::new(
-        directory,
-        config.public_url.clone(),
-        config.max_body_bytes,
-    ))
+    Ok(AppState::new(directory, config))
 }
 
 /// On a first start (no tenant at all, no bootstrap token), creates tenant `default` and
@@ -88,16 +88,48 @@ pub async fn first_start(
     Ok(Some(issued))
 }
 
-/// Serves the application on `listener` until `shutdown` completes, then drains in-flight
-/// requests (graceful shutdown).
+/// Serves the application on `listener` until `shutdown` completes, then finishes the
+/// requests in flight (graceful shutdown). Connections are HTTP/1.1; a client that does not
+/// send a request's headers within `SCIMD_HEADER_TIMEOUT` is disconnected, so slow clients
+/// cannot hold connections open.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(state.header_timeout);
+    let router = app(state);
+    let connections = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // out of file descriptors and the like: wait for some to be released
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(router.clone().map_request(
+            |req: axum::http::Request<hyper::body::Incoming>| req.map(axum::body::Body::new),
+        ));
+        let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection closed with an error");
+            }
+        });
+    }
+    drop(listener);
+    connections.shutdown().await;
+    Ok(())
 }
 
 /// Completes on SIGINT or SIGTERM.

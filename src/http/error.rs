@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::http::response::SCIM_JSON;
 use crate::scim;
-use crate::service::Error;
+use crate::service::{Error, Unavailable};
 use crate::telemetry::chain;
 
 /// Seconds a client is asked to wait before retrying when the database is unavailable.
@@ -18,9 +18,18 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         match self {
             Error::Scim(e) => scim_error_response(&e),
-            Error::Unavailable(cause) => {
-                tracing::error!(error = %chain(&cause), "database unavailable");
-                let mut response = scim_error_response(&scim::Error::unavailable());
+            Error::Unavailable(why) => {
+                let error = match &why {
+                    Unavailable::Database(cause) => {
+                        tracing::error!(error = %chain(cause), "database unavailable");
+                        scim::Error::unavailable()
+                    }
+                    other => {
+                        tracing::warn!(reason = %other, "request not served");
+                        scim::Error::new(503, None, format!("{other}; retry later"))
+                    }
+                };
+                let mut response = scim_error_response(&error);
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));

@@ -4,18 +4,22 @@ mod auth;
 mod discovery;
 pub mod error;
 pub mod extract;
+pub mod guard;
 mod normalize;
 mod ops;
 mod resources;
 pub mod response;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{MethodRouter, get, post};
 
+use crate::config::Config;
+use crate::http::guard::Guard;
 use crate::scim::schema::ResourceKind;
 use crate::service::{Directory, Error};
 use crate::{scim, telemetry};
@@ -33,6 +37,9 @@ pub struct Inner {
     /// The URL clients reach scimd at (without `/scim/v2`); derived per request when unset.
     pub public_url: Option<String>,
     pub max_body_bytes: usize,
+    /// How long a client may take to send a request's headers.
+    pub header_timeout: Duration,
+    guard: Guard,
 }
 
 impl std::ops::Deref for AppState {
@@ -43,11 +50,16 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(directory: Directory, public_url: Option<String>, max_body_bytes: usize) -> Self {
+    pub fn new(directory: Directory, config: &Config) -> Self {
         Self(Arc::new(Inner {
             directory,
-            public_url,
-            max_body_bytes,
+            public_url: config.public_url.clone(),
+            max_body_bytes: config.max_body_bytes,
+            header_timeout: Duration::from_secs(config.header_timeout),
+            guard: Guard::new(
+                config.max_concurrent_requests,
+                Duration::from_secs(config.request_timeout),
+            ),
         }))
     }
 }
@@ -85,6 +97,10 @@ pub fn app(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_tenant,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.guard.clone(),
+            guard::limit,
         ));
     let router = Router::new()
         .nest(SCIM_BASE, scim)
@@ -99,7 +115,9 @@ pub fn app(state: AppState) -> Router {
     let normalized = tower::ServiceBuilder::new()
         .map_request(normalize::normalize)
         .service(router);
-    telemetry::instrument(Router::new().fallback_service(normalized))
+    telemetry::instrument(guard::catch_panics(
+        Router::new().fallback_service(normalized),
+    ))
 }
 
 async fn not_found(uri: axum::http::Uri) -> Error {

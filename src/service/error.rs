@@ -13,12 +13,26 @@ pub enum Error {
     /// The request cannot be served as sent (4xx); the detail says why.
     #[error(transparent)]
     Scim(#[from] scim::Error),
-    /// The database cannot be reached now; the client should retry.
-    #[error("the database is unavailable")]
-    Unavailable(#[source] StoreError),
+    /// scimd cannot serve the request now; the same request can succeed later.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
     /// The server's fault; the cause is for the log, not the client.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Why scimd cannot serve a request now (answered 503 with `Retry-After`).
+#[derive(Debug, thiserror::Error)]
+pub enum Unavailable {
+    /// The database does not answer, or not in time.
+    #[error("the database is unavailable")]
+    Database(#[source] StoreError),
+    /// As many requests are being served as `SCIMD_MAX_CONCURRENT_REQUESTS` allows.
+    #[error("scimd is serving its maximum of {0} requests at once")]
+    Busy(u32),
+    /// The request ran longer than `SCIMD_REQUEST_TIMEOUT` seconds.
+    #[error("the request took longer than {0} s")]
+    Slow(u64),
 }
 
 impl Error {
@@ -52,7 +66,7 @@ impl From<StoreError> for Error {
                 shared(&conflicts)
             ))
             .into(),
-            e @ StoreError::Unavailable(_) => Error::Unavailable(e),
+            e @ StoreError::Unavailable(_) => Unavailable::Database(e).into(),
             other => Error::internal(other),
         }
     }
@@ -180,7 +194,7 @@ mod tests {
     fn an_unreachable_database_is_unavailable_and_corrupt_data_internal() {
         assert!(matches!(
             Error::from(StoreError::Unavailable(sqlx::Error::PoolTimedOut)),
-            Error::Unavailable(_)
+            Error::Unavailable(Unavailable::Database(_))
         ));
         assert!(matches!(
             Error::from(StoreError::corrupt("created", -1, "an instant")),

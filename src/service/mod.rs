@@ -17,7 +17,7 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
 use crate::scim::schema::Registry;
 use crate::store::{AnyStore, Store};
-pub use error::Error;
+pub use error::{Error, Unavailable};
 pub use policy::PolicyChange;
 pub use tokens::{BOOTSTRAP_TENANT, IssuedToken, TOKEN_PREFIX, hash_token};
 pub use view::{Answer, Condition, Context, Page, Shown};

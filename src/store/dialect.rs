@@ -59,19 +59,33 @@ pub trait Dialect: Leaves + Sized + Send + Sync + 'static {
     fn fetch_all(
         conn: &mut Conn<Self>,
         sql: Sql,
-    ) -> impl Future<Output = Result<Vec<Self::Row>, sqlx::Error>> + Send;
+    ) -> impl Future<Output = Result<Vec<Self::Row>, StoreError>> + Send;
     fn fetch_optional(
         conn: &mut Conn<Self>,
         sql: Sql,
-    ) -> impl Future<Output = Result<Option<Self::Row>, sqlx::Error>> + Send;
+    ) -> impl Future<Output = Result<Option<Self::Row>, StoreError>> + Send;
     /// Runs `sql`; the number of rows it changed.
     fn execute(
         conn: &mut Conn<Self>,
         sql: Sql,
-    ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send;
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Whether an error code of the database means "not now" rather than "never": the same
+    /// request can succeed later (answered 503 with `Retry-After`).
+    fn transient(code: &str) -> bool;
+
+    /// A database error as the store reports it: transient ones as `Unavailable`.
+    fn store_error(e: sqlx::Error) -> StoreError {
+        match &e {
+            sqlx::Error::Database(db) if db.code().is_some_and(|c| Self::transient(&c)) => {
+                StoreError::Unavailable(e)
+            }
+            _ => e.into(),
+        }
+    }
 
     /// The unique index a failed statement violated.
-    fn violated(e: &sqlx::Error) -> Option<Constraint>;
+    fn violated(e: &StoreError) -> Option<Constraint>;
 
     /// Runs after a resource's document is written, in its transaction (SQLite keeps its
     /// index of multi-valued attribute values here).
@@ -144,31 +158,34 @@ macro_rules! run_with_sqlx {
         async fn fetch_all(
             conn: &mut $crate::store::dialect::Conn<Self>,
             sql: Sql,
-        ) -> Result<Vec<Self::Row>, sqlx::Error> {
+        ) -> Result<Vec<Self::Row>, StoreError> {
             let (text, args) = sql.into_parts();
             sqlx::query_with(&text, arguments(args)?)
                 .fetch_all(conn)
                 .await
+                .map_err(Self::store_error)
         }
 
         async fn fetch_optional(
             conn: &mut $crate::store::dialect::Conn<Self>,
             sql: Sql,
-        ) -> Result<Option<Self::Row>, sqlx::Error> {
+        ) -> Result<Option<Self::Row>, StoreError> {
             let (text, args) = sql.into_parts();
             sqlx::query_with(&text, arguments(args)?)
                 .fetch_optional(conn)
                 .await
+                .map_err(Self::store_error)
         }
 
         async fn execute(
             conn: &mut $crate::store::dialect::Conn<Self>,
             sql: Sql,
-        ) -> Result<u64, sqlx::Error> {
+        ) -> Result<u64, StoreError> {
             let (text, args) = sql.into_parts();
             let done = sqlx::query_with(&text, arguments(args)?)
                 .execute(conn)
-                .await?;
+                .await
+                .map_err(Self::store_error)?;
             Ok(done.rows_affected())
         }
     };

@@ -44,6 +44,8 @@ pub enum StoreError {
     Other(sqlx::Error),
 }
 
+/// Errors of the connection or the pool: the database does not answer now. Database error
+/// codes are the dialect's to classify (`Dialect::store_error`).
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match e {
@@ -51,7 +53,8 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
-            | sqlx::Error::Protocol(_) => StoreError::Unavailable(e),
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e),
             other => StoreError::Other(other),
         }
     }

@@ -88,6 +88,21 @@ pub struct Listing {
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
     pub max_connections: u32,
+    /// How long one statement may run (PostgreSQL `statement_timeout`).
+    pub statement_timeout: std::time::Duration,
+    /// How long a write may wait for a lock (PostgreSQL `lock_timeout`, SQLite's busy timeout).
+    pub lock_timeout: std::time::Duration,
+}
+
+impl Options {
+    /// `max_connections` with the default timeouts.
+    pub fn with_connections(max_connections: u32) -> Self {
+        Self {
+            max_connections,
+            statement_timeout: std::time::Duration::from_secs(10),
+            lock_timeout: std::time::Duration::from_secs(5),
+        }
+    }
 }
 
 /// Everything scimd persists. Every resource method takes the tenant: there is no query

@@ -59,7 +59,13 @@ impl Dialect for Pg {
             // (the lookups are index probes whatever the values); without this, PostgreSQL
             // re-plans statements whose generic plan looks costlier on every execution, which
             // halved the lookup throughput (docs/benchmarks.md).
-            .options([("plan_cache_mode", "force_generic_plan")]);
+            .options([("plan_cache_mode", "force_generic_plan")])
+            // No statement or lock wait holds a connection of the pool for long: past these
+            // the statement fails, and the request answers 503 with Retry-After.
+            .options([
+                ("statement_timeout", millis(options.statement_timeout)),
+                ("lock_timeout", millis(options.lock_timeout)),
+            ]);
         create_database(url).await?;
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
@@ -74,19 +80,28 @@ impl Dialect for Pg {
     }
 
     async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
-        Ok(MIGRATOR.run(pool).await?)
+        let mut conn = pool.acquire().await?;
+        // migrations may build indexes over large tables: no statement or lock time limit
+        for setting in ["set statement_timeout = 0", "set lock_timeout = 0"] {
+            Self::execute(&mut conn, Sql::new(setting)).await?;
+        }
+        let migrated = MIGRATOR.run_direct(&mut *conn).await;
+        for setting in ["reset statement_timeout", "reset lock_timeout"] {
+            Self::execute(&mut conn, Sql::new(setting)).await?;
+        }
+        Ok(migrated?)
     }
 
     async fn begin_write(
         pool: &PgPool,
     ) -> Result<Transaction<'static, sqlx::Postgres>, StoreError> {
-        Ok(pool.begin().await?)
+        pool.begin().await.map_err(Self::store_error)
     }
 
     run_with_sqlx!();
 
-    fn violated(e: &sqlx::Error) -> Option<Constraint> {
-        let sqlx::Error::Database(db) = e else {
+    fn violated(e: &StoreError) -> Option<Constraint> {
+        let StoreError::Other(sqlx::Error::Database(db)) = e else {
             return None;
         };
         if !db.is_unique_violation() {
@@ -99,6 +114,19 @@ impl Dialect for Pg {
             "tokens_token_hash_key" => Some(Constraint::TokenHash),
             _ => None,
         }
+    }
+
+    /// SQLSTATEs (the manual's appendix "PostgreSQL Error Codes") of a server that will
+    /// answer later: connection exceptions (08), insufficient resources (53: too many
+    /// connections, disk full), operator intervention (57: statement timeout, shutdown, not
+    /// yet accepting connections), lock_timeout (55P03); and a serialization failure or
+    /// deadlock (40001, 40P01), which scimd's read-committed transactions do not expect: the
+    /// client retries the whole request.
+    fn transient(code: &str) -> bool {
+        ["08", "53", "57"]
+            .iter()
+            .any(|class| code.starts_with(class))
+            || matches!(code, "55P03" | "40001" | "40P01")
     }
 
     async fn after_write(
@@ -213,6 +241,11 @@ impl Record for PgRow {
     common_columns!();
 }
 
+/// A duration as PostgreSQL settings take it, in milliseconds.
+fn millis(d: Duration) -> String {
+    d.as_millis().to_string()
+}
+
 /// Creates the database `url` names if the server does not have it.
 async fn create_database(url: &str) -> Result<(), StoreError> {
     if sqlx::Postgres::database_exists(url).await? {
@@ -283,6 +316,23 @@ async fn follow(mut listener: PgListener, cache: &Weak<TokenCache>) -> bool {
                 tracing::warn!(error = %e, "token change feed lost; tokens are checked on every request");
                 return true;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlstates_of_a_server_that_will_answer_later_are_transient() {
+        for code in [
+            "08006", "53300", "57014", "57P01", "57P03", "55P03", "40001", "40P01",
+        ] {
+            assert!(Pg::transient(code), "{code}");
+        }
+        for code in ["23505", "23503", "22021", "42P01", "22P02"] {
+            assert!(!Pg::transient(code), "{code}");
         }
     }
 }

@@ -10,7 +10,7 @@ use sqlx::Transaction;
 
 use super::resources::{not_found, update};
 use super::rows::{self, RESOURCE_COLUMNS};
-use super::{Arg, Sql, SqlStore, execute};
+use super::{Arg, Sql, SqlStore, commit, execute};
 use crate::domain::TenantId;
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::ResourceKind;
@@ -54,7 +54,7 @@ impl<D: Dialect> Groups for SqlStore<D> {
             tx.rollback().await?;
             return self.get_group(tenant, group).await;
         }
-        tx.commit().await?;
+        commit::<D>(tx).await?;
         Ok(stored)
     }
 
@@ -208,10 +208,10 @@ pub(super) async fn add<D: Dialect>(
     D::execute(tx, insert).await.map_err(|e| match &e {
         // a member deleted between the check and the insert (no other writer can get in
         // between on SQLite, whose write transactions are exclusive)
-        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+        StoreError::Other(sqlx::Error::Database(db)) if db.is_foreign_key_violation() => {
             StoreError::InvalidReference { id: first.id }
         }
-        _ => e.into(),
+        _ => e,
     })
 }
 

@@ -56,13 +56,13 @@ impl<D: Dialect> SqlStore<D> {
     /// Rows of `sql`, on a connection of the pool.
     async fn fetch_all(&self, sql: Sql) -> Result<Vec<D::Row>, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        Ok(D::fetch_all(&mut conn, sql).await?)
+        D::fetch_all(&mut conn, sql).await
     }
 
     /// The row of `sql` if there is one, on a connection of the pool.
     async fn fetch_optional(&self, sql: Sql) -> Result<Option<D::Row>, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        Ok(D::fetch_optional(&mut conn, sql).await?)
+        D::fetch_optional(&mut conn, sql).await
     }
 }
 
@@ -83,5 +83,10 @@ impl<D: Dialect> Store for SqlStore<D> {
 
 /// Runs `sql` on `conn` (a pooled connection or a transaction).
 async fn execute<D: Dialect>(conn: &mut Conn<D>, sql: Sql) -> Result<u64, StoreError> {
-    Ok(D::execute(conn, sql).await?)
+    D::execute(conn, sql).await
+}
+
+/// Commits `tx`; a failure is classified like any statement's.
+async fn commit<D: Dialect>(tx: sqlx::Transaction<'static, D::Db>) -> Result<(), StoreError> {
+    tx.commit().await.map_err(D::store_error)
 }

@@ -5,7 +5,7 @@
 use sqlx::Transaction;
 
 use super::rows::{self, RESOURCE_COLUMNS};
-use super::{Arg, Sql, SqlStore, execute, listing, members};
+use super::{Arg, Sql, SqlStore, commit, execute, listing, members};
 use crate::domain::TenantId;
 use crate::scim::list::ListQuery;
 use crate::scim::resource::{ResourceId, StoredResource, Version};
@@ -36,7 +36,7 @@ impl<D: Dialect> Resources for SqlStore<D> {
         if let Some(list) = w.members {
             members::add::<D>(&mut tx, tenant, w.id, list).await?;
         }
-        tx.commit().await?;
+        commit::<D>(tx).await?;
         rows::resource(&row, w.kind)
     }
 
@@ -65,7 +65,7 @@ impl<D: Dialect> Resources for SqlStore<D> {
             members::remove::<D>(&mut tx, tenant, w.id, None).await?;
             members::add::<D>(&mut tx, tenant, w.id, list).await?;
         }
-        tx.commit().await?;
+        commit::<D>(tx).await?;
         Ok(stored)
     }
 
@@ -185,11 +185,11 @@ fn document_args(sql: Sql, w: &Write<'_>) -> Result<Sql, StoreError> {
 }
 
 /// A failed write of `w` as the uniqueness rule it broke, with the value as the client sent it.
-fn unique_violation<D: Dialect>(e: sqlx::Error, w: &Write<'_>) -> StoreError {
+fn unique_violation<D: Dialect>(e: StoreError, w: &Write<'_>) -> StoreError {
     let rule = match D::violated(&e) {
         Some(Constraint::ResourceName) => Unique::Name(w.kind),
         Some(Constraint::MatchKey) => Unique::Matching(w.matching),
-        _ => return e.into(),
+        _ => return e,
     };
     let value = match rule {
         Unique::Matching(m) => m.value(w.doc),

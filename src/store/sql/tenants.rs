@@ -5,7 +5,7 @@
 use uuid::Uuid;
 
 use super::rows::{self, TENANT_COLUMNS};
-use super::{Sql, SqlStore, execute};
+use super::{Sql, SqlStore, commit, execute};
 use crate::domain::{MatchingAttribute, MatchingConflict, Tenant, TenantId};
 use crate::store::dialect::{Constraint, Dialect, Record};
 use crate::store::{Missing, StoreError, Tenants, Unique};
@@ -23,12 +23,10 @@ impl<D: Dialect> Tenants for SqlStore<D> {
         .arg(name)
         .arg(chrono::Utc::now());
         let row = self.fetch_optional(sql).await.map_err(|e| match e {
-            StoreError::Other(e) if D::violated(&e) == Some(Constraint::TenantName) => {
-                StoreError::Uniqueness {
-                    rule: Unique::TenantName,
-                    value: name.to_owned(),
-                }
-            }
+            e if D::violated(&e) == Some(Constraint::TenantName) => StoreError::Uniqueness {
+                rule: Unique::TenantName,
+                value: name.to_owned(),
+            },
             other => other,
         })?;
         rows::tenant(&row.ok_or_else(|| missing_tenant(name))?)
@@ -92,7 +90,7 @@ impl<D: Dialect> Tenants for SqlStore<D> {
             .arg(matching.as_str());
         execute::<D>(&mut tx, rule).await?;
         D::announce_token_change(&mut tx).await?;
-        tx.commit().await?;
+        commit::<D>(tx).await?;
         self.tokens.clear();
         Ok(())
     }
@@ -111,7 +109,7 @@ impl<D: Dialect> Tenants for SqlStore<D> {
         let mut tx = D::begin_write(&self.pool).await?;
         execute::<D>(&mut tx, sql).await?;
         D::announce_token_change(&mut tx).await?;
-        tx.commit().await?;
+        commit::<D>(tx).await?;
         self.tokens.clear();
         Ok(())
     }

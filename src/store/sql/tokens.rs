@@ -6,7 +6,7 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use super::rows::{self, TENANT_COLUMNS, TOKEN_SELECT};
-use super::{Sql, SqlStore, execute};
+use super::{Sql, SqlStore, commit, execute};
 use crate::domain::{Tenant, TenantId, TokenInfo};
 use crate::store::dialect::{Conn, Dialect, Record};
 use crate::store::{Missing, StoreError, Tokens, Unique};
@@ -41,7 +41,7 @@ impl<D: Dialect> Tokens for SqlStore<D> {
             });
         };
         let info = token_by_id::<D>(&mut tx, row.uuid("id")?).await?;
-        tx.commit().await?;
+        commit::<D>(tx).await?;
         Ok(info)
     }
 
@@ -65,7 +65,7 @@ impl<D: Dialect> Tokens for SqlStore<D> {
         }
         let info = token_by_id::<D>(&mut tx, id).await?;
         D::announce_token_change(&mut tx).await?;
-        tx.commit().await?;
+        commit::<D>(tx).await?;
         self.tokens.clear();
         Ok(info)
     }

@@ -55,7 +55,8 @@ impl Dialect for Lite {
             // FULL: a committed write survives a crash of the process and of the machine; Entra
             // never resends an acknowledged `active: false` or DELETE.
             .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
+            // a writer waits this long for the write lock, then the request answers 503
+            .busy_timeout(options.lock_timeout)
             .foreign_keys(true);
         create_private(connect.get_filename())?;
         Ok(SqlitePoolOptions::new()
@@ -74,13 +75,15 @@ impl Dialect for Lite {
     async fn begin_write(
         pool: &SqlitePool,
     ) -> Result<Transaction<'static, sqlx::Sqlite>, StoreError> {
-        Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+        pool.begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(Self::store_error)
     }
 
     run_with_sqlx!();
 
-    fn violated(e: &sqlx::Error) -> Option<Constraint> {
-        let sqlx::Error::Database(db) = e else {
+    fn violated(e: &StoreError) -> Option<Constraint> {
+        let StoreError::Other(sqlx::Error::Database(db)) = e else {
             return None;
         };
         if !db.is_unique_violation() {
@@ -96,6 +99,13 @@ impl Dialect for Lite {
             "tokens.token_hash" => Some(Constraint::TokenHash),
             _ => None,
         }
+    }
+
+    /// Result codes (sqlx reports the extended code; its low byte is the primary one) of a
+    /// database that will answer later: BUSY (the busy timeout ran out), LOCKED, IOERR, FULL.
+    fn transient(code: &str) -> bool {
+        code.parse::<i64>()
+            .is_ok_and(|n| matches!(n & 0xff, 5 | 6 | 10 | 13))
     }
 
     async fn after_write(
@@ -225,4 +235,21 @@ fn instant(column: &'static str, ms: i64) -> Result<DateTime<Utc>, StoreError> {
     Utc.timestamp_millis_opt(ms)
         .single()
         .ok_or_else(|| StoreError::corrupt(column, ms, "milliseconds since 1970"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busy_locked_io_and_full_databases_are_transient() {
+        // BUSY, BUSY_SNAPSHOT, BUSY_TIMEOUT, LOCKED, IOERR_FSYNC, FULL
+        for code in ["5", "517", "773", "6", "1034", "13"] {
+            assert!(Lite::transient(code), "{code}");
+        }
+        // CONSTRAINT_UNIQUE, CONSTRAINT_FOREIGNKEY, ERROR, CONSTRAINT
+        for code in ["2067", "787", "1", "19"] {
+            assert!(!Lite::transient(code), "{code}");
+        }
+    }
 }

@@ -84,7 +84,7 @@ impl Drop for TestDb {
 
 /// A second store on a test database, as the store tests drive it directly.
 pub async fn open_store(url: &str) -> AnyStore {
-    AnyStore::open(url, Options { max_connections: 4 })
+    AnyStore::open(url, Options::with_connections(4))
         .await
         .expect("open the store")
 }

@@ -1,0 +1,61 @@
+//! What keeps scimd answering when it cannot do the work: a limit on the requests served at
+//! once (the next one is answered 503 with `Retry-After` at once rather than queued without
+//! bound), a time limit per request (503 with `Retry-After`; an unfinished transaction is
+//! rolled back), and a net under everything that turns a panic into a logged 500 SCIM error
+//! instead of a dropped connection.
+
+use std::any::Any;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tokio::sync::Semaphore;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::service::{Error, Unavailable};
+
+/// The limits of [`limit`].
+#[derive(Debug, Clone)]
+pub struct Guard {
+    permits: Arc<Semaphore>,
+    max: u32,
+    timeout: Duration,
+}
+
+impl Guard {
+    pub fn new(max_concurrent: u32, timeout: Duration) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(max_concurrent as usize)),
+            max: max_concurrent,
+            timeout,
+        }
+    }
+}
+
+/// Serves the request if a permit is free, within the time limit.
+pub async fn limit(State(guard): State<Guard>, req: Request, next: Next) -> Response {
+    let Ok(_permit) = guard.permits.clone().try_acquire_owned() else {
+        return Error::from(Unavailable::Busy(guard.max)).into_response();
+    };
+    match tokio::time::timeout(guard.timeout, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => Error::from(Unavailable::Slow(guard.timeout.as_secs())).into_response(),
+    }
+}
+
+/// `router` with a panic in any of its handlers answered as a 500 SCIM error.
+pub fn catch_panics(router: Router) -> Router {
+    router.layer(CatchPanicLayer::custom(panicked))
+}
+
+fn panicked(payload: Box<dyn Any + Send + 'static>) -> Response {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned());
+    Error::internal(format!("a handler panicked: {message}")).into_response()
+}
