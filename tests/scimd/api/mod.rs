@@ -6,6 +6,7 @@ mod concurrency;
 mod discovery;
 mod errors;
 mod groups;
+mod guard;
 mod journeys;
 mod membership;
 mod ops;

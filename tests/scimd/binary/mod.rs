@@ -4,3 +4,4 @@
 mod cli;
 mod durability;
 mod first_start;
+mod slow_clients;
