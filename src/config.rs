@@ -120,6 +120,10 @@ pub struct Config {
     /// Requests served at once; more are answered 503 with Retry-After at once, not queued.
     #[arg(long, env = "SCIMD_MAX_CONCURRENT_REQUESTS", default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub max_concurrent_requests: u32,
+    /// Members a page of groups shows at most; a page whose groups hold more is cut short
+    /// (fewer groups, at least one; `itemsPerPage` and `nextCursor` say where the next starts).
+    #[arg(long, env = "SCIMD_MAX_MEMBERS_PER_PAGE", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub max_members_per_page: u64,
     /// Seconds one database statement may run (PostgreSQL `statement_timeout`).
     #[arg(long, env = "SCIMD_DATABASE_STATEMENT_TIMEOUT", default_value_t = 10, value_parser = seconds, global = true)]
     pub database_statement_timeout: u64,

@@ -54,7 +54,11 @@ pub async fn open_directory(config: &Config) -> Result<Directory, StartError> {
     }
     let store = AnyStore::open(&config.database_url(), options).await?;
     store.migrate().await?;
-    Ok(Directory::new(store, Arc::new(Registry::new()?)))
+    Ok(Directory::new(
+        store,
+        Arc::new(Registry::new()?),
+        config.max_members_per_page,
+    ))
 }
 
 /// The application state for `config`: directory opened and migrated, bootstrap token ensured.

@@ -17,6 +17,10 @@ use crate::scim::resource::ResourceId;
 use crate::scim::{self, ScimType};
 use crate::store::{MemberChange, MemberInput};
 
+/// The most members one request may add, remove or set (Entra sends at most a few hundred per
+/// request); the work of a request stays bounded whatever the group's size.
+pub const MAX_MEMBERS_PER_REQUEST: usize = 1_000;
+
 /// The PatchOp message URN (RFC 7644 §3.5.2).
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
@@ -101,10 +105,24 @@ fn removal_ids(value: &Value) -> Vec<ResourceId> {
 
 /// Takes the members out of a canonical group document (they live in their own table).
 pub fn take_members(doc: &mut Document, group: ResourceId) -> Result<Vec<MemberInput>, Error> {
-    match doc.remove("members") {
-        Some(v) => member_inputs(&v, group),
-        None => Ok(Vec::new()),
+    let members = match doc.remove("members") {
+        Some(v) => member_inputs(&v, group)?,
+        None => Vec::new(),
+    };
+    within_limit(members.len())?;
+    Ok(members)
+}
+
+/// 400 when a request names more members than [`MAX_MEMBERS_PER_REQUEST`].
+fn within_limit(named: usize) -> Result<(), Error> {
+    if named <= MAX_MEMBERS_PER_REQUEST {
+        return Ok(());
     }
+    Err(scim::Error::invalid_value(format!(
+        "members: a request may add, remove or set at most {MAX_MEMBERS_PER_REQUEST} members; \
+         this one names {named}; send them in several requests"
+    ))
+    .into())
 }
 
 /// The ids of `members[value eq "a" or value eq "b"]`.
@@ -170,6 +188,7 @@ pub fn split_patch(
             other => other,
         })?;
     }
+    within_limit(split.changes.iter().map(MemberChange::len).sum())?;
     let doc_patch = (!split.doc_ops.is_empty())
         .then(|| serde_json::json!({"schemas": [PATCH_OP], "Operations": split.doc_ops}));
     Ok((doc_patch, split.changes))

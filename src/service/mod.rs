@@ -27,11 +27,17 @@ pub use view::{Answer, Condition, Context, Page, Shown};
 pub struct Directory {
     store: AnyStore,
     registry: Arc<Registry>,
+    /// The most members a page of groups shows (`SCIMD_MAX_MEMBERS_PER_PAGE`).
+    max_members_per_page: u64,
 }
 
 impl Directory {
-    pub fn new(store: AnyStore, registry: Arc<Registry>) -> Self {
-        Self { store, registry }
+    pub fn new(store: AnyStore, registry: Arc<Registry>, max_members_per_page: u64) -> Self {
+        Self {
+            store,
+            registry,
+            max_members_per_page,
+        }
     }
 
     /// Whether the database answers (`/readyz`).

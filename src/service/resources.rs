@@ -43,7 +43,7 @@ impl Directory {
         let projection = self.projection(ctx, kind)?;
         let rt = self.resource_type(kind)?;
         let id = ResourceId::random();
-        let (doc, members) = self.prepare(ctx.tenant, rt, body, None, id)?;
+        let (doc, members) = cpu_bound(body, || self.prepare(ctx.tenant, rt, body, None, id))?;
         let folded = fold(rt, self.registry.common(), &doc);
         let write = Write {
             kind,
@@ -88,10 +88,15 @@ impl Directory {
         let rt = self.resource_type(kind)?;
         let id = parse_id(kind, id)?;
         let replaced = self
-            .rewrite(ctx, kind, id, PUT_ATTEMPTS, &[], |current| {
-                let (doc, members) = self.prepare(ctx.tenant, rt, body, Some(&current.doc), id)?;
-                Ok(Some((doc, members)))
-            })
+            .rewrite(
+                ctx,
+                Rewrite::new(kind, id, PUT_ATTEMPTS, &[], body),
+                |current| {
+                    let (doc, members) =
+                        self.prepare(ctx.tenant, rt, body, Some(&current.doc), id)?;
+                    Ok(Some((doc, members)))
+                },
+            )
             .await?;
         self.show_one(ctx.tenant, replaced, &projection).await
     }
@@ -123,7 +128,8 @@ impl Directory {
                     .await?
             }
             Some(doc_patch) => {
-                self.rewrite(ctx, kind, id, PATCH_ATTEMPTS, &changes, |current| {
+                let write = Rewrite::new(kind, id, PATCH_ATTEMPTS, &changes, body);
+                self.rewrite(ctx, write, |current| {
                     let doc = patch::apply(rt, self.registry.common(), &current.doc, &doc_patch)?;
                     if kind == ResourceKind::User {
                         check_roles(ctx.tenant, &doc)?;
@@ -204,31 +210,28 @@ impl Directory {
     }
 
     /// Reads, computes the new document from the current one (`None`: nothing changes),
-    /// writes it at the version read (with the member `changes` of a group), and starts over
-    /// when a concurrent writer got in between, at most `attempts` times; with `If-Match`
-    /// only at that version.
+    /// writes it at the version read (with the member changes of a group), and starts over
+    /// when a concurrent writer got in between, at most `write.attempts` times; with
+    /// `If-Match` only at a version it names.
     async fn rewrite(
         &self,
         ctx: &Context<'_>,
-        kind: ResourceKind,
-        id: ResourceId,
-        attempts: usize,
-        changes: &[MemberChange],
+        write: Rewrite<'_>,
         next: impl Fn(&StoredResource) -> Result<Option<Prepared>, Error>,
     ) -> Result<StoredResource, Error> {
+        let Rewrite { kind, id, .. } = write;
         let rt = self.resource_type(kind)?;
         let tenant = ctx.tenant;
-        for _ in 0..attempts {
+        for _ in 0..write.attempts {
             let current = self.store.get(tenant.id, kind, id).await?;
             if ctx.if_match.is_some_and(|c| !c.matches(current.version)) {
                 return Err(not_named(kind, id, current.version));
             }
-            let expected = current.version;
-            let Some((doc, members)) = next(&current)? else {
+            let Some((doc, members)) = cpu_bound(write.body, || next(&current))? else {
                 return Ok(current);
             };
             let folded = fold(rt, self.registry.common(), &doc);
-            let write = Write {
+            let stored = Write {
                 kind,
                 id,
                 doc: &doc,
@@ -237,11 +240,12 @@ impl Directory {
                 members: members.as_deref(),
                 matching: tenant.policy.matching,
             };
+            let (expected, changes) = (current.version, write.changes);
             let written = match changes {
-                [] => self.store.replace(tenant.id, write, expected).await,
+                [] => self.store.replace(tenant.id, stored, expected).await,
                 _ => {
                     self.store
-                        .update_group(tenant.id, id, Some(write), Some(expected), changes, now())
+                        .update_group(tenant.id, id, Some(stored), Some(expected), changes, now())
                         .await
                 }
             };
@@ -259,6 +263,69 @@ impl Directory {
             scim::Error::not_found(format!("resource type {} is not served", kind.as_str())).into()
         })
     }
+}
+
+/// What a compare-and-swap loop rewrites: which resource, how often it may try, the member
+/// changes of a group, and the request body (whose size decides where the CPU work runs).
+#[derive(Clone, Copy)]
+struct Rewrite<'a> {
+    kind: ResourceKind,
+    id: ResourceId,
+    attempts: usize,
+    changes: &'a [MemberChange],
+    body: &'a Value,
+}
+
+impl<'a> Rewrite<'a> {
+    fn new(
+        kind: ResourceKind,
+        id: ResourceId,
+        attempts: usize,
+        changes: &'a [MemberChange],
+        body: &'a Value,
+    ) -> Self {
+        Self {
+            kind,
+            id,
+            attempts,
+            changes,
+            body,
+        }
+    }
+}
+
+/// JSON nodes beyond which a request body is worth a thread of its own.
+const HEAVY_NODES: usize = 4_096;
+
+/// Runs `work`, the canonicalisation or PATCH of `body`: on a large body, in a way that lets
+/// the runtime move its other tasks to other threads meanwhile (a 1 MiB body of values takes
+/// milliseconds of CPU, which must not stall the requests sharing the thread).
+fn cpu_bound<T>(body: &Value, work: impl FnOnce() -> T) -> T {
+    let multi_threaded = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi_threaded && nodes_beyond(body, HEAVY_NODES) {
+        tokio::task::block_in_place(work)
+    } else {
+        work()
+    }
+}
+
+/// Whether `value` has more than `limit` nodes (counting stops there).
+fn nodes_beyond(value: &Value, limit: usize) -> bool {
+    let mut seen = 0;
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        seen += 1;
+        if seen > limit {
+            return true;
+        }
+        match v {
+            Value::Array(items) => stack.extend(items),
+            Value::Object(members) => stack.extend(members.values()),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// 412: the resource is at a version the request's `If-Match` does not name.

@@ -8,9 +8,10 @@ use crate::domain::Tenant;
 use crate::scim::list::{CursorPosition, ListQuery, Page as IndexPage, Paging};
 use crate::scim::projection::Projection;
 use crate::scim::query::SearchParams;
+use crate::scim::resource::ResourceId;
 use crate::scim::schema::ResourceKind;
 use crate::scim::{self};
-use crate::store::Resources;
+use crate::store::{Groups, Listing, Resources};
 
 impl Directory {
     /// A query on one resource endpoint (`GET /Users`, `POST /Users/.search`).
@@ -99,7 +100,8 @@ impl Directory {
             .collect()
     }
 
-    /// One page from the store, shown.
+    /// One page from the store, shown; a page of groups whose members would exceed
+    /// `SCIMD_MAX_MEMBERS_PER_PAGE` is read again with fewer groups.
     async fn list(
         &self,
         tenant: &Tenant,
@@ -108,10 +110,54 @@ impl Directory {
         projection: &Projection,
     ) -> Result<(u64, Vec<Shown<'_>>, Option<CursorPosition>), Error> {
         let mut listing = self.store.list(tenant.id, kind, query).await?;
+        if let Some(fit) = self.groups_that_fit(tenant, &listing, projection).await? {
+            let mut shorter = query.clone();
+            shorter.paging = with_count(query.paging, fit);
+            listing = self.store.list(tenant.id, kind, &shorter).await?;
+        }
         let groups = listing.groups.take();
         let shown = self
             .show(tenant, listing.resources, projection, groups)
             .await?;
         Ok((listing.total, shown, listing.next))
+    }
+}
+
+impl Directory {
+    /// When the groups of `listing` would show more members together than a page may (RFC
+    /// 7644 §3.4.2.4 lets a page hold fewer resources than `count`): how many of them fit, at
+    /// least one. `None`: all of them.
+    async fn groups_that_fit(
+        &self,
+        tenant: &Tenant,
+        listing: &Listing,
+        projection: &Projection,
+    ) -> Result<Option<u32>, Error> {
+        let groups: Vec<ResourceId> = listing
+            .resources
+            .iter()
+            .filter(|r| r.kind == ResourceKind::Group)
+            .map(|r| r.id)
+            .collect();
+        if groups.len() < 2 || !self.wants(ResourceKind::Group, "members", projection) {
+            return Ok(None);
+        }
+        let counts = self.store.member_counts(tenant.id, &groups).await?;
+        let mut shown = 0;
+        for (fit, id) in groups.iter().enumerate() {
+            shown += counts.get(id).copied().unwrap_or(0);
+            if shown > self.max_members_per_page && fit > 0 {
+                return Ok(Some(u32::try_from(fit).unwrap_or(u32::MAX)));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// `paging` with a page of `count`.
+fn with_count(paging: Paging, count: u32) -> Paging {
+    match paging {
+        Paging::Index(page) => Paging::Index(IndexPage { count, ..page }),
+        Paging::Cursor { position, .. } => Paging::Cursor { position, count },
     }
 }

@@ -188,7 +188,7 @@ impl Directory {
     }
 
     /// Whether the projection shows the attribute `name` of resources of `kind`.
-    fn wants(&self, kind: ResourceKind, name: &str, projection: &Projection) -> bool {
+    pub(super) fn wants(&self, kind: ResourceKind, name: &str, projection: &Projection) -> bool {
         self.registry
             .resource_type(kind)
             .and_then(|rt| rt.schema.attribute(name))

@@ -73,6 +73,21 @@ pub enum MemberChange {
     Replace(Vec<MemberInput>),
 }
 
+impl MemberChange {
+    /// How many members the change names.
+    pub fn len(&self) -> usize {
+        match self {
+            MemberChange::Add(list) | MemberChange::Replace(list) => list.len(),
+            MemberChange::Remove(ids) => ids.len(),
+            MemberChange::RemoveAll => 0,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// One page of a listing, the number of matches in all pages, and where the next cursor page
 /// starts when there is one.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -220,6 +235,12 @@ pub trait Groups {
         tenant: TenantId,
         groups: &[ResourceId],
     ) -> impl Future<Output = Result<HashMap<ResourceId, Vec<Member>>, StoreError>> + Send;
+    /// How many members each of `groups` has (groups without members are left out).
+    fn member_counts(
+        &self,
+        tenant: TenantId,
+        groups: &[ResourceId],
+    ) -> impl Future<Output = Result<HashMap<ResourceId, u64>, StoreError>> + Send;
     /// The groups each resource is a direct member of, by group name.
     fn groups_of(
         &self,
@@ -325,6 +346,7 @@ delegate!(Resources {
 delegate!(Groups {
     async update_group(tenant: TenantId, group: ResourceId, doc: Option<Write<'_>>, expected: Option<Version>, changes: &[MemberChange], now: DateTime<Utc>) -> Result<StoredResource, StoreError>;
     async members(tenant: TenantId, groups: &[ResourceId]) -> Result<HashMap<ResourceId, Vec<Member>>, StoreError>;
+    async member_counts(tenant: TenantId, groups: &[ResourceId]) -> Result<HashMap<ResourceId, u64>, StoreError>;
     async groups_of(tenant: TenantId, members: &[ResourceId]) -> Result<HashMap<ResourceId, Vec<GroupRef>>, StoreError>;
 });
 

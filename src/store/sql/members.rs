@@ -86,6 +86,28 @@ impl<D: Dialect> Groups for SqlStore<D> {
         }))
     }
 
+    async fn member_counts(
+        &self,
+        tenant: TenantId,
+        groups: &[ResourceId],
+    ) -> Result<HashMap<ResourceId, u64>, StoreError> {
+        let sql = Sql::new(format!(
+            "select group_id, count(*) as members from memberships
+             where tenant_id = $1 and {} group by group_id",
+            D::any_id("group_id", "$2"),
+        ))
+        .arg(tenant)
+        .arg(groups);
+        self.fetch_all(sql)
+            .await?
+            .iter()
+            .map(|r| {
+                let count = r.int("members")?.unsigned_abs();
+                Ok((ResourceId(r.uuid("group_id")?), count))
+            })
+            .collect()
+    }
+
     async fn groups_of(
         &self,
         tenant: TenantId,

@@ -5,6 +5,7 @@ mod bootstrap;
 mod concurrency;
 mod discovery;
 mod errors;
+mod group_limits;
 mod groups;
 mod guard;
 mod journeys;

@@ -296,7 +296,27 @@ async fn memberships_stay_in_their_tenant(backend: Backend) {
     assert_eq!(f.members(team.id).await, read_members(&[(&alice, "alice")]));
 }
 
+async fn member_counts_count_each_groups_members_and_leave_out_empty_groups(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let [alice, bob] = f.users(["alice", "bob"]).await;
+    let team = f
+        .create_group(&group("Team"), &[member(&alice), member(&bob)])
+        .await;
+    let pair = f.create_group(&group("Pair"), &[member(&team)]).await;
+    let empty = f.create(&group("Empty")).await;
+    let other = f.store.create_tenant("other").await.unwrap();
+    let counts = f
+        .store
+        .member_counts(f.tenant.id, &[team.id, pair.id, empty.id])
+        .await
+        .unwrap();
+    assert_eq!(counts, HashMap::from([(team.id, 2), (pair.id, 1)]));
+    let elsewhere = f.store.member_counts(other.id, &[team.id]).await.unwrap();
+    assert_eq!(elsewhere, HashMap::new(), "counts stay in their tenant");
+}
+
 crate::on_both_stores!(
+    member_counts_count_each_groups_members_and_leave_out_empty_groups,
     members_are_read_in_the_order_they_were_added_with_their_kind,
     a_members_display_is_as_sent_else_its_display_name_else_its_user_name,
     groups_of_lists_the_groups_a_resource_is_a_direct_member_of_by_name,
