@@ -5,6 +5,7 @@ mod bootstrap;
 mod concurrency;
 mod discovery;
 mod errors;
+mod faults;
 mod group_limits;
 mod groups;
 mod guard;

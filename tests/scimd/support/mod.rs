@@ -2,6 +2,7 @@
 
 pub mod pg;
 pub mod process;
+pub mod proxy;
 
 use axum::Router;
 use axum::body::Body;
@@ -32,7 +33,7 @@ pub enum Backend {
 pub struct TestDb {
     pub url: String,
     pub backend: Backend,
-    name: String,
+    pub name: String,
 }
 
 impl TestDb {
