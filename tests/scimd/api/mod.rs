@@ -6,6 +6,7 @@ mod concurrency;
 mod discovery;
 mod errors;
 mod faults;
+mod fuzz;
 mod group_limits;
 mod groups;
 mod guard;
