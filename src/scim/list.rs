@@ -6,13 +6,13 @@ use serde_json::{Map, Value};
 
 use crate::scim::error::Error;
 use crate::scim::filter::{Filter, Kind};
+use crate::scim::limits;
 use crate::scim::urn;
 
-/// The page size when the client names none.
-pub const DEFAULT_COUNT: u32 = 100;
-/// The largest page scimd returns; a larger `count` is cut to it (RFC 7644 §3.4.2.4 lets the
-/// service provider cap it). Advertised as `filter.maxResults` and `pagination.maxPageSize`.
-pub const MAX_COUNT: u32 = 1000;
+/// The page size when the client names none ([`limits::DEFAULT_PAGE_SIZE`]).
+pub const DEFAULT_COUNT: u32 = limits::DEFAULT_PAGE_SIZE;
+/// The largest page scimd returns ([`limits::MAX_PAGE_SIZE`]).
+pub const MAX_COUNT: u32 = limits::MAX_PAGE_SIZE;
 
 /// A validated index page request: `start_index` is 1-based.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
