@@ -351,6 +351,53 @@ fn filters_beyond_the_limits_are_rejected() {
 }
 
 #[test]
+fn non_ascii_filters_compare_characters_and_never_panic() {
+    let user = json!({"userName": "€€", "displayName": "e\u{301}😀", "title": "Zoë"});
+    let cases = [
+        ("userName eq \"€€\"", true),
+        ("userName sw \"€\"", true),
+        ("displayName ew \"\u{301}😀\"", true),
+        ("displayName co \"e\u{301}\"", true),
+        ("title eq ZOË", true),
+        ("emails[type eq \"€\"]", false),
+        ("emails[type eq \"€\"].value eq 😀", false),
+    ];
+    for (filter, expected) in cases {
+        assert_eq!(eval(filter, user.clone()), expected, "{filter}");
+    }
+}
+
+#[test]
+fn non_ascii_filters_are_invalid_filter_naming_the_problem_not_panics() {
+    let cases = [
+        (
+            "€€ eq \"x\"",
+            "invalid filter: attribute '€€' is not defined for User",
+        ),
+        ("€€", "invalid filter: '€€' needs an operator"),
+        (
+            "userName €€ \"x\"",
+            "invalid filter: '€€' is not a filter operator (eq, ne, co, sw, ew, gt, ge, lt, le, pr)",
+        ),
+        (
+            "urn:€ pr",
+            "invalid filter: 'urn:€' names a schema that User does not have",
+        ),
+        (
+            "emails[type eq \"work\"].€ eq \"x\"",
+            "invalid filter: attribute 'emails.€' is not defined",
+        ),
+        (
+            "emails[😀 pr]",
+            "invalid filter: attribute 'emails.😀' is not defined",
+        ),
+    ];
+    for (filter, detail) in cases {
+        assert_eq!(check(filter), Err(invalid(detail)), "{filter:?}");
+    }
+}
+
+#[test]
 fn printing_a_parsed_filter_parses_back_to_the_same_tree() {
     let filters = [
         "userName eq \"a\\\"b\" and (emails[type eq \"work\" or not (primary eq true)] or title pr)",
