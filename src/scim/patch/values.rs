@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::{Op, no_target};
-use crate::scim::canonical::coerce_attribute;
+use crate::scim::canonical::{coerce_attribute, coerce_element};
 use crate::scim::error::Error;
 use crate::scim::filter::eval::matches_element;
 use crate::scim::filter::{self, CompareOp, Filter, Literal, Raw};
@@ -107,24 +107,17 @@ fn settle_primary(items: &mut [Value], written: std::ops::Range<usize>) {
     }
 }
 
-/// The coerced value of one sub-attribute.
+/// The coerced value of one sub-attribute; `text` ends in `.<sub>`, and errors name the
+/// sub-attribute once (`name.givenName`, not `name.givenName.givenName`).
 fn coerce_sub(
     attr: &Attribute,
     sub: &Attribute,
     value: &Value,
     text: &str,
 ) -> Result<Option<Value>, Error> {
-    Ok(coerce_element(attr, &only(sub, value.clone()), text)?
+    let holder = text.rsplit_once('.').map_or(text, |(head, _)| head);
+    Ok(coerce_element(attr, &only(sub, value.clone()), holder)?
         .and_then(|v| v.get(&sub.name).cloned()))
-}
-
-/// The coerced value of one element of `attr` (or of `attr` itself when single-valued).
-fn coerce_element(attr: &Attribute, value: &Value, text: &str) -> Result<Option<Value>, Error> {
-    let single = Attribute {
-        multi_valued: false,
-        ..attr.clone()
-    };
-    coerce_attribute(&single, value, text)
 }
 
 /// An element holding only `sub`.

@@ -1,8 +1,9 @@
-//! Tests of the PATCH engine on hostile input: non-ASCII in paths and values.
+//! Tests of the PATCH engine on hostile input: non-ASCII in paths and values, NUL in values,
+//! scalars where elements belong, over-long strings and names.
 
 use serde_json::json;
 
-use super::{barbara, patch};
+use super::{ENTERPRISE, barbara, patch};
 use crate::scim::error::{Error, ScimType};
 
 #[test]
@@ -70,4 +71,112 @@ fn a_value_filter_with_non_ascii_text_selects_and_creates_by_characters() {
             {"type": "😀€", "value": "e\u{301}@x", "display": "€"}
         ])
     );
+}
+
+#[test]
+fn a_nul_character_in_any_patch_value_is_invalid_value_naming_its_path() {
+    let nul = |path: &str| {
+        Err(Error::invalid_value(format!(
+            "Operations[0]: {path}: contains a NUL character, which scimd cannot store"
+        )))
+    };
+    let department = format!("{ENTERPRISE}:department");
+    let cases = [
+        (
+            json!({"op": "add", "path": "nickName", "value": "a\u{0}"}),
+            nul("nickName"),
+        ),
+        (
+            json!({"op": "replace", "path": "name.givenName", "value": "\u{0}"}),
+            nul("name.givenName"),
+        ),
+        (
+            json!({"op": "replace", "path": "NAME.GIVENNAME", "value": "\u{0}"}),
+            nul("NAME.givenName"),
+        ),
+        (
+            json!({"op": "add", "path": "emails[type eq \"work\"].value", "value": "x\u{0}"}),
+            nul("emails[type eq \"work\"].value"),
+        ),
+        (
+            json!({"op": "add", "path": "emails", "value": [{"value": "ok"}, {"value": "\u{0}"}]}),
+            nul("emails[1].value"),
+        ),
+        (
+            json!({"op": "replace", "value": {"title": "\u{0}"}}),
+            nul("title"),
+        ),
+        (
+            json!({"op": "replace", "path": department.clone(), "value": "\u{0}"}),
+            nul(&department),
+        ),
+        (
+            json!({"op": "replace", "value": {ENTERPRISE: {"department": "\u{0}"}}}),
+            nul(&department),
+        ),
+        (
+            json!({"op": "add", "path": "roles", "value": [{"value": "{\"value\":\"A\\u0000\"}"}]}),
+            nul("roles[0].value"),
+        ),
+    ];
+    for (op, expected) in cases {
+        assert_eq!(patch(&barbara(), json!([op])), expected, "{op}");
+    }
+}
+
+#[test]
+fn over_long_values_and_names_are_invalid_value_naming_the_attribute_and_the_limit() {
+    assert_eq!(
+        patch(
+            &barbara(),
+            json!([{"op": "add", "path": "nickName", "value": "x".repeat(65_537)}])
+        ),
+        Err(Error::invalid_value(
+            "Operations[0]: nickName: is 65537 bytes long; a string may be at most 65536 bytes (UTF-8)"
+        ))
+    );
+    assert_eq!(
+        patch(
+            &barbara(),
+            json!([{"op": "replace", "path": "userName", "value": "€".repeat(1025)}])
+        ),
+        Err(Error::invalid_value(
+            "userName: is 1025 characters long; it may be at most 1024"
+        ))
+    );
+}
+
+#[test]
+fn scalars_written_as_elements_of_a_multi_valued_complex_attribute_are_invalid_value() {
+    let cases = [
+        (
+            json!({"op": "add", "path": "emails", "value": [1, 2]}),
+            "emails[0]",
+        ),
+        (
+            json!({"op": "add", "path": "emails", "value": "a@b"}),
+            "emails[0]",
+        ),
+        (
+            json!({"op": "replace", "value": {"emails": ["a@b"]}}),
+            "emails[0]",
+        ),
+        (
+            json!({"op": "replace", "path": "emails[type eq \"work\"]", "value": "a@b"}),
+            "emails[type eq \"work\"]",
+        ),
+        (
+            json!({"op": "add", "path": "emails[type eq \"work\"]", "value": ["a@b"]}),
+            "emails[type eq \"work\"]",
+        ),
+    ];
+    for (op, path) in cases {
+        assert_eq!(
+            patch(&barbara(), json!([op])),
+            Err(Error::invalid_value(format!(
+                "Operations[0]: attribute '{path}' must be a JSON object with sub-attributes"
+            ))),
+            "{op}"
+        );
+    }
 }
