@@ -114,6 +114,9 @@ fn json_string(chars: &[char], start: usize) -> Result<(String, usize), String> 
                 let text: String = chars[start..=i].iter().collect();
                 let value = serde_json::from_str::<String>(&text)
                     .map_err(|e| format!("the string {text} is not a valid JSON string ({e})"))?;
+                if value.contains('\0') {
+                    return Err(NUL.to_owned());
+                }
                 return Ok((value, i + 1));
             }
             _ => escaped = false,
@@ -130,6 +133,10 @@ struct Parser {
     nodes: usize,
 }
 
+/// The error for U+0000 in a filter, raw or as the JSON escape `\u0000`: no stored value holds
+/// it (see `limits::check_string`), and PostgreSQL refuses it as a query parameter.
+const NUL: &str = "the filter contains a NUL character, which no value can hold";
+
 /// Parses a filter. Errors are sentences for the `detail` of a 400 `invalidFilter`.
 pub fn parse(input: &str) -> Result<Raw, String> {
     if input.trim().is_empty() {
@@ -140,6 +147,9 @@ pub fn parse(input: &str) -> Result<Raw, String> {
             "the filter is longer than {} characters",
             LIMITS.max_length
         ));
+    }
+    if input.contains('\0') {
+        return Err(NUL.to_owned());
     }
     let mut p = Parser {
         tokens: tokenize(input)?,

@@ -398,6 +398,19 @@ fn non_ascii_filters_are_invalid_filter_naming_the_problem_not_panics() {
 }
 
 #[test]
+fn a_nul_character_raw_or_escaped_is_invalid_filter() {
+    let nul = "invalid filter: the filter contains a NUL character, which no value can hold";
+    for filter in [
+        "userName eq \"\u{0}\"",
+        "userName eq \"\\u0000\"",
+        "user\u{0}Name pr",
+        "emails[value eq \"a\\u0000\"]",
+    ] {
+        assert_eq!(check(filter), Err(invalid(nul)), "{filter:?}");
+    }
+}
+
+#[test]
 fn printing_a_parsed_filter_parses_back_to_the_same_tree() {
     let filters = [
         "userName eq \"a\\\"b\" and (emails[type eq \"work\" or not (primary eq true)] or title pr)",

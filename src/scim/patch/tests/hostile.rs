@@ -1,5 +1,5 @@
-//! Tests of the PATCH engine on hostile input: non-ASCII in paths and values, NUL in values,
-//! scalars where elements belong, over-long strings and names.
+//! Tests of the PATCH engine on hostile input: non-ASCII in paths and values, NUL in values and
+//! value filters, scalars where elements belong, over-long strings and names.
 
 use serde_json::json;
 
@@ -121,6 +121,26 @@ fn a_nul_character_in_any_patch_value_is_invalid_value_naming_its_path() {
     ];
     for (op, expected) in cases {
         assert_eq!(patch(&barbara(), json!([op])), expected, "{op}");
+    }
+}
+
+#[test]
+fn a_nul_character_in_a_value_filter_is_invalid_filter() {
+    for path in [
+        "emails[value eq \"\u{0}\"]",
+        "emails[value eq \"\\u0000\"].type",
+    ] {
+        assert_eq!(
+            patch(&barbara(), json!([{"op": "remove", "path": path}])),
+            Err(Error::new(
+                400,
+                Some(ScimType::InvalidFilter),
+                format!(
+                    "Operations[0]: path '{path}': invalid filter: the filter contains a NUL character, which no value can hold"
+                )
+            )),
+            "{path:?}"
+        );
     }
 }
 
