@@ -1,9 +1,10 @@
-//! Tests of the PATCH engine on hostile input: non-ASCII in paths and values, NUL in values and
-//! value filters, scalars where elements belong, over-long strings and names.
+//! Tests of the PATCH engine on hostile input: non-ASCII and NUL in paths and values, scalars
+//! where elements belong, the bounds of `scim::limits`, and work linear in the values touched.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use super::{ENTERPRISE, barbara, patch};
+use super::super::set::take_probes;
+use super::{ENTERPRISE, barbara, patch, user};
 use crate::scim::error::{Error, ScimType};
 
 #[test]
@@ -199,4 +200,83 @@ fn scalars_written_as_elements_of_a_multi_valued_complex_attribute_are_invalid_v
             "{op}"
         );
     }
+}
+
+fn emails(range: std::ops::Range<usize>) -> Vec<Value> {
+    range
+        .map(|i| json!({"value": format!("{i}@example.com"), "type": "work"}))
+        .collect()
+}
+
+#[test]
+fn more_operations_than_the_limit_are_invalid_value_naming_it() {
+    let title = json!({"op": "replace", "path": "title", "value": "t"});
+    let limit = "a PatchOp may hold at most 1000 operations (one without a 'path' counts once per attribute it sets)";
+    let many = Value::Array(vec![title.clone(); 1001]);
+    assert_eq!(
+        patch(&barbara(), many),
+        Err(Error::invalid_value(format!("{limit}; this one has 1001")))
+    );
+    let wide: serde_json::Map<String, Value> =
+        (0..1001).map(|i| (format!("a{i}"), json!("x"))).collect();
+    assert_eq!(
+        patch(&barbara(), json!([{"op": "replace", "value": wide}])),
+        Err(Error::invalid_value(format!("{limit}; this one has 1001")))
+    );
+    let mut expected = Value::Object(barbara());
+    expected["title"] = json!("t");
+    assert_eq!(
+        patch(&barbara(), Value::Array(vec![title; 1000])),
+        Ok(expected)
+    );
+}
+
+#[test]
+fn a_patch_growing_an_attribute_beyond_the_value_limit_is_invalid_value_naming_it() {
+    let too_many = "emails: has 1001 values; an attribute may have at most 1000";
+    assert_eq!(
+        patch(
+            &barbara(),
+            json!([{"op": "add", "path": "emails", "value": emails(0..999)}])
+        ),
+        Err(Error::invalid_value(format!("Operations[0]: {too_many}")))
+    );
+    let full = user(json!({"userName": "u", "emails": emails(0..1000)}));
+    assert_eq!(
+        patch(
+            &full,
+            json!([{"op": "add", "path": "emails[type eq \"home\"].value", "value": "h@x"}])
+        ),
+        Err(Error::invalid_value(format!("Operations[0]: {too_many}")))
+    );
+}
+
+/// The value hashes and comparisons of one PatchOp that adds `n` e-mails (half of them
+/// present already) and removes them again by a value list.
+fn add_and_remove_cost(n: usize) -> usize {
+    let doc = user(json!({"userName": "u", "emails": emails(0..n / 2)}));
+    let listed: Vec<Value> = (0..n)
+        .map(|i| json!({"value": format!("{i}@example.com")}))
+        .collect();
+    let ops = json!([
+        {"op": "add", "path": "emails", "value": emails(0..n)},
+        {"op": "remove", "path": "emails", "value": listed},
+    ]);
+    take_probes();
+    let got = patch(&doc, ops);
+    let probes = take_probes();
+    assert_eq!(got, Ok(json!({"userName": "u"})));
+    probes
+}
+
+#[test]
+fn adding_and_removing_a_thousand_values_costs_linear_work() {
+    let small = add_and_remove_cost(250);
+    let large = add_and_remove_cost(1000);
+    // Hashing does about 5 probes per value; comparing pairs would make 500 000 at n = 1000.
+    assert!(large <= 10 * 1000, "{large} probes for 1000 values");
+    assert!(
+        large <= 5 * small,
+        "{small} probes for 250 values, {large} for 1000"
+    );
 }
