@@ -161,13 +161,17 @@ fn coerce_complex(attr: &Attribute, value: &Value, path: &str) -> Result<Option<
     };
     // Entra's role assignments put the whole role, JSON-encoded, in `value`:
     // `{"value": "{\"id\":\"…\",\"value\":\"Admin\",\"displayName\":\"Admin\"}"}`.
-    if let Some(inner) = members
-        .get("value")
-        .and_then(Value::as_str)
-        .and_then(json_object)
-    {
-        members.remove("value");
+    if let Some((key, inner)) = encoded_value(&members) {
+        members.remove(&key);
         members.extend(inner);
+    }
+    // One level is read. A value still JSON-encoded would be read again by the next PUT or
+    // PATCH of the resource, changing an attribute the client did not touch (found by fuzzing).
+    if encoded_value(&members).is_some() {
+        return Err(Error::invalid_value(format!(
+            "attribute '{path}.value' is a JSON-encoded object inside a JSON-encoded object; \
+             scimd reads one level (Entra's roles)"
+        )));
     }
     let mut out = Map::new();
     for (key, sub_value) in &members {
@@ -188,6 +192,16 @@ fn coerce_complex(attr: &Attribute, value: &Value, path: &str) -> Result<Option<
     }
     check_required_subs(attr, &out, path)?;
     Ok(Some(Value::Object(out)))
+}
+
+/// The `value` member (named in any letter case) when it is a string holding a JSON object:
+/// its key and the object.
+fn encoded_value(members: &Map<String, Value>) -> Option<(String, Map<String, Value>)> {
+    members.iter().find_map(|(key, v)| {
+        let inner = v.as_str().and_then(json_object)?;
+        key.eq_ignore_ascii_case("value")
+            .then(|| (key.clone(), inner))
+    })
 }
 
 /// A string holding a JSON object, parsed.
