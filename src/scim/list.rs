@@ -6,13 +6,13 @@ use serde_json::{Map, Value};
 
 use crate::scim::error::Error;
 use crate::scim::filter::{Filter, Kind};
+use crate::scim::limits;
 use crate::scim::urn;
 
-/// The page size when the client names none.
-pub const DEFAULT_COUNT: u32 = 100;
-/// The largest page scimd returns; a larger `count` is cut to it (RFC 7644 §3.4.2.4 lets the
-/// service provider cap it). Advertised as `filter.maxResults` and `pagination.maxPageSize`.
-pub const MAX_COUNT: u32 = 1000;
+/// The page size when the client names none ([`limits::DEFAULT_PAGE_SIZE`]).
+pub const DEFAULT_COUNT: u32 = limits::DEFAULT_PAGE_SIZE;
+/// The largest page scimd returns ([`limits::MAX_PAGE_SIZE`]).
+pub const MAX_COUNT: u32 = limits::MAX_PAGE_SIZE;
 
 /// A validated index page request: `start_index` is 1-based.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,8 +34,9 @@ impl Page {
         })
     }
 
+    /// Rows to skip; a hand-made `Page` with `start_index` 0 skips none.
     pub fn offset(self) -> u64 {
-        self.start_index - 1
+        self.start_index.saturating_sub(1)
     }
 }
 
@@ -162,6 +163,55 @@ mod tests {
         for ((start, count), (want_start, want_count)) in cases {
             let page = Page::from_params(start, count).unwrap();
             assert_eq!((page.start_index, page.count), (want_start, want_count));
+        }
+    }
+
+    #[test]
+    fn extreme_page_parameters_neither_overflow_nor_panic() {
+        let cases = [
+            (
+                (Some("9223372036854775807"), Some("9223372036854775807")),
+                (i64::MAX as u64, MAX_COUNT),
+            ),
+            (
+                (Some("-9223372036854775808"), Some("-9223372036854775808")),
+                (1, 0),
+            ),
+            ((Some(" 7 "), Some("\t3\n")), (7, 3)),
+        ];
+        for ((start, count), (want_start, want_count)) in cases {
+            let page = Page::from_params(start, count).unwrap();
+            assert_eq!((page.start_index, page.count), (want_start, want_count));
+        }
+        let hand_made = Page {
+            start_index: 0,
+            count: 1,
+        };
+        assert_eq!(hand_made.offset(), 0);
+    }
+
+    #[test]
+    fn non_ascii_or_overflowing_page_parameters_are_invalid_value() {
+        for (start, detail) in [
+            (
+                "€€",
+                "query parameter 'startIndex' must be an integer, not '€€'",
+            ),
+            (
+                "1\u{0}",
+                "query parameter 'startIndex' must be an integer, not '1\u{0}'",
+            ),
+            (
+                "١",
+                "query parameter 'startIndex' must be an integer, not '١'",
+            ),
+            (
+                "9223372036854775808",
+                "query parameter 'startIndex' must be an integer, not '9223372036854775808'",
+            ),
+        ] {
+            let err = Page::from_params(Some(start), None).unwrap_err();
+            assert_eq!(err, Error::invalid_value(detail), "{start:?}");
         }
     }
 

@@ -7,6 +7,7 @@ pub mod discovery;
 pub mod error;
 pub mod filter;
 pub mod fold;
+pub mod limits;
 pub mod list;
 pub mod patch;
 pub mod path;

@@ -139,7 +139,8 @@ fn split_schema<'a, 't>(
             }
         }
     }
-    if text.len() > 4 && text[..4].eq_ignore_ascii_case("urn:") {
+    // `get`, not `[..4]`: the fifth byte may be inside a character (`€€`).
+    if text.len() > 4 && strip_prefix_ci(text, "urn:").is_some() {
         return Err(format!(
             "'{text}' names a schema that {} does not have",
             rt.kind.as_str()
@@ -215,5 +216,28 @@ mod tests {
             show("name."),
             Err("'name.' is not an attribute path".into())
         );
+    }
+
+    #[test]
+    fn non_ascii_paths_are_unknown_attributes_not_panics() {
+        let cases = [
+            ("€€", "attribute '€€' is not defined for User"),
+            ("ur€", "attribute 'ur€' is not defined for User"),
+            ("urn€:x", "attribute 'urn€:x' is not defined for User"),
+            (
+                "e\u{301}mails",
+                "attribute 'e\u{301}mails' is not defined for User",
+            ),
+            ("😀.😀", "attribute '😀.😀' is not defined for User"),
+            ("name.€", "attribute 'name.€' is not defined for User"),
+            (
+                "user\u{0}Name",
+                "attribute 'user\u{0}Name' is not defined for User",
+            ),
+            ("URN:€€", "'URN:€€' names a schema that User does not have"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(show(input), Err(expected.to_owned()), "{input:?}");
+        }
     }
 }

@@ -3,12 +3,14 @@
 //! there, `never` ones (password) never, `request` ones only when named, `default` ones unless
 //! `attributes` leaves them out or `excludedAttributes` names them.
 
+use std::collections::HashSet;
+
 use crate::scim::error::Error;
 use crate::scim::path::{Resolved, resolve};
 use crate::scim::schema::{Attribute, ResourceType, Returned};
 
 /// One named attribute: `(extension URN or None, attribute, sub-attribute)`, canonical names.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Selector {
     pub ext: Option<String>,
     pub attr: String,
@@ -50,6 +52,13 @@ impl Projection {
             return Err(Error::invalid_value(
                 "'attributes' and 'excludedAttributes' cannot be used together (RFC 7644 §3.9)",
             ));
+        }
+        for (name, list) in [("attributes", attributes), ("excludedAttributes", excluded)] {
+            if list.is_some_and(|l| l.contains('\0')) {
+                return Err(Error::invalid_value(format!(
+                    "'{name}' contains a NUL character, which no attribute name has"
+                )));
+            }
         }
         Ok(Self {
             include: attributes.map(|a| selectors(rt, common, a)),
@@ -111,41 +120,92 @@ impl Projection {
     }
 }
 
+/// The selectors a list names, each once: a list repeating names (a SearchRequest may hold a
+/// megabyte of them) costs no more to apply than the schema's attributes.
 fn selectors(rt: &ResourceType, common: &[Attribute], list: &str) -> Vec<Selector> {
+    let mut seen = HashSet::new();
     list.split(',')
-        .filter_map(|item| {
-            let item = item.trim();
-            // `emails[type eq "work"]` → `emails`
-            let item = item.split_once('[').map_or(item, |(head, _)| head);
-            if let Some(ext) = rt.extension(item) {
-                return Some(Selector {
-                    ext: Some(ext.schema.id.clone()),
-                    attr: String::new(),
-                    sub: None,
-                });
-            }
-            match resolve(rt, common, item).ok()? {
-                Resolved::Id => Some(Selector {
-                    ext: None,
-                    attr: "id".into(),
-                    sub: None,
-                }),
-                Resolved::Schemas => Some(Selector {
-                    ext: None,
-                    attr: "schemas".into(),
-                    sub: None,
-                }),
-                Resolved::Meta(sub) => Some(Selector {
-                    ext: None,
-                    attr: "meta".into(),
-                    sub: sub.map(|s| s.name.clone()),
-                }),
-                Resolved::Doc(p) => Some(Selector {
-                    ext: p.ext.map(str::to_owned),
-                    attr: p.attr.name.clone(),
-                    sub: p.sub.map(|s| s.name.clone()),
-                }),
-            }
-        })
+        .filter_map(|item| selector(rt, common, item))
+        .filter(|s| seen.insert(s.clone()))
         .collect()
+}
+
+/// The selector one name of a list stands for; `None` for names the type does not have.
+fn selector(rt: &ResourceType, common: &[Attribute], item: &str) -> Option<Selector> {
+    let item = item.trim();
+    // `emails[type eq "work"]` → `emails`
+    let item = item.split_once('[').map_or(item, |(head, _)| head);
+    let named = |ext: Option<String>, attr: &str, sub: Option<String>| Selector {
+        ext,
+        attr: attr.to_owned(),
+        sub,
+    };
+    if let Some(ext) = rt.extension(item) {
+        return Some(named(Some(ext.schema.id.clone()), "", None));
+    }
+    Some(match resolve(rt, common, item).ok()? {
+        Resolved::Id => named(None, "id", None),
+        Resolved::Schemas => named(None, "schemas", None),
+        Resolved::Meta(sub) => named(None, "meta", sub.map(|s| s.name.clone())),
+        Resolved::Doc(p) => named(
+            p.ext.map(str::to_owned),
+            &p.attr.name,
+            p.sub.map(|s| s.name.clone()),
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scim::schema::{Registry, ResourceKind};
+
+    fn parse(attributes: Option<&str>, excluded: Option<&str>) -> Result<Projection, Error> {
+        let registry = Registry::new().unwrap();
+        let rt = registry.resource_type(ResourceKind::User).unwrap();
+        Projection::parse(rt, registry.common(), attributes, excluded)
+    }
+
+    fn selector(ext: Option<&str>, attr: &str, sub: Option<&str>) -> Selector {
+        Selector {
+            ext: ext.map(str::to_owned),
+            attr: attr.to_owned(),
+            sub: sub.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn repeated_names_give_one_selector_each_and_unknown_or_non_ascii_names_none() {
+        let list = format!(
+            "{}€€,USERNAME,urn:€,name.😀,emails[type eq \"€\"],name.givenName",
+            "userName,".repeat(10_000)
+        );
+        assert_eq!(
+            parse(Some(&list), None),
+            Ok(Projection {
+                include: Some(vec![
+                    selector(None, "userName", None),
+                    selector(None, "emails", None),
+                    selector(None, "name", Some("givenName")),
+                ]),
+                exclude: Vec::new(),
+            })
+        );
+    }
+
+    #[test]
+    fn a_nul_character_in_an_attribute_list_is_invalid_value_naming_the_parameter() {
+        assert_eq!(
+            parse(Some("userName,\u{0}"), None),
+            Err(Error::invalid_value(
+                "'attributes' contains a NUL character, which no attribute name has"
+            ))
+        );
+        assert_eq!(
+            parse(None, Some("emails\u{0}")),
+            Err(Error::invalid_value(
+                "'excludedAttributes' contains a NUL character, which no attribute name has"
+            ))
+        );
+    }
 }

@@ -194,9 +194,11 @@ impl SearchParams {
             CursorPosition::After(seq.parse().map_err(|_| invalid())?)
         } else if let Some(rest) = rest.strip_prefix('o') {
             let (snapshot, offset) = rest.split_once('.').ok_or_else(invalid)?;
+            // the offsets scimd writes fit a database's signed 64-bit OFFSET
+            let offset: i64 = offset.parse().map_err(|_| invalid())?;
             CursorPosition::Offset {
                 snapshot: snapshot.parse().map_err(|_| invalid())?,
-                offset: offset.parse().map_err(|_| invalid())?,
+                offset: u64::try_from(offset).map_err(|_| invalid())?,
             }
         } else if rest == "s" {
             CursorPosition::Start
@@ -277,6 +279,91 @@ fn sort_key(rt: &ResourceType, common: &[Attribute], by: &str) -> Result<SortKey
                 path.extend(sub.map(|s| s.name.clone()));
                 Ok(SortKey::Field { path, kind })
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scim::schema::Registry;
+
+    fn compile_users(params: &SearchParams) -> Result<ListQuery, Error> {
+        let registry = Registry::new().unwrap();
+        let rt = registry.resource_type(ResourceKind::User).unwrap();
+        params.compile(rt, registry.common()).map(|(q, _)| q)
+    }
+
+    fn with_cursor(cursor: &str, sort_by: Option<&str>) -> SearchParams {
+        SearchParams {
+            cursor: Some(cursor.to_owned()),
+            sort_by: sort_by.map(str::to_owned),
+            ..SearchParams::default()
+        }
+    }
+
+    #[test]
+    fn cursors_round_trip_and_odd_ones_are_invalid_cursor_not_panics() {
+        let sorted = with_cursor("", Some("userName"));
+        let fp = sorted.fingerprint();
+        let good = sorted.encode_cursor(CursorPosition::Offset {
+            snapshot: 9,
+            offset: 40,
+        });
+        let decoded = compile_users(&with_cursor(&good, Some("userName"))).unwrap();
+        assert_eq!(
+            decoded.paging,
+            Paging::Cursor {
+                position: CursorPosition::Offset {
+                    snapshot: 9,
+                    offset: 40
+                },
+                count: 100
+            }
+        );
+        for cursor in [
+            "€€".to_owned(),
+            "€.€".to_owned(),
+            format!("{fp}.€"),
+            format!("{fp}.o€.€"),
+            format!("{fp}.o1.\u{0}"),
+            format!("{fp}.o1.-1"),
+            format!("{fp}.o1.9223372036854775808"),
+            format!("{fp}.o-1"),
+            format!("{fp}.a1"),
+            format!("{fp}😀.s"),
+        ] {
+            let err = compile_users(&with_cursor(&cursor, Some("userName"))).unwrap_err();
+            assert_eq!(
+                (err.status, err.scim_type),
+                (400, Some(ScimType::InvalidCursor)),
+                "{cursor:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn non_ascii_sort_keys_are_invalid_value_naming_them() {
+        for (by, detail) in [
+            ("€€", "sortBy: attribute '€€' is not defined for User"),
+            (
+                "urn:€",
+                "sortBy: 'urn:€' names a schema that User does not have",
+            ),
+            (
+                "name.😀",
+                "sortBy: attribute 'name.😀' is not defined for User",
+            ),
+        ] {
+            let params = SearchParams {
+                sort_by: Some(by.to_owned()),
+                ..SearchParams::default()
+            };
+            assert_eq!(
+                compile_users(&params),
+                Err(Error::invalid_value(detail)),
+                "{by}"
+            );
         }
     }
 }

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::Document;
 use crate::scim::error::Error;
+use crate::scim::limits::{check_string, check_values};
 use crate::scim::schema::{AttrType, Attribute, Returned};
 
 /// Coerces `value` for `attr` and stores it under the canonical name, unless it is absent or
@@ -62,6 +63,7 @@ pub fn coerce_attribute(
         // A lone value where an array belongs is read as a one-element array.
         single => vec![single],
     };
+    check_values(path, items.len())?;
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         if let Some(v) = coerce_single(attr, item, &format!("{path}[{i}]"))? {
@@ -89,6 +91,41 @@ fn check_one_primary(values: &[Value], path: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// One element of a multi-valued `attr` as a PATCH writes it through a value filter or a
+/// sub-attribute path: read as a single-valued attribute's value (`{"value": ""}` is no value),
+/// except that a bare scalar is not an element of a multi-valued complex attribute.
+pub(crate) fn coerce_element(
+    attr: &Attribute,
+    value: &Value,
+    path: &str,
+) -> Result<Option<Value>, Error> {
+    if attr.multi_valued && attr.kind == AttrType::Complex && is_bare_scalar(value) {
+        return Err(not_an_object(path));
+    }
+    let single = Attribute {
+        multi_valued: false,
+        ..attr.clone()
+    };
+    coerce_attribute(&single, value, path)
+}
+
+/// A value that is neither an object, nor `null`, nor a string holding a JSON object (nor an
+/// array of those, which a single-valued reading takes its one element from).
+fn is_bare_scalar(value: &Value) -> bool {
+    match value {
+        Value::Object(_) | Value::Null => false,
+        Value::String(s) => json_object(s).is_none(),
+        Value::Array(items) => items.iter().any(is_bare_scalar),
+        Value::Bool(_) | Value::Number(_) => true,
+    }
+}
+
+fn not_an_object(path: &str) -> Error {
+    Error::invalid_value(format!(
+        "attribute '{path}' must be a JSON object with sub-attributes"
+    ))
+}
+
 fn coerce_single(attr: &Attribute, value: &Value, path: &str) -> Result<Option<Value>, Error> {
     if value.is_null() {
         return Ok(None);
@@ -111,28 +148,30 @@ fn coerce_complex(attr: &Attribute, value: &Value, path: &str) -> Result<Option<
         (Value::Object(members), _) => members.clone(),
         // A role sent as a JSON-encoded object.
         (_, Some(parsed)) => parsed,
-        // A bare scalar for a complex attribute with a `value` sub-attribute is its value:
-        // Entra sends `manager` as a bare id string.
-        (scalar, None) if attr.sub_attribute("value").is_some() => {
+        // A bare scalar for a single-valued complex attribute with a `value` sub-attribute is
+        // its value: Entra sends `manager` as a bare id string. Elements of a multi-valued one
+        // are objects (`emails: ["a@b"]` and `emails: [1, 2]` are errors, not two e-mails):
+        // RFC 7643 §2.4, and no Entra mapping sends them otherwise.
+        (scalar, None) if !attr.multi_valued && attr.sub_attribute("value").is_some() => {
             let mut m = Map::new();
             m.insert("value".to_owned(), scalar.clone());
             m
         }
-        _ => {
-            return Err(Error::invalid_value(format!(
-                "attribute '{path}' must be a JSON object with sub-attributes"
-            )));
-        }
+        _ => return Err(not_an_object(path)),
     };
     // Entra's role assignments put the whole role, JSON-encoded, in `value`:
     // `{"value": "{\"id\":\"…\",\"value\":\"Admin\",\"displayName\":\"Admin\"}"}`.
-    if let Some(inner) = members
-        .get("value")
-        .and_then(Value::as_str)
-        .and_then(json_object)
-    {
-        members.remove("value");
+    if let Some((key, inner)) = encoded_value(&members) {
+        members.remove(&key);
         members.extend(inner);
+    }
+    // One level is read. A value still JSON-encoded would be read again by the next PUT or
+    // PATCH of the resource, changing an attribute the client did not touch (found by fuzzing).
+    if encoded_value(&members).is_some() {
+        return Err(Error::invalid_value(format!(
+            "attribute '{path}.value' is a JSON-encoded object inside a JSON-encoded object; \
+             scimd reads one level (Entra's roles)"
+        )));
     }
     let mut out = Map::new();
     for (key, sub_value) in &members {
@@ -153,6 +192,16 @@ fn coerce_complex(attr: &Attribute, value: &Value, path: &str) -> Result<Option<
     }
     check_required_subs(attr, &out, path)?;
     Ok(Some(Value::Object(out)))
+}
+
+/// The `value` member (named in any letter case) when it is a string holding a JSON object:
+/// its key and the object.
+fn encoded_value(members: &Map<String, Value>) -> Option<(String, Map<String, Value>)> {
+    members.iter().find_map(|(key, v)| {
+        let inner = v.as_str().and_then(json_object)?;
+        key.eq_ignore_ascii_case("value")
+            .then(|| (key.clone(), inner))
+    })
 }
 
 /// A string holding a JSON object, parsed.
@@ -198,6 +247,9 @@ fn check_required_subs(
 
 /// Coerces a simple (non-complex) value to its RFC 7643 §2.3 type.
 pub fn coerce_simple(kind: AttrType, value: &Value, path: &str) -> Result<Value, Error> {
+    if let Value::String(s) = value {
+        check_string(path, s)?;
+    }
     let wrong = |expected: &str| {
         Error::invalid_value(format!(
             "attribute '{path}' must be {expected}, not {}",

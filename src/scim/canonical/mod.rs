@@ -10,10 +10,11 @@ mod coerce;
 use serde_json::{Map, Value};
 
 use coerce::insert;
-pub(crate) use coerce::sub_attribute_alias;
 pub use coerce::{coerce_attribute, coerce_simple, parse_bool};
+pub(crate) use coerce::{coerce_element, sub_attribute_alias};
 
 use crate::scim::error::Error;
+use crate::scim::limits;
 use crate::scim::schema::{Attribute, Mutability, ResourceType, Schema};
 
 /// A canonical resource document: core attributes and `externalId` at the top level, each
@@ -54,7 +55,21 @@ pub fn canonicalize(
     if let Some(existing) = existing {
         check_immutable(rt, &doc, existing)?;
     }
+    check_names(rt, &doc)?;
     Ok(doc)
+}
+
+/// The names a resource is looked up by are at most [`limits::MAX_NAME_CHARS`] characters.
+fn check_names(rt: &ResourceType, doc: &Document) -> Result<(), Error> {
+    let names = limits::NAME_ATTRIBUTES
+        .iter()
+        .filter(|(kind, _)| *kind == rt.kind);
+    for (_, name) in names {
+        if let Some(Value::String(value)) = doc.get(*name) {
+            limits::check_name(name, value)?;
+        }
+    }
+    Ok(())
 }
 
 /// Puts one top-level member of the input where it belongs in the canonical document.

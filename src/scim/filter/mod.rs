@@ -17,6 +17,7 @@ pub use parse::{Literal, Raw, parse};
 pub use validate::{validate, validate_across, validate_element};
 
 use crate::scim::error::{Error, ScimType};
+use crate::scim::limits;
 use crate::scim::schema::{Attribute, ResourceType};
 
 /// Bounds on what a filter may cost.
@@ -27,10 +28,11 @@ pub struct Limits {
     pub max_nodes: usize,
 }
 
+/// The filter bounds of [`crate::scim::limits`].
 pub const LIMITS: Limits = Limits {
-    max_length: 4096,
-    max_depth: 16,
-    max_nodes: 128,
+    max_length: limits::MAX_FILTER_BYTES,
+    max_depth: limits::MAX_FILTER_DEPTH,
+    max_nodes: limits::MAX_FILTER_EXPRESSIONS,
 };
 
 /// The attribute operators of RFC 7644 §3.4.2.2, Table 3 (`pr` is [`Filter::Present`]).

@@ -114,6 +114,9 @@ fn json_string(chars: &[char], start: usize) -> Result<(String, usize), String> 
                 let text: String = chars[start..=i].iter().collect();
                 let value = serde_json::from_str::<String>(&text)
                     .map_err(|e| format!("the string {text} is not a valid JSON string ({e})"))?;
+                if value.contains('\0') {
+                    return Err(NUL.to_owned());
+                }
                 return Ok((value, i + 1));
             }
             _ => escaped = false,
@@ -130,6 +133,10 @@ struct Parser {
     nodes: usize,
 }
 
+/// The error for U+0000 in a filter, raw or as the JSON escape `\u0000`: no stored value holds
+/// it (see `limits::check_string`), and PostgreSQL refuses it as a query parameter.
+const NUL: &str = "the filter contains a NUL character, which no value can hold";
+
 /// Parses a filter. Errors are sentences for the `detail` of a 400 `invalidFilter`.
 pub fn parse(input: &str) -> Result<Raw, String> {
     if input.trim().is_empty() {
@@ -140,6 +147,9 @@ pub fn parse(input: &str) -> Result<Raw, String> {
             "the filter is longer than {} characters",
             LIMITS.max_length
         ));
+    }
+    if input.contains('\0') {
+        return Err(NUL.to_owned());
     }
     let mut p = Parser {
         tokens: tokenize(input)?,
@@ -336,9 +346,16 @@ fn literal(word: &str) -> Literal {
         Literal::Bool(false)
     } else if word.eq_ignore_ascii_case("null") {
         Literal::Null
-    } else if let Ok(n) = serde_json::from_str::<serde_json::Number>(word) {
+    } else if let Some(n) = serde_json::from_str::<serde_json::Number>(word)
+        .ok()
+        .filter(|n| n.to_string() == word)
+    {
         Literal::Num(n)
     } else {
+        // A number spelled otherwise than serde_json spells it (`1e5`, more digits than an f64
+        // keeps, which serde_json rounds inexactly) stays a word: the attribute types its text,
+        // so a string attribute compares the digits as written and a number one parses them
+        // exactly.
         Literal::Bare(word.to_owned())
     }
 }

@@ -10,11 +10,13 @@
 
 use serde_json::{Map, Value};
 
+mod set;
 mod values;
 
 use crate::scim::canonical::{Document, canonicalize, sub_attribute_alias};
 use crate::scim::error::{Error, ScimType};
 use crate::scim::filter::{self, Filter};
+use crate::scim::limits::MAX_PATCH_OPERATIONS;
 use crate::scim::path::{Resolved, resolve};
 use crate::scim::schema::{AttrType, Attribute, Mutability, ResourceType};
 use values::{filtered, sub_attribute, whole};
@@ -43,6 +45,7 @@ pub fn apply(
     body: &Value,
 ) -> Result<Document, Error> {
     let operations = operations(body)?;
+    check_writes(rt, operations)?;
     let mut work = doc.clone();
     for (i, operation) in operations.iter().enumerate() {
         apply_one(rt, common, &mut work, operation).map_err(|e| Error {
@@ -69,6 +72,42 @@ fn operations(body: &Value) -> Result<&Vec<Value>, Error> {
         _ => Err(Error::invalid_syntax(
             "a PatchOp needs 'Operations': an array of at least one operation (RFC 7644 §3.5.2)",
         )),
+    }
+}
+
+/// At most [`MAX_PATCH_OPERATIONS`], an operation without a path counting once per attribute
+/// it sets: each write of a multi-valued attribute may cost up to [`crate::scim::limits::MAX_VALUES`] value
+/// lookups, so their number bounds the work of one PatchOp.
+fn check_writes(rt: &ResourceType, operations: &[Value]) -> Result<(), Error> {
+    let writes: usize = operations.iter().map(|op| writes(rt, op)).sum();
+    if writes > MAX_PATCH_OPERATIONS {
+        return Err(Error::invalid_value(format!(
+            "a PatchOp may hold at most {MAX_PATCH_OPERATIONS} operations (one without a 'path' \
+             counts once per attribute it sets); this one has {writes}"
+        )));
+    }
+    Ok(())
+}
+
+/// The attribute writes of one operation: 1, or for a path-less one the attributes of its
+/// value, extension objects counted by their attributes.
+fn writes(rt: &ResourceType, operation: &Value) -> usize {
+    let Value::Object(operation) = operation else {
+        return 1;
+    };
+    let path = member(operation, "path")
+        .and_then(Value::as_str)
+        .is_some_and(|p| !p.trim().is_empty());
+    match member(operation, "value") {
+        Some(Value::Object(members)) if !path => members
+            .iter()
+            .map(|(key, v)| match (rt.extension(key), v) {
+                (Some(_), Value::Object(ext)) => ext.len(),
+                _ => 1,
+            })
+            .sum::<usize>()
+            .max(1),
+        _ => 1,
     }
 }
 

@@ -7,15 +7,15 @@ use serde_json::{Value, json};
 use super::*;
 use crate::scim::schema::{Registry, ResourceKind};
 
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub(super) const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
-fn user(body: Value) -> Document {
+pub(super) fn user(body: Value) -> Document {
     let registry = Registry::new().unwrap();
     let rt = registry.resource_type(ResourceKind::User).unwrap();
     canonicalize(rt, registry.common(), &body, None).unwrap()
 }
 
-fn patch(doc: &Document, ops: Value) -> Result<Value, Error> {
+pub(super) fn patch(doc: &Document, ops: Value) -> Result<Value, Error> {
     let registry = Registry::new().unwrap();
     let rt = registry.resource_type(ResourceKind::User).unwrap();
     let body =
@@ -23,7 +23,7 @@ fn patch(doc: &Document, ops: Value) -> Result<Value, Error> {
     apply(rt, registry.common(), doc, &body).map(Value::Object)
 }
 
-fn barbara() -> Document {
+pub(super) fn barbara() -> Document {
     user(json!({
         "userName": "bjensen",
         "name": {"givenName": "Barbara", "familyName": "Jensen"},
@@ -342,6 +342,8 @@ fn a_failing_operation_leaves_the_document_unchanged() {
     assert!(err.is_err());
     assert_eq!(before, copy);
 }
+
+mod hostile;
 
 mod model {
     //! Property: a sequence of operations gives what a simple model of attribute values

@@ -3,12 +3,13 @@
 
 use serde_json::{Map, Value};
 
-use super::{Op, no_target};
-use crate::scim::canonical::coerce_attribute;
+use super::{Op, no_target, set};
+use crate::scim::canonical::{coerce_attribute, coerce_element};
 use crate::scim::error::Error;
 use crate::scim::filter::eval::matches_element;
 use crate::scim::filter::{self, CompareOp, Filter, Literal, Raw};
 use crate::scim::fold::fold_value;
+use crate::scim::limits::check_values;
 use crate::scim::schema::{AttrType, Attribute};
 
 /// The coerced value for the whole attribute (`None`: "no value", e.g. `manager: ""`).
@@ -37,9 +38,10 @@ pub(super) fn whole(
             let Value::Array(added) = new else {
                 return Ok(());
             };
-            let fresh: Vec<Value> = added.into_iter().filter(|a| !items.contains(a)).collect();
+            let fresh = set::fresh(items, added);
             let start = items.len();
             items.extend(fresh);
+            check_values(text, items.len())?;
             let end = items.len();
             settle_primary(items, start..end);
         }
@@ -75,21 +77,14 @@ fn remove_whole(
     let Some(Value::Array(gone)) = coerce(attr, value, text)? else {
         return Ok(());
     };
+    let listed = set::Listed::new(&gone);
     if let Some(Value::Array(items)) = holder.get_mut(name) {
-        items.retain(|item| !gone.iter().any(|g| contains(item, g)));
+        items.retain(|item| !listed.holds(item));
         if items.is_empty() {
             holder.remove(name);
         }
     }
     Ok(())
-}
-
-/// Whether `item` has every sub-attribute value `pattern` has (simple values: equality).
-fn contains(item: &Value, pattern: &Value) -> bool {
-    match (item, pattern) {
-        (Value::Object(i), Value::Object(p)) => p.iter().all(|(k, v)| i.get(k) == Some(v)),
-        _ => item == pattern,
-    }
 }
 
 /// RFC 7644 §3.5.2: a value written with `primary: true` clears `primary` on the others.
@@ -107,24 +102,17 @@ fn settle_primary(items: &mut [Value], written: std::ops::Range<usize>) {
     }
 }
 
-/// The coerced value of one sub-attribute.
+/// The coerced value of one sub-attribute; `text` ends in `.<sub>`, and errors name the
+/// sub-attribute once (`name.givenName`, not `name.givenName.givenName`).
 fn coerce_sub(
     attr: &Attribute,
     sub: &Attribute,
     value: &Value,
     text: &str,
 ) -> Result<Option<Value>, Error> {
-    Ok(coerce_element(attr, &only(sub, value.clone()), text)?
+    let holder = text.rsplit_once('.').map_or(text, |(head, _)| head);
+    Ok(coerce_element(attr, &only(sub, value.clone()), holder)?
         .and_then(|v| v.get(&sub.name).cloned()))
-}
-
-/// The coerced value of one element of `attr` (or of `attr` itself when single-valued).
-fn coerce_element(attr: &Attribute, value: &Value, text: &str) -> Result<Option<Value>, Error> {
-    let single = Attribute {
-        multi_valued: false,
-        ..attr.clone()
-    };
-    coerce_attribute(&single, value, text)
 }
 
 /// An element holding only `sub`.
@@ -288,10 +276,15 @@ fn remove_matching(
     let Some(Value::Array(items)) = holder.get_mut(name) else {
         return;
     };
-    let mut index = 0;
+    let mut hits = vec![false; items.len()];
+    for &i in matching {
+        if let Some(hit) = hits.get_mut(i) {
+            *hit = true;
+        }
+    }
+    let mut hits = hits.into_iter();
     items.retain_mut(|item| {
-        let hit = matching.contains(&index);
-        index += 1;
+        let hit = hits.next().unwrap_or(false);
         match (hit, sub) {
             (false, _) => true,
             (true, None) => false,
@@ -352,6 +345,7 @@ fn create_matching(
     })?;
     element.extend(new_members);
     items.push(Value::Object(element));
+    check_values(&attr.name, items.len())?;
     let end = items.len();
     settle_primary(items, end - 1..end);
     Ok(())
