@@ -14,7 +14,7 @@ use super::error::invalid_path;
 use crate::scim::canonical::Document;
 use crate::scim::filter::{self, CompareOp, Literal, Raw};
 use crate::scim::resource::ResourceId;
-use crate::scim::{self, ScimType};
+use crate::scim::{self, ScimType, limits};
 use crate::store::{MemberChange, MemberInput};
 
 /// The most members one request may add, remove or set (Entra sends at most a few hundred per
@@ -69,6 +69,9 @@ pub fn member_inputs(value: &Value, group: ResourceId) -> Result<Vec<MemberInput
                     .or_else(|| member_of(m, "displayName"))
                     .and_then(Value::as_str)
                     .map(str::to_owned);
+                if let Some(display) = &display {
+                    limits::check_string("members.display", display)?;
+                }
                 (id.as_str(), display)
             }
             other => {

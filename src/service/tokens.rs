@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{Directory, Error};
 use crate::domain::{Tenant, TokenInfo};
-use crate::scim;
+use crate::scim::{self, limits};
 use crate::store::{Tenants, Tokens};
 
 /// Every token scimd issues starts with this, so that leaked tokens are easy to recognise.
@@ -46,10 +46,19 @@ impl Directory {
         if name.is_empty() {
             return Err(scim::Error::invalid_value("a tenant name may not be empty").into());
         }
+        limits::check_string("tenant name", name)?;
+        limits::check_name("tenant name", name)?;
         Ok(self.store.create_tenant(name).await?)
     }
 
     pub async fn tenant(&self, name: &str) -> Result<Tenant, Error> {
+        if name.contains('\0') {
+            // no tenant can have such a name, and the database cannot be asked for it
+            let missing = crate::store::Missing::Tenant {
+                name: name.to_owned(),
+            };
+            return Err(crate::store::StoreError::NotFound(missing).into());
+        }
         Ok(self.store.tenant(name).await?)
     }
 
@@ -80,6 +89,10 @@ impl Directory {
                 "the label '{BOOTSTRAP_LABEL}' is reserved for SCIMD_BOOTSTRAP_TOKEN"
             ))
             .into());
+        }
+        if let Some(label) = label {
+            limits::check_string("label", label)?;
+            limits::check_name("label", label)?;
         }
         let tenant = self.tenant(tenant).await?;
         let token = random_token().map_err(|e| {

@@ -412,12 +412,19 @@ fn a_nul_character_raw_or_escaped_is_invalid_filter() {
 
 #[test]
 fn numbers_spelled_otherwise_than_json_spells_them_keep_their_text() {
-    let user = json!({"userName": "n", "externalId": "123456789012345678901234567890", "title": "1e5"});
-    assert!(eval("externalId eq 123456789012345678901234567890", user.clone()));
+    let user =
+        json!({"userName": "n", "externalId": "123456789012345678901234567890", "title": "1e5"});
+    assert!(eval(
+        "externalId eq 123456789012345678901234567890",
+        user.clone()
+    ));
     assert!(eval("title eq 1e5", user));
     let cases = [
         ("title eq 42", Literal::Num(42.into())),
-        ("title eq -1.5", Literal::Num(serde_json::Number::from_f64(-1.5).unwrap())),
+        (
+            "title eq -1.5",
+            Literal::Num(serde_json::Number::from_f64(-1.5).unwrap()),
+        ),
         ("title eq 1e5", Literal::Bare("1e5".into())),
         ("title eq 007", Literal::Bare("007".into())),
     ];
@@ -451,9 +458,15 @@ fn printing_uses_only_the_parentheses_precedence_needs() {
         ("a pr or b pr or c pr", "a pr or b pr or c pr"),
         ("a pr or (b pr or c pr)", "a pr or (b pr or c pr)"),
         ("(a pr or b pr) and c pr", "(a pr or b pr) and c pr"),
-        ("a pr and b pr or c pr and d pr", "a pr and b pr or c pr and d pr"),
+        (
+            "a pr and b pr or c pr and d pr",
+            "a pr and b pr or c pr and d pr",
+        ),
         ("a pr and (b pr and c pr)", "a pr and (b pr and c pr)"),
-        ("not (a pr or b pr) and x[y pr or z pr]", "not (a pr or b pr) and x[y pr or z pr]"),
+        (
+            "not (a pr or b pr) and x[y pr or z pr]",
+            "not (a pr or b pr) and x[y pr or z pr]",
+        ),
     ];
     for (text, printed) in cases {
         assert_eq!(parse(text).unwrap().to_string(), printed, "{text}");

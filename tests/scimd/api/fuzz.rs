@@ -298,23 +298,25 @@ async fn hostile_requests_get_answers_below_500_and_refused_ones_change_nothing(
     let handle = tokio::runtime::Handle::current();
     let refused = AtomicU32::new(0);
     let result = tokio::task::block_in_place(|| {
-        runner.run(&hostile(ids), |h| {
-            handle.block_on(async {
-                let before = directory(&app).await;
-                let res = app.send(request(&h)).await;
-                check(&h, &res)?;
-                if res.status.as_u16() >= 400 {
-                    refused.fetch_add(1, Ordering::Relaxed);
-                    prop_assert_eq!(
-                        directory(&app).await,
-                        before,
-                        "{:?} changed the directory",
-                        h
-                    );
-                }
-                Ok(())
+        runner
+            .run(&hostile(ids), |h| {
+                handle.block_on(async {
+                    let before = directory(&app).await;
+                    let res = app.send(request(&h)).await;
+                    check(&h, &res)?;
+                    if res.status.as_u16() >= 400 {
+                        refused.fetch_add(1, Ordering::Relaxed);
+                        prop_assert_eq!(
+                            directory(&app).await,
+                            before,
+                            "{:?} changed the directory",
+                            h
+                        );
+                    }
+                    Ok(())
+                })
             })
-        })
+            .map_err(|e| e.to_string())
     });
     if let Err(e) = result {
         panic!("{e}");

@@ -44,9 +44,10 @@ async fn more_members_than_a_request_may_name_are_400_naming_the_limit(backend: 
             json!({"displayName": "Big", "members": random_ids(1001)}),
         )
         .await;
+    // a body's member list is one multi-valued attribute, held to the same thousand
     assert_eq!(
         created.assert_scim_error(400, Some("invalidValue")),
-        expected
+        "members: has 1001 values; an attribute may have at most 1000"
     );
     let groups = app.get("/scim/v2/Groups").await;
     assert_eq!(groups.body["totalResults"], 1, "nothing was created");
@@ -105,7 +106,26 @@ async fn a_page_of_groups_holding_more_members_than_a_page_may_show_is_cut_short
     assert_eq!(names(&lean.body), ["One", "Two", "Three"]);
 }
 
+async fn a_member_display_that_cannot_be_stored_is_400_naming_it(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let team = group(&app, "Team").await;
+    let alice = user(&app, "alice").await;
+    let value = json!([{"value": alice, "display": "Al\u{0}ice"}]);
+    let res = patch(
+        &app,
+        &team,
+        json!([{"op": "add", "path": "members", "value": value}]),
+    )
+    .await;
+    assert_eq!(
+        res.assert_scim_error(400, Some("invalidValue")),
+        "Operations[0]: members.display: contains a NUL character, which scimd cannot store"
+    );
+    assert!(member_ids(&app, &team).await.is_empty());
+}
+
 crate::on_both_stores!(
+    a_member_display_that_cannot_be_stored_is_400_naming_it,
     more_members_than_a_request_may_name_are_400_naming_the_limit,
     a_page_of_groups_holding_more_members_than_a_page_may_show_is_cut_short,
 );
