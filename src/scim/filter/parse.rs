@@ -346,9 +346,16 @@ fn literal(word: &str) -> Literal {
         Literal::Bool(false)
     } else if word.eq_ignore_ascii_case("null") {
         Literal::Null
-    } else if let Ok(n) = serde_json::from_str::<serde_json::Number>(word) {
+    } else if let Some(n) = serde_json::from_str::<serde_json::Number>(word)
+        .ok()
+        .filter(|n| n.to_string() == word)
+    {
         Literal::Num(n)
     } else {
+        // A number spelled otherwise than serde_json spells it (`1e5`, more digits than an f64
+        // keeps, which serde_json rounds inexactly) stays a word: the attribute types its text,
+        // so a string attribute compares the digits as written and a number one parses them
+        // exactly.
         Literal::Bare(word.to_owned())
     }
 }
