@@ -371,3 +371,48 @@ fn entras_shapes_stay_accepted_a_lone_object_json_encoded_roles_and_a_bare_manag
         }))
     );
 }
+
+#[test]
+fn a_json_encoded_value_is_read_one_level_deep_in_any_letter_case() {
+    let doc = user(
+        json!({"userName": "a", "roles": [{"Value": "{\"value\":\"Admin\",\"displayName\":\"A\"}"}]}),
+    );
+    assert_eq!(
+        doc,
+        Ok(json!({"userName": "a", "roles": [{"value": "Admin", "display": "A"}]}))
+    );
+    assert_eq!(
+        user(doc.clone().unwrap()),
+        doc,
+        "canonical documents canonicalise to themselves"
+    );
+}
+
+#[test]
+fn a_json_encoded_object_inside_a_json_encoded_object_is_invalid_value() {
+    // found by fuzzing: the inner object was stored as the value, and the next write of the
+    // user decoded it again
+    let once = "{\"value\":\"x\"}";
+    let twice = format!("{{\"value\":{}}}", json!(once));
+    let cases = [
+        (json!([{"value": twice}]), "photos[0].value"),
+        // a role as a JSON string is one level, its value another
+        (
+            json!([format!("{{\"value\":{}}}", json!(twice))]),
+            "photos[0].value",
+        ),
+        (
+            json!([{"VALUE": format!("{{\"Value\":{}}}", json!(once))}]),
+            "photos[0].value",
+        ),
+    ];
+    for (photos, path) in cases {
+        assert_eq!(
+            user(json!({"userName": "a", "photos": photos.clone()})),
+            Err(Error::invalid_value(format!(
+                "attribute '{path}' is a JSON-encoded object inside a JSON-encoded object; scimd reads one level (Entra's roles)"
+            ))),
+            "{photos}"
+        );
+    }
+}
