@@ -144,35 +144,8 @@ fn coerce_single(attr: &Attribute, value: &Value, path: &str) -> Result<Option<V
 /// provisioning for a SCIM endpoint in Microsoft Entra ID",
 /// <https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups>).
 fn coerce_complex(attr: &Attribute, value: &Value, path: &str) -> Result<Option<Value>, Error> {
-    let mut members = match (value, value.as_str().and_then(json_object)) {
-        (Value::Object(members), _) => members.clone(),
-        // A role sent as a JSON-encoded object.
-        (_, Some(parsed)) => parsed,
-        // A bare scalar for a single-valued complex attribute with a `value` sub-attribute is
-        // its value: Entra sends `manager` as a bare id string. Elements of a multi-valued one
-        // are objects (`emails: ["a@b"]` and `emails: [1, 2]` are errors, not two e-mails):
-        // RFC 7643 §2.4, and no Entra mapping sends them otherwise.
-        (scalar, None) if !attr.multi_valued && attr.sub_attribute("value").is_some() => {
-            let mut m = Map::new();
-            m.insert("value".to_owned(), scalar.clone());
-            m
-        }
-        _ => return Err(not_an_object(path)),
-    };
-    // Entra's role assignments put the whole role, JSON-encoded, in `value`:
-    // `{"value": "{\"id\":\"…\",\"value\":\"Admin\",\"displayName\":\"Admin\"}"}`.
-    if let Some((key, inner)) = encoded_value(&members) {
-        members.remove(&key);
-        members.extend(inner);
-    }
-    // One level is read. A value still JSON-encoded would be read again by the next PUT or
-    // PATCH of the resource, changing an attribute the client did not touch (found by fuzzing).
-    if encoded_value(&members).is_some() {
-        return Err(Error::invalid_value(format!(
-            "attribute '{path}.value' is a JSON-encoded object inside a JSON-encoded object; \
-             scimd reads one level (Entra's roles)"
-        )));
-    }
+    let mut members = members_of(attr, value, path)?;
+    decode_value(&mut members, path)?;
     let mut out = Map::new();
     for (key, sub_value) in &members {
         let Some(sub) = sub_attribute_alias(attr, key) else {
@@ -192,6 +165,45 @@ fn coerce_complex(attr: &Attribute, value: &Value, path: &str) -> Result<Option<
     }
     check_required_subs(attr, &out, path)?;
     Ok(Some(Value::Object(out)))
+}
+
+/// The members a complex value is sent with: an object, a role as a JSON-encoded object, or a
+/// bare scalar standing for `value`.
+fn members_of(attr: &Attribute, value: &Value, path: &str) -> Result<Map<String, Value>, Error> {
+    match (value, value.as_str().and_then(json_object)) {
+        (Value::Object(members), _) => Ok(members.clone()),
+        // A role sent as a JSON-encoded object.
+        (_, Some(parsed)) => Ok(parsed),
+        // A bare scalar for a single-valued complex attribute with a `value` sub-attribute is
+        // its value: Entra sends `manager` as a bare id string. Elements of a multi-valued one
+        // are objects (`emails: ["a@b"]` and `emails: [1, 2]` are errors, not two e-mails):
+        // RFC 7643 §2.4, and no Entra mapping sends them otherwise.
+        (scalar, None) if !attr.multi_valued && attr.sub_attribute("value").is_some() => {
+            let mut m = Map::new();
+            m.insert("value".to_owned(), scalar.clone());
+            Ok(m)
+        }
+        _ => Err(not_an_object(path)),
+    }
+}
+
+/// Entra's role assignments put the whole role, JSON-encoded, in `value`:
+/// `{"value": "{\"id\":\"…\",\"value\":\"Admin\",\"displayName\":\"Admin\"}"}`; its members
+/// take the place of `value`. One level is read: a value still JSON-encoded would be read again
+/// by the next PUT or PATCH of the resource, changing an attribute the client did not touch
+/// (found by fuzzing), so it is an error.
+fn decode_value(members: &mut Map<String, Value>, path: &str) -> Result<(), Error> {
+    if let Some((key, inner)) = encoded_value(members) {
+        members.remove(&key);
+        members.extend(inner);
+    }
+    if encoded_value(members).is_some() {
+        return Err(Error::invalid_value(format!(
+            "attribute '{path}.value' is a JSON-encoded object inside a JSON-encoded object; \
+             scimd reads one level (Entra's roles)"
+        )));
+    }
+    Ok(())
 }
 
 /// The `value` member (named in any letter case) when it is a string holding a JSON object:
