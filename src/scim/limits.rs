@@ -13,6 +13,11 @@ use crate::scim::schema::ResourceKind;
 /// `tooMany` for filters.
 pub const MAX_PATCH_OPERATIONS: usize = 1_000;
 
+/// Members one request may add, remove or set (a group's PATCH, POST or PUT): Entra sends at
+/// most a few hundred per request, and the work of a request stays bounded whatever the
+/// group's size. More is 400 `invalidValue`.
+pub const MAX_MEMBERS_PER_REQUEST: usize = 1_000;
+
 /// Values of one multi-valued attribute (`emails`, `roles`, a group's `members` in a POST or
 /// PUT body), as sent and after a PATCH. More is 400 `invalidValue` naming the attribute.
 pub const MAX_VALUES: usize = 1_000;
@@ -60,6 +65,18 @@ pub fn check_string(path: &str, value: &str) -> Result<(), Error> {
         return Err(Error::invalid_value(format!(
             "{path}: is {} bytes long; a string may be at most {MAX_STRING_BYTES} bytes (UTF-8)",
             value.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Checks the operations of one PatchOp (`writes`: an operation without a path counting once
+/// per attribute it sets) against [`MAX_PATCH_OPERATIONS`].
+pub fn check_operations(writes: usize) -> Result<(), Error> {
+    if writes > MAX_PATCH_OPERATIONS {
+        return Err(Error::invalid_value(format!(
+            "a PatchOp may hold at most {MAX_PATCH_OPERATIONS} operations (one without a 'path' \
+             counts once per attribute it sets); this one has {writes}"
         )));
     }
     Ok(())

@@ -17,10 +17,6 @@ use crate::scim::resource::ResourceId;
 use crate::scim::{self, ScimType, limits};
 use crate::store::{MemberChange, MemberInput};
 
-/// The most members one request may add, remove or set (Entra sends at most a few hundred per
-/// request); the work of a request stays bounded whatever the group's size.
-pub const MAX_MEMBERS_PER_REQUEST: usize = 1_000;
-
 /// The PatchOp message URN (RFC 7644 §3.5.2).
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
@@ -116,14 +112,15 @@ pub fn take_members(doc: &mut Document, group: ResourceId) -> Result<Vec<MemberI
     Ok(members)
 }
 
-/// 400 when a request names more members than [`MAX_MEMBERS_PER_REQUEST`].
+/// 400 when a request names more members than [`limits::MAX_MEMBERS_PER_REQUEST`].
 fn within_limit(named: usize) -> Result<(), Error> {
-    if named <= MAX_MEMBERS_PER_REQUEST {
+    if named <= limits::MAX_MEMBERS_PER_REQUEST {
         return Ok(());
     }
     Err(scim::Error::invalid_value(format!(
-        "members: a request may add, remove or set at most {MAX_MEMBERS_PER_REQUEST} members; \
-         this one names {named}; send them in several requests"
+        "members: a request may add, remove or set at most {} members; \
+         this one names {named}; send them in several requests",
+        limits::MAX_MEMBERS_PER_REQUEST
     ))
     .into())
 }
@@ -181,6 +178,8 @@ pub fn split_patch(
         )
         .into());
     };
+    // member operations never reach the PATCH engine: bounded here too
+    limits::check_operations(ops.len())?;
     let mut split = Split::default();
     for (i, op) in ops.iter().enumerate() {
         split.operation(op, group).map_err(|e| match e {

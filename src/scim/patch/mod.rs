@@ -16,7 +16,7 @@ mod values;
 use crate::scim::canonical::{Document, canonicalize, sub_attribute_alias};
 use crate::scim::error::{Error, ScimType};
 use crate::scim::filter::{self, Filter};
-use crate::scim::limits::MAX_PATCH_OPERATIONS;
+use crate::scim::limits::check_operations;
 use crate::scim::path::{Resolved, resolve};
 use crate::scim::schema::{AttrType, Attribute, Mutability, ResourceType};
 use values::{filtered, sub_attribute, whole};
@@ -75,18 +75,11 @@ fn operations(body: &Value) -> Result<&Vec<Value>, Error> {
     }
 }
 
-/// At most [`MAX_PATCH_OPERATIONS`], an operation without a path counting once per attribute
+/// At most [`crate::scim::limits::MAX_PATCH_OPERATIONS`], an operation without a path counting once per attribute
 /// it sets: each write of a multi-valued attribute may cost up to [`crate::scim::limits::MAX_VALUES`] value
 /// lookups, so their number bounds the work of one PatchOp.
 fn check_writes(rt: &ResourceType, operations: &[Value]) -> Result<(), Error> {
-    let writes: usize = operations.iter().map(|op| writes(rt, op)).sum();
-    if writes > MAX_PATCH_OPERATIONS {
-        return Err(Error::invalid_value(format!(
-            "a PatchOp may hold at most {MAX_PATCH_OPERATIONS} operations (one without a 'path' \
-             counts once per attribute it sets); this one has {writes}"
-        )));
-    }
-    Ok(())
+    check_operations(operations.iter().map(|op| writes(rt, op)).sum())
 }
 
 /// The attribute writes of one operation: 1, or for a path-less one the attributes of its

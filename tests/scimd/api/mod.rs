@@ -10,6 +10,7 @@ mod fuzz;
 mod group_limits;
 mod groups;
 mod guard;
+mod hostile;
 mod journeys;
 mod membership;
 mod ops;
