@@ -6,27 +6,14 @@
 
 mod common;
 
-use libfuzzer_sys::arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
 use scimd::scim::canonical::canonicalize;
-use serde_json::Value;
 
 use common::{KINDS, common, fixed, input, resource_type};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else {
+    let Some(body) = input::body(data, 0) else {
         return;
-    };
-    let body = if mode & 1 == 0 {
-        match input::object(&mut Unstructured::new(rest), 0) {
-            Ok(members) => Value::Object(members),
-            Err(_) => return,
-        }
-    } else {
-        match serde_json::from_slice::<Value>(rest) {
-            Ok(body) => body,
-            Err(_) => return,
-        }
     };
     for kind in KINDS {
         let rt = resource_type(kind);

@@ -5,27 +5,14 @@
 
 mod common;
 
-use libfuzzer_sys::arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
 use scimd::scim::query::SearchParams;
-use serde_json::Value;
 
 use common::{KINDS, common, input, resource_type};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else {
+    let Some(body) = input::body(data, 3) else {
         return;
-    };
-    let body = if mode & 1 == 0 {
-        match input::object(&mut Unstructured::new(rest), 3) {
-            Ok(members) => Value::Object(members),
-            Err(_) => return,
-        }
-    } else {
-        match serde_json::from_slice::<Value>(rest) {
-            Ok(body) => body,
-            Err(_) => return,
-        }
     };
     let params = match SearchParams::from_body(&body) {
         Ok(params) => params,

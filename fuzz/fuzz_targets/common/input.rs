@@ -186,6 +186,19 @@ pub fn value(u: &mut Unstructured<'_>, depth: u32) -> Result<Value> {
     })
 }
 
+/// The body a fuzz input stands for: its first byte picks an object built from scimd's
+/// vocabulary (nested up to `depth`) or the rest read as JSON; `None` for input that is neither.
+pub fn body(data: &[u8], depth: u32) -> Option<Value> {
+    let (&mode, rest) = data.split_first()?;
+    if mode & 1 == 0 {
+        object(&mut Unstructured::new(rest), depth)
+            .ok()
+            .map(Value::Object)
+    } else {
+        serde_json::from_slice(rest).ok()
+    }
+}
+
 /// A JSON object with keys of [`KEYS`] and arbitrary ones.
 pub fn object(u: &mut Unstructured<'_>, depth: u32) -> Result<Map<String, Value>> {
     let n = u.int_in_range(0..=6)?;
