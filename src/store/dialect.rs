@@ -22,6 +22,9 @@ use crate::store::sql::{Relation, Sql};
 use crate::store::token_cache::TokenCache;
 use crate::store::{Options, StoreError};
 
+/// A dialect's pools: for reads, and for writes.
+pub type Pools<D> = (Pool<<D as Dialect>::Db>, Pool<<D as Dialect>::Db>);
+
 /// A connection of the dialect's database (of the pool or inside a transaction).
 pub type Conn<D> = <<D as Dialect>::Db as sqlx::Database>::Connection;
 
@@ -43,13 +46,14 @@ pub trait Dialect: Leaves + Sized + Send + Sync + 'static {
     type Db: sqlx::Database;
     type Row: Record;
 
-    /// Connects to the database at `url`, creating it if missing. A dialect that can tell
-    /// every replica when tokens change keeps `tokens` live.
+    /// Connects to the database at `url`, creating it if missing: a pool for reads and one for
+    /// writes (the same one where the database lets writers work side by side). A dialect that
+    /// can tell every replica when tokens change keeps `tokens` live.
     fn connect(
         url: &str,
         options: Options,
         tokens: &Arc<TokenCache>,
-    ) -> impl Future<Output = Result<Pool<Self::Db>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Pools<Self>, StoreError>> + Send;
     fn migrate(pool: &Pool<Self::Db>) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// A transaction for a write (SQLite takes the write lock at once).
     fn begin_write(
@@ -101,6 +105,9 @@ pub trait Dialect: Leaves + Sized + Send + Sync + 'static {
         conn: &mut Conn<Self>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Whether statements kept prepared are planned once for all values (PostgreSQL's
+    /// generic plans); then those marked `Sql::plan_each_time` are not kept.
+    const GENERIC_PLANS: bool;
     /// The users' groups as a listing column `groups`: `[[group id, displayName], …]`.
     const GROUPS_COLUMN: &'static str;
     /// Tokens in the order they were issued.
@@ -151,6 +158,12 @@ pub trait Record: Send + Sync {
     fn json<T: DeserializeOwned>(&self, column: &'static str) -> Result<Option<T>, StoreError>;
 }
 
+/// Whether to keep `sql` prepared on its connection, planned once: not when it asks to be
+/// planned with its values each time and the dialect's kept statements get generic plans.
+pub(crate) fn keep_prepared<D: Dialect>(sql: &Sql) -> bool {
+    !(sql.plans_each_time() && D::GENERIC_PLANS)
+}
+
 /// The [`Dialect`] methods that run statements, the same for every sqlx backend, for a
 /// dialect's `impl Dialect` to include; it needs the dialect's `arguments(Vec<Arg>)`.
 macro_rules! run_with_sqlx {
@@ -159,8 +172,10 @@ macro_rules! run_with_sqlx {
             conn: &mut $crate::store::dialect::Conn<Self>,
             sql: Sql,
         ) -> Result<Vec<Self::Row>, StoreError> {
+            let keep = $crate::store::dialect::keep_prepared::<Self>(&sql);
             let (text, args) = sql.into_parts();
             sqlx::query_with(&text, arguments(args)?)
+                .persistent(keep)
                 .fetch_all(conn)
                 .await
                 .map_err(Self::store_error)
@@ -170,8 +185,10 @@ macro_rules! run_with_sqlx {
             conn: &mut $crate::store::dialect::Conn<Self>,
             sql: Sql,
         ) -> Result<Option<Self::Row>, StoreError> {
+            let keep = $crate::store::dialect::keep_prepared::<Self>(&sql);
             let (text, args) = sql.into_parts();
             sqlx::query_with(&text, arguments(args)?)
+                .persistent(keep)
                 .fetch_optional(conn)
                 .await
                 .map_err(Self::store_error)
@@ -181,8 +198,10 @@ macro_rules! run_with_sqlx {
             conn: &mut $crate::store::dialect::Conn<Self>,
             sql: Sql,
         ) -> Result<u64, StoreError> {
+            let keep = $crate::store::dialect::keep_prepared::<Self>(&sql);
             let (text, args) = sql.into_parts();
             let done = sqlx::query_with(&text, arguments(args)?)
+                .persistent(keep)
                 .execute(conn)
                 .await
                 .map_err(Self::store_error)?;

@@ -48,7 +48,7 @@ impl Dialect for Pg {
         url: &str,
         options: Options,
         tokens: &Arc<TokenCache>,
-    ) -> Result<PgPool, StoreError> {
+    ) -> Result<(PgPool, PgPool), StoreError> {
         let connect: PgConnectOptions = url
             .parse::<PgConnectOptions>()
             .map_err(|e| StoreError::InvalidUrl {
@@ -76,7 +76,7 @@ impl Dialect for Pg {
             pool.clone(),
             Arc::downgrade(tokens),
         ));
-        Ok(pool)
+        Ok((pool.clone(), pool))
     }
 
     async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
@@ -144,6 +144,9 @@ impl Dialect for Pg {
         Self::fetch_optional(conn, sql).await?;
         Ok(())
     }
+
+    /// `plan_cache_mode = force_generic_plan` (see `connect`).
+    const GENERIC_PLANS: bool = true;
 
     /// Ordered by name in Rust (an ordered aggregate would set up a sort for every row).
     const GROUPS_COLUMN: &'static str =

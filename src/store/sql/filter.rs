@@ -92,6 +92,26 @@ fn id_is(sql: &mut Sql, column: &str, text: &str) {
     }
 }
 
+/// Whether `filter` selects through an index that only its own statement shape matches — an
+/// equality on the name (`userName` / `displayName`), `externalId` or `id` among its top-level
+/// conjuncts — so that one plan, made once, serves every value (`store::sql::listing`).
+pub fn is_indexed_lookup(filter: &Filter, kind: ResourceKind) -> bool {
+    match filter {
+        Filter::And(a, b) => is_indexed_lookup(a, kind) || is_indexed_lookup(b, kind),
+        Filter::Compare {
+            target: Target::Id,
+            op: CompareOp::Eq,
+            value: Operand::Str(_),
+        } => true,
+        Filter::Compare {
+            target: Target::Field { path, .. },
+            op: CompareOp::Eq,
+            value: Operand::Str(_),
+        } => path.len() == 1 && (path[0] == name_attribute(kind) || path[0] == "externalId"),
+        _ => false,
+    }
+}
+
 /// The expression a sort orders by.
 pub fn push_sort_key<D: Dialect>(sql: &mut Sql, key: &SortKey) {
     match key {

@@ -2,7 +2,7 @@
 //! next cursor. The paging plan (`store::paging`) decides what to count and which window to
 //! read; an Entra lookup is one query, users' groups included.
 
-use super::filter::{push_filter, push_sort_key};
+use super::filter::{is_indexed_lookup, push_filter, push_sort_key};
 use super::rows::{self, RESOURCE_COLUMNS};
 use super::{Sql, SqlStore};
 use crate::domain::TenantId;
@@ -131,17 +131,36 @@ fn page<D: Dialect>(
     sql
 }
 
-/// `tenant_id = … and resource_type = … and (<filter>)`
+/// The resources of the tenant and kind that the filter selects, in a shape whose plan does
+/// not depend on statistics (`migrations/postgres/20261201000001_plans_without_statistics.sql`):
+/// - no filter: `scope = …`, which only the listing index (`scope`, `seq`) serves;
+/// - a filter with an indexed equality (`userName`, `externalId`, `id`): `tenant_id = … and
+///   resource_type = … and (…)`, which only that equality's index serves;
+/// - any other filter: `scope = … and (…)`, planned with its values each time, so that the
+///   planner weighs the filter's index (the GIN index for containment) against the listing
+///   order knowing the table as it is.
 fn scope<D: Dialect>(sql: &mut Sql, tenant: TenantId, kind: ResourceKind, query: &ListQuery) {
-    sql.push("tenant_id = ")
-        .push_bind(tenant)
-        .push(" and resource_type = ")
-        .push_bind(kind.as_str());
-    if let Some(filter) = &query.filter {
-        sql.push(" and (");
-        push_filter::<D>(sql, filter, kind);
-        sql.push(")");
+    let Some(filter) = &query.filter else {
+        sql.push("scope = ").push_bind(scope_key(tenant, kind));
+        return;
+    };
+    if is_indexed_lookup(filter, kind) {
+        sql.push("tenant_id = ")
+            .push_bind(tenant)
+            .push(" and resource_type = ")
+            .push_bind(kind.as_str());
+    } else {
+        sql.push("scope = ").push_bind(scope_key(tenant, kind));
+        sql.plan_each_time();
     }
+    sql.push(" and (");
+    push_filter::<D>(sql, filter, kind);
+    sql.push(")");
+}
+
+/// The `scope` column's value: the tenant and the resource type.
+fn scope_key(tenant: TenantId, kind: ResourceKind) -> String {
+    format!("{}:{}", tenant.0, kind.as_str())
 }
 
 /// A listed user's groups, ordered by name as `groups_of` orders them.

@@ -31,7 +31,7 @@ impl<D: Dialect> Groups for SqlStore<D> {
         changes: &[MemberChange],
         now: DateTime<Utc>,
     ) -> Result<StoredResource, StoreError> {
-        let mut tx = D::begin_write(&self.pool).await?;
+        let mut tx = D::begin_write(&self.writer).await?;
         let stored = match &doc {
             Some(w) => update::<D>(&mut tx, tenant, w, expected).await?,
             None => touch::<D>(&mut tx, tenant, group, expected, now).await?,
@@ -238,7 +238,7 @@ pub(super) async fn add<D: Dialect>(
 }
 
 /// Removes the named members, or all of them. Two statements, not one with `$3 is null or`:
-/// a cached generic plan of the combined form scans the whole group.
+/// a plan of the combined form serves neither.
 pub(super) async fn remove<D: Dialect>(
     tx: &mut Transaction<'static, D::Db>,
     tenant: TenantId,
@@ -246,13 +246,18 @@ pub(super) async fn remove<D: Dialect>(
     ids: Option<&[ResourceId]>,
 ) -> Result<u64, StoreError> {
     let sql = match ids {
-        Some(ids) => Sql::new(format!(
-            "delete from memberships where tenant_id = $1 and group_id = $2 and {}",
-            D::any_id("member_id", "$3")
-        ))
-        .arg(tenant)
-        .arg(group)
-        .arg(ids),
+        Some(ids) => {
+            let mut sql = Sql::new(format!(
+                "delete from memberships where tenant_id = $1 and group_id = $2 and {}",
+                D::any_id("member_id", "$3")
+            ))
+            .arg(tenant)
+            .arg(group)
+            .arg(ids);
+            // by the group's key or by the members': the better one depends on the sizes
+            sql.plan_each_time();
+            sql
+        }
         None => Sql::new("delete from memberships where tenant_id = $1 and group_id = $2")
             .arg(tenant)
             .arg(group),

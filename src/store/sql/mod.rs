@@ -21,9 +21,13 @@ use crate::store::{Options, Store, StoreError};
 pub use filter::Relation;
 pub use statement::{Arg, Sql};
 
-/// A pool of connections to one database, and the token cache of this process.
+/// Connections to one database, and the token cache of this process.
 pub struct SqlStore<D: Dialect> {
+    /// For reads.
     pool: Pool<D::Db>,
+    /// For writes: the same pool on PostgreSQL; on SQLite one connection, so that writers
+    /// queue for it in order instead of polling for the file's lock.
+    writer: Pool<D::Db>,
     tokens: Arc<TokenCache>,
 }
 
@@ -31,6 +35,7 @@ impl<D: Dialect> Clone for SqlStore<D> {
     fn clone(&self) -> Self {
         Self {
             pool: self.pool.clone(),
+            writer: self.writer.clone(),
             tokens: self.tokens.clone(),
         }
     }
@@ -49,8 +54,12 @@ impl<D: Dialect> SqlStore<D> {
     /// Connects to the database at `url`, creating the database if it does not exist.
     pub async fn open(url: &str, options: Options) -> Result<Self, StoreError> {
         let tokens = Arc::new(TokenCache::default());
-        let pool = D::connect(url, options, &tokens).await?;
-        Ok(Self { pool, tokens })
+        let (pool, writer) = D::connect(url, options, &tokens).await?;
+        Ok(Self {
+            pool,
+            writer,
+            tokens,
+        })
     }
 
     /// Rows of `sql`, on a connection of the pool.
@@ -73,7 +82,7 @@ impl<D: Dialect> Store for SqlStore<D> {
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
-        D::migrate(&self.pool).await
+        D::migrate(&self.writer).await
     }
 
     fn caches_tokens(&self) -> bool {

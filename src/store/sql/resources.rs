@@ -27,7 +27,7 @@ impl<D: Dialect> Resources for SqlStore<D> {
         .arg(w.kind.as_str())
         .arg(w.now);
         let sql = document_args(sql, &w)?;
-        let mut tx = D::begin_write(&self.pool).await?;
+        let mut tx = D::begin_write(&self.writer).await?;
         let row = D::fetch_optional(&mut tx, sql)
             .await
             .map_err(|e| unique_violation::<D>(e, &w))?
@@ -56,7 +56,7 @@ impl<D: Dialect> Resources for SqlStore<D> {
         w: Write<'_>,
         expected: Version,
     ) -> Result<StoredResource, StoreError> {
-        let mut tx = D::begin_write(&self.pool).await?;
+        let mut tx = D::begin_write(&self.writer).await?;
         let Some(stored) = update::<D>(&mut tx, tenant, &w, Some(expected)).await? else {
             drop(tx);
             return Err(self.missing_or_moved(tenant, w.kind, w.id, expected).await);
@@ -85,7 +85,7 @@ impl<D: Dialect> Resources for SqlStore<D> {
         .arg(id)
         .arg(kind.as_str())
         .arg(expected);
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.writer.acquire().await?;
         if execute::<D>(&mut conn, sql).await? == 1 {
             return Ok(());
         }

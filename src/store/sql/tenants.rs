@@ -22,13 +22,16 @@ impl<D: Dialect> Tenants for SqlStore<D> {
         .arg(Uuid::new_v4())
         .arg(name)
         .arg(chrono::Utc::now());
-        let row = self.fetch_optional(sql).await.map_err(|e| match e {
-            e if D::violated(&e) == Some(Constraint::TenantName) => StoreError::Uniqueness {
-                rule: Unique::TenantName,
-                value: name.to_owned(),
-            },
-            other => other,
-        })?;
+        let mut conn = self.writer.acquire().await?;
+        let row = D::fetch_optional(&mut conn, sql)
+            .await
+            .map_err(|e| match e {
+                e if D::violated(&e) == Some(Constraint::TenantName) => StoreError::Uniqueness {
+                    rule: Unique::TenantName,
+                    value: name.to_owned(),
+                },
+                other => other,
+            })?;
         rows::tenant(&row.ok_or_else(|| missing_tenant(name))?)
     }
 
@@ -40,7 +43,7 @@ impl<D: Dialect> Tenants for SqlStore<D> {
         .arg(Uuid::new_v4())
         .arg(name)
         .arg(chrono::Utc::now());
-        execute::<D>(&mut *self.pool.acquire().await?, sql).await?;
+        execute::<D>(&mut *self.writer.acquire().await?, sql).await?;
         self.tenant(name).await
     }
 
@@ -72,7 +75,7 @@ impl<D: Dialect> Tenants for SqlStore<D> {
         matching: MatchingAttribute,
     ) -> Result<(), StoreError> {
         let key = D::match_key(matching);
-        let mut tx = D::begin_write(&self.pool).await?;
+        let mut tx = D::begin_write(&self.writer).await?;
         let conflicts = conflicts::<D>(&mut tx, tenant, key).await?;
         if !conflicts.is_empty() {
             return Err(StoreError::MatchingConflicts {
@@ -106,7 +109,7 @@ impl<D: Dialect> Tenants for SqlStore<D> {
                 .arg(tenant)
                 .arg(allowed)
                 .arg(require);
-        let mut tx = D::begin_write(&self.pool).await?;
+        let mut tx = D::begin_write(&self.writer).await?;
         execute::<D>(&mut tx, sql).await?;
         D::announce_token_change(&mut tx).await?;
         commit::<D>(tx).await?;

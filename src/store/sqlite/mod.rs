@@ -44,7 +44,7 @@ impl Dialect for Lite {
         url: &str,
         options: Options,
         _: &Arc<TokenCache>,
-    ) -> Result<SqlitePool, StoreError> {
+    ) -> Result<(SqlitePool, SqlitePool), StoreError> {
         let connect = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::InvalidUrl {
                 url: url.to_owned(),
@@ -59,11 +59,20 @@ impl Dialect for Lite {
             .busy_timeout(options.lock_timeout)
             .foreign_keys(true);
         create_private(connect.get_filename())?;
-        Ok(SqlitePoolOptions::new()
+        let readers = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(2))
             .acquire_timeout(Duration::from_secs(10))
+            .connect_with(connect.clone())
+            .await?;
+        // One writer: SQLite writes one transaction at a time anyway, and writers waiting for
+        // this connection in the pool's queue are served in order, where writers waiting for
+        // the file's lock poll it with growing sleeps (the busy handler).
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(options.lock_timeout)
             .connect_with(connect)
-            .await?)
+            .await?;
+        Ok((readers, writer))
     }
 
     async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
@@ -121,6 +130,8 @@ impl Dialect for Lite {
         // one process per file: nobody else caches tokens
         Ok(())
     }
+
+    const GENERIC_PLANS: bool = false;
 
     const GROUPS_COLUMN: &'static str =
         "(select json_group_array(json_array(m.group_id, json_extract(g.doc, '$.displayName')))

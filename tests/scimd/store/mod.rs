@@ -4,4 +4,5 @@
 
 mod contract;
 mod differential;
+mod plans;
 mod schema;

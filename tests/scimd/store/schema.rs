@@ -246,7 +246,8 @@ async fn postgres_schema(url: &str) -> BTreeSet<String> {
     out
 }
 
-/// The schema of a SQLite file, from `sqlite_master` and the pragmas `table_info`,
+/// The schema of a SQLite file, from `sqlite_master` and the pragmas `table_xinfo` (which,
+/// unlike `table_info`, lists generated columns),
 /// `index_list`, `index_info` and `foreign_key_list`.
 async fn sqlite_schema(url: &str) -> BTreeSet<String> {
     let mut conn = SqliteConnection::connect(url).await.unwrap();
@@ -260,7 +261,7 @@ async fn sqlite_schema(url: &str) -> BTreeSet<String> {
     for t in tables {
         out.insert(table(&t));
         let columns: Vec<(String, i64)> =
-            sqlx::query_as("select name, pk from pragma_table_info(?) order by cid")
+            sqlx::query_as("select name, pk from pragma_table_xinfo(?) order by cid")
                 .bind(&t)
                 .fetch_all(&mut conn)
                 .await

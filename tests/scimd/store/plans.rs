@@ -1,0 +1,260 @@
+//! PostgreSQL plans that are right without statistics. scimd keeps its statements prepared and
+//! planned once per connection, and the first lookups of Entra's initial cycle run on an empty
+//! table that no `ANALYZE` may ever describe. Here each lookup's statement, exactly as scimd
+//! sends it, is prepared with a generic plan on the empty table, the table is then filled, and
+//! `EXPLAIN ANALYZE` of the cached plan must still probe the lookup's index: no sequential scan,
+//! no index walk that filters out the directory.
+
+use std::sync::Mutex;
+
+use serde_json::{Value, json};
+use sqlx::Connection;
+use sqlx::postgres::PgConnection;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Metadata, Subscriber};
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::{Context, SubscriberExt};
+
+use scimd::domain::TenantId;
+use scimd::scim::canonical::Document;
+use scimd::scim::filter;
+use scimd::scim::list::{ListQuery, Page, Paging};
+use scimd::scim::resource::ResourceId;
+use scimd::scim::schema::{Registry, ResourceKind};
+use scimd::service::now;
+use scimd::store::{AnyStore, Groups, MemberChange, MemberInput, Resources, Store, Tenants, Write};
+
+use crate::support::{Backend, TestDb, open_store};
+
+/// The users the table holds when the plans are checked.
+const USERS: usize = 2_000;
+
+/// Statements sqlx logged (target `sqlx::query`) on this thread.
+static SENT: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+struct Capture;
+
+impl<S: Subscriber> Layer<S> for Capture {
+    fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
+        metadata.target() == "sqlx::query"
+    }
+
+    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+        struct Statement(String);
+        impl Visit for Statement {
+            fn record_str(&mut self, field: &Field, value: &str) {
+                if field.name() == "db.statement" {
+                    self.0 = value.to_owned();
+                }
+            }
+            fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
+        }
+        let mut statement = Statement(String::new());
+        event.record(&mut statement);
+        SENT.lock().unwrap().push(statement.0);
+    }
+}
+
+/// The statement scimd sent while `f` ran that contains `needle`.
+async fn sent<T>(needle: &str, f: impl Future<Output = T>) -> (T, String) {
+    SENT.lock().unwrap().clear();
+    let out = f.await;
+    let statement = SENT
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|s| s.contains(needle))
+        .cloned()
+        .unwrap_or_else(|| panic!("scimd sent no statement with '{needle}'"));
+    (out, statement)
+}
+
+fn lookup(registry: &Registry, text: &str) -> ListQuery {
+    let rt = registry.resource_type(ResourceKind::User).unwrap();
+    ListQuery {
+        filter: Some(filter::compile(rt, registry.common(), text).unwrap()),
+        sort: None,
+        with_groups: false,
+        paging: Paging::Index(Page {
+            start_index: 1,
+            count: 1,
+        }),
+    }
+}
+
+fn doc(value: Value) -> Document {
+    let Value::Object(m) = value else {
+        unreachable!()
+    };
+    m
+}
+
+async fn create(store: &AnyStore, tenant: TenantId, kind: ResourceKind, body: Value) -> ResourceId {
+    let (id, d) = (ResourceId::random(), doc(body));
+    let write = Write {
+        kind,
+        id,
+        doc: &d,
+        folded: &d,
+        now: now(),
+        members: None,
+        matching: Default::default(),
+    };
+    store.create(tenant, write).await.unwrap().id
+}
+
+/// A statement prepared on `conn` as scimd's connections prepare theirs.
+struct Prepared {
+    name: String,
+    what: &'static str,
+    /// The index its plan must probe.
+    index: &'static str,
+}
+
+/// Checks one cached plan: `EXPLAIN ANALYZE` of `execute` with `args`, rolled back.
+async fn check(conn: &mut PgConnection, p: &Prepared, args: &str) {
+    sqlx::raw_sql("begin").execute(&mut *conn).await.unwrap();
+    let (plan,): (Value,) = sqlx::query_as(&format!(
+        "explain (analyze, format json) execute {}({args})",
+        p.name
+    ))
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    sqlx::raw_sql("rollback").execute(&mut *conn).await.unwrap();
+    let mut nodes = Vec::new();
+    collect(&plan[0]["Plan"], &mut nodes);
+    let seq_scans: Vec<&Value> = nodes
+        .iter()
+        .filter(|n| n["Node Type"] == "Seq Scan")
+        .copied()
+        .collect();
+    assert!(
+        seq_scans.is_empty(),
+        "{}: a sequential scan: {plan:#}",
+        p.what
+    );
+    let filtered = nodes
+        .iter()
+        .filter_map(|n| n["Rows Removed by Filter"].as_u64())
+        .max()
+        .unwrap_or(0);
+    assert!(
+        filtered < 10,
+        "{}: {filtered} rows filtered out: {plan:#}",
+        p.what
+    );
+    assert!(
+        nodes.iter().any(|n| n["Index Name"] == p.index),
+        "{}: does not probe {}: {plan:#}",
+        p.what,
+        p.index
+    );
+}
+
+fn collect<'a>(node: &'a Value, out: &mut Vec<&'a Value>) {
+    out.push(node);
+    for child in node["Plans"].as_array().into_iter().flatten() {
+        collect(child, out);
+    }
+}
+
+#[tokio::test] // one thread, so that the thread's subscriber sees every statement
+async fn lookups_stay_index_probes_on_a_table_filled_after_their_plans_were_made() {
+    let _capture = tracing::subscriber::set_default(tracing_subscriber::registry().with(Capture));
+    let db = TestDb::new(Backend::Postgres).await;
+    let store = open_store(&db.url).await;
+    store.migrate().await.unwrap();
+    let tenant = store.ensure_tenant("default").await.unwrap().id;
+    let registry = Registry::new().unwrap();
+
+    // the statements, as scimd sends them, while the table is empty
+    let mut statements = Vec::new();
+    for (what, filter, index) in [
+        (
+            "userName lookup",
+            "userName eq \"u1500\"",
+            "resources_name_key",
+        ),
+        (
+            "externalId lookup",
+            "externalId eq \"e1500\"",
+            "resources_external_id",
+        ),
+    ] {
+        let (_, sql) = sent(
+            "limit",
+            store.list(tenant, ResourceKind::User, &lookup(&registry, filter)),
+        )
+        .await;
+        statements.push((what, sql, index));
+    }
+    let (_, get) = sent(
+        "from resources",
+        store.get(tenant, ResourceKind::User, ResourceId::random()),
+    )
+    .await;
+    statements.push(("read by id", get, "resources_pkey"));
+    let group = create(
+        &store,
+        tenant,
+        ResourceKind::Group,
+        json!({"displayName": "big"}),
+    )
+    .await;
+    let (_, members) = sent("from memberships", store.members(tenant, &[group])).await;
+    statements.push(("a group's members", members, "memberships_pkey"));
+    let (_, groups_of) = sent("from memberships", store.groups_of(tenant, &[group])).await;
+    statements.push(("a user's groups", groups_of, "memberships_member"));
+
+    let mut conn = PgConnection::connect(&db.url).await.unwrap();
+    sqlx::raw_sql("set plan_cache_mode = force_generic_plan")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let mut prepared = Vec::new();
+    for (i, (what, sql, index)) in statements.into_iter().enumerate() {
+        let name = format!("p{i}");
+        sqlx::raw_sql(&format!("prepare {name} as {sql}"))
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}: {sql}"));
+        prepared.push(Prepared { name, what, index });
+    }
+
+    // the directory Entra's initial cycle leaves
+    let mut users = Vec::new();
+    for i in 0..USERS {
+        let body = json!({"userName": format!("u{i}"), "externalId": format!("e{i}"),
+                          "emails": [{"type": "work", "value": format!("u{i}@x.org")}]});
+        users.push(create(&store, tenant, ResourceKind::User, body).await);
+    }
+    for batch in users.chunks(1000) {
+        let add = MemberChange::Add(
+            batch
+                .iter()
+                .map(|id| MemberInput {
+                    id: *id,
+                    display: None,
+                })
+                .collect(),
+        );
+        store
+            .update_group(tenant, group, None, None, &[add], now())
+            .await
+            .unwrap();
+    }
+
+    let t = format!("'{}'", tenant.0);
+    let (user, g) = (users[1500], group);
+    let args = [
+        format!("{t}, 'User', 'u1500', 2, 0"),
+        format!("{t}, 'User', 'e1500', 2, 0"),
+        format!("{t}, '{user}', 'User'"),
+        format!("{t}, '{{{g}}}'"),
+        format!("{t}, '{{{user}}}'"),
+    ];
+    for (p, args) in prepared.iter().zip(args) {
+        check(&mut conn, p, &args).await;
+    }
+}
