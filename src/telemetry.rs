@@ -7,7 +7,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::MatchedPath;
 use axum::http::{HeaderName, Request, Response};
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use tracing::{Span, field};
 use tracing_subscriber::EnvFilter;
@@ -88,7 +88,38 @@ pub fn instrument(router: Router) -> Router {
     router
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(trace)
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, RequestIds::new()))
+}
+
+/// Request ids for requests that bring none: UUIDs made of a random number drawn once per
+/// process and a counter, unique without a system call per request (a random UUID each time
+/// reads the operating system's randomness).
+#[derive(Debug, Clone)]
+struct RequestIds {
+    process: u64,
+    next: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl RequestIds {
+    fn new() -> Self {
+        let mut seed = [0u8; 8];
+        // without randomness the ids are still unique within the process
+        let _ = getrandom::fill(&mut seed);
+        Self {
+            process: u64::from_le_bytes(seed),
+            next: std::sync::Arc::default(),
+        }
+    }
+}
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = uuid::Uuid::from_u64_pair(self.process, n);
+        axum::http::HeaderValue::from_str(&id.hyphenated().to_string())
+            .ok()
+            .map(RequestId::new)
+    }
 }
 
 /// Records the matched route in the request span (routing happens inside the span, after
