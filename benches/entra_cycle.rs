@@ -20,8 +20,8 @@
 //! - probes on one connection: 1 000 lookups with every user; 1 000 pairs of a member add and
 //!   Entra's member remove in the big group and in an empty group;
 //! - incremental cycle: the matching lookup of every user (finds it), soft deletes of 5 %;
-//! - on PostgreSQL, the plans of scimd's statements for lookups and member changes
-//!   (`plans.rs`);
+//! - on PostgreSQL, the plans of scimd's statements for lookups, creates and member changes,
+//!   with 50 users and after the initial cycle (`plans.rs`);
 //! - scimd on another fresh database with the floor's phases: N creates, then N lookups.
 //!
 //! The floor, a separate process too (this binary with `SCIMD_BENCH_FLOOR=<url>`), runs one
@@ -154,6 +154,14 @@ async fn run_store(config: &Config, backend: Backend) -> BoxResult<StoreRun> {
             )
             .await?,
     );
+    let early_plans = if backend == Backend::Postgres {
+        println!("\nPlans with {FIRST} users (auto_explain in a second scimd, generic plans):");
+        let met = plans::check(&db, &dir, FIRST).await?;
+        println!();
+        met
+    } else {
+        None
+    };
     dir.lookup_probe(&mut conns[0], 0..FIRST, PROBE_WARMUP, 1)
         .await?;
     phases.push(
@@ -222,10 +230,10 @@ async fn run_store(config: &Config, backend: Backend) -> BoxResult<StoreRun> {
     scimd.stop().await?;
 
     let plans = if backend == Backend::Postgres {
-        println!("\nPlans of scimd's statements (auto_explain, generic plans, no statistics):");
-        plans::check(&db, &dir).await?
+        println!("\nPlans after the initial cycle (auto_explain in a fresh scimd, generic plans):");
+        (early_plans, plans::check(&db, &dir, n).await?)
     } else {
-        None
+        (None, None)
     };
 
     println!("\nscimd on a fresh database, the floor's phases:");

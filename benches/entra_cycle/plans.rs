@@ -1,6 +1,12 @@
-//! The plan check on PostgreSQL, after the initial cycle: the plans of the statements scimd
-//! sends for a userName lookup, an externalId lookup and a member add and remove in the big
-//! group, on the unanalysed database.
+//! The plan check on PostgreSQL: the plans of the statements scimd sends for a userName
+//! lookup, an externalId lookup, a create, and a member add and remove in the big group, on the
+//! unanalysed database: with 50 users (lookups and create) and after the initial cycle.
+//!
+//! A connection keeps the generic plan of a statement it prepared for as long as it lives (sqlx
+//! caches the statement; PostgreSQL's plan cache is invalidated by DDL, ANALYZE or VACUUM, and
+//! autovacuum is off): the plans with 50 users are the ones scimd's connections opened at the
+//! start of the initial cycle keep using; the plans after it are what a freshly started scimd
+//! prepares on the full directory.
 //!
 //! scimd is a separate process, so its statements and plans are taken where they run: a second
 //! scimd on the same database logs its statements (`SCIMD_LOG=…,sqlx::query=debug`, JSON lines
@@ -9,8 +15,9 @@
 //! with `analyze` (rows really read and filtered out), to scimd as a NOTICE, which sqlx logs
 //! (`sqlx::postgres::notice`). scimd's connections run with `plan_cache_mode =
 //! force_generic_plan`, so these are the generic plans it uses; no statistics exist (nothing ran
-//! ANALYZE, autovacuum is off). A sequential scan, or a node that reads and then filters out
-//! more than [`FEW`] rows, is MISSED.
+//! ANALYZE, autovacuum is off). Each request names one user or one member, so a plan misses
+//! (MISSED) when a scan node is sequential, returns or filters out more than [`FEW`] rows, runs
+//! more than [`FEW`] times, or (a scan without children) touches more than [`BLOCKS`] buffers.
 
 use std::time::Duration;
 
@@ -19,14 +26,17 @@ use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 
 use crate::common::{BoxResult, Db};
-use crate::entra::{Directory, object_id, user_lookup};
+use crate::entra::{Directory, object_id, user_body, user_lookup};
 use crate::http::{Conn, encode};
 use crate::procs::Server;
 
-/// Rows a node may filter out after reading them and still count as a lookup by index.
+/// Rows a scan node may return or filter out, and times it may run, in a plan for one entity.
 const FEW: f64 = 10.0;
+/// Buffers (8 kB pages, hit or read) a scan node without children may touch.
+const BLOCKS: f64 = 100.0;
 
-const AUTO_EXPLAIN: [&str; 5] = [
+const AUTO_EXPLAIN: [&str; 6] = [
+    "auto_explain.log_buffers = on",
     "session_preload_libraries = 'auto_explain'",
     "auto_explain.log_min_duration = 0",
     "auto_explain.log_analyze = on",
@@ -34,8 +44,9 @@ const AUTO_EXPLAIN: [&str; 5] = [
     "auto_explain.log_level = notice",
 ];
 
-/// Runs the check and prints it; `None` when `auto_explain` is not installed.
-pub async fn check(db: &Db, dir: &Directory) -> BoxResult<Option<bool>> {
+/// Runs the check on the first `users` users and prints it (member changes only once the big
+/// group exists); `None` when `auto_explain` is not installed.
+pub async fn check(db: &Db, dir: &Directory, users: usize) -> BoxResult<Option<bool>> {
     let mut admin = PgConnection::connect(&db.url).await?;
     if let Err(e) = sqlx::raw_sql("load 'auto_explain'")
         .execute(&mut admin)
@@ -58,7 +69,7 @@ pub async fn check(db: &Db, dir: &Directory) -> BoxResult<Option<bool>> {
     ];
     let result = match Server::scimd(db, &log, true).await {
         Ok(server) => {
-            let result = run(&server, dir).await;
+            let result = run(&server, dir, users).await;
             server.stop().await?;
             result
         }
@@ -71,42 +82,53 @@ pub async fn check(db: &Db, dir: &Directory) -> BoxResult<Option<bool>> {
     result.map(Some)
 }
 
-async fn run(server: &Server, dir: &Directory) -> BoxResult<bool> {
+async fn run(server: &Server, dir: &Directory, users: usize) -> BoxResult<bool> {
     let n = dir.users.len();
-    let user = n / 2;
-    let member = dir.user(n - 1)?;
-    let group = format!("/scim/v2/Groups/{}", dir.group(0)?);
-    let change = |op: &str| {
-        format!(
-            r#"{{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{{"op":"{op}","path":"members","value":[{{"value":"{member}"}}]}}]}}"#
-        )
-    };
+    let user = users / 2;
     let external = format!(
         "/scim/v2/Users?filter={}",
         encode(&format!("externalId eq \"{}\"", object_id(user)))
     );
-    let cases = [
+    // a user beyond the directory's, one per check (they stay, in no group)
+    let created = user_body(n + 1 + usize::from(users == n));
+    let mut cases = vec![
         ("userName lookup", "GET", user_lookup(user), None, 200),
         ("externalId lookup", "GET", external, None, 200),
         (
+            "create",
+            "POST",
+            "/scim/v2/Users".to_owned(),
+            Some(created),
+            201,
+        ),
+    ];
+    if let Some(group) = dir.groups[0].get() {
+        let member = dir.user(n - 1)?;
+        let change = |op: &str| {
+            format!(
+                r#"{{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{{"op":"{op}","path":"members","value":[{{"value":"{member}"}}]}}]}}"#
+            )
+        };
+        let group = format!("/scim/v2/Groups/{group}");
+        cases.push((
             "member add (big group)",
             "PATCH",
             group.clone(),
             Some(change("Add")),
             204,
-        ),
-        (
+        ));
+        cases.push((
             "member remove (big group)",
             "PATCH",
             group,
             Some(change("Remove")),
             204,
-        ),
-    ];
+        ));
+    }
     let lines = server.stderr.clone().ok_or("scimd's stderr is not kept")?;
     let mut conn = Conn::open(server.addr).await?;
-    // once unrecorded: the token, and anything else a first request does once
-    for (what, method, target, body, status) in &cases {
+    // once unrecorded (but the create): the token, and anything a first request does once
+    for (what, method, target, body, status) in cases.iter().filter(|c| c.1 != "POST") {
         let (reply, _) = conn.send(method, target, body.as_deref()).await?;
         reply.expect(*status, what)?;
     }
@@ -144,8 +166,9 @@ fn report(logged: &[String]) -> bool {
                 continue;
             };
             plans += 1;
+            let took = message.split_whitespace().nth(1).unwrap_or("?");
             let sql = one_line(plan["Query Text"].as_str().unwrap_or_default());
-            println!("    SQL: {sql}");
+            println!("    SQL ({took} ms): {sql}");
             planned.push(sql.clone());
             let mut problems = Vec::new();
             print_node(&plan["Plan"], 3, &mut problems);
@@ -210,7 +233,11 @@ fn print_node(node: &Value, depth: usize, problems: &mut Vec<String>) {
     }
     let loops = node["Actual Loops"].as_f64().unwrap_or(1.0);
     let rows = node["Actual Rows"].as_f64().unwrap_or(0.0) * loops;
-    line.push_str(&format!("  (rows {rows:.0}, loops {loops:.0})"));
+    let blocks = node["Shared Hit Blocks"].as_f64().unwrap_or(0.0)
+        + node["Shared Read Blocks"].as_f64().unwrap_or(0.0);
+    line.push_str(&format!(
+        "  (rows {rows:.0}, loops {loops:.0}, blocks {blocks:.0})"
+    ));
     println!("{}{line}", "  ".repeat(depth));
     for key in [
         "Index Cond",
@@ -239,9 +266,23 @@ fn print_node(node: &Value, depth: usize, problems: &mut Vec<String>) {
             }
         }
     }
+    let relation = node["Relation Name"]
+        .as_str()
+        .or(node["Index Name"].as_str())
+        .unwrap_or("?");
     if kind == "Seq Scan" {
-        let relation = node["Relation Name"].as_str().unwrap_or("?");
         problems.push(format!("sequential scan of {relation}"));
+    }
+    if kind.ends_with("Scan") && kind != "Function Scan" {
+        if rows > FEW {
+            problems.push(format!("{kind} of {relation} returns {rows:.0} rows"));
+        }
+        if loops > FEW {
+            problems.push(format!("{kind} of {relation} runs {loops:.0} times"));
+        }
+        if blocks > BLOCKS && node["Plans"].is_null() {
+            problems.push(format!("{kind} of {relation} touches {blocks:.0} blocks"));
+        }
     }
     if let Some(children) = node["Plans"].as_array() {
         for child in children {
