@@ -10,6 +10,11 @@ use scimd::domain::Policy;
 use scimd::service::{Directory, PolicyChange};
 use scimd::{StartError, telemetry};
 
+/// mimalloc: a request allocates and frees many small blocks (JSON documents, SQL text,
+/// headers); with glibc's allocator they cost about a tenth of scimd's CPU per lookup.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
