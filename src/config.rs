@@ -110,8 +110,9 @@ pub struct Config {
     /// Largest accepted request body in bytes (413 beyond it).
     #[arg(long, env = "SCIMD_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
-    /// Seconds a client may take to send a request's headers; then the connection is closed.
-    #[arg(long, env = "SCIMD_HEADER_TIMEOUT", default_value_t = 10, value_parser = seconds, global = true)]
+    /// Seconds a client may take to send a request's headers, counted from the end of its
+    /// previous request on a kept-alive connection; then the connection is closed.
+    #[arg(long, env = "SCIMD_HEADER_TIMEOUT", default_value_t = 30, value_parser = seconds, global = true)]
     pub header_timeout: u64,
     /// Seconds a request may take; then it is answered 503 with Retry-After and its work is
     /// rolled back.
