@@ -105,9 +105,10 @@ pub trait Dialect: Leaves + Sized + Send + Sync + 'static {
         conn: &mut Conn<Self>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Whether statements kept prepared are planned once for all values (PostgreSQL's
-    /// generic plans); then those marked `Sql::plan_each_time` are not kept.
-    const GENERIC_PLANS: bool;
+    /// `memberships m` as a statement names it to read a member's rows: SQLite, without
+    /// statistics, would rather scan the tenant's rows in the covering primary key than probe
+    /// the member index, so there it says which index.
+    const MEMBERSHIPS_BY_MEMBER: &'static str;
     /// The users' groups as a listing column `groups`: `[[group id, displayName], …]`.
     const GROUPS_COLUMN: &'static str;
     /// Tokens in the order they were issued.
@@ -158,12 +159,6 @@ pub trait Record: Send + Sync {
     fn json<T: DeserializeOwned>(&self, column: &'static str) -> Result<Option<T>, StoreError>;
 }
 
-/// Whether to keep `sql` prepared on its connection, planned once: not when it asks to be
-/// planned with its values each time and the dialect's kept statements get generic plans.
-pub(crate) fn keep_prepared<D: Dialect>(sql: &Sql) -> bool {
-    !(sql.plans_each_time() && D::GENERIC_PLANS)
-}
-
 /// The [`Dialect`] methods that run statements, the same for every sqlx backend, for a
 /// dialect's `impl Dialect` to include; it needs the dialect's `arguments(Vec<Arg>)`.
 macro_rules! run_with_sqlx {
@@ -172,10 +167,8 @@ macro_rules! run_with_sqlx {
             conn: &mut $crate::store::dialect::Conn<Self>,
             sql: Sql,
         ) -> Result<Vec<Self::Row>, StoreError> {
-            let keep = $crate::store::dialect::keep_prepared::<Self>(&sql);
             let (text, args) = sql.into_parts();
             sqlx::query_with(&text, arguments(args)?)
-                .persistent(keep)
                 .fetch_all(conn)
                 .await
                 .map_err(Self::store_error)
@@ -185,10 +178,8 @@ macro_rules! run_with_sqlx {
             conn: &mut $crate::store::dialect::Conn<Self>,
             sql: Sql,
         ) -> Result<Option<Self::Row>, StoreError> {
-            let keep = $crate::store::dialect::keep_prepared::<Self>(&sql);
             let (text, args) = sql.into_parts();
             sqlx::query_with(&text, arguments(args)?)
-                .persistent(keep)
                 .fetch_optional(conn)
                 .await
                 .map_err(Self::store_error)
@@ -198,10 +189,8 @@ macro_rules! run_with_sqlx {
             conn: &mut $crate::store::dialect::Conn<Self>,
             sql: Sql,
         ) -> Result<u64, StoreError> {
-            let keep = $crate::store::dialect::keep_prepared::<Self>(&sql);
             let (text, args) = sql.into_parts();
             let done = sqlx::query_with(&text, arguments(args)?)
-                .persistent(keep)
                 .execute(conn)
                 .await
                 .map_err(Self::store_error)?;

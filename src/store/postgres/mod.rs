@@ -145,8 +145,7 @@ impl Dialect for Pg {
         Ok(())
     }
 
-    /// `plan_cache_mode = force_generic_plan` (see `connect`).
-    const GENERIC_PLANS: bool = true;
+    const MEMBERSHIPS_BY_MEMBER: &'static str = "memberships m";
 
     /// Ordered by name in Rust (an ordered aggregate would set up a sort for every row).
     const GROUPS_COLUMN: &'static str =

@@ -158,6 +158,10 @@ impl Relation {
     /// primary-key lookup.
     fn push<D: Dialect>(self, sql: &mut Sql, filter: &Filter, kind: ResourceKind) {
         let (owner, other) = self.columns();
+        let table = match self {
+            Self::Members => "memberships m",
+            Self::Groups => D::MEMBERSHIPS_BY_MEMBER,
+        };
         let scope = format!("m.tenant_id = resources.tenant_id and m.{owner} = resources.id and ");
         if let Filter::Compare {
             target: Target::Element { sub: Some(sub), .. },
@@ -166,7 +170,9 @@ impl Relation {
         } = filter
         {
             if sub == "value" {
-                sql.push("exists (select 1 from memberships m where ")
+                sql.push("exists (select 1 from ")
+                    .push(table)
+                    .push(" where ")
                     .push(&scope);
                 id_is(sql, &format!("m.{other}"), id);
                 sql.push(")");
@@ -174,7 +180,7 @@ impl Relation {
             }
         }
         sql.push(&format!(
-            "exists (select 1 from memberships m \
+            "exists (select 1 from {table} \
              join resources o on o.tenant_id = m.tenant_id and o.id = m.{other}, {} where {scope}",
             D::relation_element(self)
         ));

@@ -136,9 +136,9 @@ fn page<D: Dialect>(
 /// - no filter: `scope = …`, which only the listing index (`scope`, `seq`) serves;
 /// - a filter with an indexed equality (`userName`, `externalId`, `id`): `tenant_id = … and
 ///   resource_type = … and (…)`, which only that equality's index serves;
-/// - any other filter: `scope = … and (…)`, planned with its values each time, so that the
-///   planner weighs the filter's index (the GIN index for containment) against the listing
-///   order knowing the table as it is.
+/// - any other filter: `scope = … and (…)`: the listing order, or the GIN index for a
+///   containment; which one, the planner decides once per connection without knowing how many
+///   rows match (`docs/architecture.md`).
 fn scope<D: Dialect>(sql: &mut Sql, tenant: TenantId, kind: ResourceKind, query: &ListQuery) {
     let Some(filter) = &query.filter else {
         sql.push("scope = ").push_bind(scope_key(tenant, kind));
@@ -151,7 +151,6 @@ fn scope<D: Dialect>(sql: &mut Sql, tenant: TenantId, kind: ResourceKind, query:
             .push_bind(kind.as_str());
     } else {
         sql.push("scope = ").push_bind(scope_key(tenant, kind));
-        sql.plan_each_time();
     }
     sql.push(" and (");
     push_filter::<D>(sql, filter, kind);

@@ -46,9 +46,6 @@ impl Arg {
 pub struct Sql {
     text: String,
     args: Vec<Arg>,
-    /// Planned with its values at every execution (PostgreSQL: an unnamed statement) rather
-    /// than once per connection; for statements whose best plan depends on the data.
-    plan_each_time: bool,
 }
 
 impl Sql {
@@ -57,20 +54,7 @@ impl Sql {
         Self {
             text: text.into(),
             args: Vec::new(),
-            plan_each_time: false,
         }
-    }
-
-    /// Has the statement planned with its values at every execution: its best plan depends on
-    /// the data (a containment, a filter scanned in listing order, a list of members), and a
-    /// plan made once — perhaps on an empty table — would not fit what the table became.
-    pub fn plan_each_time(&mut self) -> &mut Self {
-        self.plan_each_time = true;
-        self
-    }
-
-    pub fn plans_each_time(&self) -> bool {
-        self.plan_each_time
     }
 
     /// The value of the next placeholder already in the text.

@@ -131,11 +131,12 @@ impl Dialect for Lite {
         Ok(())
     }
 
-    const GENERIC_PLANS: bool = false;
+    const MEMBERSHIPS_BY_MEMBER: &'static str = "memberships m indexed by memberships_member";
 
     const GROUPS_COLUMN: &'static str =
         "(select json_group_array(json_array(m.group_id, json_extract(g.doc, '$.displayName')))
-         from memberships m join resources g on g.tenant_id = m.tenant_id and g.id = m.group_id
+         from memberships m indexed by memberships_member
+         join resources g on g.tenant_id = m.tenant_id and g.id = m.group_id
          where m.tenant_id = resources.tenant_id and m.member_id = resources.id) as groups";
 
     const TOKEN_ORDER: &'static str = "tokens.created, tokens.rowid";
