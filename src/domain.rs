@@ -9,6 +9,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::scim::canonical::Document;
+use crate::scim::filter::{CompareOp, Filter, Operand, Target};
 
 /// The id of a tenant: one connected directory, one Entra provisioning job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,13 +77,45 @@ impl MatchingAttribute {
                 .get("emails")
                 .and_then(Value::as_array)?
                 .iter()
-                .find(|e| {
-                    e.get("type")
-                        .and_then(Value::as_str)
-                        .is_some_and(|t| t.eq_ignore_ascii_case("work"))
-                })?
+                .find(|e| is_work(e))?
                 .get("value")
                 .and_then(Value::as_str),
+        }
+    }
+
+    /// How many values of it a document holds: a user has at most one `userName` or
+    /// `externalId`, but may list several work emails, and is then no match for any of them.
+    pub fn count(self, doc: &Document) -> usize {
+        match self {
+            Self::UserName | Self::ExternalId => usize::from(self.value(doc).is_some()),
+            Self::WorkEmail => doc
+                .get("emails")
+                .and_then(Value::as_array)
+                .map_or(0, |emails| emails.iter().filter(|e| is_work(e)).count()),
+        }
+    }
+
+    /// The key value a filter fixes among its top-level conjuncts, folded as [`Self::key`]
+    /// folds it: `emails[type eq "work"].value eq "…"` (Entra's form) or `emails[type eq
+    /// "work" and value eq "…"]`. `None` for `userName`, which has no key of its own, and for
+    /// `externalId`, whose own column is indexed.
+    pub fn fixed_by(self, filter: &Filter) -> Option<&str> {
+        match (self, filter) {
+            (Self::WorkEmail, Filter::And(a, b)) => self.fixed_by(a).or_else(|| self.fixed_by(b)),
+            (Self::WorkEmail, Filter::Any { path, filter })
+                if path.len() == 1 && path[0] == "emails" =>
+            {
+                let Filter::And(a, b) = filter.as_ref() else {
+                    return None;
+                };
+                match (element_eq(a)?, element_eq(b)?) {
+                    (("type", "work"), ("value", email)) | (("value", email), ("type", "work")) => {
+                        Some(email)
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
         }
     }
 
@@ -93,6 +126,26 @@ impl MatchingAttribute {
             Self::UserName => None,
             other => other.value(folded).map(str::to_owned),
         }
+    }
+}
+
+/// Whether an element of `emails` is a work email.
+fn is_work(email: &Value) -> bool {
+    email
+        .get("type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| t.eq_ignore_ascii_case("work"))
+}
+
+/// `sub eq "text"` inside an element filter.
+fn element_eq(filter: &Filter) -> Option<(&str, &str)> {
+    match filter {
+        Filter::Compare {
+            target: Target::Element { sub: Some(sub), .. },
+            op: CompareOp::Eq,
+            value: Operand::Str(text),
+        } => Some((sub, text)),
+        _ => None,
     }
 }
 

@@ -115,6 +115,7 @@ impl SearchParams {
                 sort,
                 paging,
                 with_groups,
+                match_key: None,
             },
             projection,
         ))

@@ -66,6 +66,15 @@ impl From<StoreError> for Error {
                 shared(&conflicts)
             ))
             .into(),
+            StoreError::SeveralMatchingValues {
+                matching,
+                user_names,
+            } => scim::Error::invalid_value(format!(
+                "users hold several values of {matching}, which must have one value per user to \
+                 match on it: {}",
+                user_names.join(", ")
+            ))
+            .into(),
             e @ StoreError::Unavailable(_) => Unavailable::Database(e).into(),
             other => Error::internal(other),
         }

@@ -32,10 +32,19 @@ fn roles(doc: &Document) -> Vec<&str> {
         .unwrap_or_default()
 }
 
-/// Checks a user about to be stored against the tenant's role rules. A disabled user needs no
-/// role: taking a role away must never block off-boarding.
-pub fn check_roles(tenant: &Tenant, doc: &Document) -> Result<(), Error> {
+/// Checks a user about to be stored against the tenant's rules: at most one value of the
+/// matching attribute (else no lookup could say which of them it is matched by), and the
+/// roles. A disabled user needs no role: taking a role away must never block off-boarding.
+pub fn check_user(tenant: &Tenant, doc: &Document) -> Result<(), Error> {
     let policy = &tenant.policy;
+    let values = policy.matching.count(doc);
+    if values > 1 {
+        return Err(scim::Error::invalid_value(format!(
+            "emails: this application matches users on {}, so a user has one work email, not {values}",
+            policy.matching
+        ))
+        .into());
+    }
     let roles = roles(doc);
     if let Some(allowed) = &policy.allowed_roles {
         if let Some(bad) = roles

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::error::contended;
 use super::members::{split_patch, take_members};
-use super::policy::check_roles;
+use super::policy::check_user;
 use super::view::{Answer, Context, Shown, patch_is_quiet};
 use super::{Directory, Error, now};
 use crate::domain::Tenant;
@@ -132,7 +132,7 @@ impl Directory {
                 self.rewrite(ctx, write, |current| {
                     let doc = patch::apply(rt, self.registry.common(), &current.doc, &doc_patch)?;
                     if kind == ResourceKind::User {
-                        check_roles(ctx.tenant, &doc)?;
+                        check_user(ctx.tenant, &doc)?;
                     }
                     Ok((doc != current.doc || !changes.is_empty()).then_some((doc, None)))
                 })
@@ -202,7 +202,7 @@ impl Directory {
         let members = match rt.kind {
             ResourceKind::Group => Some(take_members(&mut doc, id)?),
             ResourceKind::User => {
-                check_roles(tenant, &doc)?;
+                check_user(tenant, &doc)?;
                 None
             }
         };

@@ -109,6 +109,21 @@ impl Directory {
         query: &ListQuery,
         projection: &Projection,
     ) -> Result<(u64, Vec<Shown<'_>>, Option<CursorPosition>), Error> {
+        let keyed;
+        let fixed = query
+            .filter
+            .as_ref()
+            .and_then(|f| tenant.policy.matching.fixed_by(f));
+        let query = match (kind, fixed) {
+            (ResourceKind::User, Some(key)) => {
+                keyed = ListQuery {
+                    match_key: Some(key.to_owned()),
+                    ..query.clone()
+                };
+                &keyed
+            }
+            _ => query,
+        };
         let mut listing = self.store.list(tenant.id, kind, query).await?;
         if let Some(fit) = self.groups_that_fit(tenant, &listing, projection).await? {
             let mut shorter = query.clone();

@@ -109,6 +109,8 @@ pub trait Dialect: Leaves + Sized + Send + Sync + 'static {
     /// statistics, would rather scan the tenant's rows in the covering primary key than probe
     /// the member index, so there it says which index.
     const MEMBERSHIPS_BY_MEMBER: &'static str;
+    /// How many work emails a user's `search` document lists (an integer expression).
+    const WORK_EMAILS: &'static str;
     /// The users' groups as a listing column `groups`: `[[group id, displayName], …]`.
     const GROUPS_COLUMN: &'static str;
     /// Tokens in the order they were issued.

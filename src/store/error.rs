@@ -31,6 +31,12 @@ pub enum StoreError {
         matching: MatchingAttribute,
         conflicts: Vec<MatchingConflict>,
     },
+    /// Changing the matching attribute would leave these users with several values of it.
+    #[error("users hold several values of {matching}")]
+    SeveralMatchingValues {
+        matching: MatchingAttribute,
+        user_names: Vec<String>,
+    },
     #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
     /// A stored value that scimd cannot have written.

@@ -147,6 +147,9 @@ impl Dialect for Pg {
 
     const MEMBERSHIPS_BY_MEMBER: &'static str = "memberships m";
 
+    const WORK_EMAILS: &'static str = "(select count(*) from jsonb_array_elements(case jsonb_typeof(search->'emails') \
+         when 'array' then search->'emails' else '[]'::jsonb end) as e where e->>'type' = 'work')";
+
     /// Ordered by name in Rust (an ordered aggregate would set up a sort for every row).
     const GROUPS_COLUMN: &'static str =
         "(select jsonb_agg(jsonb_build_array(m.group_id::text, g.doc->>'displayName'))

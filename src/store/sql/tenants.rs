@@ -83,6 +83,13 @@ impl<D: Dialect> Tenants for SqlStore<D> {
                 conflicts,
             });
         }
+        let several = several_values::<D>(&mut tx, tenant, matching).await?;
+        if !several.is_empty() {
+            return Err(StoreError::SeveralMatchingValues {
+                matching,
+                user_names: several,
+            });
+        }
         let keys = Sql::new(format!(
             "update resources set match_key = {key} where tenant_id = $1 and resource_type = 'User'"
         ))
@@ -122,6 +129,31 @@ fn missing_tenant(name: &str) -> StoreError {
     StoreError::NotFound(Missing::Tenant {
         name: name.to_owned(),
     })
+}
+
+/// The names of users (at most [`CONFLICTS_SHOWN`]) that hold more than one value of
+/// `matching`: several work emails.
+async fn several_values<D: Dialect>(
+    conn: &mut crate::store::dialect::Conn<D>,
+    tenant: TenantId,
+    matching: MatchingAttribute,
+) -> Result<Vec<String>, StoreError> {
+    if matching != MatchingAttribute::WorkEmail {
+        return Ok(Vec::new());
+    }
+    let sql = Sql::new(format!(
+        "select {} as user_name from resources
+         where tenant_id = $1 and resource_type = 'User' and {} > 1
+         order by name_key limit {CONFLICTS_SHOWN}",
+        D::json_text("doc", "userName"),
+        D::WORK_EMAILS,
+    ))
+    .arg(tenant);
+    D::fetch_all(conn, sql)
+        .await?
+        .iter()
+        .map(|row| Ok(row.text("user_name")?.unwrap_or_default()))
+        .collect()
 }
 
 /// The users that would share a value of the matching attribute whose key `key` computes,

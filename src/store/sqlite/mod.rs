@@ -133,6 +133,9 @@ impl Dialect for Lite {
 
     const MEMBERSHIPS_BY_MEMBER: &'static str = "memberships m indexed by memberships_member";
 
+    const WORK_EMAILS: &'static str = "(select count(*) from json_each(search, '$.emails') as e \
+         where json_extract(e.value, '$.type') = 'work')";
+
     const GROUPS_COLUMN: &'static str =
         "(select json_group_array(json_array(m.group_id, json_extract(g.doc, '$.displayName')))
          from memberships m indexed by memberships_member

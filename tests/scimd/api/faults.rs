@@ -134,6 +134,7 @@ async fn user_names(url: &str) -> BTreeSet<String> {
                 start_index: start,
                 count: 1000,
             }),
+            match_key: None,
         };
         let page = store
             .list(tenant, ResourceKind::User, &query)

@@ -12,7 +12,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Map, Value, json};
 
-use crate::support::{Backend, TOKEN, TestApp, TestResponse};
+use crate::support::{Backend, TOKEN, TestApp, TestResponse, encode};
 
 /// Text with the characters that broke servers before: multi-byte, NUL, quotes, brackets.
 fn nasty() -> impl Strategy<Value = String> {
@@ -201,18 +201,6 @@ fn hostile(ids: (String, String)) -> impl Strategy<Value = Hostile> {
                 body,
             }
         })
-}
-
-/// Percent-encodes everything but unreserved characters.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn request(h: &Hostile) -> Request<Body> {

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use scimd::domain::MatchingAttribute;
 use scimd::service::PolicyChange;
 
-use crate::support::{Backend, TestApp};
+use crate::support::{Backend, TestApp, encode};
 
 fn with_roles(name: &str, roles: Value) -> Value {
     json!({"userName": name, "roles": roles})
@@ -256,9 +256,125 @@ async fn a_required_role_refuses_default_access_but_never_blocks_off_boarding(ba
     );
 }
 
+async fn a_tenant_matched_on_the_work_email_finds_users_by_it_and_keeps_one_per_user(
+    backend: Backend,
+) {
+    let app = TestApp::new(backend).await;
+    let email = |kind: &str, mail: &str| json!({"type": kind, "value": mail});
+    let user = |name: &str, emails: Value| json!({"userName": name, "emails": emails});
+    let home = email("home", "shared@home.net");
+    app.post(
+        "/scim/v2/Users",
+        user("a", json!([email("work", "A@Contoso.com"), home])),
+    )
+    .await;
+    let b = app
+        .post(
+            "/scim/v2/Users",
+            user(
+                "b",
+                json!([
+                    email("work", "b1@contoso.com"),
+                    email("work", "b2@contoso.com")
+                ]),
+            ),
+        )
+        .await;
+    app.post(
+        "/scim/v2/Users",
+        user("c", json!([email("work", "c@contoso.com"), home])),
+    )
+    .await;
+    let work_email = Some(MatchingAttribute::WorkEmail);
+    let switch = PolicyChange {
+        matching: work_email,
+        ..Default::default()
+    };
+    assert_eq!(
+        set(&app, switch.clone()).await.unwrap_err(),
+        "users hold several values of emails[type eq \"work\"].value, which must have one value per user to match on it: b"
+    );
+    let tenant = app.state.directory.tenant("default").await.unwrap();
+    assert_eq!(tenant.policy.matching, MatchingAttribute::UserName);
+    let b_url = format!("/scim/v2/Users/{}", b.body["id"].as_str().unwrap());
+    let one = app
+        .put(&b_url, user("b", json!([email("work", "b1@contoso.com")])))
+        .await;
+    assert_eq!(one.status.as_u16(), 200, "{}", one.body);
+    assert_eq!(
+        set(&app, switch).await.unwrap().matching,
+        MatchingAttribute::WorkEmail
+    );
+
+    // Entra's lookup, any letter case, and the RFC's form; the key narrows, the filter decides
+    let names = |filter: &'static str| {
+        let app = &app;
+        async move {
+            let res = app
+                .get(&format!("/scim/v2/Users?filter={}", encode(filter)))
+                .await;
+            assert_eq!(res.status.as_u16(), 200, "{filter}: {}", res.body);
+            let names: Vec<String> = res.body["Resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["userName"].as_str().unwrap().to_owned())
+                .collect();
+            assert_eq!(res.body["totalResults"], names.len(), "{filter}");
+            names
+        }
+    };
+    assert_eq!(
+        names("emails[type eq \"work\"].value eq \"a@CONTOSO.com\"").await,
+        ["a"]
+    );
+    assert_eq!(
+        names("emails[value eq \"c@contoso.com\" and type eq \"Work\"]").await,
+        ["c"]
+    );
+    assert_eq!(
+        names("emails[type eq \"work\"].value eq \"b1@contoso.com\"").await,
+        ["b"]
+    );
+    assert!(
+        names("emails[type eq \"work\"].value eq \"b2@contoso.com\"")
+            .await
+            .is_empty()
+    );
+    assert!(
+        names("emails[type eq \"work\"].value eq \"shared@home.net\"")
+            .await
+            .is_empty()
+    );
+    let other_user = "emails[type eq \"work\"].value eq \"a@contoso.com\" and userName eq \"c\"";
+    assert!(names(other_user).await.is_empty());
+    assert_eq!(
+        names("emails.value eq \"shared@home.net\"").await,
+        ["a", "c"]
+    );
+
+    // a second work email is refused on every write, and nothing changes
+    let two = json!([
+        email("work", "d1@contoso.com"),
+        email("Work", "d2@contoso.com")
+    ]);
+    let refused = app.post("/scim/v2/Users", user("d", two)).await;
+    let detail = "emails: this application matches users on emails[type eq \"work\"].value, so a user has one work email, not 2";
+    assert_eq!(refused.assert_scim_error(400, Some("invalidValue")), detail);
+    assert!(names("userName eq \"d\"").await.is_empty());
+    let before = app.get(&b_url).await.body;
+    let add = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+        {"op": "Add", "path": "emails", "value": [email("work", "b3@contoso.com")]}
+    ]});
+    let patched = app.call(Method::PATCH, &b_url, Some(add)).await;
+    assert_eq!(patched.assert_scim_error(400, Some("invalidValue")), detail);
+    assert_eq!(app.get(&b_url).await.body, before);
+}
+
 crate::on_both_stores!(
     matching_on_external_id_makes_it_unique_and_case_exact,
     matching_on_the_work_email_is_unique_case_insensitively_and_changing_it_reports_conflicts,
+    a_tenant_matched_on_the_work_email_finds_users_by_it_and_keeps_one_per_user,
     roles_outside_the_allowed_list_are_refused_naming_the_role,
     a_required_role_refuses_default_access_but_never_blocks_off_boarding,
 );

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Backend, TestApp, TestResponse, entra_user};
+use crate::support::{Backend, TestApp, TestResponse, encode, entra_user};
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
@@ -141,18 +141,6 @@ async fn microsoft_reference_filters_with_unquoted_values_count_as_the_collectio
         assert_eq!(res.status.as_u16(), 200, "{filter}: {}", res.body);
         assert_eq!(res.body["totalResults"], expected, "{filter}");
     }
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            b' ' => "+".to_owned(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 async fn invalid_filters_over_http_are_400_invalid_filter(backend: Backend) {

@@ -16,7 +16,7 @@ use tracing::{Event, Metadata, Subscriber};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 
-use scimd::domain::TenantId;
+use scimd::domain::{MatchingAttribute, TenantId};
 use scimd::scim::canonical::Document;
 use scimd::scim::filter;
 use scimd::scim::list::{ListQuery, Page, Paging};
@@ -28,6 +28,9 @@ use scimd::store::{
 };
 
 use crate::support::{Backend, TestDb, open_store};
+
+/// The tenant's matching attribute: the work email, the one with a key column of its own.
+const MATCHING: MatchingAttribute = MatchingAttribute::WorkEmail;
 
 /// The users the table holds when the plans are checked.
 const USERS: usize = 2_000;
@@ -77,10 +80,13 @@ async fn sent<T>(needle: &str, f: impl Future<Output = T>) -> (T, String) {
     (out, statement)
 }
 
+/// A lookup as the service asks it of a tenant matched on the work email.
 fn lookup(registry: &Registry, text: &str) -> ListQuery {
     let rt = registry.resource_type(ResourceKind::User).unwrap();
+    let filter = filter::compile(rt, registry.common(), text).unwrap();
     ListQuery {
-        filter: Some(filter::compile(rt, registry.common(), text).unwrap()),
+        match_key: MATCHING.fixed_by(&filter).map(str::to_owned),
+        filter: Some(filter),
         sort: None,
         with_groups: false,
         paging: Paging::Index(Page {
@@ -106,7 +112,7 @@ async fn create(store: &AnyStore, tenant: TenantId, kind: ResourceKind, body: Va
         folded: &d,
         now: now(),
         members: None,
-        matching: Default::default(),
+        matching: MATCHING,
     };
     store.create(tenant, write).await.unwrap().id
 }
@@ -193,6 +199,7 @@ async fn lookups_stay_index_probes_on_a_table_filled_after_their_plans_were_made
     let store = open_store(&db.url).await;
     store.migrate().await.unwrap();
     let tenant = store.ensure_tenant("default").await.unwrap().id;
+    store.set_matching(tenant, MATCHING).await.unwrap();
     let registry = Registry::new().unwrap();
 
     // the statements, as scimd sends them, while the table is empty
@@ -207,6 +214,11 @@ async fn lookups_stay_index_probes_on_a_table_filled_after_their_plans_were_made
             "externalId lookup",
             "externalId eq \"e1500\"",
             &["resources_external_id"],
+        ),
+        (
+            "work email lookup",
+            "emails[type eq \"work\"].value eq \"u1500@x.org\"",
+            &["resources_match_key"],
         ),
     ] {
         let (_, sql) = sent(
@@ -286,9 +298,11 @@ async fn lookups_stay_index_probes_on_a_table_filled_after_their_plans_were_made
 
     let t = format!("'{}'", tenant.0);
     let (user, g) = (users[1500], group);
+    let work_email = json!({"emails": [{"type": "work", "value": "u1500@x.org"}]});
     let args = [
         format!("{t}, 'User', 'u1500', 2, 0"),
         format!("{t}, 'User', 'e1500', 2, 0"),
+        format!("{t}, 'u1500@x.org', '{work_email}', 2, 0"),
         format!("{t}, '{user}', 'User'"),
         format!("{t}, '{{{g}}}'"),
         format!("{t}, '{{{user}}}'"),

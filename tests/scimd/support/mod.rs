@@ -281,3 +281,15 @@ pub fn entra_user(user_name: &str) -> Value {
         }
     })
 }
+
+/// Percent-encodes everything but unreserved characters (a query parameter's value).
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
