@@ -127,9 +127,10 @@ async fn main() -> BoxResult<()> {
     }
     report::across(&runs);
     println!(
-        "\n{} client connections were replaced after 5 s idle (scimd closes idle keep-alive \
+        "\n{} client connections were replaced after {} s idle (scimd closes idle keep-alive \
          connections after SCIMD_HEADER_TIMEOUT)",
-        http::RECONNECTS.load(std::sync::atomic::Ordering::Relaxed)
+        http::RECONNECTS.load(std::sync::atomic::Ordering::Relaxed),
+        http::IDLE.as_secs()
     );
     Ok(())
 }

@@ -15,8 +15,8 @@ use crate::common::{BoxResult, TOKEN};
 /// How long one request may take before the benchmark stops with an error.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// A connection idle this long is replaced before its next request: scimd closes keep-alive
-/// connections that send nothing for `SCIMD_HEADER_TIMEOUT` (10 s), as a client would find.
-const IDLE: Duration = Duration::from_secs(5);
+/// connections that send nothing for `SCIMD_HEADER_TIMEOUT` (30 s), as a client would find.
+pub const IDLE: Duration = Duration::from_secs(20);
 
 /// Connections replaced after being idle, for the report.
 pub static RECONNECTS: AtomicUsize = AtomicUsize::new(0);

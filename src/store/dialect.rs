@@ -91,6 +91,8 @@ pub trait Dialect: Leaves + Sized + Send + Sync + 'static {
     /// The unique index a failed statement violated.
     fn violated(e: &StoreError) -> Option<Constraint>;
 
+    /// Whether `after_write` writes anything (SQLite's table of indexed values).
+    const INDEXES_AFTER_WRITE: bool;
     /// Runs after a resource's document is written, in its transaction (SQLite keeps its
     /// index of multi-valued attribute values here).
     fn after_write(
@@ -111,12 +113,14 @@ pub trait Dialect: Leaves + Sized + Send + Sync + 'static {
     const MEMBERSHIPS_BY_MEMBER: &'static str;
     /// How many work emails a user's `search` document lists (an integer expression).
     const WORK_EMAILS: &'static str;
+    /// The displayName of the group of the membership `m`, read by the group's primary key
+    /// in a subquery: as a join, a plan made on an empty table may scan every resource of
+    /// the tenant for each membership.
+    const GROUP_NAME: &'static str;
     /// The users' groups as a listing column `groups`: `[[group id, displayName], …]`.
     const GROUPS_COLUMN: &'static str;
     /// Tokens in the order they were issued.
     const TOKEN_ORDER: &'static str;
-    /// `column` is one of the ids of the id-list parameter `param`.
-    fn any_id(column: &str, param: &str) -> String;
     /// The ids of the id-list parameter `param`, as a relation `u(id)`.
     fn id_rows(param: &str) -> String;
     /// The elements `{"id", "display"}` of the JSON parameter `param`, as a relation

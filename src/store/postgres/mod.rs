@@ -129,6 +129,8 @@ impl Dialect for Pg {
             || matches!(code, "55P03" | "40001" | "40P01")
     }
 
+    const INDEXES_AFTER_WRITE: bool = false;
+
     async fn after_write(
         _: &mut PgConnection,
         _: TenantId,
@@ -150,17 +152,18 @@ impl Dialect for Pg {
     const WORK_EMAILS: &'static str = "(select count(*) from jsonb_array_elements(case jsonb_typeof(search->'emails') \
          when 'array' then search->'emails' else '[]'::jsonb end) as e where e->>'type' = 'work')";
 
-    /// Ordered by name in Rust (an ordered aggregate would set up a sort for every row).
+    const GROUP_NAME: &'static str = "(select g.doc->>'displayName' from resources g \
+         where g.tenant_id = m.tenant_id and g.id = m.group_id)";
+
+    /// Ordered by name in Rust (an ordered aggregate would set up a sort for every row); each
+    /// group's name as `GROUP_NAME` reads it.
     const GROUPS_COLUMN: &'static str =
-        "(select jsonb_agg(jsonb_build_array(m.group_id::text, g.doc->>'displayName'))
-         from memberships m join resources g on g.tenant_id = m.tenant_id and g.id = m.group_id
+        "(select jsonb_agg(jsonb_build_array(m.group_id::text, (select g.doc->>'displayName' \
+         from resources g where g.tenant_id = m.tenant_id and g.id = m.group_id)))
+         from memberships m
          where m.tenant_id = resources.tenant_id and m.member_id = resources.id) as groups";
 
     const TOKEN_ORDER: &'static str = "tokens.created, tokens.id";
-
-    fn any_id(column: &str, param: &str) -> String {
-        format!("{column} = any({param})")
-    }
 
     fn id_rows(param: &str) -> String {
         format!("unnest({param}::uuid[]) as u(id)")

@@ -2,8 +2,6 @@
 //! the shadow columns that are indexed and constrained. Writes are compare-and-swap on
 //! `version`; a write and its members and index entries share one transaction.
 
-use sqlx::Transaction;
-
 use super::rows::{self, RESOURCE_COLUMNS};
 use super::{Arg, Sql, SqlStore, commit, execute, listing, members};
 use crate::domain::TenantId;
@@ -27,11 +25,13 @@ impl<D: Dialect> Resources for SqlStore<D> {
         .arg(w.kind.as_str())
         .arg(w.now);
         let sql = document_args(sql, &w)?;
+        if alone::<D>(&w) {
+            let mut conn = self.writer.acquire().await?;
+            let row = inserted::<D>(&mut conn, sql, &w).await?;
+            return rows::resource(&row, w.kind);
+        }
         let mut tx = D::begin_write(&self.writer).await?;
-        let row = D::fetch_optional(&mut tx, sql)
-            .await
-            .map_err(|e| unique_violation::<D>(e, &w))?
-            .ok_or_else(|| not_found(w.kind, w.id))?;
+        let row = inserted::<D>(&mut tx, sql, &w).await?;
         D::after_write(&mut tx, tenant, w.id, w.folded).await?;
         if let Some(list) = w.members {
             members::add::<D>(&mut tx, tenant, w.id, list).await?;
@@ -56,6 +56,15 @@ impl<D: Dialect> Resources for SqlStore<D> {
         w: Write<'_>,
         expected: Version,
     ) -> Result<StoredResource, StoreError> {
+        if alone::<D>(&w) {
+            let mut conn = self.writer.acquire().await?;
+            let stored = update::<D>(&mut conn, tenant, &w, Some(expected)).await?;
+            drop(conn);
+            return match stored {
+                Some(stored) => Ok(stored),
+                None => Err(self.missing_or_moved(tenant, w.kind, w.id, expected).await),
+            };
+        }
         let mut tx = D::begin_write(&self.writer).await?;
         let Some(stored) = update::<D>(&mut tx, tenant, &w, Some(expected)).await? else {
             drop(tx);
@@ -124,6 +133,26 @@ impl<D: Dialect> SqlStore<D> {
     }
 }
 
+/// Whether writing `w` is one statement — no side table to index (PostgreSQL), no members to
+/// write: then it runs
+/// on its own, committed as it ends, instead of between `BEGIN` and `COMMIT`, two round trips
+/// fewer for each of Entra's creates and updates of users.
+fn alone<D: Dialect>(w: &Write<'_>) -> bool {
+    !D::INDEXES_AFTER_WRITE && w.members.is_none()
+}
+
+/// The row an insert returned; a broken uniqueness rule as that rule.
+async fn inserted<D: Dialect>(
+    conn: &mut Conn<D>,
+    sql: Sql,
+    w: &Write<'_>,
+) -> Result<D::Row, StoreError> {
+    D::fetch_optional(conn, sql)
+        .await
+        .map_err(|e| unique_violation::<D>(e, w))?
+        .ok_or_else(|| not_found(w.kind, w.id))
+}
+
 fn select(tenant: TenantId, kind: ResourceKind, id: ResourceId) -> Sql {
     Sql::new(format!(
         "select {RESOURCE_COLUMNS} from resources
@@ -141,7 +170,7 @@ pub(super) fn not_found(kind: ResourceKind, id: ResourceId) -> StoreError {
 /// Writes the document of `w` and its shadow columns, bumping the version; at `expected` only
 /// when given. `None` when no row was written.
 pub(super) async fn update<D: Dialect>(
-    tx: &mut Transaction<'static, D::Db>,
+    conn: &mut Conn<D>,
     tenant: TenantId,
     w: &Write<'_>,
     expected: Option<Version>,
@@ -160,7 +189,6 @@ pub(super) async fn update<D: Dialect>(
     .arg(expected)
     .arg(w.now);
     let sql = document_args(sql, w)?;
-    let conn: &mut Conn<D> = tx;
     let Some(row) = D::fetch_optional(conn, sql)
         .await
         .map_err(|e| unique_violation::<D>(e, w))?

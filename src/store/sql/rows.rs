@@ -2,9 +2,6 @@
 //! folding of membership rows. A value scimd cannot have written is `StoreError::Corrupt`,
 //! never a silent default.
 
-use std::collections::HashMap;
-use std::hash::Hash;
-
 use crate::domain::{MatchingAttribute, Policy, Tenant, TenantId, TokenInfo};
 use crate::scim::canonical::Document;
 use crate::scim::resource::{ResourceId, StoredResource, Version};
@@ -90,16 +87,4 @@ pub fn id_text(text: &str) -> Result<ResourceId, StoreError> {
 /// collation; an ordered aggregate in SQL would also set up a sort for every row).
 pub fn sort_groups(groups: &mut [GroupRef]) {
     groups.sort_by_cached_key(|g| g.display.as_deref().map(str::to_lowercase));
-}
-
-/// Rows of `(owner, item)` folded into each owner's items, in row order.
-pub fn by_owner<K: Eq + Hash, T>(
-    pairs: impl IntoIterator<Item = Result<(K, T), StoreError>>,
-) -> Result<HashMap<K, Vec<T>>, StoreError> {
-    let mut out: HashMap<K, Vec<T>> = HashMap::new();
-    for pair in pairs {
-        let (owner, item) = pair?;
-        out.entry(owner).or_default().push(item);
-    }
-    Ok(out)
 }

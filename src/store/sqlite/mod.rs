@@ -117,6 +117,8 @@ impl Dialect for Lite {
             .is_ok_and(|n| matches!(n & 0xff, 5 | 6 | 10 | 13))
     }
 
+    const INDEXES_AFTER_WRITE: bool = true;
+
     async fn after_write(
         conn: &mut SqliteConnection,
         tenant: TenantId,
@@ -136,6 +138,9 @@ impl Dialect for Lite {
     const WORK_EMAILS: &'static str = "(select count(*) from json_each(search, '$.emails') as e \
          where json_extract(e.value, '$.type') = 'work')";
 
+    const GROUP_NAME: &'static str = "(select json_extract(g.doc, '$.displayName') \
+         from resources g where g.tenant_id = m.tenant_id and g.id = m.group_id)";
+
     const GROUPS_COLUMN: &'static str =
         "(select json_group_array(json_array(m.group_id, json_extract(g.doc, '$.displayName')))
          from memberships m indexed by memberships_member
@@ -143,10 +148,6 @@ impl Dialect for Lite {
          where m.tenant_id = resources.tenant_id and m.member_id = resources.id) as groups";
 
     const TOKEN_ORDER: &'static str = "tokens.created, tokens.rowid";
-
-    fn any_id(column: &str, param: &str) -> String {
-        format!("{column} in (select value from json_each({param}))")
-    }
 
     fn id_rows(param: &str) -> String {
         format!("(select value as id from json_each({param})) as u")

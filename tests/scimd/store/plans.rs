@@ -32,6 +32,9 @@ use crate::support::{Backend, TestDb, open_store};
 /// The tenant's matching attribute: the work email, the one with a key column of its own.
 const MATCHING: MatchingAttribute = MatchingAttribute::WorkEmail;
 
+/// The users the table holds when the second set of plans is made (Entra's first users).
+const FIRST: usize = 50;
+
 /// The users the table holds when the plans are checked.
 const USERS: usize = 2_000;
 
@@ -88,7 +91,7 @@ fn lookup(registry: &Registry, text: &str) -> ListQuery {
         match_key: MATCHING.fixed_by(&filter).map(str::to_owned),
         filter: Some(filter),
         sort: None,
-        with_groups: false,
+        with_groups: true,
         paging: Paging::Index(Page {
             start_index: 1,
             count: 1,
@@ -166,7 +169,13 @@ async fn check(conn: &mut PgConnection, p: &Prepared, args: &str) {
     );
     let filtered = nodes
         .iter()
-        .filter_map(|n| n["Rows Removed by Filter"].as_u64())
+        .flat_map(|n| {
+            [
+                &n["Rows Removed by Filter"],
+                &n["Rows Removed by Join Filter"],
+            ]
+        })
+        .filter_map(Value::as_u64)
         .max()
         .unwrap_or(0);
     assert!(
@@ -191,18 +200,16 @@ fn collect<'a>(node: &'a Value, out: &mut Vec<&'a Value>) {
     }
 }
 
-#[tokio::test] // one thread, so that the statements scimd sends are logged on this one
-async fn lookups_stay_index_probes_on_a_table_filled_after_their_plans_were_made() {
-    let capture = tracing_subscriber::registry().with(Capture(thread::current().id()));
-    tracing::subscriber::set_global_default(capture).expect("no other test sets a subscriber");
-    let db = TestDb::new(Backend::Postgres).await;
-    let store = open_store(&db.url).await;
-    store.migrate().await.unwrap();
-    let tenant = store.ensure_tenant("default").await.unwrap().id;
-    store.set_matching(tenant, MATCHING).await.unwrap();
-    let registry = Registry::new().unwrap();
+/// A statement scimd sent, what it is for, and the indexes its plan may probe.
+type Statement = (&'static str, String, &'static [&'static str]);
 
-    // the statements, as scimd sends them, while the table is empty
+/// The statements of lookups, reads and member changes, as scimd sends them now.
+async fn statements(
+    store: &AnyStore,
+    tenant: TenantId,
+    registry: &Registry,
+    group: ResourceId,
+) -> Vec<Statement> {
     let mut statements = Vec::new();
     for (what, filter, index) in [
         (
@@ -223,17 +230,92 @@ async fn lookups_stay_index_probes_on_a_table_filled_after_their_plans_were_made
     ] {
         let (_, sql) = sent(
             "limit",
-            store.list(tenant, ResourceKind::User, &lookup(&registry, filter)),
+            store.list(tenant, ResourceKind::User, &lookup(registry, filter)),
         )
         .await;
         statements.push((what, sql, index));
     }
+    let someone = ResourceId::random();
     let (_, get) = sent(
         "from resources",
-        store.get(tenant, ResourceKind::User, ResourceId::random()),
+        store.get(tenant, ResourceKind::User, someone),
     )
     .await;
     statements.push(("read by id", get, &["resources_pkey"]));
+    let (_, members) = sent("from memberships", store.members(tenant, &[group])).await;
+    statements.push(("a group's members", members, &["memberships_pkey"]));
+    let (_, groups_of) = sent("from memberships", store.groups_of(tenant, &[someone])).await;
+    statements.push(("a user's groups", groups_of, &["memberships_member"]));
+    let add = MemberChange::Add(vec![member(someone)]);
+    let (_, check_members) = sent("from unnest", change(store, tenant, group, add)).await;
+    statements.push((
+        "the check of added members",
+        check_members,
+        &["resources_pkey"],
+    ));
+    let remove = MemberChange::Remove(vec![someone]);
+    let (_, remove) = sent(
+        "delete from memberships",
+        change(store, tenant, group, remove),
+    )
+    .await;
+    let either = &["memberships_pkey", "memberships_member"];
+    statements.push(("a member's removal", remove, either));
+    statements
+}
+
+/// The arguments of [`statements`], in their order.
+fn arguments(tenant: TenantId, user: ResourceId, group: ResourceId) -> Vec<String> {
+    let t = format!("'{}'", tenant.0);
+    let work_email = json!({"emails": [{"type": "work", "value": "u1500@x.org"}]});
+    vec![
+        format!("{t}, 'User', 'u1500', 2, 0"),
+        format!("{t}, 'User', 'e1500', 2, 0"),
+        format!("{t}, 'u1500@x.org', '{work_email}', 2, 0"),
+        format!("{t}, '{user}', 'User'"),
+        format!("{t}, '{group}'"),
+        format!("{t}, '{user}'"),
+        format!("{t}, '{{{user}}}'"),
+        format!("{t}, '{group}', '{user}'"),
+    ]
+}
+
+/// Prepares `statements` on a new connection as scimd's connections do, and has PostgreSQL
+/// make and keep their generic plans now, on the table as it is.
+async fn plan_now(
+    url: &str,
+    statements: Vec<Statement>,
+    args: &[String],
+) -> (PgConnection, Vec<Prepared>) {
+    let mut conn = PgConnection::connect(url).await.unwrap();
+    sqlx::raw_sql("set plan_cache_mode = force_generic_plan")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let mut prepared = Vec::new();
+    for (i, ((what, sql, index), args)) in statements.into_iter().zip(args).enumerate() {
+        let name = format!("p{i}");
+        sqlx::raw_sql(&format!(
+            "prepare {name} as {sql}; explain execute {name}({args})"
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}: {sql}"));
+        prepared.push(Prepared { name, what, index });
+    }
+    (conn, prepared)
+}
+
+#[tokio::test] // one thread, so that the statements scimd sends are logged on this one
+async fn plans_made_on_an_empty_or_small_directory_stay_index_probes_once_it_is_filled() {
+    let capture = tracing_subscriber::registry().with(Capture(thread::current().id()));
+    tracing::subscriber::set_global_default(capture).expect("no other test sets a subscriber");
+    let db = TestDb::new(Backend::Postgres).await;
+    let store = open_store(&db.url).await;
+    store.migrate().await.unwrap();
+    let tenant = store.ensure_tenant("default").await.unwrap().id;
+    store.set_matching(tenant, MATCHING).await.unwrap();
+    let registry = Registry::new().unwrap();
     let group = create(
         &store,
         tenant,
@@ -241,75 +323,35 @@ async fn lookups_stay_index_probes_on_a_table_filled_after_their_plans_were_made
         json!({"displayName": "big"}),
     )
     .await;
-    let (_, members) = sent("from memberships", store.members(tenant, &[group])).await;
-    statements.push(("a group's members", members, &["memberships_pkey"]));
-    let (_, groups_of) = sent("from memberships", store.groups_of(tenant, &[group])).await;
-    statements.push(("a user's groups", groups_of, &["memberships_member"]));
-    let someone = ResourceId::random();
-    let (_, check_members) = sent(
-        "not exists",
-        change(
-            &store,
-            tenant,
-            group,
-            MemberChange::Add(vec![member(someone)]),
-        ),
-    )
-    .await;
-    statements.push((
-        "the check of added members",
-        check_members,
-        &["resources_pkey"],
-    ));
-    let (_, remove) = sent(
-        "delete from memberships",
-        change(&store, tenant, group, MemberChange::Remove(vec![someone])),
-    )
-    .await;
-    let either = &["memberships_pkey", "memberships_member"];
-    statements.push(("a member's removal", remove, either));
+    let not_yet = arguments(tenant, ResourceId::random(), group);
 
-    let mut conn = PgConnection::connect(&db.url).await.unwrap();
-    sqlx::raw_sql("set plan_cache_mode = force_generic_plan")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let mut prepared = Vec::new();
-    for (i, (what, sql, index)) in statements.into_iter().enumerate() {
-        let name = format!("p{i}");
-        sqlx::raw_sql(&format!("prepare {name} as {sql}"))
-            .execute(&mut conn)
-            .await
-            .unwrap_or_else(|e| panic!("{what}: {e}: {sql}"));
-        prepared.push(Prepared { name, what, index });
-    }
+    // plans made while the table is empty, then with the first users of Entra's cycle
+    let sent_now = statements(&store, tenant, &registry, group).await;
+    let empty = plan_now(&db.url, sent_now, &not_yet).await;
+    let mut users = Vec::new();
+    let add_users = async |range: std::ops::Range<usize>| {
+        let mut added = Vec::new();
+        for i in range {
+            let body = json!({"userName": format!("u{i}"), "externalId": format!("e{i}"),
+                              "emails": [{"type": "work", "value": format!("u{i}@x.org")}]});
+            added.push(create(&store, tenant, ResourceKind::User, body).await);
+        }
+        for batch in added.chunks(1000) {
+            let add = MemberChange::Add(batch.iter().copied().map(member).collect());
+            change(&store, tenant, group, add).await.unwrap();
+        }
+        added
+    };
+    users.extend(add_users(0..FIRST).await);
+    let sent_now = statements(&store, tenant, &registry, group).await;
+    let small = plan_now(&db.url, sent_now, &not_yet).await;
 
     // the directory Entra's initial cycle leaves
-    let mut users = Vec::new();
-    for i in 0..USERS {
-        let body = json!({"userName": format!("u{i}"), "externalId": format!("e{i}"),
-                          "emails": [{"type": "work", "value": format!("u{i}@x.org")}]});
-        users.push(create(&store, tenant, ResourceKind::User, body).await);
-    }
-    for batch in users.chunks(1000) {
-        let add = MemberChange::Add(batch.iter().copied().map(member).collect());
-        change(&store, tenant, group, add).await.unwrap();
-    }
-
-    let t = format!("'{}'", tenant.0);
-    let (user, g) = (users[1500], group);
-    let work_email = json!({"emails": [{"type": "work", "value": "u1500@x.org"}]});
-    let args = [
-        format!("{t}, 'User', 'u1500', 2, 0"),
-        format!("{t}, 'User', 'e1500', 2, 0"),
-        format!("{t}, 'u1500@x.org', '{work_email}', 2, 0"),
-        format!("{t}, '{user}', 'User'"),
-        format!("{t}, '{{{g}}}'"),
-        format!("{t}, '{{{user}}}'"),
-        format!("{t}, '{{{user}}}'"),
-        format!("{t}, '{g}', '{user}'"),
-    ];
-    for (p, args) in prepared.iter().zip(args) {
-        check(&mut conn, p, &args).await;
+    users.extend(add_users(FIRST..USERS).await);
+    let args = arguments(tenant, users[1500], group);
+    for (mut conn, prepared) in [empty, small] {
+        for (p, args) in prepared.iter().zip(&args) {
+            check(&mut conn, p, args).await;
+        }
     }
 }
