@@ -55,7 +55,7 @@ impl Directory {
             matching: ctx.tenant.policy.matching,
         };
         let created = self.store.create(ctx.tenant.id, write).await?;
-        self.show_one(ctx.tenant, created, &projection).await
+        self.show_created(ctx.tenant, created, &projection).await
     }
 
     /// GET by id; with `If-None-Match` at the current version, the version only.

@@ -181,7 +181,31 @@ impl Directory {
         resource: StoredResource,
         projection: &Projection,
     ) -> Result<Shown<'_>, Error> {
-        let mut shown = self.show(tenant, vec![resource], projection, None).await?;
+        self.show_single(tenant, resource, projection, None).await
+    }
+
+    /// A resource just created: no group can name it yet, so its `groups` are not read.
+    pub(super) async fn show_created(
+        &self,
+        tenant: &Tenant,
+        resource: StoredResource,
+        projection: &Projection,
+    ) -> Result<Shown<'_>, Error> {
+        let no_groups = HashMap::new();
+        self.show_single(tenant, resource, projection, Some(no_groups))
+            .await
+    }
+
+    async fn show_single(
+        &self,
+        tenant: &Tenant,
+        resource: StoredResource,
+        projection: &Projection,
+        groups: Option<HashMap<ResourceId, Vec<GroupRef>>>,
+    ) -> Result<Shown<'_>, Error> {
+        let mut shown = self
+            .show(tenant, vec![resource], projection, groups)
+            .await?;
         shown
             .pop()
             .ok_or_else(|| Error::internal("a shown resource went missing"))

@@ -5,6 +5,9 @@
 
 mod filter;
 
+/// A pooled connection idle this long is checked with a round trip before it is used.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
+
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -70,6 +73,19 @@ impl Dialect for Pg {
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(Duration::from_secs(5))
+            // sqlx checks a connection with a round trip when it goes back to the pool; the
+            // check it also makes on every acquire cost a third round trip per request, so it
+            // is made only for a connection that sat idle (where a restarted server or a
+            // dropped link would show)
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= IDLE_CHECK {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(connect)
             .await?;
         tokio::spawn(listen_for_token_changes(

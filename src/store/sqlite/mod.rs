@@ -59,7 +59,10 @@ impl Dialect for Lite {
             .busy_timeout(options.lock_timeout)
             .foreign_keys(true);
         create_private(connect.get_filename())?;
+        // a connection to a file cannot be lost: no check on acquire (each is a round trip to
+        // the connection's thread)
         let readers = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(options.max_connections.max(2))
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(connect.clone())
@@ -68,6 +71,7 @@ impl Dialect for Lite {
         // this connection in the pool's queue are served in order, where writers waiting for
         // the file's lock poll it with growing sleeps (the busy handler).
         let writer = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(1)
             .acquire_timeout(options.lock_timeout)
             .connect_with(connect)
