@@ -125,6 +125,15 @@ pub struct Config {
     /// (fewer groups, at least one; `itemsPerPage` and `nextCursor` say where the next starts).
     #[arg(long, env = "SCIMD_MAX_MEMBERS_PER_PAGE", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub max_members_per_page: u64,
+    /// Seconds an OAuth access token lasts (`expires_in`): 3600 to 21600, as Microsoft's
+    /// gallery validation asks (60 to 360 minutes).
+    #[arg(
+        long,
+        env = "SCIMD_OAUTH_ACCESS_TOKEN_TTL",
+        default_value_t = 3600,
+        global = true
+    )]
+    pub oauth_access_token_ttl: u64,
     /// Seconds one database statement may run (PostgreSQL `statement_timeout`).
     #[arg(long, env = "SCIMD_DATABASE_STATEMENT_TIMEOUT", default_value_t = 10, value_parser = seconds, global = true)]
     pub database_statement_timeout: u64,
@@ -169,6 +178,89 @@ pub enum Command {
     /// Manage bearer tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage the application's admins, who sign in to authorize Entra (OAuth).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Manage OAuth clients (Entra's "Authorize" button, client credentials).
+    #[command(subcommand)]
+    OauthClient(OAuthClientCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Add an admin; the password is read from standard input (prompted for on a terminal).
+    Add {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+        /// May authorize Entra's connection (the "team admin" right).
+        #[arg(long)]
+        team_admin: bool,
+    },
+    /// List a tenant's admins.
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Give or take the team-admin right.
+    Set {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+        #[arg(
+            long,
+            conflicts_with = "no_team_admin",
+            required_unless_present = "no_team_admin"
+        )]
+        team_admin: bool,
+        #[arg(long)]
+        no_team_admin: bool,
+    },
+    /// Set a new password, read from standard input (prompted for on a terminal).
+    Password {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+    },
+    /// Remove an admin.
+    Remove {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OAuthClientCommand {
+    /// Register a client; its id and secret are printed once.
+    Add {
+        #[arg(long)]
+        tenant: String,
+        /// A redirect URI the client may use, matched exactly (repeatable); Entra's is
+        /// https://portal.azure.com/TokenAuthorize.
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// Print {"client_id": …, "client_secret": …}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a tenant's clients (never the secrets).
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Give a client a new secret, printed once; the old one stops working at once.
+    RotateSecret {
+        client_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a client and every token issued to it.
+    Remove { client_id: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -35,6 +35,8 @@ pub enum StartError {
     Service(#[from] service::Error),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Config(String),
 }
 
 /// Opens the store named by the configuration (creating the database if needed) and applies
@@ -54,11 +56,18 @@ pub async fn open_directory(config: &Config) -> Result<Directory, StartError> {
     }
     let store = AnyStore::open(&config.database_url(), options).await?;
     store.migrate().await?;
+    let access_ttl = config.oauth_access_token_ttl;
+    if !service::oauth::ACCESS_TTL_RANGE.contains(&access_ttl) {
+        return Err(StartError::Config(format!(
+            "SCIMD_OAUTH_ACCESS_TOKEN_TTL is {access_ttl} s; use 3600 to 21600 (1 to 6 hours)"
+        )));
+    }
     Ok(Directory::new(
         store,
         Arc::new(Registry::new()?),
         config.max_members_per_page,
-    ))
+    )
+    .with_access_token_ttl(Duration::from_secs(access_ttl)))
 }
 
 /// The application state for `config`: directory opened and migrated, bootstrap token ensured.
@@ -120,8 +129,16 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // the peer's address rides on each request (the sign-in throttle counts per address)
+        let peer = stream.peer_addr().ok().map(axum::extract::ConnectInfo);
         let service = hyper_util::service::TowerToHyperService::new(router.clone().map_request(
-            |req: axum::http::Request<hyper::body::Incoming>| req.map(axum::body::Body::new),
+            move |req: axum::http::Request<hyper::body::Incoming>| {
+                let mut req = req.map(axum::body::Body::new);
+                if let Some(peer) = peer {
+                    req.extensions_mut().insert(peer);
+                }
+                req
+            },
         ));
         let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
         let connection = connections.watch(connection);

@@ -5,9 +5,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use tokio::net::TcpListener;
 
-use scimd::config::{Cli, Command, Config, TenantCommand, TokenCommand};
+use scimd::config::{
+    AdminCommand, Cli, Command, Config, OAuthClientCommand, TenantCommand, TokenCommand,
+};
 use scimd::domain::Policy;
-use scimd::service::{Directory, PolicyChange};
+use scimd::service::{Directory, IssuedClient, PolicyChange};
 use scimd::{StartError, telemetry};
 
 /// mimalloc: a request allocates and frees many small blocks (JSON documents, SQL text,
@@ -38,6 +40,10 @@ async fn run(cli: Cli) -> Result<(), StartError> {
         }
         Command::Tenant(cmd) => tenant(&scimd::open_directory(&config).await?, cmd).await?,
         Command::Token(cmd) => token(&scimd::open_directory(&config).await?, cmd).await?,
+        Command::Admin(cmd) => admin(&scimd::open_directory(&config).await?, cmd).await?,
+        Command::OauthClient(cmd) => {
+            oauth_client(&scimd::open_directory(&config).await?, cmd).await?
+        }
     }
     Ok(())
 }
@@ -137,6 +143,129 @@ async fn token(dir: &Directory, cmd: TokenCommand) -> Result<(), StartError> {
         }
     }
     Ok(())
+}
+
+async fn admin(dir: &Directory, cmd: AdminCommand) -> Result<(), StartError> {
+    match cmd {
+        AdminCommand::Add {
+            tenant,
+            username,
+            team_admin,
+        } => {
+            let password = read_password()?;
+            let admin = dir
+                .add_admin(&tenant, &username, &password, team_admin)
+                .await?;
+            println!(
+                "added admin {} to tenant {tenant}{}",
+                admin.username,
+                rights(admin.team_admin)
+            );
+        }
+        AdminCommand::List { tenant } => {
+            for a in dir.admins(&tenant).await? {
+                let role = if a.team_admin { "team admin" } else { "member" };
+                println!("{}\t{role}\t{}", a.username, a.created.to_rfc3339());
+            }
+        }
+        AdminCommand::Set {
+            tenant,
+            username,
+            team_admin,
+            no_team_admin,
+        } => {
+            let admin = dir
+                .set_team_admin(&tenant, &username, team_admin && !no_team_admin)
+                .await?;
+            println!(
+                "admin {} of tenant {tenant}{}",
+                admin.username,
+                rights(admin.team_admin)
+            );
+        }
+        AdminCommand::Password { tenant, username } => {
+            let password = read_password()?;
+            let admin = dir
+                .set_admin_password(&tenant, &username, &password)
+                .await?;
+            println!(
+                "set the password of admin {} of tenant {tenant}",
+                admin.username
+            );
+        }
+        AdminCommand::Remove { tenant, username } => {
+            dir.remove_admin(&tenant, &username).await?;
+            println!("removed admin {username} from tenant {tenant}");
+        }
+    }
+    Ok(())
+}
+
+fn rights(team_admin: bool) -> &'static str {
+    if team_admin {
+        " (team admin: may authorize Entra)"
+    } else {
+        " (not a team admin: may not authorize Entra)"
+    }
+}
+
+/// A password from the terminal (asked twice, not echoed) or the first line of standard input.
+fn read_password() -> Result<String, StartError> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Password again: ")?;
+        if first != again {
+            return Err(StartError::Config("the two passwords differ".into()));
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn oauth_client(dir: &Directory, cmd: OAuthClientCommand) -> Result<(), StartError> {
+    match cmd {
+        OAuthClientCommand::Add {
+            tenant,
+            redirect_uris,
+            json,
+        } => show_secret(&dir.add_client(&tenant, &redirect_uris).await?, json),
+        OAuthClientCommand::List { tenant } => {
+            for c in dir.clients(&tenant).await? {
+                println!(
+                    "{}\t{}\t{}",
+                    c.client_id,
+                    c.redirect_uris.join(" "),
+                    c.created.to_rfc3339()
+                );
+            }
+        }
+        OAuthClientCommand::RotateSecret { client_id, json } => {
+            show_secret(&dir.rotate_client_secret(&client_id).await?, json);
+        }
+        OAuthClientCommand::Remove { client_id } => {
+            dir.remove_client(&client_id).await?;
+            println!("removed OAuth client {client_id} and its tokens");
+        }
+    }
+    Ok(())
+}
+
+/// A client's id and its new secret, shown once.
+fn show_secret(issued: &IssuedClient, json: bool) {
+    if json {
+        let out = serde_json::json!({"client_id": issued.client.client_id, "client_secret": issued.secret});
+        println!("{out}");
+        return;
+    }
+    eprintln!(
+        "OAuth client of tenant {}; the secret is shown once, store it now:",
+        issued.client.tenant_name
+    );
+    println!("client_id:     {}", issued.client.client_id);
+    println!("client_secret: {}", issued.secret);
 }
 
 /// A tenant's rules in one line.

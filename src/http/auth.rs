@@ -8,7 +8,7 @@ use axum::response::Response;
 
 use crate::http::AppState;
 use crate::scim;
-use crate::service::Error;
+use crate::service::{Error, TokenCheck};
 
 /// Resolves the bearer token to its tenant, or answers 401.
 pub async fn require_tenant(
@@ -19,9 +19,29 @@ pub async fn require_tenant(
     let token = bearer(req.headers()).ok_or_else(|| {
         scim::Error::unauthorized("authentication required: send Authorization: Bearer <token>")
     })?;
-    let tenant = app.directory.authenticate(token).await?.ok_or_else(|| {
-        scim::Error::unauthorized("the bearer token is not valid (wrong or revoked)")
-    })?;
+    let tenant = match app.directory.authenticate(token).await? {
+        TokenCheck::Valid(tenant) => tenant,
+        TokenCheck::Unknown => {
+            return Err(scim::Error::unauthorized(
+                "the bearer token is unknown: check the Secret Token, or authorize again",
+            )
+            .into());
+        }
+        TokenCheck::Revoked { tenant, client } => {
+            tracing::warn!(%tenant, client = client.as_deref().unwrap_or("-"), "revoked token refused");
+            return Err(scim::Error::unauthorized(
+                "the bearer token was revoked: issue a new token, or authorize again",
+            )
+            .into());
+        }
+        TokenCheck::Expired { tenant, client } => {
+            tracing::info!(%tenant, client = client.as_deref().unwrap_or("-"), "expired access token refused");
+            return Err(scim::Error::unauthorized(
+                "the access token has expired: get a new one from the token endpoint (refresh_token or client_credentials)",
+            )
+            .into());
+        }
+    };
     tracing::Span::current().record("tenant", tenant.name.as_str());
     req.extensions_mut().insert(tenant);
     Ok(next.run(req).await)

@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod guard;
 mod normalize;
+mod oauth;
 mod ops;
 mod resources;
 pub mod response;
@@ -102,8 +103,21 @@ pub fn app(state: AppState) -> Router {
             state.guard.clone(),
             guard::limit,
         ));
+    let oauth = Router::new()
+        .route(
+            oauth::AUTHORIZE_PATH,
+            get(oauth::authorize).post(oauth::sign_in),
+        )
+        .route(oauth::TOKEN_PATH, post(oauth::token))
+        .route(oauth::METADATA_PATH, get(oauth::metadata))
+        .layer(middleware::from_fn_with_state(
+            state.guard.clone(),
+            guard::limit,
+        ));
     let router = Router::new()
         .nest(SCIM_BASE, scim)
+        .merge(oauth)
+        .route("/static/scimd.css", get(oauth::stylesheet))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .fallback(not_found)

@@ -87,6 +87,8 @@ pub fn not_found(missing: &Missing) -> scim::Error {
         Missing::Resource { kind, id } => format!("{} {id} not found", kind.as_str()),
         Missing::Tenant { name } => format!("no tenant called '{name}'"),
         Missing::Token { id } => format!("no token with id {id}"),
+        Missing::Admin { username } => format!("no admin called '{username}' in this tenant"),
+        Missing::Client { client_id } => format!("no OAuth client with client_id '{client_id}'"),
     })
 }
 
@@ -113,6 +115,7 @@ pub fn conflict(rule: Unique, value: &str) -> scim::Error {
             "the token is already a token of another tenant; choose another SCIMD_BOOTSTRAP_TOKEN"
                 .to_owned()
         }
+        Unique::AdminName => format!("the tenant already has an admin called '{value}'"),
     })
 }
 

@@ -2,12 +2,15 @@
 //! store; store facts become SCIM errors in one place (`error`). `http` and the CLI see the
 //! [`Directory`] and nothing behind it.
 
+mod admins;
 mod discovery;
 mod error;
 mod members;
+pub mod oauth;
 mod policy;
 mod resources;
 mod search;
+mod throttle;
 mod tokens;
 mod view;
 
@@ -17,9 +20,10 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
 use crate::scim::schema::Registry;
 use crate::store::{AnyStore, Store};
+pub use admins::{ENTRA_REDIRECT_URI, IssuedClient, MIN_PASSWORD_CHARS};
 pub use error::{Error, Unavailable};
 pub use policy::PolicyChange;
-pub use tokens::{BOOTSTRAP_TENANT, IssuedToken, TOKEN_PREFIX, hash_token};
+pub use tokens::{BOOTSTRAP_TENANT, IssuedToken, TOKEN_PREFIX, TokenCheck, hash_token};
 pub use view::{Answer, Condition, Context, Page, Shown};
 
 /// The directory: the store plus the schema registry that validates what goes in.
@@ -29,6 +33,7 @@ pub struct Directory {
     registry: Arc<Registry>,
     /// The most members a page of groups shows (`SCIMD_MAX_MEMBERS_PER_PAGE`).
     max_members_per_page: u64,
+    oauth: oauth::OAuthSettings,
 }
 
 impl Directory {
@@ -37,7 +42,14 @@ impl Directory {
             store,
             registry,
             max_members_per_page,
+            oauth: Default::default(),
         }
+    }
+
+    /// The lifetime of the access tokens the token endpoint issues.
+    pub fn with_access_token_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.oauth.access_ttl = ttl;
+        self
     }
 
     /// Whether the database answers (`/readyz`).

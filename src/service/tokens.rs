@@ -33,11 +33,18 @@ pub fn hash_token(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
-fn random_token() -> Result<String, getrandom::Error> {
+/// 32 random bytes in hex behind `prefix`: tokens, client secrets, codes.
+pub(super) fn random_secret(prefix: &str) -> Result<String, getrandom::Error> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)?;
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    Ok(format!("{TOKEN_PREFIX}{hex}"))
+    Ok(format!("{prefix}{hex}"))
+}
+
+/// `random_secret`, with a failure of the operating system's randomness as a 500.
+pub(super) fn secret(prefix: &str) -> Result<String, Error> {
+    random_secret(prefix)
+        .map_err(|e| Error::internal(format!("the operating system gave no randomness: {e}")))
 }
 
 impl Directory {
@@ -95,9 +102,7 @@ impl Directory {
             limits::check_name("label", label)?;
         }
         let tenant = self.tenant(tenant).await?;
-        let token = random_token().map_err(|e| {
-            Error::internal(format!("the operating system gave no randomness: {e}"))
-        })?;
+        let token = secret(TOKEN_PREFIX)?;
         let info = self
             .store
             .put_token(tenant.id, label, &hash_token(&token))
@@ -136,14 +141,42 @@ impl Directory {
         Ok(tenant)
     }
 
-    /// The tenant a bearer token belongs to, or `None` for a wrong or revoked token.
-    pub async fn authenticate(&self, token: &str) -> Result<Option<Tenant>, Error> {
+    /// What a bearer token is: valid for its tenant, or why not.
+    pub async fn authenticate(&self, token: &str) -> Result<TokenCheck, Error> {
         let hash = hash_token(token);
-        let found = self.store.token_tenant(&hash).await?;
-        Ok(found.and_then(|(tenant, stored)| {
-            bool::from(stored.as_slice().ct_eq(&hash)).then_some(tenant)
-        }))
+        let Some(found) = self.store.token_tenant(&hash).await? else {
+            return Ok(TokenCheck::Unknown);
+        };
+        if !bool::from(found.hash.as_slice().ct_eq(&hash)) {
+            return Ok(TokenCheck::Unknown);
+        }
+        let (tenant, client) = (found.tenant.name.clone(), found.client.clone());
+        if found.revoked {
+            return Ok(TokenCheck::Revoked { tenant, client });
+        }
+        if found.expires.is_some_and(|e| e <= chrono::Utc::now()) {
+            return Ok(TokenCheck::Expired { tenant, client });
+        }
+        Ok(TokenCheck::Valid(found.tenant))
     }
+}
+
+/// What a bearer token is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenCheck {
+    Valid(Tenant),
+    /// No token has this value.
+    Unknown,
+    /// An operator revoked it, or its OAuth family was revoked.
+    Revoked {
+        tenant: String,
+        client: Option<String>,
+    },
+    /// An OAuth access token past its `expires_in`.
+    Expired {
+        tenant: String,
+        client: Option<String>,
+    },
 }
 
 #[cfg(test)]
@@ -152,8 +185,8 @@ mod tests {
 
     #[test]
     fn issued_tokens_carry_32_random_bytes_behind_the_prefix() {
-        let a = random_token().unwrap();
-        let b = random_token().unwrap();
+        let a = random_secret(TOKEN_PREFIX).unwrap();
+        let b = random_secret(TOKEN_PREFIX).unwrap();
         assert!(a.starts_with(TOKEN_PREFIX));
         assert_eq!(a.len(), TOKEN_PREFIX.len() + 64);
         assert_ne!(a, b);

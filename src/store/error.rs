@@ -75,6 +75,10 @@ pub enum Missing {
     Tenant { name: String },
     #[error("token {id}")]
     Token { id: Uuid },
+    #[error("admin '{username}'")]
+    Admin { username: String },
+    #[error("OAuth client '{client_id}'")]
+    Client { client_id: String },
 }
 
 /// A uniqueness rule the database enforces.
@@ -88,6 +92,8 @@ pub enum Unique {
     TenantName,
     /// Token hashes: a token belongs to one tenant.
     Token,
+    /// Admin user names, per tenant, in any letter case.
+    AdminName,
 }
 
 impl Unique {
@@ -98,6 +104,7 @@ impl Unique {
             Unique::Matching(m) => m.as_str(),
             Unique::TenantName => "tenant name",
             Unique::Token => "token",
+            Unique::AdminName => "admin username",
         }
     }
 }

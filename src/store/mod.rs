@@ -5,6 +5,7 @@
 
 mod dialect;
 mod error;
+pub mod oauth;
 mod paging;
 pub mod postgres;
 mod shadow;
@@ -18,6 +19,7 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::domain::oauth::{Admin, CodeGrant, OAuthClient, Rotation, TokenGrant, TokenRecord};
 use crate::domain::{MatchingAttribute, Tenant, TenantId, TokenInfo};
 use crate::scim::canonical::Document;
 use crate::scim::list::{CursorPosition, ListQuery};
@@ -25,6 +27,7 @@ use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::ResourceKind;
 pub use dialect::Dialect;
 pub use error::{Corruption, Missing, StoreError, Unique, name_attribute};
+pub use oauth::OAuthStore;
 pub use shadow::Shadow;
 pub use sql::SqlStore;
 
@@ -122,7 +125,9 @@ impl Options {
 
 /// Everything scimd persists. Every resource method takes the tenant: there is no query
 /// without one.
-pub trait Store: Tenants + Tokens + Resources + Groups + Clone + Send + Sync + 'static {
+pub trait Store:
+    Tenants + Tokens + Resources + Groups + OAuthStore + Clone + Send + Sync + 'static
+{
     /// Whether the database answers (for `/readyz`).
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Applies the embedded migrations.
@@ -170,12 +175,12 @@ pub trait Tokens {
         tenant: TenantId,
     ) -> impl Future<Output = Result<Vec<TokenInfo>, StoreError>> + Send;
     fn revoke_token(&self, id: Uuid) -> impl Future<Output = Result<TokenInfo, StoreError>> + Send;
-    /// The tenant of the unrevoked token with this hash, with the stored hash for a
-    /// constant-time comparison.
+    /// The token with this hash, revoked or expired or not, with its tenant and the stored
+    /// hash for a constant-time comparison.
     fn token_tenant(
         &self,
         hash: &[u8],
-    ) -> impl Future<Output = Result<Option<(Tenant, Vec<u8>)>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<TokenRecord>, StoreError>> + Send;
 }
 
 /// Users and groups as documents: create, read, compare-and-swap, delete, list.
@@ -332,7 +337,7 @@ delegate!(Tokens {
     async put_token(tenant: TenantId, label: Option<&str>, hash: &[u8]) -> Result<TokenInfo, StoreError>;
     async tokens(tenant: TenantId) -> Result<Vec<TokenInfo>, StoreError>;
     async revoke_token(id: Uuid) -> Result<TokenInfo, StoreError>;
-    async token_tenant(hash: &[u8]) -> Result<Option<(Tenant, Vec<u8>)>, StoreError>;
+    async token_tenant(hash: &[u8]) -> Result<Option<TokenRecord>, StoreError>;
 });
 
 delegate!(Resources {
@@ -348,6 +353,24 @@ delegate!(Groups {
     async members(tenant: TenantId, groups: &[ResourceId]) -> Result<HashMap<ResourceId, Vec<Member>>, StoreError>;
     async member_counts(tenant: TenantId, groups: &[ResourceId]) -> Result<HashMap<ResourceId, u64>, StoreError>;
     async groups_of(tenant: TenantId, members: &[ResourceId]) -> Result<HashMap<ResourceId, Vec<GroupRef>>, StoreError>;
+});
+
+delegate!(OAuthStore {
+    async add_admin(tenant: TenantId, username: &str, password_hash: &str, team_admin: bool) -> Result<Admin, StoreError>;
+    async admins(tenant: TenantId) -> Result<Vec<Admin>, StoreError>;
+    async admin_credentials(tenant: TenantId, username: &str) -> Result<Option<(Admin, String)>, StoreError>;
+    async update_admin(tenant: TenantId, username: &str, team_admin: Option<bool>, password_hash: Option<&str>) -> Result<Admin, StoreError>;
+    async remove_admin(tenant: TenantId, username: &str) -> Result<(), StoreError>;
+    async add_client(tenant: TenantId, client_id: &str, secret_hash: &[u8], redirect_uris: &[String]) -> Result<OAuthClient, StoreError>;
+    async clients(tenant: TenantId) -> Result<Vec<OAuthClient>, StoreError>;
+    async client(client_id: &str) -> Result<Option<OAuthClient>, StoreError>;
+    async set_client_secret(client_id: &str, secret_hash: &[u8]) -> Result<OAuthClient, StoreError>;
+    async remove_client(client_id: &str) -> Result<(), StoreError>;
+    async put_code(code_hash: &[u8], grant: &CodeGrant) -> Result<(), StoreError>;
+    async take_code(code_hash: &[u8], now: DateTime<Utc>) -> Result<Option<(CodeGrant, bool)>, StoreError>;
+    async store_tokens(grant: &TokenGrant, now: DateTime<Utc>) -> Result<(), StoreError>;
+    async rotate_refresh(old: &[u8], client: Uuid, next: &TokenGrant, now: DateTime<Utc>) -> Result<Rotation, StoreError>;
+    async revoke_family(family: Uuid, now: DateTime<Utc>) -> Result<(), StoreError>;
 });
 
 #[cfg(test)]

@@ -11,14 +11,17 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::domain::Tenant;
+use chrono::Utc;
+
+use crate::domain::oauth::TokenRecord;
 
 /// How long a cached token stays valid without being checked again.
 const TTL: Duration = Duration::from_secs(60);
 /// Beyond this many entries the cache starts over (tokens are few; this bounds a flood).
 const CAPACITY: usize = 10_000;
 
-type Entry = (Tenant, Vec<u8>, Instant);
+/// A valid token's record and when it was cached.
+type Entry = (TokenRecord, Instant);
 
 #[derive(Debug, Default)]
 pub struct TokenCache {
@@ -35,14 +38,16 @@ struct Entries {
 }
 
 impl TokenCache {
-    /// The cached tenant of a token hash, while the cache is live and the entry fresh.
-    pub fn get(&self, hash: &[u8]) -> Option<(Tenant, Vec<u8>)> {
+    /// The cached record of a valid token's hash, while the cache is live, the entry fresh
+    /// and the token unexpired.
+    pub fn get(&self, hash: &[u8]) -> Option<TokenRecord> {
         if !self.live.load(Ordering::Acquire) {
             return None;
         }
         let entries = self.entries.lock().ok()?;
-        let (tenant, stored, at) = entries.map.get(hash)?;
-        (at.elapsed() < TTL).then(|| (tenant.clone(), stored.clone()))
+        let (record, at) = entries.map.get(hash)?;
+        let unexpired = record.expires.is_none_or(|e| Utc::now() < e);
+        (at.elapsed() < TTL && unexpired).then(|| record.clone())
     }
 
     /// The current generation, to be taken before the query whose answer is `put`.
@@ -51,9 +56,9 @@ impl TokenCache {
     }
 
     /// Caches the answer of a lookup that began at `generation`, unless the cache was cleared
-    /// since.
-    pub fn put(&self, generation: u64, hash: &[u8], tenant: &Tenant, stored: &[u8]) {
-        if !self.live.load(Ordering::Acquire) {
+    /// since. Only valid tokens are cached.
+    pub fn put(&self, generation: u64, hash: &[u8], record: &TokenRecord) {
+        if !self.live.load(Ordering::Acquire) || record.revoked {
             return;
         }
         if let Ok(mut entries) = self.entries.lock() {
@@ -63,10 +68,9 @@ impl TokenCache {
             if entries.map.len() >= CAPACITY {
                 entries.map.clear();
             }
-            entries.map.insert(
-                hash.to_vec(),
-                (tenant.clone(), stored.to_vec(), Instant::now()),
-            );
+            entries
+                .map
+                .insert(hash.to_vec(), (record.clone(), Instant::now()));
         }
     }
 
@@ -93,7 +97,7 @@ impl TokenCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::TenantId;
+    use crate::domain::{Tenant, TenantId};
 
     fn tenant() -> Tenant {
         Tenant {
@@ -103,14 +107,24 @@ mod tests {
         }
     }
 
+    fn valid(expires: Option<chrono::DateTime<Utc>>) -> TokenRecord {
+        TokenRecord {
+            tenant: tenant(),
+            hash: b"h".to_vec(),
+            revoked: false,
+            expires,
+            client: None,
+        }
+    }
+
     #[test]
     fn nothing_is_served_while_invalidations_are_not_received() {
         let cache = TokenCache::default();
-        cache.put(cache.generation(), b"h", &tenant(), b"h");
+        cache.put(cache.generation(), b"h", &valid(None));
         assert!(cache.get(b"h").is_none());
         cache.set_live(true);
-        cache.put(cache.generation(), b"h", &tenant(), b"h");
-        assert_eq!(cache.get(b"h").map(|(t, _)| t), Some(tenant()));
+        cache.put(cache.generation(), b"h", &valid(None));
+        assert_eq!(cache.get(b"h").map(|r| r.tenant), Some(tenant()));
         cache.set_live(false);
         assert!(cache.get(b"h").is_none());
         cache.set_live(true);
@@ -121,7 +135,7 @@ mod tests {
     fn a_clear_forgets_every_token() {
         let cache = TokenCache::default();
         cache.set_live(true);
-        cache.put(cache.generation(), b"h", &tenant(), b"h");
+        cache.put(cache.generation(), b"h", &valid(None));
         cache.clear();
         assert!(cache.get(b"h").is_none());
     }
@@ -135,10 +149,22 @@ mod tests {
         // ... meanwhile the revocation commits and its notification clears the cache ...
         cache.clear();
         // ... and the lookup's answer, stale now, is not cached
-        cache.put(began, b"h", &tenant(), b"h");
+        cache.put(began, b"h", &valid(None));
         assert!(cache.get(b"h").is_none());
         // a lookup that began after the clear is cached
-        cache.put(cache.generation(), b"h", &tenant(), b"h");
-        assert_eq!(cache.get(b"h").map(|(t, _)| t), Some(tenant()));
+        cache.put(cache.generation(), b"h", &valid(None));
+        assert_eq!(cache.get(b"h").map(|r| r.tenant), Some(tenant()));
+    }
+
+    #[test]
+    fn an_access_token_is_not_served_from_the_cache_once_it_has_expired() {
+        let cache = TokenCache::default();
+        cache.set_live(true);
+        let past = Utc::now() - chrono::Duration::seconds(1);
+        cache.put(cache.generation(), b"h", &valid(Some(past)));
+        assert!(cache.get(b"h").is_none());
+        let future = Utc::now() + chrono::Duration::seconds(60);
+        cache.put(cache.generation(), b"h", &valid(Some(future)));
+        assert!(cache.get(b"h").is_some());
     }
 }

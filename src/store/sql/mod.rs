@@ -5,6 +5,7 @@
 mod filter;
 mod listing;
 mod members;
+mod oauth;
 mod resources;
 mod rows;
 mod statement;

@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use super::rows::{self, TENANT_COLUMNS, TOKEN_SELECT};
 use super::{Sql, SqlStore, commit, execute};
-use crate::domain::{Tenant, TenantId, TokenInfo};
+use crate::domain::oauth::TokenRecord;
+use crate::domain::{TenantId, TokenInfo};
 use crate::store::dialect::{Conn, Dialect, Record};
 use crate::store::{Missing, StoreError, Tokens, Unique};
 
@@ -47,7 +48,7 @@ impl<D: Dialect> Tokens for SqlStore<D> {
 
     async fn tokens(&self, tenant: TenantId) -> Result<Vec<TokenInfo>, StoreError> {
         let sql = Sql::new(format!(
-            "{TOKEN_SELECT} where tokens.tenant_id = $1 order by {}",
+            "{TOKEN_SELECT} where tokens.tenant_id = $1 and tokens.client_id is null order by {}",
             D::TOKEN_ORDER
         ))
         .arg(tenant);
@@ -70,25 +71,32 @@ impl<D: Dialect> Tokens for SqlStore<D> {
         Ok(info)
     }
 
-    async fn token_tenant(&self, hash: &[u8]) -> Result<Option<(Tenant, Vec<u8>)>, StoreError> {
+    async fn token_tenant(&self, hash: &[u8]) -> Result<Option<TokenRecord>, StoreError> {
         if let Some(hit) = self.tokens.get(hash) {
             return Ok(Some(hit));
         }
         // taken before the query: a change announced while it runs makes the answer stale
         let generation = self.tokens.generation();
         let sql = Sql::new(format!(
-            "select {TENANT_COLUMNS}, tokens.token_hash
+            "select {TENANT_COLUMNS}, tokens.token_hash, tokens.revoked_at, tokens.expires_at,
+                    oauth_clients.client_id as oauth_client
              from tokens join tenants on tenants.id = tokens.tenant_id
-             where tokens.token_hash = $1 and tokens.revoked_at is null"
+                  left join oauth_clients on oauth_clients.id = tokens.client_id
+             where tokens.token_hash = $1"
         ))
         .arg(hash);
         let Some(row) = self.fetch_optional(sql).await? else {
             return Ok(None);
         };
-        let tenant = rows::tenant(&row)?;
-        let stored = row.bytes("token_hash")?;
-        self.tokens.put(generation, hash, &tenant, &stored);
-        Ok(Some((tenant, stored)))
+        let record = TokenRecord {
+            tenant: rows::tenant(&row)?,
+            hash: row.bytes("token_hash")?,
+            revoked: row.opt_instant("revoked_at")?.is_some(),
+            expires: row.opt_instant("expires_at")?,
+            client: row.text("oauth_client")?,
+        };
+        self.tokens.put(generation, hash, &record);
+        Ok(Some(record))
     }
 }
 

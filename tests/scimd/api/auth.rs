@@ -52,7 +52,10 @@ async fn a_wrong_token_is_401(backend: Backend) {
         "/scim/v2/Users",
     )
     .await;
-    assert_unauthorized(&res, "the bearer token is not valid (wrong or revoked)");
+    assert_unauthorized(
+        &res,
+        "the bearer token is unknown: check the Secret Token, or authorize again",
+    );
 }
 
 async fn an_issued_token_works_until_it_is_revoked(backend: Backend) {
@@ -68,7 +71,10 @@ async fn an_issued_token_works_until_it_is_revoked(backend: Backend) {
     let revoked = dir.revoke_token(issued.info.id).await.unwrap();
     assert!(revoked.revoked.is_some());
     let res = get_with(&app, Some(&bearer), "/scim/v2/Users").await;
-    assert_unauthorized(&res, "the bearer token is not valid (wrong or revoked)");
+    assert_unauthorized(
+        &res,
+        "the bearer token was revoked: issue a new token, or authorize again",
+    );
 }
 
 async fn tokens_are_stored_only_as_hashes_and_listed_without_secrets(backend: Backend) {

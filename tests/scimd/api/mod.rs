@@ -13,6 +13,7 @@ mod guard;
 mod hostile;
 mod journeys;
 mod membership;
+mod oauth;
 mod ops;
 mod pages;
 mod patch;

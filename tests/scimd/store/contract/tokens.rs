@@ -15,9 +15,10 @@ use scimd::store::{AnyStore, Missing, StoreError, Tenants, Tokens, Unique};
 use super::{Fixture, all_at_once, until_tokens_are_cached};
 use crate::support::{Backend, open_store};
 
-/// What `token_tenant` answers for `token`.
+/// The tenant and stored hash `token_tenant` answers for `token` while it is not revoked.
 async fn holder(store: &AnyStore, token: &str) -> Option<(Tenant, Vec<u8>)> {
-    store.token_tenant(&hash_token(token)).await.unwrap()
+    let record = store.token_tenant(&hash_token(token)).await.unwrap()?;
+    (!record.revoked).then_some((record.tenant, record.hash))
 }
 
 /// `token` found, for `tenant`, with its hash.

@@ -1,0 +1,223 @@
+//! The application's admins and its OAuth clients, as the CLI manages them. Passwords are
+//! hashed with Argon2id at OWASP's parameters (19 MiB, 2 passes, 1 lane: the "Password Storage
+//! Cheat Sheet"); client secrets are 32 random bytes, stored as SHA-256, shown once.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+use super::tokens::{hash_token, secret};
+use super::{Directory, Error};
+use crate::domain::oauth::{Admin, OAuthClient};
+use crate::scim::{self, limits};
+use crate::store::OAuthStore;
+
+/// The redirect URI Entra's provisioning service uses after "Authorize".
+pub const ENTRA_REDIRECT_URI: &str = "https://portal.azure.com/TokenAuthorize";
+/// Client secrets start with this, so that leaked ones are easy to recognise.
+pub const CLIENT_SECRET_PREFIX: &str = "scimd_cs_";
+/// The shortest password `admin add` accepts.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// A client just registered or given a new secret: the secret is here and nowhere else.
+#[derive(Debug)]
+pub struct IssuedClient {
+    pub client: OAuthClient,
+    pub secret: String,
+}
+
+fn argon2() -> Result<Argon2<'static>, Error> {
+    let params = Params::new(19 * 1024, 2, 1, None)
+        .map_err(|e| Error::internal(format!("Argon2 parameters: {e}")))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+/// The PHC string of `password` with a random salt (Argon2id).
+pub fn hash_password(password: &str) -> Result<String, Error> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt)
+        .map_err(|e| Error::internal(format!("the operating system gave no randomness: {e}")))?;
+    let salt = SaltString::encode_b64(&salt)
+        .map_err(|e| Error::internal(format!("password salt: {e}")))?;
+    Ok(argon2()?
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| Error::internal(format!("password hash: {e}")))?
+        .to_string())
+}
+
+/// Whether `password` matches the PHC string `hash` (the comparison is constant-time).
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    argon2().is_ok_and(|a| a.verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+fn check_password(password: &str) -> Result<(), Error> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(scim::Error::invalid_value(format!(
+            "password: use at least {MIN_PASSWORD_CHARS} characters"
+        ))
+        .into());
+    }
+    limits::check_string("password", password)?;
+    Ok(())
+}
+
+fn check_username(username: &str) -> Result<&str, Error> {
+    let username = username.trim();
+    if username.is_empty() {
+        return Err(scim::Error::invalid_value("username: may not be empty").into());
+    }
+    limits::check_string("username", username)?;
+    limits::check_name("username", username)?;
+    Ok(username)
+}
+
+/// A redirect URI a client may register: absolute `https`, or `http` on a loopback host (for
+/// local development and tests), without a fragment (RFC 6749 §3.1.2).
+fn check_redirect_uri(uri: &str) -> Result<(), Error> {
+    let refuse = |why: &str| -> Error {
+        scim::Error::invalid_value(format!("redirect URI '{uri}': {why}")).into()
+    };
+    let Some((scheme, rest)) = uri.split_once("://") else {
+        return Err(refuse("not an absolute URI"));
+    };
+    if uri.contains('#') {
+        return Err(refuse("a redirect URI may not have a fragment"));
+    }
+    let host = rest.split(['/', '?']).next().unwrap_or_default();
+    let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    let loopback = ["127.0.0.1", "localhost", "[::1]"].contains(&host);
+    match scheme {
+        "https" if !host.is_empty() => Ok(()),
+        "http" if loopback => Ok(()),
+        "http" => Err(refuse("use https (http only on a loopback address)")),
+        _ => Err(refuse("use https")),
+    }
+}
+
+impl Directory {
+    pub async fn add_admin(
+        &self,
+        tenant: &str,
+        username: &str,
+        password: &str,
+        team_admin: bool,
+    ) -> Result<Admin, Error> {
+        let username = check_username(username)?;
+        check_password(password)?;
+        let tenant = self.tenant(tenant).await?;
+        let hash = hash_password(password)?;
+        Ok(self
+            .store
+            .add_admin(tenant.id, username, &hash, team_admin)
+            .await?)
+    }
+
+    pub async fn admins(&self, tenant: &str) -> Result<Vec<Admin>, Error> {
+        let tenant = self.tenant(tenant).await?;
+        Ok(self.store.admins(tenant.id).await?)
+    }
+
+    /// Gives or takes team-admin rights.
+    pub async fn set_team_admin(
+        &self,
+        tenant: &str,
+        username: &str,
+        team_admin: bool,
+    ) -> Result<Admin, Error> {
+        let tenant = self.tenant(tenant).await?;
+        let change = self
+            .store
+            .update_admin(tenant.id, username, Some(team_admin), None);
+        Ok(change.await?)
+    }
+
+    pub async fn set_admin_password(
+        &self,
+        tenant: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<Admin, Error> {
+        check_password(password)?;
+        let tenant = self.tenant(tenant).await?;
+        let hash = hash_password(password)?;
+        let change = self
+            .store
+            .update_admin(tenant.id, username, None, Some(&hash));
+        Ok(change.await?)
+    }
+
+    pub async fn remove_admin(&self, tenant: &str, username: &str) -> Result<(), Error> {
+        let tenant = self.tenant(tenant).await?;
+        Ok(self.store.remove_admin(tenant.id, username).await?)
+    }
+
+    /// Registers an OAuth client of `tenant` with its redirect URIs (matched exactly).
+    pub async fn add_client(
+        &self,
+        tenant: &str,
+        redirect_uris: &[String],
+    ) -> Result<IssuedClient, Error> {
+        for uri in redirect_uris {
+            check_redirect_uri(uri)?;
+        }
+        let tenant = self.tenant(tenant).await?;
+        let client_id = secret("scimd-")?.chars().take(6 + 24).collect::<String>();
+        let secret = secret(CLIENT_SECRET_PREFIX)?;
+        let client = self
+            .store
+            .add_client(tenant.id, &client_id, &hash_token(&secret), redirect_uris)
+            .await?;
+        Ok(IssuedClient { client, secret })
+    }
+
+    pub async fn clients(&self, tenant: &str) -> Result<Vec<OAuthClient>, Error> {
+        let tenant = self.tenant(tenant).await?;
+        Ok(self.store.clients(tenant.id).await?)
+    }
+
+    /// A new secret for the client; the old one stops working at once (tokens already issued
+    /// stay valid until they expire).
+    pub async fn rotate_client_secret(&self, client_id: &str) -> Result<IssuedClient, Error> {
+        let secret = secret(CLIENT_SECRET_PREFIX)?;
+        let client = self
+            .store
+            .set_client_secret(client_id, &hash_token(&secret))
+            .await?;
+        Ok(IssuedClient { client, secret })
+    }
+
+    /// Removes the client and every token issued to it.
+    pub async fn remove_client(&self, client_id: &str) -> Result<(), Error> {
+        Ok(self.store.remove_client(client_id).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_verifies_against_its_argon2id_hash_and_nothing_else() {
+        let hash = hash_password("correct horse battery").unwrap();
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("correct horse batterY", &hash));
+        assert!(!verify_password("correct horse battery", "not a hash"));
+    }
+
+    #[test]
+    fn redirect_uris_are_https_or_loopback_http_without_fragment() {
+        assert!(check_redirect_uri(ENTRA_REDIRECT_URI).is_ok());
+        assert!(check_redirect_uri("http://127.0.0.1:9999/cb").is_ok());
+        assert!(check_redirect_uri("http://localhost/cb").is_ok());
+        assert!(check_redirect_uri("http://example.com/cb").is_err());
+        assert!(check_redirect_uri("https://example.com/cb#x").is_err());
+        assert!(check_redirect_uri("ftp://example.com/").is_err());
+        assert!(check_redirect_uri("/relative").is_err());
+    }
+}
