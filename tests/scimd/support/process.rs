@@ -80,6 +80,20 @@ impl Scimd {
             .expect("talk to scimd")
     }
 
+    /// A form POST (`application/x-www-form-urlencoded`) without credentials.
+    pub async fn form(&self, path: &str, body: &str) -> Reply {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n",
+            self.address,
+            body.len()
+        );
+        timeout(REQUEST, self.raw(head, body))
+            .await
+            .expect("scimd did not answer within 10 s")
+            .expect("talk to scimd")
+    }
+
     /// The same, for a client that expects the server may be gone.
     pub async fn try_request(
         &self,
@@ -100,13 +114,18 @@ impl Scimd {
         token: &str,
         body: &str,
     ) -> std::io::Result<Reply> {
-        let mut stream = TcpStream::connect(self.address).await?;
         let head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
              Content-Type: application/scim+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             self.address,
             body.len()
         );
+        self.raw(head, body).await
+    }
+
+    /// Sends `head` and `body` on a fresh connection and reads the whole response.
+    async fn raw(&self, head: String, body: &str) -> std::io::Result<Reply> {
+        let mut stream = TcpStream::connect(self.address).await?;
         stream.write_all(head.as_bytes()).await?;
         stream.write_all(body.as_bytes()).await?;
         let mut response = String::new();
