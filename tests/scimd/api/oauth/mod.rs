@@ -2,6 +2,7 @@
 //! sign-in page and its code (`authorize`), the token endpoint's grants and what SCIM answers
 //! to the tokens (`tokens`). The helpers here drive the flow the way Entra's pop-up does.
 
+mod accounts;
 mod authorize;
 mod tokens;
 
