@@ -293,6 +293,13 @@ pub enum TenantCommand {
         /// Users need no role (the default).
         #[arg(long)]
         no_require_role: bool,
+        /// Accept the tokens this Entra tenant (its tenant id, a GUID) signs when the Secret
+        /// Token is left blank.
+        #[arg(long, conflicts_with = "no_entra_tenant_id")]
+        entra_tenant_id: Option<uuid::Uuid>,
+        /// Stop accepting Entra-signed tokens.
+        #[arg(long)]
+        no_entra_tenant_id: bool,
     },
 }
 

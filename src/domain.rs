@@ -34,6 +34,8 @@ pub struct Policy {
     pub allowed_roles: Option<Vec<String>>,
     /// Every active user must carry a role.
     pub require_role: bool,
+    /// The Entra tenant (its id, `tid`) whose own signed tokens this tenant accepts.
+    pub entra_tenant: Option<Uuid>,
 }
 
 /// The attribute Entra matches users on, unique in the tenant.

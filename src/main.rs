@@ -96,6 +96,8 @@ async fn tenant(dir: &Directory, cmd: TenantCommand) -> Result<(), StartError> {
             any_role,
             require_role,
             no_require_role,
+            entra_tenant_id,
+            no_entra_tenant_id,
         } => {
             let change = PolicyChange {
                 matching: matching_attribute,
@@ -105,6 +107,11 @@ async fn tenant(dir: &Directory, cmd: TenantCommand) -> Result<(), StartError> {
                     allowed_roles.map(Some)
                 },
                 require_role: (require_role || no_require_role).then_some(require_role),
+                entra_tenant: if no_entra_tenant_id {
+                    Some(None)
+                } else {
+                    entra_tenant_id.map(Some)
+                },
             };
             let policy = dir.set_policy(&name, &change).await?;
             println!("tenant {name}: {}", describe(&policy));
@@ -279,5 +286,12 @@ fn describe(policy: &Policy) -> String {
     } else {
         ""
     };
-    format!("matching {}; {roles}{required}", policy.matching.as_str())
+    let entra = policy
+        .entra_tenant
+        .map(|t| format!("; accepts tokens of Entra tenant {t}"))
+        .unwrap_or_default();
+    format!(
+        "matching {}; {roles}{required}{entra}",
+        policy.matching.as_str()
+    )
 }

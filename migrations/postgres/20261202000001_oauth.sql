@@ -4,6 +4,11 @@
 -- Secrets are stored as hashes only: passwords as Argon2id PHC strings, random secrets,
 -- codes and tokens as SHA-256.
 
+-- the Entra tenant whose own signed tokens (Secret Token left blank) this tenant accepts; an
+-- Entra token names no scimd tenant, so one Entra tenant selects at most one scimd tenant
+alter table tenants add column entra_tenant_id uuid;
+create unique index tenants_entra_tenant on tenants (entra_tenant_id);
+
 create table admins (
     id uuid primary key,
     tenant_id uuid not null references tenants (id) on delete cascade,

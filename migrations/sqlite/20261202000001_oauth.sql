@@ -1,6 +1,9 @@
 -- OAuth 2.0: the tables of migrations/postgres/20261202000001_oauth.sql (admins, OAuth clients,
 -- single-use codes, rotating refresh tokens; access tokens are rows of `tokens` with an expiry).
 
+alter table tenants add column entra_tenant_id text;
+create unique index tenants_entra_tenant on tenants (entra_tenant_id);
+
 create table admins (
     id text primary key,
     tenant_id text not null references tenants (id) on delete cascade,

@@ -116,6 +116,9 @@ pub fn conflict(rule: Unique, value: &str) -> scim::Error {
                 .to_owned()
         }
         Unique::AdminName => format!("the tenant already has an admin called '{value}'"),
+        Unique::EntraTenant => {
+            format!("another tenant already accepts the tokens of Entra tenant {value}")
+        }
     })
 }
 

@@ -17,6 +17,8 @@ pub struct PolicyChange {
     /// `Some(None)`: any role.
     pub allowed_roles: Option<Option<Vec<String>>>,
     pub require_role: Option<bool>,
+    /// `Some(None)`: accept no Entra-signed tokens.
+    pub entra_tenant: Option<Option<uuid::Uuid>>,
 }
 
 /// The role values of a canonical user document.
@@ -85,6 +87,9 @@ impl Directory {
             self.store
                 .set_roles(tenant.id, allowed.as_deref(), require)
                 .await?;
+        }
+        if let Some(entra) = change.entra_tenant {
+            self.store.set_entra_tenant(tenant.id, entra).await?;
         }
         Ok(self.tenant(name).await?.policy)
     }

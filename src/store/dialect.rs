@@ -39,6 +39,8 @@ pub enum Constraint {
     TenantName,
     /// `tokens_token_hash_key`.
     TokenHash,
+    /// `tenants_entra_tenant`.
+    EntraTenant,
 }
 
 /// What differs between the databases scimd runs on.
@@ -154,6 +156,7 @@ pub trait Leaves {
 /// One row of a result, read column by column in scimd's types.
 pub trait Record: Send + Sync {
     fn uuid(&self, column: &'static str) -> Result<Uuid, StoreError>;
+    fn opt_uuid(&self, column: &'static str) -> Result<Option<Uuid>, StoreError>;
     fn instant(&self, column: &'static str) -> Result<DateTime<Utc>, StoreError>;
     fn opt_instant(&self, column: &'static str) -> Result<Option<DateTime<Utc>>, StoreError>;
     /// A list of strings (`text[]` on PostgreSQL, a JSON array on SQLite).

@@ -94,6 +94,8 @@ pub enum Unique {
     Token,
     /// Admin user names, per tenant, in any letter case.
     AdminName,
+    /// The Entra tenant whose tokens a tenant accepts: one scimd tenant per Entra tenant.
+    EntraTenant,
 }
 
 impl Unique {
@@ -105,6 +107,7 @@ impl Unique {
             Unique::TenantName => "tenant name",
             Unique::Token => "token",
             Unique::AdminName => "admin username",
+            Unique::EntraTenant => "Entra tenant id",
         }
     }
 }

@@ -150,6 +150,17 @@ pub trait Tenants {
         tenant: TenantId,
         matching: MatchingAttribute,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Sets (or, with `None`, clears) the Entra tenant whose signed tokens the tenant accepts.
+    fn set_entra_tenant(
+        &self,
+        tenant: TenantId,
+        entra: Option<Uuid>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The tenant that accepts the tokens of Entra tenant `entra`.
+    fn tenant_by_entra(
+        &self,
+        entra: Uuid,
+    ) -> impl Future<Output = Result<Option<Tenant>, StoreError>> + Send;
     /// Sets the tenant's role rules.
     fn set_roles(
         &self,
@@ -331,6 +342,8 @@ delegate!(Tenants {
     async tenant(name: &str) -> Result<Tenant, StoreError>;
     async set_matching(tenant: TenantId, matching: MatchingAttribute) -> Result<(), StoreError>;
     async set_roles(tenant: TenantId, allowed: Option<&[String]>, require: bool) -> Result<(), StoreError>;
+    async set_entra_tenant(tenant: TenantId, entra: Option<Uuid>) -> Result<(), StoreError>;
+    async tenant_by_entra(entra: Uuid) -> Result<Option<Tenant>, StoreError>;
 });
 
 delegate!(Tokens {

@@ -128,6 +128,7 @@ impl Dialect for Pg {
             "resources_match_key" => Some(Constraint::MatchKey),
             "tenants_name_key" => Some(Constraint::TenantName),
             "tokens_token_hash_key" => Some(Constraint::TokenHash),
+            "tenants_entra_tenant" => Some(Constraint::EntraTenant),
             _ => None,
         }
     }
@@ -247,6 +248,10 @@ impl sqlx::Encode<'_, sqlx::Postgres> for JsonText {
 
 impl Record for PgRow {
     fn uuid(&self, column: &'static str) -> Result<Uuid, StoreError> {
+        Ok(sqlx::Row::try_get(self, column)?)
+    }
+
+    fn opt_uuid(&self, column: &'static str) -> Result<Option<Uuid>, StoreError> {
         Ok(sqlx::Row::try_get(self, column)?)
     }
 

@@ -27,7 +27,7 @@ pub fn resource(row: &impl Record, kind: ResourceKind) -> Result<StoredResource,
 
 /// The columns [`tenant`] reads, from `tenants`.
 pub const TENANT_COLUMNS: &str = "tenants.id, tenants.name, tenants.matching_attribute, \
-                                  tenants.allowed_roles, tenants.require_role";
+                                  tenants.allowed_roles, tenants.require_role, tenants.entra_tenant_id";
 
 pub fn tenant(row: &impl Record) -> Result<Tenant, StoreError> {
     let matching = row.text("matching_attribute")?.unwrap_or_default();
@@ -44,6 +44,7 @@ pub fn tenant(row: &impl Record) -> Result<Tenant, StoreError> {
             })?,
             allowed_roles: row.texts("allowed_roles")?,
             require_role: row.flag("require_role")?,
+            entra_tenant: row.opt_uuid("entra_tenant_id")?,
         },
     })
 }

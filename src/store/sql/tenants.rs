@@ -123,6 +123,43 @@ impl<D: Dialect> Tenants for SqlStore<D> {
         self.tokens.clear();
         Ok(())
     }
+
+    async fn set_entra_tenant(
+        &self,
+        tenant: TenantId,
+        entra: Option<Uuid>,
+    ) -> Result<(), StoreError> {
+        let sql = match entra {
+            Some(entra) => Sql::new("update tenants set entra_tenant_id = $2 where id = $1")
+                .arg(tenant)
+                .arg(entra),
+            None => Sql::new("update tenants set entra_tenant_id = null where id = $1").arg(tenant),
+        };
+        let mut tx = D::begin_write(&self.writer).await?;
+        execute::<D>(&mut tx, sql).await.map_err(|e| match e {
+            e if D::violated(&e) == Some(Constraint::EntraTenant) => StoreError::Uniqueness {
+                rule: Unique::EntraTenant,
+                value: entra.map(|u| u.to_string()).unwrap_or_default(),
+            },
+            other => other,
+        })?;
+        D::announce_token_change(&mut tx).await?;
+        commit::<D>(tx).await?;
+        self.tokens.clear();
+        Ok(())
+    }
+
+    async fn tenant_by_entra(&self, entra: Uuid) -> Result<Option<Tenant>, StoreError> {
+        let sql = Sql::new(format!(
+            "select {TENANT_COLUMNS} from tenants where entra_tenant_id = $1"
+        ))
+        .arg(entra);
+        self.fetch_optional(sql)
+            .await?
+            .as_ref()
+            .map(rows::tenant)
+            .transpose()
+    }
 }
 
 fn missing_tenant(name: &str) -> StoreError {

@@ -110,6 +110,7 @@ impl Dialect for Lite {
             "resources.tenant_id, resources.match_key" => Some(Constraint::MatchKey),
             "tenants.name" => Some(Constraint::TenantName),
             "tokens.token_hash" => Some(Constraint::TokenHash),
+            "tenants.entra_tenant_id" => Some(Constraint::EntraTenant),
             _ => None,
         }
     }
@@ -209,6 +210,12 @@ impl Record for SqliteRow {
     fn uuid(&self, column: &'static str) -> Result<Uuid, StoreError> {
         let text: String = sqlx::Row::try_get(self, column)?;
         Uuid::parse_str(&text).map_err(|_| StoreError::corrupt(column, text, "a UUID"))
+    }
+
+    fn opt_uuid(&self, column: &'static str) -> Result<Option<Uuid>, StoreError> {
+        let text: Option<String> = sqlx::Row::try_get(self, column)?;
+        text.map(|t| Uuid::parse_str(&t).map_err(|_| StoreError::corrupt(column, t, "a UUID")))
+            .transpose()
     }
 
     fn instant(&self, column: &'static str) -> Result<DateTime<Utc>, StoreError> {

@@ -135,6 +135,7 @@ async fn role_rules_round_trip(backend: Backend) {
                 matching: MatchingAttribute::UserName,
                 allowed_roles: allowed.map(<[String]>::to_vec),
                 require_role: require,
+                entra_tenant: None,
             },
             ..f.tenant.clone()
         };
@@ -292,7 +293,42 @@ async fn a_matching_attribute_that_users_share_is_refused_with_the_conflicts_and
     f.create_matched(ExternalId, erin_again).await.unwrap();
 }
 
+async fn an_entra_tenant_selects_one_tenant_and_is_kept_unique(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let other = f.store.create_tenant("other").await.unwrap();
+    let entra = uuid::Uuid::new_v4();
+    assert_eq!(f.store.tenant_by_entra(entra).await.unwrap(), None);
+    f.store
+        .set_entra_tenant(f.tenant.id, Some(entra))
+        .await
+        .unwrap();
+    let found = f.store.tenant_by_entra(entra).await.unwrap().unwrap();
+    assert_eq!(found.id, f.tenant.id);
+    assert_eq!(found.policy.entra_tenant, Some(entra));
+    assert_eq!(f.default_tenant().await.policy.entra_tenant, Some(entra));
+    let taken = f
+        .store
+        .set_entra_tenant(other.id, Some(entra))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&taken, StoreError::Uniqueness { rule: Unique::EntraTenant, value } if *value == entra.to_string()),
+        "{taken:?}"
+    );
+    f.store.set_entra_tenant(f.tenant.id, None).await.unwrap();
+    assert_eq!(f.store.tenant_by_entra(entra).await.unwrap(), None);
+    f.store
+        .set_entra_tenant(other.id, Some(entra))
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store.tenant_by_entra(entra).await.unwrap().unwrap().id,
+        other.id
+    );
+}
+
 crate::on_both_stores!(
+    an_entra_tenant_selects_one_tenant_and_is_kept_unique,
     creating_a_tenant_twice_is_a_uniqueness_conflict,
     ensuring_a_tenant_is_idempotent,
     parallel_ensures_of_one_tenant_agree_on_it,

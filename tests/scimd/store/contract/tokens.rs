@@ -277,6 +277,7 @@ async fn a_token_finds_its_tenants_current_rules(backend: Backend) {
             matching: MatchingAttribute::UserName,
             allowed_roles: Some(roles.to_vec()),
             require_role: true,
+            entra_tenant: None,
         },
         ..f.tenant.clone()
     };
