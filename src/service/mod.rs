@@ -3,6 +3,7 @@
 //! [`Directory`] and nothing behind it.
 
 mod discovery;
+pub mod entra_jwt;
 mod error;
 mod members;
 mod policy;
