@@ -31,7 +31,7 @@ LABEL org.opencontainers.image.title="scimd" \
       org.opencontainers.image.description="SCIM 2.0 provisioning service for Microsoft Entra ID, on PostgreSQL" \
       org.opencontainers.image.licenses="MIT"
 
-# curl is only for HEALTHCHECK (the binary has no HTTP client).
+# curl is only for HEALTHCHECK (scimd fetches Entra's signing keys with its own client and CA roots).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates curl \
     && rm -rf /var/lib/apt/lists/*

@@ -8,6 +8,7 @@ use std::str::FromStr;
 use clap::{Args, Parser, Subcommand};
 
 use crate::domain::MatchingAttribute;
+use crate::service::entra_jwt::{self, DEFAULT_METADATA_URL};
 use crate::telemetry::LogFormat;
 
 /// The file of the embedded store when no database URL is configured.
@@ -140,6 +141,11 @@ pub struct Config {
     /// Seconds a write may wait for a lock (PostgreSQL `lock_timeout`, SQLite's busy timeout).
     #[arg(long, env = "SCIMD_DATABASE_LOCK_TIMEOUT", default_value_t = 5, value_parser = seconds, global = true)]
     pub database_lock_timeout: u64,
+    /// Where an Entra tenant's OpenID configuration is, `{tenant}` standing for its id: its
+    /// `jwks_uri` names the keys that sign the tokens Entra's provisioning service sends when
+    /// "Secret Token" is left blank.
+    #[arg(long, env = "SCIMD_ENTRA_METADATA_URL", default_value = DEFAULT_METADATA_URL, value_parser = metadata_url, global = true)]
+    pub entra_metadata_url: String,
 }
 
 /// A number of seconds, at least 1.
@@ -150,6 +156,13 @@ fn seconds(text: &str) -> Result<u64, String> {
             "'{text}' is not a whole number of seconds (at least 1)"
         )),
     }
+}
+
+/// An Entra metadata URL template: an http(s) URL naming the tenant with `{tenant}`.
+fn metadata_url(text: &str) -> Result<String, String> {
+    entra_jwt::check_metadata_url(text)
+        .map(|()| text.to_owned())
+        .map_err(|e| e.to_string())
 }
 
 impl Config {

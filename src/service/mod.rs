@@ -4,6 +4,7 @@
 
 mod admins;
 mod discovery;
+pub mod entra_jwt;
 mod error;
 mod members;
 pub mod oauth;

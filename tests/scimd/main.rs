@@ -1,7 +1,8 @@
 //! scimd's test suite, one binary: the SCIM API over HTTP (`api`), the store contract and the
-//! filter compilers (`store`), and the `scimd` binary as operators run it (`binary`). Every
-//! test of `api` and `store` runs on PostgreSQL and on SQLite, each time on a database of its
-//! own.
+//! filter compilers (`store`), the `scimd` binary as operators run it (`binary`), and the
+//! verification of Entra-issued JWTs against a local key server (`entra_jwt`, no database).
+//! Every test of `api` and `store` runs on PostgreSQL and on SQLite, each time on a database of
+//! its own.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -11,6 +12,7 @@
 
 mod api;
 mod binary;
+mod entra_jwt;
 mod store;
 mod support;
 
