@@ -67,7 +67,11 @@ pub async fn open_directory(config: &Config) -> Result<Directory, StartError> {
         Arc::new(Registry::new()?),
         config.max_members_per_page,
     )
-    .with_access_token_ttl(Duration::from_secs(access_ttl)))
+    .with_access_token_ttl(Duration::from_secs(access_ttl))
+    .with_entra_keys(
+        service::entra_jwt::EntraKeys::new(&config.entra_metadata_url)
+            .map_err(|e| StartError::Config(format!("SCIMD_ENTRA_METADATA_URL: {e}")))?,
+    ))
 }
 
 /// The application state for `config`: directory opened and migrated, bootstrap token ensured.

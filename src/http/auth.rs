@@ -34,6 +34,12 @@ pub async fn require_tenant(
             )
             .into());
         }
+        TokenCheck::EntraRefused { reason } => {
+            return Err(scim::Error::unauthorized(format!(
+                "the Entra-signed token is refused: {reason}"
+            ))
+            .into());
+        }
         TokenCheck::Expired { tenant, client } => {
             tracing::info!(%tenant, client = client.as_deref().unwrap_or("-"), "expired access token refused");
             return Err(scim::Error::unauthorized(

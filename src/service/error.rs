@@ -33,6 +33,9 @@ pub enum Unavailable {
     /// The request ran longer than `SCIMD_REQUEST_TIMEOUT` seconds.
     #[error("the request took longer than {0} s")]
     Slow(u64),
+    /// Entra's signing keys cannot be fetched to verify an Entra-signed token.
+    #[error("Entra's signing keys cannot be fetched now ({0})")]
+    EntraKeys(String),
 }
 
 impl Error {

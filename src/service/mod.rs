@@ -35,6 +35,8 @@ pub struct Directory {
     /// The most members a page of groups shows (`SCIMD_MAX_MEMBERS_PER_PAGE`).
     max_members_per_page: u64,
     oauth: oauth::OAuthSettings,
+    /// Verifies the tokens Entra signs for tenants that accept them.
+    entra: Option<Arc<entra_jwt::EntraKeys>>,
 }
 
 impl Directory {
@@ -44,7 +46,15 @@ impl Directory {
             registry,
             max_members_per_page,
             oauth: Default::default(),
+            entra: None,
         }
+    }
+
+    /// Accept Entra-signed tokens, verified with the keys these fetch, for the tenants that
+    /// name an Entra tenant.
+    pub fn with_entra_keys(mut self, keys: entra_jwt::EntraKeys) -> Self {
+        self.entra = Some(Arc::new(keys));
+        self
     }
 
     /// The lifetime of the access tokens the token endpoint issues.

@@ -7,7 +7,8 @@ use subtle::ConstantTimeEq;
 
 use uuid::Uuid;
 
-use super::{Directory, Error};
+use super::entra_jwt::{EntraKeys, JwtRefusal};
+use super::{Directory, Error, Unavailable};
 use crate::domain::{Tenant, TokenInfo};
 use crate::scim::{self, limits};
 use crate::store::{Tenants, Tokens};
@@ -143,6 +144,9 @@ impl Directory {
 
     /// What a bearer token is: valid for its tenant, or why not.
     pub async fn authenticate(&self, token: &str) -> Result<TokenCheck, Error> {
+        if EntraKeys::looks_like_jwt(token) {
+            return self.authenticate_entra(token).await;
+        }
         let hash = hash_token(token);
         let Some(found) = self.store.token_tenant(&hash).await? else {
             return Ok(TokenCheck::Unknown);
@@ -161,6 +165,33 @@ impl Directory {
     }
 }
 
+impl Directory {
+    /// A JWT Entra signed (Secret Token left blank): valid for the tenant that names its Entra
+    /// tenant, verified against that Entra tenant's keys and issuer.
+    async fn authenticate_entra(&self, token: &str) -> Result<TokenCheck, Error> {
+        let refused = |reason: String| Ok(TokenCheck::EntraRefused { reason });
+        let Some(claimed) = EntraKeys::claimed_tenant(token) else {
+            return refused("it names no Entra tenant (tid)".into());
+        };
+        let Some(tenant) = self.store.tenant_by_entra(claimed).await? else {
+            return refused(format!(
+                "no tenant accepts the tokens of Entra tenant {claimed}; `scimd tenant set <tenant> --entra-tenant-id {claimed}` makes one accept them"
+            ));
+        };
+        let Some(keys) = &self.entra else {
+            return refused("this scimd does not verify Entra-signed tokens".into());
+        };
+        match keys.verify(token, claimed).await {
+            Ok(_) => Ok(TokenCheck::Valid(tenant)),
+            Err(JwtRefusal::KeysUnavailable(why)) => Err(Unavailable::EntraKeys(why).into()),
+            Err(refusal) => {
+                tracing::info!(tenant = %tenant.name, entra_tenant = %claimed, %refusal, "Entra token refused");
+                refused(refusal.to_string())
+            }
+        }
+    }
+}
+
 /// What a bearer token is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenCheck {
@@ -176,6 +207,10 @@ pub enum TokenCheck {
     Expired {
         tenant: String,
         client: Option<String>,
+    },
+    /// A JWT that Entra signed (or claims to have signed), refused for `reason`.
+    EntraRefused {
+        reason: String,
     },
 }
 

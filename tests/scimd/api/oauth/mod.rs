@@ -4,6 +4,7 @@
 
 mod accounts;
 mod authorize;
+mod entra;
 mod tokens;
 
 use axum::body::Body;
