@@ -135,6 +135,12 @@ pub struct Config {
         global = true
     )]
     pub oauth_access_token_ttl: u64,
+    /// How long the activity log keeps its rows (`30d`, `12h`, `90m`, `3600s`).
+    #[arg(long, env = "SCIMD_ACTIVITY_RETENTION", default_value = "30d", value_parser = duration, global = true)]
+    pub activity_retention: std::time::Duration,
+    /// The quiet time after which Entra's next request starts a new provisioning cycle.
+    #[arg(long, env = "SCIMD_CYCLE_GAP", default_value = "10m", value_parser = duration, global = true)]
+    pub cycle_gap: std::time::Duration,
     /// Seconds one database statement may run (PostgreSQL `statement_timeout`).
     #[arg(long, env = "SCIMD_DATABASE_STATEMENT_TIMEOUT", default_value_t = 10, value_parser = seconds, global = true)]
     pub database_statement_timeout: u64,
@@ -146,6 +152,28 @@ pub struct Config {
     /// "Secret Token" is left blank.
     #[arg(long, env = "SCIMD_ENTRA_METADATA_URL", default_value = DEFAULT_METADATA_URL, value_parser = metadata_url, global = true)]
     pub entra_metadata_url: String,
+}
+
+/// A positive duration: a number with `d`, `h`, `m` or `s` (`30d`, `10m`).
+pub fn duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration such as 30d, 12h, 10m or 90s"))?;
+    let seconds = match unit {
+        "d" => n.checked_mul(86_400),
+        "h" => n.checked_mul(3_600),
+        "m" => n.checked_mul(60),
+        "s" | "" => Some(n),
+        _ => None,
+    }
+    .filter(|s| *s > 0)
+    .ok_or_else(|| format!("'{text}' is not a duration such as 30d, 12h, 10m or 90s"))?;
+    Ok(std::time::Duration::from_secs(seconds))
 }
 
 /// A number of seconds, at least 1.
@@ -197,6 +225,61 @@ pub enum Command {
     /// Manage OAuth clients (Entra's "Authorize" button, client credentials).
     #[command(subcommand)]
     OauthClient(OAuthClientCommand),
+    /// What Entra did: the activity log of a tenant, oldest first.
+    Activity {
+        #[arg(long)]
+        tenant: String,
+        /// Only since this long ago (`24h`, `7d`) or this time (RFC 3339).
+        #[arg(long, value_parser = since)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        /// Only rows about this resource id.
+        #[arg(long)]
+        resource: Option<uuid::Uuid>,
+        /// Only the rows of this request id.
+        #[arg(long)]
+        request_id: Option<String>,
+        /// Only this status class: 2xx, 4xx or 5xx.
+        #[arg(long, value_parser = status_class)]
+        status: Option<u16>,
+        /// Only this operation: create, replace, patch, delete, read, search.
+        #[arg(long)]
+        operation: Option<String>,
+        /// At most this many rows (the newest).
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
+        /// JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Entra's provisioning cycles for a tenant, with their counts.
+    Cycles {
+        #[arg(long)]
+        tenant: String,
+        /// Only since this long ago or this time (default: 30 days).
+        #[arg(long, value_parser = since)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A point in time: a duration ago (`24h`) or an RFC 3339 time.
+fn since(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(at.with_timezone(&chrono::Utc));
+    }
+    let ago = duration(text)?;
+    Ok(chrono::Utc::now() - chrono::TimeDelta::from_std(ago).map_err(|e| e.to_string())?)
+}
+
+/// `4xx` → 4.
+fn status_class(text: &str) -> Result<u16, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "2xx" => Ok(2),
+        "4xx" => Ok(4),
+        "5xx" => Ok(5),
+        _ => Err(format!("'{text}': use 2xx, 4xx or 5xx")),
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,7 @@
 //! The directory's own vocabulary, shared by every layer: tenants and their rules, tokens as
 //! operators see them. No I/O here; `store` persists these, `service` enforces them.
 
+pub mod activity;
 pub mod oauth;
 
 use std::fmt;

@@ -117,7 +117,8 @@ pub async fn serve(
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(state.header_timeout);
-    let router = app(state);
+    let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    let router = app(state.clone());
     let connections = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -154,7 +155,36 @@ pub async fn serve(
     }
     drop(listener);
     connections.shutdown().await;
+    housekeeping.abort();
+    if let Err(e) = state.directory.flush_lookups().await {
+        tracing::warn!(error = %telemetry::chain(&e), "the last lookup counts could not be stored");
+    }
     Ok(())
+}
+
+/// The activity log's upkeep while serving: lookup counts stored every 10 s, rows older than
+/// `SCIMD_ACTIVITY_RETENTION` pruned every 10 minutes, in small batches.
+async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    let mut ticks: u64 = 0;
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.directory.flush_lookups().await {
+            tracing::warn!(error = %telemetry::chain(&e), "lookup counts not stored; retrying");
+        }
+        if ticks % 60 == 0 {
+            match state
+                .directory
+                .prune_activity(state.activity_retention)
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(rows = n, "pruned the activity log"),
+                Err(e) => tracing::warn!(error = %telemetry::chain(&e), "activity log not pruned"),
+            }
+        }
+        ticks += 1;
+    }
 }
 
 /// Completes on SIGINT or SIGTERM.

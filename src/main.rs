@@ -9,6 +9,9 @@ use scimd::config::{
     AdminCommand, Cli, Command, Config, OAuthClientCommand, TenantCommand, TokenCommand,
 };
 use scimd::domain::Policy;
+use scimd::domain::activity::ActivityFilter;
+
+mod report;
 use scimd::service::{Directory, IssuedClient, PolicyChange};
 use scimd::{StartError, telemetry};
 
@@ -43,6 +46,38 @@ async fn run(cli: Cli) -> Result<(), StartError> {
         Command::Admin(cmd) => admin(&scimd::open_directory(&config).await?, cmd).await?,
         Command::OauthClient(cmd) => {
             oauth_client(&scimd::open_directory(&config).await?, cmd).await?
+        }
+        Command::Activity {
+            tenant,
+            since,
+            resource,
+            request_id,
+            status,
+            operation,
+            limit,
+            json,
+        } => {
+            let filter = ActivityFilter {
+                since,
+                resource,
+                request_id,
+                status_class: status,
+                operation,
+                limit,
+            };
+            let dir = scimd::open_directory(&config).await?;
+            report::activity(&dir.activity(&tenant, &filter).await?, json);
+        }
+        Command::Cycles {
+            tenant,
+            since,
+            json,
+        } => {
+            let since = since.unwrap_or_else(|| chrono::Utc::now() - chrono::TimeDelta::days(30));
+            let gap = chrono::TimeDelta::from_std(config.cycle_gap)
+                .unwrap_or(chrono::TimeDelta::minutes(10));
+            let dir = scimd::open_directory(&config).await?;
+            report::cycles(&dir.cycles(&tenant, since, gap).await?, json);
         }
     }
     Ok(())

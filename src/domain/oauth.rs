@@ -78,6 +78,8 @@ pub enum Rotation {
 /// What a bearer token's hash names, before any decision: the tenant and the token's state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRecord {
+    /// The token's id (never its value).
+    pub id: Uuid,
     pub tenant: super::Tenant,
     /// The stored hash, for a constant-time comparison.
     pub hash: Vec<u8>,

@@ -1,13 +1,19 @@
 //! Bearer authentication (RFC 6750): every `/scim/v2` request carries a token of one tenant;
-//! the tenant rides on the request as an extension and into the request span.
+//! the tenant rides on the request as an extension and into the request span, with the
+//! request's origin (request id, credential, route) for the activity log. Once answered, a
+//! refused request is recorded in the log and a lookup is counted.
 
-use axum::extract::{Request, State};
-use axum::http::header;
+use axum::extract::{MatchedPath, OriginalUri, Request, State};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
+use crate::domain::TenantId;
+use crate::domain::activity::Origin;
 use crate::http::AppState;
 use crate::scim;
+use crate::scim::resource::ResourceId;
+use crate::scim::schema::ResourceKind;
 use crate::service::{Error, TokenCheck};
 
 /// Resolves the bearer token to its tenant, or answers 401.
@@ -19,8 +25,8 @@ pub async fn require_tenant(
     let token = bearer(req.headers()).ok_or_else(|| {
         scim::Error::unauthorized("authentication required: send Authorization: Bearer <token>")
     })?;
-    let tenant = match app.directory.authenticate(token).await? {
-        TokenCheck::Valid(tenant) => tenant,
+    let (tenant, credential) = match app.directory.authenticate(token).await? {
+        TokenCheck::Valid { tenant, credential } => (tenant, credential),
         TokenCheck::Unknown => {
             return Err(scim::Error::unauthorized(
                 "the bearer token is unknown: check the Secret Token, or authorize again",
@@ -49,8 +55,104 @@ pub async fn require_tenant(
         }
     };
     tracing::Span::current().record("tenant", tenant.name.as_str());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| req.uri().path().to_owned(), |m| m.as_str().to_owned());
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let origin = Origin {
+        request_id,
+        credential,
+        method: req.method().to_string(),
+        route,
+    };
+    // the path as sent: inside the nested SCIM router the URI has lost its `/scim/v2`
+    let path = req
+        .extensions()
+        .get::<OriginalUri>()
+        .map_or_else(|| req.uri().path().to_owned(), |u| u.path().to_owned());
+    let target = target(&path);
+    let (id, method) = (tenant.id, req.method().clone());
+    req.extensions_mut().insert(origin.clone());
     req.extensions_mut().insert(tenant);
-    Ok(next.run(req).await)
+    let response = next.run(req).await;
+    let status = response.status();
+    let operation = operation(&method, &origin.route);
+    if status.is_success() || status == StatusCode::NOT_MODIFIED {
+        if matches!(operation, "read" | "search")
+            && (target.is_some() || origin.route.ends_with(".search"))
+        {
+            app.directory.count_lookup(id);
+        }
+        return Ok(response);
+    }
+    Ok(record_refusal(&app, id, &origin, target, operation, response).await)
+}
+
+/// Records a refused request with its `scimType` and detail (values left out); the response
+/// goes out unchanged.
+async fn record_refusal(
+    app: &AppState,
+    tenant: TenantId,
+    origin: &Origin,
+    target: Option<(ResourceKind, Option<ResourceId>)>,
+    operation: &str,
+    response: Response,
+) -> Response {
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let error: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    let text = |k: &str| error.get(k).and_then(serde_json::Value::as_str);
+    let recorded = app
+        .directory
+        .record_refusal(
+            tenant,
+            origin,
+            target,
+            operation,
+            parts.status.as_u16(),
+            text("scimType"),
+            text("detail"),
+        )
+        .await;
+    if let Err(e) = recorded {
+        tracing::warn!(error = %crate::telemetry::chain(&e), "a refused request could not be recorded in the activity log");
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// The resource type and id a SCIM path names (`/scim/v2/Users/{id}`).
+fn target(path: &str) -> Option<(ResourceKind, Option<ResourceId>)> {
+    let rest = path
+        .strip_prefix(crate::http::SCIM_BASE)?
+        .trim_start_matches('/');
+    let mut parts = rest.split('/');
+    let kind = match parts.next()?.to_ascii_lowercase().as_str() {
+        "users" => ResourceKind::User,
+        "groups" => ResourceKind::Group,
+        _ => return None,
+    };
+    Some((kind, parts.next().and_then(|id| id.parse().ok())))
+}
+
+/// What a request does, as the activity log names it.
+fn operation(method: &Method, route: &str) -> &'static str {
+    match *method {
+        Method::POST if route.ends_with(".search") => "search",
+        Method::POST => "create",
+        Method::PUT => "replace",
+        Method::PATCH => "patch",
+        Method::DELETE => "delete",
+        Method::GET if route.ends_with("{id}") => "read",
+        _ => "search",
+    }
 }
 
 /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use serde_json::Value;
 
 use crate::domain::Tenant;
+use crate::domain::activity::Origin;
 use crate::http::AppState;
 use crate::scim;
 use crate::scim::query::SearchParams;
@@ -226,6 +227,8 @@ pub struct Ctx {
     pub base: BaseUrl,
     pub params: Params,
     pub pre: Preconditions,
+    /// Set by the auth layer for the activity log.
+    pub origin: Option<Origin>,
 }
 
 impl Ctx {
@@ -237,6 +240,7 @@ impl Ctx {
             if_none_match: self.pre.if_none_match.as_ref(),
             attributes: self.params.get("attributes"),
             excluded_attributes: self.params.get("excludedAttributes"),
+            origin: self.origin.as_ref(),
         }
     }
 }
@@ -257,6 +261,7 @@ where
             base: BaseUrl::from_request_parts(parts, state).await?,
             params: Params::from_request_parts(parts, state).await?,
             pre: Preconditions::from_request_parts(parts, state).await?,
+            origin: parts.extensions.get::<Origin>().cloned(),
         })
     }
 }

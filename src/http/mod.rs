@@ -40,6 +40,8 @@ pub struct Inner {
     pub max_body_bytes: usize,
     /// How long a client may take to send a request's headers.
     pub header_timeout: Duration,
+    /// How long the activity log keeps its rows.
+    pub activity_retention: Duration,
     guard: Guard,
 }
 
@@ -57,6 +59,7 @@ impl AppState {
             public_url: config.public_url.clone(),
             max_body_bytes: config.max_body_bytes,
             header_timeout: Duration::from_secs(config.header_timeout),
+            activity_retention: config.activity_retention,
             guard: Guard::new(
                 config.max_concurrent_requests,
                 Duration::from_secs(config.request_timeout),

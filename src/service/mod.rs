@@ -2,6 +2,7 @@
 //! store; store facts become SCIM errors in one place (`error`). `http` and the CLI see the
 //! [`Directory`] and nothing behind it.
 
+mod activity;
 mod admins;
 mod discovery;
 pub mod entra_jwt;
@@ -37,6 +38,8 @@ pub struct Directory {
     oauth: oauth::OAuthSettings,
     /// Verifies the tokens Entra signs for tenants that accept them.
     entra: Option<Arc<entra_jwt::EntraKeys>>,
+    /// Lookups counted in this process, not yet in the store.
+    lookups: Arc<activity::LookupCounts>,
 }
 
 impl Directory {
@@ -47,6 +50,7 @@ impl Directory {
             max_members_per_page,
             oauth: Default::default(),
             entra: None,
+            lookups: Default::default(),
         }
     }
 

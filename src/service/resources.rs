@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+use super::activity;
 use super::error::contended;
 use super::members::{split_patch, take_members};
 use super::policy::check_user;
@@ -54,7 +55,8 @@ impl Directory {
             members: members.as_deref(),
             matching: ctx.tenant.policy.matching,
         };
-        let created = self.store.create(ctx.tenant.id, write).await?;
+        let row = activity::change(ctx, kind, id, "create", 201);
+        let created = activity::with(row, self.store.create(ctx.tenant.id, write)).await?;
         self.show_created(ctx.tenant, created, &projection).await
     }
 
@@ -90,7 +92,7 @@ impl Directory {
         let replaced = self
             .rewrite(
                 ctx,
-                Rewrite::new(kind, id, PUT_ATTEMPTS, &[], body),
+                Rewrite::new(kind, id, PUT_ATTEMPTS, &[], body).recorded("replace", None, 200),
                 |current| {
                     let (doc, members) =
                         self.prepare(ctx.tenant, rt, body, Some(&current.doc), id)?;
@@ -120,15 +122,24 @@ impl Directory {
             ResourceKind::Group => split_patch(body, id)?,
             ResourceKind::User => (Some(body.clone()), Vec::new()),
         };
+        let quiet = patch_is_quiet(ctx, kind);
+        let status = if quiet { 204 } else { 200 };
+        let paths = activity::patch_paths(body);
         let patched = match doc_patch {
             None => {
                 let expected = self.expected(ctx, kind, id).await?;
-                self.store
-                    .update_group(ctx.tenant.id, id, None, expected, &changes, now())
-                    .await?
+                let mut row = activity::change(ctx, kind, id, "patch", status);
+                if let Some(row) = &mut row {
+                    row.paths = paths;
+                }
+                let update =
+                    self.store
+                        .update_group(ctx.tenant.id, id, None, expected, &changes, now());
+                activity::with(row, update).await?
             }
             Some(doc_patch) => {
-                let write = Rewrite::new(kind, id, PATCH_ATTEMPTS, &changes, body);
+                let write = Rewrite::new(kind, id, PATCH_ATTEMPTS, &changes, body)
+                    .recorded("patch", paths, status);
                 self.rewrite(ctx, write, |current| {
                     let doc = patch::apply(rt, self.registry.common(), &current.doc, &doc_patch)?;
                     if kind == ResourceKind::User {
@@ -139,8 +150,7 @@ impl Directory {
                 .await?
             }
         };
-        self.answer(ctx, patched, &projection, patch_is_quiet(ctx, kind))
-            .await
+        self.answer(ctx, patched, &projection, quiet).await
     }
 
     /// DELETE (RFC 7644 §3.6); with `If-Match` only at that version.
@@ -152,7 +162,8 @@ impl Directory {
     ) -> Result<(), Error> {
         let id = parse_id(kind, id)?;
         let expected = self.expected(ctx, kind, id).await?;
-        Ok(self.store.delete(ctx.tenant.id, kind, id, expected).await?)
+        let row = activity::change(ctx, kind, id, "delete", 204);
+        Ok(activity::with(row, self.store.delete(ctx.tenant.id, kind, id, expected)).await?)
     }
 
     /// The version a conditional write must find: with `If-Match`, the current one if the
@@ -241,12 +252,24 @@ impl Directory {
                 matching: tenant.policy.matching,
             };
             let (expected, changes) = (current.version, write.changes);
+            let mut row = activity::change(ctx, kind, id, write.operation, write.status);
+            if let Some(row) = &mut row {
+                row.paths = write.paths.clone();
+                row.deactivated =
+                    kind == ResourceKind::User && activity::deactivates(&current.doc, &doc);
+            }
             let written = match changes {
-                [] => self.store.replace(tenant.id, stored, expected).await,
+                [] => activity::with(row, self.store.replace(tenant.id, stored, expected)).await,
                 _ => {
-                    self.store
-                        .update_group(tenant.id, id, Some(stored), Some(expected), changes, now())
-                        .await
+                    let update = self.store.update_group(
+                        tenant.id,
+                        id,
+                        Some(stored),
+                        Some(expected),
+                        changes,
+                        now(),
+                    );
+                    activity::with(row, update).await
                 }
             };
             match written {
@@ -267,13 +290,17 @@ impl Directory {
 
 /// What a compare-and-swap loop rewrites: which resource, how often it may try, the member
 /// changes of a group, and the request body (whose size decides where the CPU work runs).
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Rewrite<'a> {
     kind: ResourceKind,
     id: ResourceId,
     attempts: usize,
     changes: &'a [MemberChange],
     body: &'a Value,
+    /// What the activity log records: the operation, its paths, the status it answers.
+    operation: &'static str,
+    paths: Option<String>,
+    status: u16,
 }
 
 impl<'a> Rewrite<'a> {
@@ -290,7 +317,17 @@ impl<'a> Rewrite<'a> {
             attempts,
             changes,
             body,
+            operation: "replace",
+            paths: None,
+            status: 200,
         }
+    }
+
+    fn recorded(mut self, operation: &'static str, paths: Option<String>, status: u16) -> Self {
+        self.operation = operation;
+        self.paths = paths;
+        self.status = status;
+        self
     }
 }
 

@@ -161,7 +161,14 @@ impl Directory {
         if found.expires.is_some_and(|e| e <= chrono::Utc::now()) {
             return Ok(TokenCheck::Expired { tenant, client });
         }
-        Ok(TokenCheck::Valid(found.tenant))
+        let credential = match &found.client {
+            Some(client) => format!("oauth {client}"),
+            None => format!("token {}", found.id),
+        };
+        Ok(TokenCheck::Valid {
+            tenant: found.tenant,
+            credential,
+        })
     }
 }
 
@@ -182,7 +189,10 @@ impl Directory {
             return refused("this scimd does not verify Entra-signed tokens".into());
         };
         match keys.verify(token, claimed).await {
-            Ok(_) => Ok(TokenCheck::Valid(tenant)),
+            Ok(_) => Ok(TokenCheck::Valid {
+                tenant,
+                credential: format!("entra {claimed}"),
+            }),
             Err(JwtRefusal::KeysUnavailable(why)) => Err(Unavailable::EntraKeys(why).into()),
             Err(refusal) => {
                 tracing::info!(tenant = %tenant.name, entra_tenant = %claimed, %refusal, "Entra token refused");
@@ -195,7 +205,8 @@ impl Directory {
 /// What a bearer token is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenCheck {
-    Valid(Tenant),
+    /// Valid for `tenant`; `credential` names it for the activity log (never its value).
+    Valid { tenant: Tenant, credential: String },
     /// No token has this value.
     Unknown,
     /// An operator revoked it, or its OAuth family was revoked.
@@ -209,9 +220,7 @@ pub enum TokenCheck {
         client: Option<String>,
     },
     /// A JWT that Entra signed (or claims to have signed), refused for `reason`.
-    EntraRefused {
-        reason: String,
-    },
+    EntraRefused { reason: String },
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::{Directory, Error};
 use crate::domain::Tenant;
+use crate::domain::activity::Origin;
 use crate::scim::list::list_response;
 use crate::scim::projection::Projection;
 use crate::scim::render::{location, render};
@@ -28,6 +29,9 @@ pub struct Context<'a> {
     pub attributes: Option<&'a str>,
     /// `excludedAttributes` (RFC 7644 §3.9).
     pub excluded_attributes: Option<&'a str>,
+    /// Where the request came from; the changes of a request with an origin are recorded in
+    /// the activity log.
+    pub origin: Option<&'a Origin>,
 }
 
 impl<'a> Context<'a> {
@@ -39,6 +43,7 @@ impl<'a> Context<'a> {
             if_none_match: None,
             attributes: None,
             excluded_attributes: None,
+            origin: None,
         }
     }
 

@@ -3,6 +3,7 @@
 //! [`Dialect`] (PostgreSQL and SQLite), and [`AnyStore`] is the one the database URL names.
 //! Uniqueness and versions are enforced by the database, never by a read-then-write check.
 
+pub mod activity;
 mod dialect;
 mod error;
 pub mod oauth;
@@ -19,12 +20,14 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::domain::activity::{Activity, ActivityFilter, MinuteCount};
 use crate::domain::oauth::{Admin, CodeGrant, OAuthClient, Rotation, TokenGrant, TokenRecord};
 use crate::domain::{MatchingAttribute, Tenant, TenantId, TokenInfo};
 use crate::scim::canonical::Document;
 use crate::scim::list::{CursorPosition, ListQuery};
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::ResourceKind;
+pub use activity::ActivityStore;
 pub use dialect::Dialect;
 pub use error::{Corruption, Missing, StoreError, Unique, name_attribute};
 pub use oauth::OAuthStore;
@@ -126,7 +129,7 @@ impl Options {
 /// Everything scimd persists. Every resource method takes the tenant: there is no query
 /// without one.
 pub trait Store:
-    Tenants + Tokens + Resources + Groups + OAuthStore + Clone + Send + Sync + 'static
+    Tenants + Tokens + Resources + Groups + OAuthStore + ActivityStore + Clone + Send + Sync + 'static
 {
     /// Whether the database answers (for `/readyz`).
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -366,6 +369,15 @@ delegate!(Groups {
     async members(tenant: TenantId, groups: &[ResourceId]) -> Result<HashMap<ResourceId, Vec<Member>>, StoreError>;
     async member_counts(tenant: TenantId, groups: &[ResourceId]) -> Result<HashMap<ResourceId, u64>, StoreError>;
     async groups_of(tenant: TenantId, members: &[ResourceId]) -> Result<HashMap<ResourceId, Vec<GroupRef>>, StoreError>;
+});
+
+delegate!(ActivityStore {
+    async record(activity: &Activity) -> Result<(), StoreError>;
+    async activity(tenant: TenantId, filter: &ActivityFilter) -> Result<Vec<Activity>, StoreError>;
+    async minute_counts(tenant: TenantId, since: DateTime<Utc>) -> Result<Vec<MinuteCount>, StoreError>;
+    async lookup_counts(tenant: TenantId, since: DateTime<Utc>) -> Result<Vec<(DateTime<Utc>, u64)>, StoreError>;
+    async add_lookups(counts: &[(TenantId, DateTime<Utc>, u64)]) -> Result<(), StoreError>;
+    async prune_activity(before: DateTime<Utc>, batch: u32) -> Result<u64, StoreError>;
 });
 
 delegate!(OAuthStore {

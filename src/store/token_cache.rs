@@ -109,6 +109,7 @@ mod tests {
 
     fn valid(expires: Option<chrono::DateTime<Utc>>) -> TokenRecord {
         TokenRecord {
+            id: uuid::Uuid::nil(),
             tenant: tenant(),
             hash: b"h".to_vec(),
             revoked: false,

@@ -33,7 +33,7 @@ impl<D: Dialect> Groups for SqlStore<D> {
     ) -> Result<StoredResource, StoreError> {
         let mut tx = D::begin_write(&self.writer).await?;
         let stored = match &doc {
-            Some(w) => update::<D>(&mut tx, tenant, w, expected).await?,
+            Some(w) => update::<D>(&mut tx, tenant, w, expected, None).await?,
             None => touch::<D>(&mut tx, tenant, group, expected, now).await?,
         };
         let Some(stored) = stored else {
@@ -53,6 +53,9 @@ impl<D: Dialect> Groups for SqlStore<D> {
         if doc.is_none() && changed == 0 {
             tx.rollback().await?;
             return self.get_group(tenant, group).await;
+        }
+        if let Some(a) = crate::store::activity::current() {
+            super::activity::write::<D>(&mut tx, &a).await?;
         }
         commit::<D>(tx).await?;
         Ok(stored)

@@ -2,6 +2,7 @@
 //! membership, tenants and tokens. Statements are [`Sql`] with `$n` placeholders and typed
 //! [`Arg`]s; the dialect runs them and supplies the fragments whose text differs.
 
+mod activity;
 mod filter;
 mod listing;
 mod members;

@@ -3,11 +3,13 @@
 //! `version`; a write and its members and index entries share one transaction.
 
 use super::rows::{self, RESOURCE_COLUMNS};
-use super::{Arg, Sql, SqlStore, commit, execute, listing, members};
+use super::{Arg, Sql, SqlStore, activity, commit, listing, members};
 use crate::domain::TenantId;
+use crate::domain::activity::Activity;
 use crate::scim::list::ListQuery;
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::ResourceKind;
+use crate::store;
 use crate::store::dialect::{Conn, Constraint, Dialect};
 use crate::store::{Listing, Missing, Resources, Shadow, StoreError, Unique, Write};
 
@@ -25,13 +27,21 @@ impl<D: Dialect> Resources for SqlStore<D> {
         .arg(w.kind.as_str())
         .arg(w.now);
         let sql = document_args(sql, &w)?;
+        let recorded = store::activity::current();
         if alone::<D>(&w) {
+            let sql = match &recorded {
+                Some(a) => activity::with_row(sql, a),
+                None => sql,
+            };
             let mut conn = self.writer.acquire().await?;
             let row = inserted::<D>(&mut conn, sql, &w).await?;
             return rows::resource(&row, w.kind);
         }
         let mut tx = D::begin_write(&self.writer).await?;
         let row = inserted::<D>(&mut tx, sql, &w).await?;
+        if let Some(a) = &recorded {
+            activity::write::<D>(&mut tx, a).await?;
+        }
         D::after_write(&mut tx, tenant, w.id, w.folded).await?;
         if let Some(list) = w.members {
             members::add::<D>(&mut tx, tenant, w.id, list).await?;
@@ -58,7 +68,9 @@ impl<D: Dialect> Resources for SqlStore<D> {
     ) -> Result<StoredResource, StoreError> {
         if alone::<D>(&w) {
             let mut conn = self.writer.acquire().await?;
-            let stored = update::<D>(&mut conn, tenant, &w, Some(expected)).await?;
+            let recorded = store::activity::current();
+            let stored =
+                update::<D>(&mut conn, tenant, &w, Some(expected), recorded.as_ref()).await?;
             drop(conn);
             return match stored {
                 Some(stored) => Ok(stored),
@@ -66,10 +78,13 @@ impl<D: Dialect> Resources for SqlStore<D> {
             };
         }
         let mut tx = D::begin_write(&self.writer).await?;
-        let Some(stored) = update::<D>(&mut tx, tenant, &w, Some(expected)).await? else {
+        let Some(stored) = update::<D>(&mut tx, tenant, &w, Some(expected), None).await? else {
             drop(tx);
             return Err(self.missing_or_moved(tenant, w.kind, w.id, expected).await);
         };
+        if let Some(a) = store::activity::current() {
+            activity::write::<D>(&mut tx, &a).await?;
+        }
         if let Some(list) = w.members {
             members::remove::<D>(&mut tx, tenant, w.id, None).await?;
             members::add::<D>(&mut tx, tenant, w.id, list).await?;
@@ -88,17 +103,37 @@ impl<D: Dialect> Resources for SqlStore<D> {
         let sql = Sql::new(
             "delete from resources
              where tenant_id = $1 and id = $2 and resource_type = $3
-               and ($4 is null or version = $4)",
+               and ($4 is null or version = $4)
+             returning id",
         )
         .arg(tenant)
         .arg(id)
         .arg(kind.as_str())
         .arg(expected);
-        let mut conn = self.writer.acquire().await?;
-        if execute::<D>(&mut conn, sql).await? == 1 {
+        let deleted = match store::activity::current() {
+            None => {
+                let mut conn = self.writer.acquire().await?;
+                D::fetch_optional(&mut conn, sql).await?.is_some()
+            }
+            Some(a) if !D::INDEXES_AFTER_WRITE => {
+                let mut conn = self.writer.acquire().await?;
+                D::fetch_optional(&mut conn, activity::with_row(sql, &a))
+                    .await?
+                    .is_some()
+            }
+            Some(a) => {
+                let mut tx = D::begin_write(&self.writer).await?;
+                let deleted = D::fetch_optional(&mut tx, sql).await?.is_some();
+                if deleted {
+                    activity::write::<D>(&mut tx, &a).await?;
+                    commit::<D>(tx).await?;
+                }
+                deleted
+            }
+        };
+        if deleted {
             return Ok(());
         }
-        drop(conn);
         Err(match expected {
             Some(expected) => self.missing_or_moved(tenant, kind, id, expected).await,
             None => not_found(kind, id),
@@ -169,11 +204,14 @@ pub(super) fn not_found(kind: ResourceKind, id: ResourceId) -> StoreError {
 
 /// Writes the document of `w` and its shadow columns, bumping the version; at `expected` only
 /// when given. `None` when no row was written.
+/// With `recorded` (PostgreSQL's lone writes), the activity row is written by the same
+/// statement.
 pub(super) async fn update<D: Dialect>(
     conn: &mut Conn<D>,
     tenant: TenantId,
     w: &Write<'_>,
     expected: Option<Version>,
+    recorded: Option<&Activity>,
 ) -> Result<Option<StoredResource>, StoreError> {
     let sql = Sql::new(format!(
         "update resources
@@ -189,6 +227,10 @@ pub(super) async fn update<D: Dialect>(
     .arg(expected)
     .arg(w.now);
     let sql = document_args(sql, w)?;
+    let sql = match recorded {
+        Some(a) => activity::with_row(sql, a),
+        None => sql,
+    };
     let Some(row) = D::fetch_optional(conn, sql)
         .await
         .map_err(|e| unique_violation::<D>(e, w))?

@@ -63,6 +63,12 @@ impl Sql {
         self
     }
 
+    /// Puts SQL text before the statement (its placeholders keep their numbers).
+    pub fn prepend(&mut self, text: &str) -> &mut Self {
+        self.text.insert_str(0, text);
+        self
+    }
+
     /// Appends SQL text.
     pub fn push(&mut self, text: &str) -> &mut Self {
         self.text.push_str(text);

@@ -78,7 +78,7 @@ impl<D: Dialect> Tokens for SqlStore<D> {
         // taken before the query: a change announced while it runs makes the answer stale
         let generation = self.tokens.generation();
         let sql = Sql::new(format!(
-            "select {TENANT_COLUMNS}, tokens.token_hash, tokens.revoked_at, tokens.expires_at,
+            "select {TENANT_COLUMNS}, tokens.id as token_id, tokens.token_hash, tokens.revoked_at, tokens.expires_at,
                     oauth_clients.client_id as oauth_client
              from tokens join tenants on tenants.id = tokens.tenant_id
                   left join oauth_clients on oauth_clients.id = tokens.client_id
@@ -89,6 +89,7 @@ impl<D: Dialect> Tokens for SqlStore<D> {
             return Ok(None);
         };
         let record = TokenRecord {
+            id: row.uuid("token_id")?,
             tenant: rows::tenant(&row)?,
             hash: row.bytes("token_hash")?,
             revoked: row.opt_instant("revoked_at")?.is_some(),

@@ -1,5 +1,6 @@
 //! The SCIM API over HTTP, driven through the router (`oneshot`), area by area.
 
+mod activity;
 mod auth;
 mod bootstrap;
 mod concurrency;

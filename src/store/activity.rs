@@ -1,0 +1,61 @@
+//! The store's part of the activity log: rows read back, refusals recorded on their own,
+//! lookups counted per minute, old rows pruned in small batches. A change's own row is written
+//! by the write itself, in its transaction (or its statement): the service scopes the row to the
+//! store call with [`recording`], and the write takes it from [`current`].
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::TenantId;
+use crate::domain::activity::{Activity, ActivityFilter, MinuteCount};
+use crate::store::StoreError;
+
+tokio::task_local! {
+    static RECORDING: Activity;
+}
+
+/// Runs `write` with `activity` as the row its change records.
+pub async fn recording<F: Future>(activity: Activity, write: F) -> F::Output {
+    RECORDING.scope(activity, write).await
+}
+
+/// The row the running write records, if the service scoped one.
+pub fn current() -> Option<Activity> {
+    RECORDING.try_with(Clone::clone).ok()
+}
+
+/// Reading and maintaining the activity log.
+pub trait ActivityStore {
+    /// Records a refused request (or any row) on its own.
+    fn record(&self, activity: &Activity) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The tenant's rows that match, oldest first (the newest `filter.limit`).
+    fn activity(
+        &self,
+        tenant: TenantId,
+        filter: &ActivityFilter,
+    ) -> impl Future<Output = Result<Vec<Activity>, StoreError>> + Send;
+    /// The tenant's activity since `since`, counted per minute and kind.
+    fn minute_counts(
+        &self,
+        tenant: TenantId,
+        since: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<MinuteCount>, StoreError>> + Send;
+    /// The tenant's lookups per minute since `since`.
+    fn lookup_counts(
+        &self,
+        tenant: TenantId,
+        since: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<(DateTime<Utc>, u64)>, StoreError>> + Send;
+    /// Adds lookups to their minutes.
+    fn add_lookups(
+        &self,
+        counts: &[(TenantId, DateTime<Utc>, u64)],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Deletes at most `batch` rows older than `before` (and lookup counts); how many went.
+    fn prune_activity(
+        &self,
+        before: DateTime<Utc>,
+        batch: u32,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}

@@ -1,0 +1,216 @@
+//! The activity log in SQL for every dialect. A change's row is written with the change: in
+//! its transaction, or on PostgreSQL in the change's own statement (a data-modifying `with`),
+//! so a write that does not commit leaves no row and a lone write stays one round trip.
+
+use chrono::{DateTime, Utc};
+
+use super::{Sql, SqlStore, execute};
+use crate::domain::TenantId;
+use crate::domain::activity::{Activity, ActivityFilter, MinuteCount, Origin};
+use crate::store::StoreError;
+use crate::store::activity::ActivityStore;
+use crate::store::dialect::{Conn, Dialect, Record};
+
+const COLUMNS: &str = "id, tenant_id, at, minute, request_id, credential, method, route, \
+                       resource_type, resource_id, operation, paths, deactivated, status, scim_type, error";
+
+/// Appends `a`'s values to `sql` as placeholders, comma-separated, in [`COLUMNS`] order.
+fn push_values(sql: &mut Sql, a: &Activity) {
+    sql.push_bind(a.id).push(", ");
+    sql.push_bind(a.tenant).push(", ");
+    sql.push_bind(a.at).push(", ");
+    sql.push_bind(a.minute()).push(", ");
+    sql.push_bind(a.origin.request_id.as_str()).push(", ");
+    sql.push_bind(a.origin.credential.as_str()).push(", ");
+    sql.push_bind(a.origin.method.as_str()).push(", ");
+    sql.push_bind(a.origin.route.as_str()).push(", ");
+    sql.push_bind(a.resource_type.clone()).push(", ");
+    match a.resource_id {
+        Some(id) => sql.push_bind(id),
+        None => sql.push("null"),
+    };
+    sql.push(", ");
+    sql.push_bind(a.operation.as_str()).push(", ");
+    sql.push_bind(a.paths.clone()).push(", ");
+    sql.push_bind(a.deactivated).push(", ");
+    sql.push_bind(i64::from(a.status)).push(", ");
+    sql.push_bind(a.scim_type.clone()).push(", ");
+    sql.push_bind(a.error.clone());
+}
+
+/// The insert of one row.
+fn insert(a: &Activity) -> Sql {
+    let mut sql = Sql::new(format!("insert into activity ({COLUMNS}) values ("));
+    push_values(&mut sql, a);
+    sql.push(")");
+    sql
+}
+
+/// Writes `a` on `conn` (in the change's transaction).
+pub(super) async fn write<D: Dialect>(conn: &mut Conn<D>, a: &Activity) -> Result<(), StoreError> {
+    execute::<D>(conn, insert(a)).await.map(|_| ())
+}
+
+/// `statement` (an insert, update or delete `returning` at least one column) made to also
+/// write `a` for each row it changes, in one statement: PostgreSQL's data-modifying `with`.
+/// The statement then returns what `statement` returned.
+pub(super) fn with_row(mut statement: Sql, a: &Activity) -> Sql {
+    statement.prepend("with written as (");
+    statement.push(&format!(
+        "), logged as (insert into activity ({COLUMNS}) select "
+    ));
+    push_values(&mut statement, a);
+    statement.push(" from written) select * from written");
+    statement
+}
+
+fn row(r: &impl Record) -> Result<Activity, StoreError> {
+    Ok(Activity {
+        id: r.uuid("id")?,
+        tenant: TenantId(r.uuid("tenant_id")?),
+        at: r.instant("at")?,
+        origin: Origin {
+            request_id: r.text("request_id")?.unwrap_or_default(),
+            credential: r.text("credential")?.unwrap_or_default(),
+            method: r.text("method")?.unwrap_or_default(),
+            route: r.text("route")?.unwrap_or_default(),
+        },
+        resource_type: r.text("resource_type")?,
+        resource_id: r.opt_uuid("resource_id")?,
+        operation: r.text("operation")?.unwrap_or_default(),
+        paths: r.text("paths")?,
+        deactivated: r.flag("deactivated")?,
+        status: u16::try_from(r.int("status")?).unwrap_or(0),
+        scim_type: r.text("scim_type")?,
+        error: r.text("error")?,
+    })
+}
+
+impl<D: Dialect> ActivityStore for SqlStore<D> {
+    async fn record(&self, activity: &Activity) -> Result<(), StoreError> {
+        let mut conn = self.writer.acquire().await?;
+        write::<D>(&mut conn, activity).await
+    }
+
+    async fn activity(
+        &self,
+        tenant: TenantId,
+        filter: &ActivityFilter,
+    ) -> Result<Vec<Activity>, StoreError> {
+        let mut sql = Sql::new(format!("select {COLUMNS} from activity where tenant_id = "));
+        sql.push_bind(tenant);
+        if let Some(since) = filter.since {
+            sql.push(" and at >= ").push_bind(since);
+        }
+        if let Some(resource) = filter.resource {
+            sql.push(" and resource_id = ").push_bind(resource);
+        }
+        if let Some(request) = &filter.request_id {
+            sql.push(" and request_id = ").push_bind(request.as_str());
+        }
+        if let Some(op) = &filter.operation {
+            sql.push(" and operation = ").push_bind(op.as_str());
+        }
+        if let Some(class) = filter.status_class {
+            let low = i64::from(class) * 100;
+            sql.push(" and status >= ").push_bind(low);
+            sql.push(" and status < ").push_bind(low + 100);
+        }
+        sql.push(" order by at desc, id desc limit ")
+            .push_bind(i64::from(filter.limit.max(1)));
+        let mut rows: Vec<Activity> = self
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(row)
+            .collect::<Result<_, _>>()?;
+        rows.reverse();
+        Ok(rows)
+    }
+
+    async fn minute_counts(
+        &self,
+        tenant: TenantId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<MinuteCount>, StoreError> {
+        let sql = Sql::new(
+            "select minute, resource_type, operation, deactivated, status >= 400 as refused,
+                    count(*) as n
+             from activity where tenant_id = $1 and at >= $2
+             group by minute, resource_type, operation, deactivated, status >= 400
+             order by minute",
+        )
+        .arg(tenant)
+        .arg(since);
+        self.fetch_all(sql)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(MinuteCount {
+                    minute: r.instant("minute")?,
+                    resource_type: r.text("resource_type")?,
+                    operation: r.text("operation")?.unwrap_or_default(),
+                    deactivated: r.flag("deactivated")?,
+                    refused: r.flag("refused")?,
+                    count: r.int("n")?.unsigned_abs(),
+                })
+            })
+            .collect()
+    }
+
+    async fn lookup_counts(
+        &self,
+        tenant: TenantId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, u64)>, StoreError> {
+        let sql = Sql::new(
+            "select minute, lookups from activity_lookups
+             where tenant_id = $1 and minute >= $2 order by minute",
+        )
+        .arg(tenant)
+        .arg(since);
+        self.fetch_all(sql)
+            .await?
+            .iter()
+            .map(|r| Ok((r.instant("minute")?, r.int("lookups")?.unsigned_abs())))
+            .collect()
+    }
+
+    async fn add_lookups(
+        &self,
+        counts: &[(TenantId, DateTime<Utc>, u64)],
+    ) -> Result<(), StoreError> {
+        let mut conn = self.writer.acquire().await?;
+        for (tenant, minute, n) in counts {
+            let sql = Sql::new(
+                "insert into activity_lookups (tenant_id, minute, lookups) values ($1, $2, $3)
+                 on conflict (tenant_id, minute)
+                 do update set lookups = activity_lookups.lookups + excluded.lookups",
+            )
+            .arg(*tenant)
+            .arg(*minute)
+            .arg(i64::try_from(*n).unwrap_or(i64::MAX));
+            execute::<D>(&mut conn, sql).await?;
+        }
+        Ok(())
+    }
+
+    async fn prune_activity(&self, before: DateTime<Utc>, batch: u32) -> Result<u64, StoreError> {
+        let mut conn = self.writer.acquire().await?;
+        let rows = Sql::new(
+            "delete from activity where id in
+                 (select id from activity where at < $1 limit $2)",
+        )
+        .arg(before)
+        .arg(i64::from(batch));
+        let mut pruned = execute::<D>(&mut conn, rows).await?;
+        let lookups = Sql::new(
+            "delete from activity_lookups where (tenant_id, minute) in
+                 (select tenant_id, minute from activity_lookups where minute < $1 limit $2)",
+        )
+        .arg(before)
+        .arg(i64::from(batch));
+        pruned += execute::<D>(&mut conn, lookups).await?;
+        Ok(pruned)
+    }
+}
