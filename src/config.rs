@@ -135,6 +135,9 @@ pub struct Config {
         global = true
     )]
     pub oauth_access_token_ttl: u64,
+    /// Serve `/metrics` on this address only (e.g. 127.0.0.1:9090) instead of on the main one.
+    #[arg(long, env = "SCIMD_METRICS_LISTEN", global = true)]
+    pub metrics_listen: Option<SocketAddr>,
     /// How long the activity log keeps its rows (`30d`, `12h`, `90m`, `3600s`).
     #[arg(long, env = "SCIMD_ACTIVITY_RETENTION", default_value = "30d", value_parser = duration, global = true)]
     pub activity_retention: std::time::Duration,

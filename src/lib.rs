@@ -5,6 +5,7 @@
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod meter;
 pub mod scim;
 pub mod service;
 pub mod store;
@@ -172,6 +173,8 @@ async fn housekeeping(state: AppState) {
         if let Err(e) = state.directory.flush_lookups().await {
             tracing::warn!(error = %telemetry::chain(&e), "lookup counts not stored; retrying");
         }
+        state.directory.report_pool();
+        meter::upkeep();
         if ticks % 60 == 0 {
             match state
                 .directory

@@ -100,6 +100,12 @@ async fn serve(config: &Config) -> Result<(), StartError> {
             issued.token
         );
     }
+    if let Some(metrics) = config.metrics_listen {
+        let listener = TcpListener::bind(metrics).await?;
+        let app = axum::Router::new().route("/metrics", axum::routing::get(scimd::meter::render));
+        tracing::info!(address = %listener.local_addr()?, "metrics on their own address");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+    }
     tracing::info!(%address, "scimd listening; SCIM base path /scim/v2");
     // One line on stdout once the socket is bound, so that scripts and tests that start
     // scimd on port 0 learn the address and know it accepts connections.

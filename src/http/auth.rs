@@ -77,12 +77,19 @@ pub async fn require_tenant(
         .get::<OriginalUri>()
         .map_or_else(|| req.uri().path().to_owned(), |u| u.path().to_owned());
     let target = target(&path);
-    let (id, method) = (tenant.id, req.method().clone());
+    let (id, method, tenant_name) = (tenant.id, req.method().clone(), tenant.name.clone());
     req.extensions_mut().insert(origin.clone());
     req.extensions_mut().insert(tenant);
     let response = next.run(req).await;
     let status = response.status();
     let operation = operation(&method, &origin.route);
+    let outcome = if status.is_success() || status == StatusCode::NOT_MODIFIED {
+        "success"
+    } else {
+        "refused"
+    };
+    metrics::counter!("scimd_provisioning_operations_total", "tenant" => tenant_name, "operation" => operation, "outcome" => outcome)
+        .increment(1);
     if status.is_success() || status == StatusCode::NOT_MODIFIED {
         if matches!(operation, "read" | "search")
             && (target.is_some() || origin.route.ends_with(".search"))

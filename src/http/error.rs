@@ -21,6 +21,8 @@ impl IntoResponse for Error {
             Error::Unavailable(why) => {
                 let error = match &why {
                     Unavailable::Database(cause) => {
+                        metrics::counter!("scimd_store_errors_total", "kind" => "unavailable")
+                            .increment(1);
                         tracing::error!(error = %chain(cause), "database unavailable");
                         scim::Error::unavailable()
                     }
@@ -36,6 +38,7 @@ impl IntoResponse for Error {
                 response
             }
             Error::Internal(cause) => {
+                metrics::counter!("scimd_internal_errors_total").increment(1);
                 tracing::error!(error = %chain(cause.as_ref()), "request failed");
                 scim_error_response(&scim::Error::internal())
             }

@@ -42,6 +42,8 @@ pub struct Inner {
     pub header_timeout: Duration,
     /// How long the activity log keeps its rows.
     pub activity_retention: Duration,
+    /// `/metrics` is served on its own address, not on the main one.
+    pub metrics_apart: bool,
     guard: Guard,
 }
 
@@ -60,6 +62,7 @@ impl AppState {
             max_body_bytes: config.max_body_bytes,
             header_timeout: Duration::from_secs(config.header_timeout),
             activity_retention: config.activity_retention,
+            metrics_apart: config.metrics_listen.is_some(),
             guard: Guard::new(
                 config.max_concurrent_requests,
                 Duration::from_secs(config.request_timeout),
@@ -85,6 +88,7 @@ fn resource_routes(kind: ResourceKind) -> Router<AppState> {
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
+    crate::meter::handle();
     let scim = Router::new()
         .merge(resource_routes(ResourceKind::User))
         .merge(resource_routes(ResourceKind::Group))
@@ -117,7 +121,11 @@ pub fn app(state: AppState) -> Router {
             state.guard.clone(),
             guard::limit,
         ));
-    let router = Router::new()
+    let mut router = Router::new();
+    if !state.metrics_apart {
+        router = router.route("/metrics", get(crate::meter::render));
+    }
+    let router = router
         .nest(SCIM_BASE, scim)
         .merge(oauth)
         .route("/static/scimd.css", get(oauth::stylesheet))
@@ -127,6 +135,7 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .layer(middleware::from_fn(telemetry::record_route))
+        .route_layer(middleware::from_fn(crate::meter::count_requests))
         .with_state(state);
     // Paths are normalised before routing, so the router sits behind a service that rewrites them.
     let normalized = tower::ServiceBuilder::new()

@@ -72,6 +72,13 @@ impl Directory {
         Ok(self.store.ping().await?)
     }
 
+    /// Reports the store's pool as gauges.
+    pub fn report_pool(&self) {
+        let (open, idle) = self.store.pool_stats();
+        metrics::gauge!("scimd_store_pool_connections", "state" => "open").set(f64::from(open));
+        metrics::gauge!("scimd_store_pool_connections", "state" => "idle").set(idle as f64);
+    }
+
     /// Whether valid tokens are served from this process's cache: on PostgreSQL while its
     /// invalidation feed is connected, never on SQLite.
     pub fn caches_tokens(&self) -> bool {

@@ -137,6 +137,8 @@ pub trait Store:
     fn migrate(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Whether valid tokens are served from the cache (its invalidation feed is connected).
     fn caches_tokens(&self) -> bool;
+    /// Open and idle connections of the pools.
+    fn pool_stats(&self) -> (u32, usize);
 }
 
 /// Tenants and their rules.
@@ -336,6 +338,7 @@ delegate!(Store {
     async ping() -> Result<(), StoreError>;
     async migrate() -> Result<(), StoreError>;
     fn caches_tokens() -> bool;
+    fn pool_stats() -> (u32, usize);
 });
 
 delegate!(Tenants {

@@ -48,13 +48,22 @@ fn insert(a: &Activity) -> Sql {
 
 /// Writes `a` on `conn` (in the change's transaction).
 pub(super) async fn write<D: Dialect>(conn: &mut Conn<D>, a: &Activity) -> Result<(), StoreError> {
-    execute::<D>(conn, insert(a)).await.map(|_| ())
+    execute::<D>(conn, insert(a)).await?;
+    counted(a);
+    Ok(())
+}
+
+/// Counts a row of the log (`scimd_activity_rows_total`), once it is written.
+pub(super) fn counted(a: &Activity) {
+    let kind = if a.status >= 400 { "refusal" } else { "change" };
+    metrics::counter!("scimd_activity_rows_total", "kind" => kind).increment(1);
 }
 
 /// `statement` (an insert, update or delete `returning` at least one column) made to also
 /// write `a` for each row it changes, in one statement: PostgreSQL's data-modifying `with`.
 /// The statement then returns what `statement` returned.
 pub(super) fn with_row(mut statement: Sql, a: &Activity) -> Sql {
+    counted(a);
     statement.prepend("with written as (");
     statement.push(&format!(
         "), logged as (insert into activity ({COLUMNS}) select "

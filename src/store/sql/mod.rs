@@ -90,6 +90,18 @@ impl<D: Dialect> Store for SqlStore<D> {
     fn caches_tokens(&self) -> bool {
         self.tokens.is_live()
     }
+
+    fn pool_stats(&self) -> (u32, usize) {
+        if self.pool.size() == self.writer.size() && self.pool.num_idle() == self.writer.num_idle()
+        {
+            // one pool for both (PostgreSQL)
+            return (self.pool.size(), self.pool.num_idle());
+        }
+        (
+            self.pool.size() + self.writer.size(),
+            self.pool.num_idle() + self.writer.num_idle(),
+        )
+    }
 }
 
 /// Runs `sql` on `conn` (a pooled connection or a transaction).

@@ -73,8 +73,10 @@ impl<D: Dialect> Tokens for SqlStore<D> {
 
     async fn token_tenant(&self, hash: &[u8]) -> Result<Option<TokenRecord>, StoreError> {
         if let Some(hit) = self.tokens.get(hash) {
+            metrics::counter!("scimd_token_cache_total", "result" => "hit").increment(1);
             return Ok(Some(hit));
         }
+        metrics::counter!("scimd_token_cache_total", "result" => "miss").increment(1);
         // taken before the query: a change announced while it runs makes the answer stale
         let generation = self.tokens.generation();
         let sql = Sql::new(format!(

@@ -14,6 +14,7 @@ mod guard;
 mod hostile;
 mod journeys;
 mod membership;
+mod metrics;
 mod oauth;
 mod ops;
 mod pages;
