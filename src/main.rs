@@ -64,6 +64,7 @@ async fn run(cli: Cli) -> Result<(), StartError> {
                 status_class: status,
                 operation,
                 limit,
+                until: None,
             };
             let dir = scimd::open_directory(&config).await?;
             report::activity(&dir.activity(&tenant, &filter).await?, json);

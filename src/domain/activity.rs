@@ -73,6 +73,8 @@ pub fn minute(at: DateTime<Utc>) -> DateTime<Utc> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ActivityFilter {
     pub since: Option<DateTime<Utc>>,
+    /// Only rows before this time.
+    pub until: Option<DateTime<Utc>>,
     pub resource: Option<Uuid>,
     pub request_id: Option<String>,
     /// 4 for 4xx, 5 for 5xx, 2 for successes.

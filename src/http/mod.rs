@@ -1,6 +1,7 @@
 //! HTTP: the router, extractors, responses, authentication and the one error → response map.
 
 mod auth;
+mod console;
 mod discovery;
 pub mod error;
 pub mod extract;
@@ -8,6 +9,7 @@ pub mod guard;
 mod normalize;
 mod oauth;
 mod ops;
+mod page;
 mod resources;
 pub mod response;
 
@@ -44,6 +46,8 @@ pub struct Inner {
     pub activity_retention: Duration,
     /// `/metrics` is served on its own address, not on the main one.
     pub metrics_apart: bool,
+    /// The quiet gap between provisioning cycles.
+    pub cycle_gap: Duration,
     guard: Guard,
 }
 
@@ -63,6 +67,7 @@ impl AppState {
             header_timeout: Duration::from_secs(config.header_timeout),
             activity_retention: config.activity_retention,
             metrics_apart: config.metrics_listen.is_some(),
+            cycle_gap: config.cycle_gap,
             guard: Guard::new(
                 config.max_concurrent_requests,
                 Duration::from_secs(config.request_timeout),
@@ -128,6 +133,7 @@ pub fn app(state: AppState) -> Router {
     let router = router
         .nest(SCIM_BASE, scim)
         .merge(oauth)
+        .merge(console::routes())
         .route("/static/scimd.css", get(oauth::stylesheet))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

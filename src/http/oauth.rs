@@ -17,6 +17,7 @@ use subtle::ConstantTimeEq;
 
 use crate::http::AppState;
 use crate::http::extract::BaseUrl;
+use crate::http::page::{cookie, html, no_store};
 use crate::service::Error;
 use crate::service::oauth::{
     Authorization, AuthorizeError, AuthorizeRequest, SignInError, TokenError, TokenRequest,
@@ -327,50 +328,6 @@ fn error_page(status: StatusCode, message: &str) -> Response {
     html(status, ErrorPage { message }.render(), "")
 }
 
-/// An HTML page with the headers every scimd page carries: never cached, never framed (the
-/// Authorize pop-up is a window of its own, not a frame), no scripts, forms posted only to
-/// scimd and, after sign-in, to the redirect URI's origin.
-fn html(status: StatusCode, body: Result<String, askama::Error>, form_target: &str) -> Response {
-    let body = match body {
-        Ok(body) => body,
-        Err(e) => {
-            tracing::error!(error = %e, "a page template failed");
-            return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
-        }
-    };
-    let csp = format!(
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' {form_target}; \
-         frame-ancestors 'none'; base-uri 'none'"
-    );
-    let mut response = (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        body,
-    )
-        .into_response();
-    let headers = response.headers_mut();
-    if let Ok(csp) = HeaderValue::from_str(csp.trim()) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
-    }
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    no_store(response)
-}
-
-fn no_store(mut response: Response) -> Response {
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    response
-}
-
 /// 303 to `uri` with `params` added to its query.
 fn redirect(uri: &str, params: &[(&str, &str)]) -> Response {
     let query = serde_urlencoded::to_string(params).unwrap_or_default();
@@ -394,16 +351,4 @@ fn origin(uri: &str) -> String {
         }
         None => String::new(),
     }
-}
-
-/// The value of cookie `name`.
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
 }

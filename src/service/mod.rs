@@ -4,6 +4,7 @@
 
 mod activity;
 mod admins;
+pub mod console;
 mod discovery;
 pub mod entra_jwt;
 mod error;

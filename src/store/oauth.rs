@@ -99,6 +99,27 @@ pub trait OAuthStore {
         next: &TokenGrant,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Rotation, StoreError>> + Send;
+    /// Opens a console session for `admin`.
+    fn put_session(
+        &self,
+        session_hash: &[u8],
+        admin: &Admin,
+        csrf: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The session's admin and CSRF token if it was used after `idle_since` and opened after
+    /// `opened_since`; marks it used at `now`. An ended session is deleted.
+    fn session(
+        &self,
+        session_hash: &[u8],
+        idle_since: DateTime<Utc>,
+        opened_since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<(Admin, String)>, StoreError>> + Send;
+    fn delete_session(
+        &self,
+        session_hash: &[u8],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Revokes every access and refresh token of a family.
     fn revoke_family(
         &self,

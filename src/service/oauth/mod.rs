@@ -215,21 +215,17 @@ impl Directory {
         })
     }
 
-    /// Signs in an admin of the client's tenant and, for a team admin, issues a code.
-    pub async fn sign_in(
+    /// Checks an admin's password, under the throttle on failed sign-ins (per account and
+    /// per address); an unknown name takes as long as a known one.
+    pub(crate) async fn check_admin(
         &self,
-        req: &AuthorizeRequest,
-        auth: &Authorization,
+        tenant: crate::domain::TenantId,
         username: &str,
         password: &str,
         address: Option<IpAddr>,
-    ) -> Result<String, SignInError> {
+    ) -> Result<crate::domain::oauth::Admin, SignInError> {
         let throttle = &self.oauth.sign_ins;
-        let account = format!(
-            "{}/{}",
-            auth.client.tenant.0,
-            username.trim().to_lowercase()
-        );
+        let account = format!("{}/{}", tenant.0, username.trim().to_lowercase());
         if let Some(wait) = throttle.blocked(&account, address) {
             return Err(SignInError::Refused(format!(
                 "too many failed sign-ins; try again in {} minutes",
@@ -238,12 +234,11 @@ impl Directory {
         }
         let found = self
             .store
-            .admin_credentials(auth.client.tenant, username.trim())
+            .admin_credentials(tenant, username.trim())
             .await
             .map_err(Error::from)?;
         let password = password.to_owned();
         let stored = found.as_ref().map(|(_, hash)| hash.clone());
-        // an unknown name is checked against a hash too, so that it takes as long
         let matches = tokio::task::spawn_blocking(move || match stored {
             Some(hash) => verify_password(&password, &hash),
             None => {
@@ -253,16 +248,32 @@ impl Directory {
         })
         .await
         .map_err(|e| Error::internal(format!("password check: {e}")))?;
-        let admin = match found {
-            Some((admin, _)) if matches => admin,
+        match found {
+            Some((admin, _)) if matches => {
+                throttle.succeeded(&account);
+                Ok(admin)
+            }
             _ => {
                 throttle.failed(&account, address);
-                return Err(SignInError::Refused(
+                Err(SignInError::Refused(
                     "the user name or the password is wrong".into(),
-                ));
+                ))
             }
-        };
-        throttle.succeeded(&account);
+        }
+    }
+
+    /// Signs in an admin of the client's tenant and, for a team admin, issues a code.
+    pub async fn sign_in(
+        &self,
+        req: &AuthorizeRequest,
+        auth: &Authorization,
+        username: &str,
+        password: &str,
+        address: Option<IpAddr>,
+    ) -> Result<String, SignInError> {
+        let admin = self
+            .check_admin(auth.client.tenant, username, password, address)
+            .await?;
         if !admin.team_admin {
             return Err(SignInError::Refused(format!(
                 "'{}' is not a team admin of this application; make sure the account has team admin rights, then authorize again",

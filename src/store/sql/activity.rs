@@ -111,6 +111,9 @@ impl<D: Dialect> ActivityStore for SqlStore<D> {
         if let Some(since) = filter.since {
             sql.push(" and at >= ").push_bind(since);
         }
+        if let Some(until) = filter.until {
+            sql.push(" and at < ").push_bind(until);
+        }
         if let Some(resource) = filter.resource {
             sql.push(" and resource_id = ").push_bind(resource);
         }

@@ -322,6 +322,74 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
         Ok(Rotation::Rotated)
     }
 
+    async fn put_session(
+        &self,
+        session_hash: &[u8],
+        admin: &Admin,
+        csrf: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let sql = Sql::new(
+            "insert into admin_sessions (session_hash, admin_id, tenant_id, csrf, created, last_seen)
+             values ($1, $2, $3, $4, $5, $5)",
+        )
+        .arg(session_hash)
+        .arg(admin.id)
+        .arg(admin.tenant)
+        .arg(csrf)
+        .arg(now);
+        let mut conn = self.writer.acquire().await?;
+        execute::<D>(&mut conn, sql).await?;
+        // sessions ended a day ago go as new ones come
+        let prune = Sql::new("delete from admin_sessions where last_seen < $1")
+            .arg(now - chrono::Duration::days(1));
+        execute::<D>(&mut conn, prune).await?;
+        Ok(())
+    }
+
+    async fn session(
+        &self,
+        session_hash: &[u8],
+        idle_since: DateTime<Utc>,
+        opened_since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(Admin, String)>, StoreError> {
+        let touch = Sql::new(
+            "update admin_sessions set last_seen = $4
+             where session_hash = $1 and last_seen >= $2 and created >= $3",
+        )
+        .arg(session_hash)
+        .arg(idle_since)
+        .arg(opened_since)
+        .arg(now);
+        let mut conn = self.writer.acquire().await?;
+        if execute::<D>(&mut conn, touch).await? == 0 {
+            let end =
+                Sql::new("delete from admin_sessions where session_hash = $1").arg(session_hash);
+            execute::<D>(&mut conn, end).await?;
+            return Ok(None);
+        }
+        let read = Sql::new(
+            "select admins.id, admins.tenant_id, admins.username, admins.team_admin, admins.created,
+                    admin_sessions.csrf
+             from admin_sessions join admins on admins.id = admin_sessions.admin_id
+             where admin_sessions.session_hash = $1",
+        )
+        .arg(session_hash);
+        let Some(row) = D::fetch_optional(&mut conn, read).await? else {
+            return Ok(None);
+        };
+        let csrf = row.text("csrf")?.unwrap_or_default();
+        Ok(Some((admin(&row)?, csrf)))
+    }
+
+    async fn delete_session(&self, session_hash: &[u8]) -> Result<(), StoreError> {
+        let sql = Sql::new("delete from admin_sessions where session_hash = $1").arg(session_hash);
+        let mut conn = self.writer.acquire().await?;
+        execute::<D>(&mut conn, sql).await?;
+        Ok(())
+    }
+
     async fn revoke_family(&self, family: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
         let mut tx = D::begin_write(&self.writer).await?;
         revoke::<D>(&mut tx, family, now).await?;

@@ -66,19 +66,7 @@ async fn a_team_admin_authorizes_in_a_real_browser_and_lands_on_the_redirect_uri
     let client_id = client["client_id"].as_str().unwrap();
     let secret = client["client_secret"].as_str().unwrap();
 
-    let driver = chromedriver().await;
-    let mut chrome = json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=412,860"]});
-    if std::path::Path::new("/usr/bin/chromium").exists() {
-        chrome["binary"] = json!("/usr/bin/chromium");
-    }
-    let mut caps = serde_json::Map::new();
-    caps.insert("goog:chromeOptions".into(), chrome);
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    let browser = ClientBuilder::new(connector)
-        .capabilities(caps)
-        .connect(&format!("http://{}", driver.address))
-        .await
-        .expect("a WebDriver session with headless Chromium");
+    let (_driver, browser) = chromium(412, 860).await;
 
     let url = format!(
         "http://{}/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri={}&state=s123",
@@ -174,8 +162,27 @@ async fn a_team_admin_authorizes_in_a_real_browser_and_lands_on_the_redirect_uri
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// A headless Chromium of `width` × `height` pixels, driven through its own chromedriver.
+pub async fn chromium(width: u32, height: u32) -> (Driver, fantoccini::Client) {
+    let driver = chromedriver().await;
+    let size = format!("--window-size={width},{height}");
+    let mut chrome = json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu", size]});
+    if std::path::Path::new("/usr/bin/chromium").exists() {
+        chrome["binary"] = json!("/usr/bin/chromium");
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("goog:chromeOptions".into(), chrome);
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let browser = ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&format!("http://{}", driver.address))
+        .await
+        .expect("a WebDriver session with headless Chromium");
+    (driver, browser)
+}
+
 /// Runs `scimd <args>` on the test's SQLite file with `stdin`; its standard output.
-async fn cli(dir: &std::path::Path, args: &[&str], stdin: &str) -> String {
+pub async fn cli(dir: &std::path::Path, args: &[&str], stdin: &str) -> String {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_scimd"))
         .args(args)
         .current_dir(dir)
@@ -208,12 +215,12 @@ async fn receiver() -> SocketAddr {
 }
 
 /// A chromedriver on a free port, killed with the test.
-struct Driver {
-    address: SocketAddr,
+pub struct Driver {
+    pub address: SocketAddr,
     _child: tokio::process::Child,
 }
 
-async fn chromedriver() -> Driver {
+pub async fn chromedriver() -> Driver {
     let program =
         std::env::var("SCIMD_TEST_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
     let port = TcpListener::bind("127.0.0.1:0")

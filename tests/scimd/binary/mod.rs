@@ -3,6 +3,7 @@
 
 mod browser;
 mod cli;
+mod console_browser;
 mod durability;
 mod first_start;
 mod slow_clients;

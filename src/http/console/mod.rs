@@ -1,0 +1,202 @@
+//! The admin console at `/admin`, for the application's team admins: sign-in, a session cookie
+//! (`HttpOnly`, `SameSite=Lax`, `Secure` behind TLS, ended when idle), a CSRF token on every form,
+//! and pages rendered on the server from askama templates (escaped: directory data never runs as
+//! HTML). Every page and change is of the session's tenant only.
+
+mod connection;
+mod pages;
+mod views;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use subtle::ConstantTimeEq;
+
+use crate::http::AppState;
+use crate::http::page::{cookie, html};
+use crate::service::Error;
+use crate::service::console::Session;
+
+pub const SESSION_COOKIE: &str = "scimd_session";
+const LOGIN_COOKIE: &str = "scimd_login";
+
+/// The console's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(pages::overview))
+        .route("/admin/sign-in", post(pages::sign_in))
+        .route("/admin/sign-out", post(pages::sign_out))
+        .route("/admin/cycles", get(pages::cycles))
+        .route("/admin/cycles/{start}", get(pages::cycle))
+        .route("/admin/activity", get(pages::activity))
+        .route("/admin/directory", get(pages::directory))
+        .route("/admin/users/{id}", get(pages::user))
+        .route("/admin/groups/{id}", get(pages::group))
+        .route("/admin/connection", get(connection::connection))
+        .route("/admin/tokens", post(connection::issue_token))
+        .route("/admin/tokens/{id}/revoke", post(connection::revoke_token))
+        .route("/admin/clients", post(connection::add_client))
+        .route(
+            "/admin/clients/{client_id}/rotate",
+            post(connection::rotate_client),
+        )
+        .route(
+            "/admin/clients/{client_id}/remove",
+            post(connection::remove_client),
+        )
+}
+
+/// A request of a signed-in team admin; without a session, the sign-in page.
+pub struct Signed(pub Session);
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Response> {
+        let token = cookie(&parts.headers, SESSION_COOKIE).unwrap_or_default();
+        if token.is_empty() {
+            return Err(sign_in_page(app, None, "", "", StatusCode::OK));
+        }
+        match app.directory.console_session(&token).await {
+            Ok(Some(session)) => Ok(Signed(session)),
+            Ok(None) => Err(sign_in_page(
+                app,
+                Some("your session has ended; sign in again"),
+                "",
+                "",
+                StatusCode::OK,
+            )),
+            Err(e) => Err(failure(e)),
+        }
+    }
+}
+
+impl Signed {
+    /// The refusal of a form whose CSRF token is not the session's.
+    pub fn refusal(&self, csrf: &str) -> Option<Response> {
+        if !csrf.is_empty() && bool::from(csrf.as_bytes().ct_eq(self.0.csrf.as_bytes())) {
+            return None;
+        }
+        Some(html(
+            StatusCode::FORBIDDEN,
+            views::Message {
+                title: "Form refused",
+                message: "the form came from another page or an old session; go back, reload and try again",
+            }
+            .render(),
+            "",
+        ))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/signin.html")]
+struct SignInPage<'a> {
+    csrf: &'a str,
+    tenant: &'a str,
+    username: &'a str,
+    message: Option<&'a str>,
+}
+
+/// The sign-in page with a fresh login CSRF cookie.
+pub fn sign_in_page(
+    app: &AppState,
+    message: Option<&str>,
+    tenant: &str,
+    username: &str,
+    status: StatusCode,
+) -> Response {
+    let csrf = match crate::service::oauth::csrf_token() {
+        Ok(t) => t,
+        Err(e) => return failure(e),
+    };
+    let page = SignInPage {
+        csrf: &csrf,
+        tenant,
+        username,
+        message,
+    };
+    let mut response = html(status, page.render(), "");
+    set_cookie(app, &mut response, LOGIN_COOKIE, &csrf, "Strict");
+    response
+}
+
+/// Whether the sign-in form's CSRF field matches its cookie.
+pub fn login_csrf_ok(headers: &HeaderMap, field: &str) -> bool {
+    let cookie = cookie(headers, LOGIN_COOKIE).unwrap_or_default();
+    !field.is_empty() && bool::from(cookie.as_bytes().ct_eq(field.as_bytes()))
+}
+
+/// Sets a console cookie (`Path=/admin; HttpOnly`, `Secure` when scimd's public URL is https).
+pub fn set_cookie(
+    app: &AppState,
+    response: &mut Response,
+    name: &str,
+    value: &str,
+    same_site: &str,
+) {
+    let secure = if app
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"))
+    {
+        "; Secure"
+    } else {
+        ""
+    };
+    let max_age = if value.is_empty() { "; Max-Age=0" } else { "" };
+    let cookie =
+        format!("{name}={value}; Path=/admin; HttpOnly; SameSite={same_site}{secure}{max_age}");
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// A use case's failure as a page: 4xx with its detail, 503 with Retry-After, 500.
+pub fn failure(e: Error) -> Response {
+    let (status, message) = match &e {
+        Error::Scim(s) => (
+            StatusCode::from_u16(s.status).unwrap_or(StatusCode::BAD_REQUEST),
+            s.detail.clone(),
+        ),
+        Error::Unavailable(why) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("{why}; try again in a moment"),
+        ),
+        Error::Internal(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "an internal error; see scimd's log".into(),
+        ),
+    };
+    if status.is_server_error() {
+        tracing::error!(error = %crate::telemetry::chain(&e), "console page failed");
+    }
+    let mut response = html(
+        status,
+        views::Message {
+            title: "Cannot show this",
+            message: &message,
+        }
+        .render(),
+        "",
+    );
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    }
+    response
+}
+
+/// 303 to `to`.
+pub fn see_other(to: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    crate::http::page::no_store(response)
+}
