@@ -127,6 +127,7 @@ fn apply_one(
         .filter(|p| !p.is_empty());
     match (op, path) {
         (Op::Remove, None) => Err(no_target("remove needs a 'path' (RFC 7644 §3.5.2.2)")),
+        (_, Some(path)) if is_schema(rt, path) => apply_schema(rt, common, doc, op, path, value),
         (_, Some(path)) => {
             if op != Op::Remove && value.is_none() {
                 return Err(Error::invalid_value(format!(
@@ -158,6 +159,51 @@ fn op_of(operation: &Map<String, Value>) -> Result<Op, Error> {
 
 /// Add or replace without a path (RFC 7644 §3.5.2.1, §3.5.2.3): the value holds attributes,
 /// and Entra's keys may be paths (`name.givenName`, `urn:…:User:employeeNumber`).
+/// Whether `path` is a schema URN of the resource type itself (RFC 7644 §3.5.2 lets a path be
+/// one: scim2-tester sends the Enterprise User extension's URN with the extension as value).
+fn is_schema(rt: &ResourceType, path: &str) -> bool {
+    rt.extension(path).is_some() || path.eq_ignore_ascii_case(&rt.schema.id)
+}
+
+/// An operation whose path is a schema URN: add and replace apply the value's attributes as a
+/// path-less operation would; remove clears the whole extension (the core schema stays).
+fn apply_schema(
+    rt: &ResourceType,
+    common: &[Attribute],
+    doc: &mut Document,
+    op: Op,
+    path: &str,
+    value: Option<&Value>,
+) -> Result<(), Error> {
+    let extension = rt.extension(path);
+    match (op, extension) {
+        (Op::Remove, Some(ext)) => {
+            let id = ext.schema.id.as_str();
+            doc.retain(|k, _| !k.eq_ignore_ascii_case(id));
+            Ok(())
+        }
+        (Op::Remove, None) => Err(Error::mutability(format!(
+            "{path}: the core schema of a {} cannot be removed",
+            rt.kind.as_str()
+        ))),
+        (_, _) => {
+            let Some(Value::Object(_)) = value else {
+                return Err(Error::invalid_value(format!(
+                    "{path}: add and replace need an object 'value' of the schema's attributes"
+                )));
+            };
+            match extension {
+                Some(ext) => {
+                    let mut wrapped = Map::new();
+                    wrapped.insert(ext.schema.id.clone(), value.cloned().unwrap_or_default());
+                    apply_pathless(rt, common, doc, op, Some(&Value::Object(wrapped)))
+                }
+                None => apply_pathless(rt, common, doc, op, value),
+            }
+        }
+    }
+}
+
 fn apply_pathless(
     rt: &ResourceType,
     common: &[Attribute],

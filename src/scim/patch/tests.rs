@@ -441,3 +441,49 @@ mod model {
         }
     }
 }
+
+#[test]
+fn a_schema_urn_as_path_merges_the_extension_object_or_removes_the_extension() {
+    let doc = barbara();
+    let added = patch(
+        &doc,
+        json!([{"op": "add", "path": ENTERPRISE, "value": {"employeeNumber": "701984", "department": "Sales"}}]),
+    )
+    .unwrap();
+    assert_eq!(added[ENTERPRISE]["employeeNumber"], "701984");
+    assert_eq!(added[ENTERPRISE]["department"], "Sales");
+    assert_eq!(
+        added[ENTERPRISE]["manager"]["value"], "m1",
+        "other attributes stay"
+    );
+    let lower = ENTERPRISE.to_lowercase();
+    let replaced = patch(
+        &doc,
+        json!([{"op": "Replace", "path": lower, "value": {"costCenter": "4130"}}]),
+    )
+    .unwrap();
+    assert_eq!(replaced[ENTERPRISE]["costCenter"], "4130");
+    let removed = patch(&doc, json!([{"op": "remove", "path": ENTERPRISE}])).unwrap();
+    assert!(removed.get(ENTERPRISE).is_none(), "{removed}");
+    assert_eq!(removed["userName"], "bjensen");
+    let core = "urn:ietf:params:scim:schemas:core:2.0:User";
+    let via_core = patch(
+        &doc,
+        json!([{"op": "replace", "path": core, "value": {"nickName": "B"}}]),
+    )
+    .unwrap();
+    assert_eq!(via_core["nickName"], "B");
+    let refused = patch(&doc, json!([{"op": "remove", "path": core}])).unwrap_err();
+    assert_eq!(refused.scim_type, Some(ScimType::Mutability));
+    let not_object = patch(
+        &doc,
+        json!([{"op": "add", "path": ENTERPRISE, "value": "x"}]),
+    )
+    .unwrap_err();
+    assert_eq!(not_object.scim_type, Some(ScimType::InvalidValue));
+    assert!(
+        not_object.detail.contains("need an object 'value'"),
+        "{}",
+        not_object.detail
+    );
+}

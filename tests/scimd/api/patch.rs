@@ -354,7 +354,36 @@ async fn eight_parallel_patches_of_one_user_each_changing_another_attribute_all_
     assert_eq!(stored["meta"]["version"], "W/\"9\"");
 }
 
+async fn a_patch_whose_path_is_the_enterprise_urn_sets_and_removes_the_extension(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let created = app
+        .post("/scim/v2/Users", entra_user("urn.path@example.com"))
+        .await;
+    let user = format!("/scim/v2/Users/{}", created.body["id"].as_str().unwrap());
+    let urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    let set = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": urn, "value": {"employeeNumber": "42", "department": "R&D"}}]});
+    let answer = app.call(Method::PATCH, &user, Some(set)).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body[urn]["employeeNumber"], "42");
+    assert!(
+        answer.body["schemas"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(urn))
+    );
+    let stored = app.get(&user).await;
+    assert_eq!(stored.body[urn]["department"], "R&D");
+    let remove = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "remove", "path": urn}]});
+    let answer = app.call(Method::PATCH, &user, Some(remove)).await;
+    assert_eq!(answer.status, 200);
+    assert!(answer.body.get(urn).is_none(), "{}", answer.body);
+    assert!(app.get(&user).await.body.get(urn).is_none());
+}
+
 crate::on_both_stores!(
+    a_patch_whose_path_is_the_enterprise_urn_sets_and_removes_the_extension,
     entra_default_mode_updates_answer_200_with_the_stored_resource,
     soft_delete_with_the_string_false_keeps_the_user_visible_and_re_enable_works,
     flagged_mode_path_less_replace_with_dotted_and_urn_keys_updates_the_attributes,
