@@ -69,6 +69,7 @@ pub async fn open_directory(config: &Config) -> Result<Directory, StartError> {
         config.max_members_per_page,
     )
     .with_access_token_ttl(Duration::from_secs(access_ttl))
+    .with_max_payload(config.max_body_bytes)
     .with_entra_keys(
         service::entra_jwt::EntraKeys::new(&config.entra_metadata_url)
             .map_err(|e| StartError::Config(format!("SCIMD_ENTRA_METADATA_URL: {e}")))?,

@@ -99,6 +99,7 @@ pub fn app(state: AppState) -> Router {
         .merge(resource_routes(ResourceKind::Group))
         .route("/", get(resources::list_all))
         .route("/.search", post(resources::search_all))
+        .route("/Bulk", post(resources::bulk))
         .route(
             "/ServiceProviderConfig",
             get(discovery::service_provider_config),

@@ -69,6 +69,19 @@ pub async fn patch(
     )
 }
 
+/// `POST /Bulk` (RFC 7644 §3.7): a BulkResponse, 200, whatever its operations answered.
+pub async fn bulk(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    ScimJson(body): ScimJson,
+) -> Result<Scim, Error> {
+    let answer = app
+        .directory
+        .bulk(&ctx.context(), &ctx.base.0, &body)
+        .await?;
+    Ok(Scim::ok(answer))
+}
+
 pub async fn delete(
     kind: ResourceKind,
     State(app): State<AppState>,

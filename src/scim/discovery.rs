@@ -25,12 +25,17 @@ pub const FEATURES: Features = Features {
     etag: true,
 };
 
-pub fn service_provider_config(base_url: &str, features: Features) -> Value {
+/// `max_payload`: the largest request body, and so the largest BulkRequest.
+pub fn service_provider_config(base_url: &str, features: Features, max_payload: usize) -> Value {
     json!({
         "schemas": [urn::SERVICE_PROVIDER_CONFIG],
         "documentationUri": "https://datatracker.ietf.org/doc/html/rfc7644",
         "patch": {"supported": features.patch},
-        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+        "bulk": {
+            "supported": true,
+            "maxOperations": crate::service::BULK_MAX_OPERATIONS,
+            "maxPayloadSize": max_payload,
+        },
         "filter": {"supported": features.filter, "maxResults": MAX_COUNT},
         "changePassword": {"supported": false},
         "sort": {"supported": features.sort},

@@ -11,7 +11,7 @@ use crate::scim::{self};
 
 impl Directory {
     pub fn service_provider_config(&self, base: &str) -> Value {
-        discovery::service_provider_config(base, FEATURES)
+        discovery::service_provider_config(base, FEATURES, self.max_payload)
     }
 
     /// Every schema, as a ListResponse.

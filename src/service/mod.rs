@@ -4,6 +4,7 @@
 
 mod activity;
 mod admins;
+mod bulk;
 pub mod console;
 mod discovery;
 pub mod entra_jwt;
@@ -24,6 +25,7 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use crate::scim::schema::Registry;
 use crate::store::{AnyStore, Store};
 pub use admins::{ENTRA_REDIRECT_URI, IssuedClient, MIN_PASSWORD_CHARS};
+pub use bulk::MAX_OPERATIONS as BULK_MAX_OPERATIONS;
 pub use error::{Error, Unavailable};
 pub use policy::PolicyChange;
 pub use tokens::{BOOTSTRAP_TENANT, IssuedToken, TOKEN_PREFIX, TokenCheck, hash_token};
@@ -41,6 +43,8 @@ pub struct Directory {
     entra: Option<Arc<entra_jwt::EntraKeys>>,
     /// Lookups counted in this process, not yet in the store.
     lookups: Arc<activity::LookupCounts>,
+    /// The largest request body (`SCIMD_MAX_BODY_BYTES`), advertised as bulk.maxPayloadSize.
+    max_payload: usize,
 }
 
 impl Directory {
@@ -52,6 +56,7 @@ impl Directory {
             oauth: Default::default(),
             entra: None,
             lookups: Default::default(),
+            max_payload: 1_048_576,
         }
     }
 
@@ -59,6 +64,12 @@ impl Directory {
     /// name an Entra tenant.
     pub fn with_entra_keys(mut self, keys: entra_jwt::EntraKeys) -> Self {
         self.entra = Some(Arc::new(keys));
+        self
+    }
+
+    /// The largest request body scimd accepts.
+    pub fn with_max_payload(mut self, bytes: usize) -> Self {
+        self.max_payload = bytes;
         self
     }
 

@@ -27,7 +27,7 @@ async fn service_provider_config_says_what_is_supported(backend: Backend) {
     assert_eq!(b["etag"]["supported"], true);
     assert_eq!(
         b["bulk"],
-        json!({"supported": false, "maxOperations": 0, "maxPayloadSize": 0})
+        json!({"supported": true, "maxOperations": 1000, "maxPayloadSize": 1048576})
     );
     assert_eq!(b["authenticationSchemes"][0]["type"], "oauthbearertoken");
     assert_eq!(

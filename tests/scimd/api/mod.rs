@@ -3,6 +3,7 @@
 mod activity;
 mod auth;
 mod bootstrap;
+mod bulk;
 mod concurrency;
 mod console;
 mod discovery;
