@@ -223,7 +223,11 @@ fn apply_pathless(
                     "'{key}' must be an object of extension attributes"
                 )));
             };
-            for (k, ev) in ext_members {
+            // a client may describe the extension object with its own `schemas`: not an attribute
+            for (k, ev) in ext_members
+                .iter()
+                .filter(|(k, _)| !k.eq_ignore_ascii_case("schemas"))
+            {
                 apply_path(rt, common, doc, op, &format!("{}:{k}", ext.schema.id), ev)?;
             }
         } else if !key.eq_ignore_ascii_case("schemas") {

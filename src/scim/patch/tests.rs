@@ -456,6 +456,13 @@ fn a_schema_urn_as_path_merges_the_extension_object_or_removes_the_extension() {
         added[ENTERPRISE]["manager"]["value"], "m1",
         "other attributes stay"
     );
+    // scim2-tester sends the extension object with a `schemas` member of its own
+    let described = patch(
+        &doc,
+        json!([{"op": "add", "path": ENTERPRISE, "value": {"schemas": [ENTERPRISE], "division": "West"}}]),
+    )
+    .unwrap();
+    assert_eq!(described[ENTERPRISE]["division"], "West");
     let lower = ENTERPRISE.to_lowercase();
     let replaced = patch(
         &doc,
