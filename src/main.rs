@@ -65,6 +65,7 @@ async fn run(cli: Cli) -> Result<(), StartError> {
                 operation,
                 limit,
                 until: None,
+                refused: false,
             };
             let dir = scimd::open_directory(&config).await?;
             report::activity(&dir.activity(&tenant, &filter).await?, json);

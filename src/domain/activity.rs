@@ -79,6 +79,8 @@ pub struct ActivityFilter {
     pub request_id: Option<String>,
     /// 4 for 4xx, 5 for 5xx, 2 for successes.
     pub status_class: Option<u16>,
+    /// Only refusals (4xx and 5xx).
+    pub refused: bool,
     pub operation: Option<String>,
     /// At most this many rows (the newest of the match).
     pub limit: u32,

@@ -13,11 +13,10 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
-use subtle::ConstantTimeEq;
 
 use crate::http::AppState;
 use crate::http::extract::BaseUrl;
-use crate::http::page::{cookie, html, no_store};
+use crate::http::page::{cookie, html, no_store, same_token, set_cookie};
 use crate::service::Error;
 use crate::service::oauth::{
     Authorization, AuthorizeError, AuthorizeRequest, SignInError, TokenError, TokenRequest,
@@ -116,7 +115,7 @@ pub async fn sign_in(
         Err(e) => return authorize_error(e),
     };
     let cookie = cookie(&headers, CSRF_COOKIE).unwrap_or_default();
-    if form.csrf.is_empty() || !bool::from(cookie.as_bytes().ct_eq(form.csrf.as_bytes())) {
+    if !same_token(&form.csrf, &cookie) {
         let message = "the sign-in form expired or came from another page; sign in again";
         return sign_in_page(
             &app,
@@ -308,19 +307,14 @@ fn sign_in_page(
         redirect_host: &redirect_host,
     };
     let mut response = html(status, page.render(), &redirect_host);
-    let secure = if app
-        .public_url
-        .as_deref()
-        .is_some_and(|u| u.starts_with("https://"))
-    {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!("{CSRF_COOKIE}={csrf}; Path=/oauth; HttpOnly; SameSite=Strict{secure}");
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
+    let cookie = (CSRF_COOKIE, csrf.as_str());
+    set_cookie(
+        &mut response,
+        app.public_url.as_deref(),
+        cookie,
+        "/oauth",
+        "Strict",
+    );
     response
 }
 

@@ -1,5 +1,5 @@
 //! What every server-rendered page of scimd shares: the security headers of an HTML answer,
-//! `no-store`, and reading a cookie.
+//! `no-store`, its cookies, and the constant-time check of a form's CSRF token.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -63,4 +63,35 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned())
+}
+
+/// Sets cookie `name` for the pages under `path`: `HttpOnly`, `SameSite=same_site`, `Secure`
+/// when scimd's public URL is https; an empty value expires it.
+pub fn set_cookie(
+    response: &mut Response,
+    public_url: Option<&str>,
+    (name, value): (&str, &str),
+    path: &str,
+    same_site: &str,
+) {
+    let secure = if public_url.is_some_and(|u| u.starts_with("https://")) {
+        "; Secure"
+    } else {
+        ""
+    };
+    let max_age = if value.is_empty() { "; Max-Age=0" } else { "" };
+    let cookie =
+        format!("{name}={value}; Path={path}; HttpOnly; SameSite={same_site}{secure}{max_age}");
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// Whether a form's CSRF field is `expected`, compared in constant time; an empty field never is.
+pub fn same_token(field: &str, expected: &str) -> bool {
+    !field.is_empty()
+        && bool::from(subtle::ConstantTimeEq::ct_eq(
+            field.as_bytes(),
+            expected.as_bytes(),
+        ))
 }

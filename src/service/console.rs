@@ -14,7 +14,7 @@ use super::{Directory, Error, IssuedClient, IssuedToken};
 use crate::domain::oauth::Admin;
 use crate::domain::{Tenant, TokenInfo};
 use crate::scim;
-use crate::store::{Missing, OAuthStore, StoreError, Tenants, Tokens};
+use crate::store::{Missing, OAuthStore, StoreError, Tokens};
 
 /// A session ends after this long without a request.
 pub const IDLE: Duration = Duration::from_secs(30 * 60);
@@ -88,23 +88,11 @@ impl Directory {
         let now = Utc::now();
         let idle = now - TimeDelta::from_std(IDLE).unwrap_or(TimeDelta::minutes(30));
         let opened = now - TimeDelta::from_std(LIFETIME).unwrap_or(TimeDelta::hours(12));
-        let Some((admin, csrf)) = self
+        let session = self
             .store
             .session(&hash_token(token), idle, opened, now)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let Some(tenant) = self
-            .store
-            .tenants()
-            .await?
-            .into_iter()
-            .find(|t| t.id == admin.tenant)
-        else {
-            return Ok(None);
-        };
-        Ok(Some(Session {
+            .await?;
+        Ok(session.map(|(admin, tenant, csrf)| Session {
             admin,
             tenant,
             csrf,

@@ -95,6 +95,8 @@ pub trait Dialect: Leaves + Sized + Send + Sync + 'static {
 
     /// Whether `after_write` writes anything (SQLite's table of indexed values).
     const INDEXES_AFTER_WRITE: bool;
+    /// Whether `connect` gives one pool for reads and writes (the writer is the same pool).
+    const ONE_POOL: bool;
     /// Runs after a resource's document is written, in its transaction (SQLite keeps its
     /// index of multi-valued attribute values here).
     fn after_write(

@@ -400,7 +400,7 @@ delegate!(OAuthStore {
     async rotate_refresh(old: &[u8], client: Uuid, next: &TokenGrant, now: DateTime<Utc>) -> Result<Rotation, StoreError>;
     async revoke_family(family: Uuid, now: DateTime<Utc>) -> Result<(), StoreError>;
     async put_session(session_hash: &[u8], admin: &Admin, csrf: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
-    async session(session_hash: &[u8], idle_since: DateTime<Utc>, opened_since: DateTime<Utc>, now: DateTime<Utc>) -> Result<Option<(Admin, String)>, StoreError>;
+    async session(session_hash: &[u8], idle_since: DateTime<Utc>, opened_since: DateTime<Utc>, now: DateTime<Utc>) -> Result<Option<(Admin, Tenant, String)>, StoreError>;
     async delete_session(session_hash: &[u8]) -> Result<(), StoreError>;
 });
 

@@ -7,8 +7,8 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::domain::TenantId;
 use crate::domain::oauth::{Admin, CodeGrant, OAuthClient, Rotation, TokenGrant};
+use crate::domain::{Tenant, TenantId};
 use crate::store::StoreError;
 
 /// Admins, OAuth clients, codes and tokens.
@@ -107,15 +107,15 @@ pub trait OAuthStore {
         csrf: &str,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// The session's admin and CSRF token if it was used after `idle_since` and opened after
-    /// `opened_since`; marks it used at `now`. An ended session is deleted.
+    /// The session's admin, their tenant and the CSRF token if it was used after `idle_since`
+    /// and opened after `opened_since`; marks it used at `now`. An ended session is deleted.
     fn session(
         &self,
         session_hash: &[u8],
         idle_since: DateTime<Utc>,
         opened_since: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Option<(Admin, String)>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<(Admin, Tenant, String)>, StoreError>> + Send;
     fn delete_session(
         &self,
         session_hash: &[u8],

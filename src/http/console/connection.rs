@@ -5,19 +5,10 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Response;
 
-use super::views::{self, Nav};
+use super::views;
 use super::{Signed, failure};
 use crate::http::AppState;
 use crate::service::IssuedClient;
-
-fn nav(s: &Signed) -> Nav {
-    Nav {
-        tenant: s.0.tenant.name.clone(),
-        admin: s.0.admin.username.clone(),
-        csrf: s.0.csrf.clone(),
-        here: "connection",
-    }
-}
 
 pub async fn connection(State(app): State<AppState>, s: Signed) -> Response {
     show(&app, &s, None).await
@@ -35,7 +26,7 @@ async fn show(app: &AppState, s: &Signed, message: Option<String>) -> Response {
     };
     let policy = &tenant.policy;
     let page = views::Connection {
-        nav: nav(s),
+        nav: s.nav("connection"),
         message,
         tokens: tokens
             .iter()
@@ -219,7 +210,7 @@ fn client_secret(s: &Signed, title: &'static str, issued: IssuedClient) -> Respo
 /// A secret, shown this once.
 fn secret(s: &Signed, title: &'static str, fields: Vec<(&'static str, String)>) -> Response {
     let page = views::Secret {
-        nav: nav(s),
+        nav: s.nav("connection"),
         title,
         fields,
     };

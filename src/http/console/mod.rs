@@ -14,10 +14,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use subtle::ConstantTimeEq;
 
 use crate::http::AppState;
-use crate::http::page::{cookie, html};
+use crate::http::page::{cookie, html, same_token};
 use crate::service::Error;
 use crate::service::console::Session;
 
@@ -76,9 +75,19 @@ impl FromRequestParts<AppState> for Signed {
 }
 
 impl Signed {
+    /// The header of a console page, `here` marking the current section.
+    pub fn nav(&self, here: &'static str) -> views::Nav {
+        views::Nav {
+            tenant: self.0.tenant.name.clone(),
+            admin: self.0.admin.username.clone(),
+            csrf: self.0.csrf.clone(),
+            here,
+        }
+    }
+
     /// The refusal of a form whose CSRF token is not the session's.
     pub fn refusal(&self, csrf: &str) -> Option<Response> {
-        if !csrf.is_empty() && bool::from(csrf.as_bytes().ct_eq(self.0.csrf.as_bytes())) {
+        if same_token(csrf, &self.0.csrf) {
             return None;
         }
         Some(html(
@@ -127,11 +136,10 @@ pub fn sign_in_page(
 
 /// Whether the sign-in form's CSRF field matches its cookie.
 pub fn login_csrf_ok(headers: &HeaderMap, field: &str) -> bool {
-    let cookie = cookie(headers, LOGIN_COOKIE).unwrap_or_default();
-    !field.is_empty() && bool::from(cookie.as_bytes().ct_eq(field.as_bytes()))
+    same_token(field, &cookie(headers, LOGIN_COOKIE).unwrap_or_default())
 }
 
-/// Sets a console cookie (`Path=/admin; HttpOnly`, `Secure` when scimd's public URL is https).
+/// Sets a console cookie (`Path=/admin`; see [`crate::http::page::set_cookie`]).
 pub fn set_cookie(
     app: &AppState,
     response: &mut Response,
@@ -139,21 +147,8 @@ pub fn set_cookie(
     value: &str,
     same_site: &str,
 ) {
-    let secure = if app
-        .public_url
-        .as_deref()
-        .is_some_and(|u| u.starts_with("https://"))
-    {
-        "; Secure"
-    } else {
-        ""
-    };
-    let max_age = if value.is_empty() { "; Max-Age=0" } else { "" };
-    let cookie =
-        format!("{name}={value}; Path=/admin; HttpOnly; SameSite={same_site}{secure}{max_age}");
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().append(header::SET_COOKIE, v);
-    }
+    let public = app.public_url.as_deref();
+    crate::http::page::set_cookie(response, public, (name, value), "/admin", same_site);
 }
 
 /// A use case's failure as a page: 4xx with its detail, 503 with Retry-After, 500.
@@ -190,6 +185,11 @@ pub fn failure(e: Error) -> Response {
             .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
     }
     response
+}
+
+/// A rendered console page, 200.
+pub fn page(t: impl Template) -> Response {
+    html(StatusCode::OK, t.render(), "")
 }
 
 /// 303 to `to`.

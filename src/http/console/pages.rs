@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use askama::Template;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -13,12 +12,14 @@ use axum::{Extension, Form};
 use chrono::{TimeDelta, Utc};
 use serde_json::Value;
 
-use super::views::{self, Nav};
-use super::{SESSION_COOKIE, Signed, failure, login_csrf_ok, see_other, set_cookie, sign_in_page};
+use super::views;
+use super::{
+    SESSION_COOKIE, Signed, failure, login_csrf_ok, page, see_other, set_cookie, sign_in_page,
+};
 use crate::domain::activity::{Activity, ActivityFilter};
 use crate::http::AppState;
 use crate::http::extract::BaseUrl;
-use crate::http::page::{cookie, html};
+use crate::http::page::cookie;
 use crate::scim::query::SearchParams;
 use crate::scim::schema::ResourceKind;
 use crate::service::oauth::SignInError;
@@ -26,20 +27,9 @@ use crate::service::{Answer, Context};
 use uuid::Uuid;
 
 const PAGE: u64 = 50;
+/// The overview counts the last day's errors up to this many.
+const ERRORS_COUNTED: u32 = 1000;
 const OPERATIONS: [&str; 6] = ["create", "replace", "patch", "delete", "read", "search"];
-
-fn nav(s: &Signed, here: &'static str) -> Nav {
-    Nav {
-        tenant: s.0.tenant.name.clone(),
-        admin: s.0.admin.username.clone(),
-        csrf: s.0.csrf.clone(),
-        here,
-    }
-}
-
-fn page(t: impl Template) -> Response {
-    html(StatusCode::OK, t.render(), "")
-}
 
 /// The current names of the resources `rows` name (at most 100 distinct, each by its id).
 async fn names(app: &AppState, s: &Signed, rows: &[Activity]) -> HashMap<Uuid, String> {
@@ -158,29 +148,26 @@ pub async fn overview(
         Err(e) => return failure(e),
     };
     let day = Utc::now() - TimeDelta::hours(24);
-    let mut errors = Vec::new();
-    for class in [4, 5] {
-        let filter = ActivityFilter {
-            since: Some(day),
-            status_class: Some(class),
-            limit: 200,
-            ..Default::default()
-        };
-        match app.directory.activity(tenant, &filter).await {
-            Ok(rows) => errors.extend(rows),
-            Err(e) => return failure(e),
-        }
-    }
-    errors.sort_by_key(|a| a.at);
+    let filter = ActivityFilter {
+        since: Some(day),
+        refused: true,
+        limit: ERRORS_COUNTED,
+        ..Default::default()
+    };
+    let mut errors = match app.directory.activity(tenant, &filter).await {
+        Ok(rows) => rows,
+        Err(e) => return failure(e),
+    };
     let count = errors.len();
     let shown: Vec<_> = errors.split_off(errors.len().saturating_sub(20));
     page(views::Overview {
-        nav: nav(&s, "overview"),
+        nav: s.nav("overview"),
         tenant_url: base.0,
         last: cycles
             .last()
             .map(|c| views::cycle(c, gap(&app), Utc::now())),
         errors_count: count,
+        errors_more: count >= ERRORS_COUNTED as usize,
         rows: views::rows(&shown, &names(&app, &s, &shown).await),
     })
 }
@@ -193,7 +180,7 @@ pub async fn cycles(State(app): State<AppState>, s: Signed) -> Response {
         .await
     {
         Ok(cycles) => page(views::Cycles {
-            nav: nav(&s, "cycles"),
+            nav: s.nav("cycles"),
             gap: format!("{} minutes", gap(&app).num_minutes()),
             cycles: cycles
                 .iter()
@@ -217,25 +204,23 @@ pub async fn cycle(State(app): State<AppState>, s: Signed, Path(start): Path<i64
             crate::scim::Error::not_found("no cycle starts at that time (it may have been pruned)");
         return failure(missing.into());
     };
-    let within = |class: u16| ActivityFilter {
+    let within = |refused: bool| ActivityFilter {
         since: Some(c.started),
         until: Some(c.last + TimeDelta::minutes(1)),
-        status_class: Some(class),
+        refused,
+        status_class: (!refused).then_some(2),
         limit: 500,
         ..Default::default()
     };
-    let mut read = Vec::new();
-    for class in [4, 5, 2] {
-        match app.directory.activity(tenant, &within(class)).await {
-            Ok(rows) => read.push(rows),
-            Err(e) => return failure(e),
-        }
-    }
-    let changes = read.pop().unwrap_or_default();
-    let mut refused: Vec<_> = read.into_iter().flatten().collect();
-    refused.sort_by_key(|a| a.at);
+    let (refused, changes) = match (
+        app.directory.activity(tenant, &within(true)).await,
+        app.directory.activity(tenant, &within(false)).await,
+    ) {
+        (Ok(r), Ok(c)) => (r, c),
+        (Err(e), _) | (_, Err(e)) => return failure(e),
+    };
     page(views::CyclePage {
-        nav: nav(&s, "cycles"),
+        nav: s.nav("cycles"),
         c: views::cycle(c, gap(&app), Utc::now()),
         rows: views::rows(&refused, &names(&app, &s, &refused).await),
         changes: views::rows(&changes, &names(&app, &s, &changes).await),
@@ -288,7 +273,7 @@ pub async fn activity(
     };
     match app.directory.activity(&s.0.tenant.name, &filter).await {
         Ok(rows) => page(views::ActivityPage {
-            nav: nav(&s, "activity"),
+            nav: s.nav("activity"),
             status: q.status.clone(),
             operation: q.operation.clone(),
             operations: OPERATIONS.iter().map(|o| (*o).to_owned()).collect(),
@@ -354,7 +339,7 @@ pub async fn directory(
     }
     let shown = entries.len() as u64;
     page(views::Directory {
-        nav: nav(&s, "directory"),
+        nav: s.nav("directory"),
         kind: kind.as_str(),
         filter: q.filter.clone(),
         message,
@@ -479,7 +464,7 @@ async fn resource(
         ResourceKind::Group => text(&object, "displayName"),
     };
     page(views::Resource {
-        nav: nav(s, "directory"),
+        nav: s.nav("directory"),
         kind: kind.as_str(),
         name,
         id: shown.resource.id.to_string(),

@@ -125,6 +125,8 @@ pub struct Overview {
     pub tenant_url: String,
     pub last: Option<CycleView>,
     pub errors_count: usize,
+    /// There may be more errors than counted.
+    pub errors_more: bool,
     pub rows: Vec<Row>,
 }
 

@@ -147,6 +147,7 @@ impl Dialect for Pg {
     }
 
     const INDEXES_AFTER_WRITE: bool = false;
+    const ONE_POOL: bool = true;
 
     async fn after_write(
         _: &mut PgConnection,

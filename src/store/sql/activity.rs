@@ -123,6 +123,9 @@ impl<D: Dialect> ActivityStore for SqlStore<D> {
         if let Some(op) = &filter.operation {
             sql.push(" and operation = ").push_bind(op.as_str());
         }
+        if filter.refused {
+            sql.push(" and status >= 400");
+        }
         if let Some(class) = filter.status_class {
             let low = i64::from(class) * 100;
             sql.push(" and status >= ").push_bind(low);

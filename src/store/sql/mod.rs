@@ -92,9 +92,7 @@ impl<D: Dialect> Store for SqlStore<D> {
     }
 
     fn pool_stats(&self) -> (u32, usize) {
-        if self.pool.size() == self.writer.size() && self.pool.num_idle() == self.writer.num_idle()
-        {
-            // one pool for both (PostgreSQL)
+        if D::ONE_POOL {
             return (self.pool.size(), self.pool.num_idle());
         }
         (

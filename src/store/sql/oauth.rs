@@ -5,9 +5,10 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::rows::{self, TENANT_COLUMNS};
 use super::{Sql, SqlStore, commit, execute};
-use crate::domain::TenantId;
 use crate::domain::oauth::{Admin, CodeGrant, OAuthClient, Rotation, TokenGrant};
+use crate::domain::{Tenant, TenantId};
 use crate::store::dialect::{Conn, Dialect, Record};
 use crate::store::oauth::OAuthStore;
 use crate::store::{Missing, StoreError, Unique};
@@ -353,7 +354,7 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
         idle_since: DateTime<Utc>,
         opened_since: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<Option<(Admin, String)>, StoreError> {
+    ) -> Result<Option<(Admin, Tenant, String)>, StoreError> {
         let touch = Sql::new(
             "update admin_sessions set last_seen = $4
              where session_hash = $1 and last_seen >= $2 and created >= $3",
@@ -380,7 +381,15 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
             return Ok(None);
         };
         let csrf = row.text("csrf")?.unwrap_or_default();
-        Ok(Some((admin(&row)?, csrf)))
+        let admin = admin(&row)?;
+        let tenant = Sql::new(format!(
+            "select {TENANT_COLUMNS} from tenants where tenants.id = $1"
+        ))
+        .arg(admin.tenant);
+        let Some(tenant) = D::fetch_optional(&mut conn, tenant).await? else {
+            return Ok(None);
+        };
+        Ok(Some((admin, rows::tenant(&tenant)?, csrf)))
     }
 
     async fn delete_session(&self, session_hash: &[u8]) -> Result<(), StoreError> {

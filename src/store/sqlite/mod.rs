@@ -123,6 +123,7 @@ impl Dialect for Lite {
     }
 
     const INDEXES_AFTER_WRITE: bool = true;
+    const ONE_POOL: bool = false;
 
     async fn after_write(
         conn: &mut SqliteConnection,
