@@ -7,6 +7,9 @@ use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand};
 
+mod events;
+pub use events::{EventsCommand, WebhookCommand};
+
 use crate::domain::MatchingAttribute;
 use crate::service::entra_jwt::{self, DEFAULT_METADATA_URL};
 use crate::telemetry::LogFormat;
@@ -155,6 +158,15 @@ pub struct Config {
     /// "Secret Token" is left blank.
     #[arg(long, env = "SCIMD_ENTRA_METADATA_URL", default_value = DEFAULT_METADATA_URL, value_parser = metadata_url, global = true)]
     pub entra_metadata_url: String,
+    /// How long an event is retried while its receiver fails (`3d`, `12h`); then it is parked.
+    #[arg(long, env = "SCIMD_EVENTS_RETRY_FOR", default_value = "3d", value_parser = duration, global = true)]
+    pub events_retry_for: std::time::Duration,
+    /// How long delivered events are kept in the outbox (for `scimd events tail`).
+    #[arg(long, env = "SCIMD_EVENTS_RETENTION", default_value = "7d", value_parser = duration, global = true)]
+    pub events_retention: std::time::Duration,
+    /// Seconds one event delivery may take before it counts as failed (and is retried).
+    #[arg(long, env = "SCIMD_EVENTS_TIMEOUT", default_value_t = 10, value_parser = seconds, global = true)]
+    pub events_timeout: u64,
 }
 
 /// A positive duration: a number with `d`, `h`, `m` or `s` (`30d`, `10m`).
@@ -254,6 +266,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Manage the application's subscriptions to SCIM events (signed SETs, RFC 9967).
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+    /// Watch a tenant's SCIM events.
+    #[command(subcommand)]
+    Events(EventsCommand),
     /// Entra's provisioning cycles for a tenant, with their counts.
     Cycles {
         #[arg(long)]

@@ -63,7 +63,7 @@ pub async fn open_directory(config: &Config) -> Result<Directory, StartError> {
             "SCIMD_OAUTH_ACCESS_TOKEN_TTL is {access_ttl} s; use 3600 to 21600 (1 to 6 hours)"
         )));
     }
-    Ok(Directory::new(
+    Directory::new(
         store,
         Arc::new(Registry::new()?),
         config.max_members_per_page,
@@ -73,7 +73,28 @@ pub async fn open_directory(config: &Config) -> Result<Directory, StartError> {
     .with_entra_keys(
         service::entra_jwt::EntraKeys::new(&config.entra_metadata_url)
             .map_err(|e| StartError::Config(format!("SCIMD_ENTRA_METADATA_URL: {e}")))?,
-    ))
+    )
+    .with_events(event_settings(config))
+    .map_err(StartError::Config)
+}
+
+/// How events are delivered: `SCIMD_EVENTS_*`, and `iss` from `SCIMD_PUBLIC_URL` (else the
+/// listening address).
+fn event_settings(config: &Config) -> service::events::EventSettings {
+    let root = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.listen));
+    let root = root.trim_end_matches('/');
+    service::events::EventSettings {
+        retry_for: config.events_retry_for,
+        retention: config.events_retention,
+        timeout: Duration::from_secs(config.events_timeout),
+        issuer: service::events::Issuer {
+            iss: root.to_owned(),
+            scim_base: format!("{root}{}", http::SCIM_BASE),
+        },
+    }
 }
 
 /// The application state for `config`: directory opened and migrated, bootstrap token ensured.
@@ -120,6 +141,7 @@ pub async fn serve(
     http.timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(state.header_timeout);
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    let dispatcher = tokio::spawn(state.directory.clone().dispatch_events());
     let router = app(state.clone());
     let connections = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -158,14 +180,16 @@ pub async fn serve(
     drop(listener);
     connections.shutdown().await;
     housekeeping.abort();
+    dispatcher.abort();
     if let Err(e) = state.directory.flush_lookups().await {
         tracing::warn!(error = %telemetry::chain(&e), "the last lookup counts could not be stored");
     }
     Ok(())
 }
 
-/// The activity log's upkeep while serving: lookup counts stored every 10 s, rows older than
-/// `SCIMD_ACTIVITY_RETENTION` pruned every 10 minutes, in small batches.
+/// Upkeep while serving: lookup counts stored and the pending events counted every 10 s; the
+/// activity log's rows older than `SCIMD_ACTIVITY_RETENTION`, and events older than
+/// `SCIMD_EVENTS_RETENTION` that no delivery needs, pruned every 10 minutes, in small batches.
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(10));
     let mut ticks: u64 = 0;
@@ -175,6 +199,9 @@ async fn housekeeping(state: AppState) {
             tracing::warn!(error = %telemetry::chain(&e), "lookup counts not stored; retrying");
         }
         state.directory.report_pool();
+        if let Err(e) = state.directory.report_events().await {
+            tracing::warn!(error = %telemetry::chain(&e), "pending events not counted");
+        }
         meter::upkeep();
         if ticks % 60 == 0 {
             match state
@@ -185,6 +212,11 @@ async fn housekeeping(state: AppState) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(rows = n, "pruned the activity log"),
                 Err(e) => tracing::warn!(error = %telemetry::chain(&e), "activity log not pruned"),
+            }
+            match state.directory.prune_events().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(rows = n, "pruned delivered events"),
+                Err(e) => tracing::warn!(error = %telemetry::chain(&e), "events not pruned"),
             }
         }
         ticks += 1;

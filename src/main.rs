@@ -12,6 +12,7 @@ use scimd::domain::Policy;
 use scimd::domain::activity::ActivityFilter;
 
 mod report;
+mod webhooks;
 use scimd::service::{Directory, IssuedClient, PolicyChange};
 use scimd::{StartError, telemetry};
 
@@ -69,6 +70,12 @@ async fn run(cli: Cli) -> Result<(), StartError> {
             };
             let dir = scimd::open_directory(&config).await?;
             report::activity(&dir.activity(&tenant, &filter).await?, json);
+        }
+        Command::Webhook(cmd) => {
+            webhooks::webhook(&scimd::open_directory(&config).await?, cmd).await?
+        }
+        Command::Events(cmd) => {
+            webhooks::events(&scimd::open_directory(&config).await?, cmd).await?
         }
         Command::Cycles {
             tenant,

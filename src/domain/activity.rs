@@ -6,6 +6,7 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use uuid::Uuid;
 
 use super::TenantId;
+use super::events::Kinds;
 
 /// Where a request came from: its request id, the credential it used (never a secret), its
 /// method and matched route.
@@ -33,6 +34,10 @@ pub struct Activity {
     pub paths: Option<String>,
     /// A user's `active` went to false.
     pub deactivated: bool,
+    /// A user's `active` went from false to true (for the change's event; not stored).
+    pub activated: bool,
+    /// The attributes the change added, revised or removed (for its event; not stored).
+    pub changed: Vec<String>,
     pub status: u16,
     pub scim_type: Option<String>,
     /// The error detail with its values left out.
@@ -52,10 +57,37 @@ impl Activity {
             operation: operation.to_owned(),
             paths: None,
             deactivated: false,
+            activated: false,
+            changed: Vec::new(),
             status,
             scim_type: None,
             error: None,
         }
+    }
+
+    /// The kinds of the SCIM event this change yields (RFC 9967), if it yields one: a
+    /// successful create, replace, patch or delete of a resource.
+    pub fn event_kinds(&self) -> Option<Kinds> {
+        if self.status >= 400 || self.resource_id.is_none() {
+            return None;
+        }
+        let kind = match self.operation.as_str() {
+            "create" => Kinds::CREATE,
+            "replace" => Kinds::PUT,
+            "patch" => Kinds::PATCH,
+            "delete" => Kinds::DELETE,
+            _ => return None,
+        };
+        let kind = if self.deactivated {
+            kind.with(Kinds::DEACTIVATE)
+        } else {
+            kind
+        };
+        Some(if self.activated {
+            kind.with(Kinds::ACTIVATE)
+        } else {
+            kind
+        })
     }
 
     /// The minute the row is grouped under.

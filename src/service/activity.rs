@@ -43,18 +43,74 @@ pub(super) fn change(
     Some(a)
 }
 
-/// Runs `write` recording `row` with it, if there is one.
-pub(super) async fn with<F: Future>(row: Option<Activity>, write: F) -> F::Output {
-    match row {
-        Some(row) => recording(row, write).await,
-        None => write.await,
-    }
+/// `active` of a document.
+fn active(d: &Document) -> Option<bool> {
+    d.get("active").and_then(Value::as_bool)
 }
 
 /// Whether a user goes from active (or unset) to inactive.
 pub(super) fn deactivates(before: &Document, after: &Document) -> bool {
-    let active = |d: &Document| d.get("active").and_then(Value::as_bool);
     active(before) != Some(false) && active(after) == Some(false)
+}
+
+/// Whether a user goes from inactive to active.
+pub(super) fn activates(before: &Document, after: &Document) -> bool {
+    active(before) == Some(false) && active(after) == Some(true)
+}
+
+/// Notes on `row` what a change from `before` to `after` did, for its event: the attributes
+/// added, revised or removed (an extension's as `urn:…:name`), `members` when `members`
+/// changed too, and whether a user was deactivated or activated.
+pub(super) fn note_change(
+    row: &mut Activity,
+    kind: ResourceKind,
+    before: Option<&Document>,
+    after: &Document,
+    members: bool,
+) {
+    let empty = Document::new();
+    let before_doc = before.unwrap_or(&empty);
+    let mut changed: Vec<String> = Vec::new();
+    if before.is_none() {
+        changed.push("id".to_owned());
+    }
+    differing(before_doc, after, None, &mut changed);
+    if members && !changed.iter().any(|c| c == "members") {
+        changed.push("members".to_owned());
+    }
+    row.changed = changed;
+    if kind == ResourceKind::User {
+        if let Some(before) = before {
+            row.deactivated = deactivates(before, after);
+            row.activated = activates(before, after);
+        }
+    }
+}
+
+/// The names of the attributes whose values differ between `a` and `b`, in `b`'s order then
+/// `a`'s; inside a schema extension (a `urn:` key), its attributes, named `urn:…:name`.
+fn differing(a: &Document, b: &Document, prefix: Option<&str>, out: &mut Vec<String>) {
+    let keys = b.keys().chain(a.keys().filter(|k| !b.contains_key(*k)));
+    for key in keys {
+        let (x, y) = (a.get(key), b.get(key));
+        if x == y {
+            continue;
+        }
+        match (
+            prefix,
+            x.and_then(Value::as_object),
+            y.and_then(Value::as_object),
+        ) {
+            (None, ..) if key.starts_with("urn:") => {
+                let empty = Document::new();
+                let x = x.and_then(Value::as_object).unwrap_or(&empty);
+                let y = y.and_then(Value::as_object).unwrap_or(&empty);
+                differing(x, y, Some(key), out);
+            }
+            (Some(urn), ..) => out.push(format!("{urn}:{key}")),
+            (None, ..) => out.push(key.clone()),
+        }
+    }
 }
 
 /// The attribute paths a PatchOp touches, without values: `active, manager, members+3`.
@@ -120,6 +176,23 @@ fn without_filter(path: &str) -> String {
 }
 
 impl Directory {
+    /// Runs `write` recording `row` (and its event) with it, if there is one; a change that
+    /// committed wakes the events' dispatcher.
+    pub(super) async fn recorded<T, E>(
+        &self,
+        row: Option<Activity>,
+        write: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        let Some(row) = row else {
+            return write.await;
+        };
+        let written = recording(row, write).await;
+        if written.is_ok() {
+            self.committed();
+        }
+        written
+    }
+
     /// Records a refused request (status ≥ 400) of `tenant`.
     #[allow(clippy::too_many_arguments)]
     pub async fn record_refusal(
@@ -214,6 +287,43 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn a_change_names_the_attributes_it_touched_and_whether_it_deactivated() {
+        let obj = |v: Value| v.as_object().cloned().unwrap_or_default();
+        let before = obj(json!({"userName": "a", "active": true, "title": "x",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "d"}}));
+        let after = obj(json!({"userName": "a", "active": false, "displayName": "A",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "e"}}));
+        let origin = Origin {
+            request_id: "r".into(),
+            credential: "c".into(),
+            method: "PATCH".into(),
+            route: "/Users/{id}".into(),
+        };
+        let mut row = Activity::change(TenantId(uuid::Uuid::nil()), &origin, "patch", 200);
+        note_change(&mut row, ResourceKind::User, Some(&before), &after, false);
+        assert_eq!(
+            row.changed,
+            [
+                "active",
+                "displayName",
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+                "title"
+            ]
+        );
+        assert!(row.deactivated && !row.activated);
+        note_change(&mut row, ResourceKind::User, Some(&after), &before, false);
+        assert!(row.activated && !row.deactivated);
+        note_change(
+            &mut row,
+            ResourceKind::Group,
+            None,
+            &obj(json!({"displayName": "g"})),
+            true,
+        );
+        assert_eq!(row.changed, ["id", "displayName", "members"]);
+    }
 
     #[test]
     fn patch_paths_name_attributes_without_values_and_count_members() {

@@ -76,14 +76,20 @@ fn check_username(username: &str) -> Result<&str, Error> {
 /// A redirect URI a client may register: absolute `https`, or `http` on a loopback host (for
 /// local development and tests), without a fragment (RFC 6749 §3.1.2).
 fn check_redirect_uri(uri: &str) -> Result<(), Error> {
+    https_or_loopback("redirect URI", uri)
+}
+
+/// A URL scimd sends to or redirects to (`what` names it in errors): absolute `https`, or
+/// `http` on a loopback host, without a fragment.
+pub(super) fn https_or_loopback(what: &str, uri: &str) -> Result<(), Error> {
     let refuse = |why: &str| -> Error {
-        scim::Error::invalid_value(format!("redirect URI '{uri}': {why}")).into()
+        scim::Error::invalid_value(format!("{what} '{uri}': {why}")).into()
     };
     let Some((scheme, rest)) = uri.split_once("://") else {
         return Err(refuse("not an absolute URI"));
     };
     if uri.contains('#') {
-        return Err(refuse("a redirect URI may not have a fragment"));
+        return Err(refuse("a fragment is not allowed"));
     }
     let host = rest.split(['/', '?']).next().unwrap_or_default();
     let host = host.rsplit_once(':').map_or(host, |(h, _)| h);

@@ -92,6 +92,7 @@ pub fn not_found(missing: &Missing) -> scim::Error {
         Missing::Token { id } => format!("no token with id {id}"),
         Missing::Admin { username } => format!("no admin called '{username}' in this tenant"),
         Missing::Client { client_id } => format!("no OAuth client with client_id '{client_id}'"),
+        Missing::Subscription { id } => format!("no webhook with id {id}"),
     })
 }
 

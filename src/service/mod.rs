@@ -9,6 +9,7 @@ pub mod console;
 mod discovery;
 pub mod entra_jwt;
 mod error;
+pub mod events;
 mod members;
 pub mod oauth;
 mod policy;
@@ -45,6 +46,8 @@ pub struct Directory {
     lookups: Arc<activity::LookupCounts>,
     /// The largest request body (`SCIMD_MAX_BODY_BYTES`), advertised as bulk.maxPayloadSize.
     max_payload: usize,
+    /// SCIM events: settings, the delivery client, the commit signal.
+    events: Arc<events::Events>,
 }
 
 impl Directory {
@@ -57,6 +60,7 @@ impl Directory {
             entra: None,
             lookups: Default::default(),
             max_payload: 1_048_576,
+            events: Default::default(),
         }
     }
 

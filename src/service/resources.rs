@@ -55,8 +55,14 @@ impl Directory {
             members: members.as_deref(),
             matching: ctx.tenant.policy.matching,
         };
-        let row = activity::change(ctx, kind, id, "create", 201);
-        let created = activity::with(row, self.store.create(ctx.tenant.id, write)).await?;
+        let mut row = activity::change(ctx, kind, id, "create", 201);
+        if let Some(row) = &mut row {
+            let members = members.as_ref().is_some_and(|m| !m.is_empty());
+            activity::note_change(row, kind, None, &doc, members);
+        }
+        let created = self
+            .recorded(row, self.store.create(ctx.tenant.id, write))
+            .await?;
         self.show_created(ctx.tenant, created, &projection).await
     }
 
@@ -131,11 +137,12 @@ impl Directory {
                 let mut row = activity::change(ctx, kind, id, "patch", status);
                 if let Some(row) = &mut row {
                     row.paths = paths;
+                    row.changed = vec!["members".to_owned()];
                 }
                 let update =
                     self.store
                         .update_group(ctx.tenant.id, id, None, expected, &changes, now());
-                activity::with(row, update).await?
+                self.recorded(row, update).await?
             }
             Some(doc_patch) => {
                 let write = Rewrite::new(kind, id, PATCH_ATTEMPTS, &changes, body)
@@ -163,7 +170,9 @@ impl Directory {
         let id = parse_id(kind, id)?;
         let expected = self.expected(ctx, kind, id).await?;
         let row = activity::change(ctx, kind, id, "delete", 204);
-        Ok(activity::with(row, self.store.delete(ctx.tenant.id, kind, id, expected)).await?)
+        Ok(self
+            .recorded(row, self.store.delete(ctx.tenant.id, kind, id, expected))
+            .await?)
     }
 
     /// The version a conditional write must find: with `If-Match`, the current one if the
@@ -255,11 +264,14 @@ impl Directory {
             let mut row = activity::change(ctx, kind, id, write.operation, write.status);
             if let Some(row) = &mut row {
                 row.paths = write.paths.clone();
-                row.deactivated =
-                    kind == ResourceKind::User && activity::deactivates(&current.doc, &doc);
+                let members = members.is_some() || !changes.is_empty();
+                activity::note_change(row, kind, Some(&current.doc), &doc, members);
             }
             let written = match changes {
-                [] => activity::with(row, self.store.replace(tenant.id, stored, expected)).await,
+                [] => {
+                    self.recorded(row, self.store.replace(tenant.id, stored, expected))
+                        .await
+                }
                 _ => {
                     let update = self.store.update_group(
                         tenant.id,
@@ -269,7 +281,7 @@ impl Directory {
                         changes,
                         now(),
                     );
-                    activity::with(row, update).await
+                    self.recorded(row, update).await
                 }
             };
             match written {

@@ -125,6 +125,9 @@ pub trait Dialect: Leaves + Sized + Send + Sync + 'static {
     const GROUPS_COLUMN: &'static str;
     /// Tokens in the order they were issued.
     const TOKEN_ORDER: &'static str;
+    /// What ends a `select` whose rows one process claims while others skip them
+    /// (PostgreSQL's `for update skip locked`; SQLite has one writer and nothing to add).
+    const SKIP_LOCKED: &'static str;
     /// The ids of the id-list parameter `param`, as a relation `u(id)`.
     fn id_rows(param: &str) -> String;
     /// The elements `{"id", "display"}` of the JSON parameter `param`, as a relation
@@ -164,6 +167,7 @@ pub trait Record: Send + Sync {
     /// A list of strings (`text[]` on PostgreSQL, a JSON array on SQLite).
     fn texts(&self, column: &'static str) -> Result<Option<Vec<String>>, StoreError>;
     fn int(&self, column: &'static str) -> Result<i64, StoreError>;
+    fn opt_int(&self, column: &'static str) -> Result<Option<i64>, StoreError>;
     fn text(&self, column: &'static str) -> Result<Option<String>, StoreError>;
     fn flag(&self, column: &'static str) -> Result<bool, StoreError>;
     fn bytes(&self, column: &'static str) -> Result<Vec<u8>, StoreError>;
@@ -216,6 +220,9 @@ pub(crate) use run_with_sqlx;
 macro_rules! common_columns {
     () => {
         fn int(&self, column: &'static str) -> Result<i64, StoreError> {
+            Ok(sqlx::Row::try_get(self, column)?)
+        }
+        fn opt_int(&self, column: &'static str) -> Result<Option<i64>, StoreError> {
             Ok(sqlx::Row::try_get(self, column)?)
         }
         fn text(&self, column: &'static str) -> Result<Option<String>, StoreError> {

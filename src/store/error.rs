@@ -79,6 +79,8 @@ pub enum Missing {
     Admin { username: String },
     #[error("OAuth client '{client_id}'")]
     Client { client_id: String },
+    #[error("webhook {id}")]
+    Subscription { id: Uuid },
 }
 
 /// A uniqueness rule the database enforces.

@@ -6,6 +6,7 @@
 pub mod activity;
 mod dialect;
 mod error;
+pub mod events;
 pub mod oauth;
 mod paging;
 pub mod postgres;
@@ -21,15 +22,20 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::domain::activity::{Activity, ActivityFilter, MinuteCount};
+use crate::domain::events::{
+    Event, FailedDelivery, NewSubscription, Pending, Receiver, Subscription,
+};
 use crate::domain::oauth::{Admin, CodeGrant, OAuthClient, Rotation, TokenGrant, TokenRecord};
 use crate::domain::{MatchingAttribute, Tenant, TenantId, TokenInfo};
 use crate::scim::canonical::Document;
 use crate::scim::list::{CursorPosition, ListQuery};
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::ResourceKind;
+use crate::store::events::Failure;
 pub use activity::ActivityStore;
 pub use dialect::Dialect;
 pub use error::{Corruption, Missing, StoreError, Unique, name_attribute};
+pub use events::EventStore;
 pub use oauth::OAuthStore;
 pub use shadow::Shadow;
 pub use sql::SqlStore;
@@ -129,7 +135,17 @@ impl Options {
 /// Everything scimd persists. Every resource method takes the tenant: there is no query
 /// without one.
 pub trait Store:
-    Tenants + Tokens + Resources + Groups + OAuthStore + ActivityStore + Clone + Send + Sync + 'static
+    Tenants
+    + Tokens
+    + Resources
+    + Groups
+    + OAuthStore
+    + ActivityStore
+    + EventStore
+    + Clone
+    + Send
+    + Sync
+    + 'static
 {
     /// Whether the database answers (for `/readyz`).
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -381,6 +397,28 @@ delegate!(ActivityStore {
     async lookup_counts(tenant: TenantId, since: DateTime<Utc>) -> Result<Vec<(DateTime<Utc>, u64)>, StoreError>;
     async add_lookups(counts: &[(TenantId, DateTime<Utc>, u64)]) -> Result<(), StoreError>;
     async prune_activity(before: DateTime<Utc>, batch: u32) -> Result<u64, StoreError>;
+});
+
+delegate!(EventStore {
+    async add_subscription(new: &NewSubscription, now: DateTime<Utc>) -> Result<Subscription, StoreError>;
+    async subscriptions(tenant: Option<TenantId>) -> Result<Vec<Subscription>, StoreError>;
+    async subscription(id: Uuid) -> Result<Subscription, StoreError>;
+    async receiver(id: Uuid) -> Result<Receiver, StoreError>;
+    async set_paused(id: Uuid, paused: bool) -> Result<(), StoreError>;
+    async set_secret(id: Uuid, secret: &str) -> Result<(), StoreError>;
+    async remove_subscription(id: Uuid) -> Result<(), StoreError>;
+    async claim(owner: &str, now: DateTime<Utc>, until: DateTime<Utc>, limit: u32) -> Result<Vec<Receiver>, StoreError>;
+    async renew(id: Uuid, owner: &str, until: DateTime<Utc>) -> Result<bool, StoreError>;
+    async release(id: Uuid, owner: &str, retry_at: Option<DateTime<Utc>>) -> Result<(), StoreError>;
+    async pending(id: Uuid, limit: u32) -> Result<Vec<Pending>, StoreError>;
+    async delivered(id: Uuid, seqs: &[i64], at: DateTime<Utc>) -> Result<(), StoreError>;
+    async failed(id: Uuid, failure: &Failure) -> Result<(), StoreError>;
+    async failures(id: Uuid, limit: u32) -> Result<Vec<FailedDelivery>, StoreError>;
+    async requeue(id: Uuid) -> Result<u64, StoreError>;
+    async events_after(tenant: TenantId, after: i64, limit: u32) -> Result<Vec<Event>, StoreError>;
+    async last_event(tenant: TenantId) -> Result<i64, StoreError>;
+    async pending_count() -> Result<u64, StoreError>;
+    async prune_events(before: DateTime<Utc>, batch: u32) -> Result<u64, StoreError>;
 });
 
 delegate!(OAuthStore {

@@ -182,6 +182,7 @@ impl Dialect for Pg {
          where m.tenant_id = resources.tenant_id and m.member_id = resources.id) as groups";
 
     const TOKEN_ORDER: &'static str = "tokens.created, tokens.id";
+    const SKIP_LOCKED: &'static str = " for update skip locked";
 
     fn id_rows(param: &str) -> String {
         format!("unnest({param}::uuid[]) as u(id)")

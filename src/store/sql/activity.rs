@@ -47,8 +47,11 @@ fn insert(a: &Activity) -> Sql {
 }
 
 /// Writes `a` on `conn` (in the change's transaction).
+/// The change's SCIM event goes with it (`events::write`): call this while the resource's
+/// row holds what the change wrote (before a delete).
 pub(super) async fn write<D: Dialect>(conn: &mut Conn<D>, a: &Activity) -> Result<(), StoreError> {
     execute::<D>(conn, insert(a)).await?;
+    super::outbox::write::<D>(conn, a).await?;
     counted(a);
     Ok(())
 }
@@ -61,15 +64,19 @@ pub(super) fn counted(a: &Activity) {
 
 /// `statement` (an insert, update or delete `returning` at least one column) made to also
 /// write `a` for each row it changes, in one statement: PostgreSQL's data-modifying `with`.
-/// The statement then returns what `statement` returned.
-pub(super) fn with_row(mut statement: Sql, a: &Activity) -> Sql {
+/// The statement then returns what `statement` returned. The change's SCIM event and its
+/// deliveries are written by the same statement (`events::extend_cte`): `statement` returns
+/// the resource's `version` and `doc`.
+pub(super) fn with_row<D: Dialect>(mut statement: Sql, a: &Activity) -> Sql {
     counted(a);
     statement.prepend("with written as (");
     statement.push(&format!(
         "), logged as (insert into activity ({COLUMNS}) select "
     ));
     push_values(&mut statement, a);
-    statement.push(" from written) select * from written");
+    statement.push(" from written)");
+    super::outbox::extend_cte::<D>(&mut statement, a);
+    statement.push(" select * from written");
     statement
 }
 
@@ -89,6 +96,8 @@ fn row(r: &impl Record) -> Result<Activity, StoreError> {
         operation: r.text("operation")?.unwrap_or_default(),
         paths: r.text("paths")?,
         deactivated: r.flag("deactivated")?,
+        activated: false,
+        changed: Vec::new(),
         status: u16::try_from(r.int("status")?).unwrap_or(0),
         scim_type: r.text("scim_type")?,
         error: r.text("error")?,

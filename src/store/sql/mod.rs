@@ -3,10 +3,12 @@
 //! [`Arg`]s; the dialect runs them and supplies the fragments whose text differs.
 
 mod activity;
+mod events;
 mod filter;
 mod listing;
 mod members;
 mod oauth;
+mod outbox;
 mod resources;
 mod rows;
 mod statement;

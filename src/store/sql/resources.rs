@@ -30,7 +30,7 @@ impl<D: Dialect> Resources for SqlStore<D> {
         let recorded = store::activity::current();
         if alone::<D>(&w) {
             let sql = match &recorded {
-                Some(a) => activity::with_row(sql, a),
+                Some(a) => activity::with_row::<D>(sql, a),
                 None => sql,
             };
             let mut conn = self.writer.acquire().await?;
@@ -100,12 +100,12 @@ impl<D: Dialect> Resources for SqlStore<D> {
         id: ResourceId,
         expected: Option<Version>,
     ) -> Result<(), StoreError> {
-        let sql = Sql::new(
+        let sql = Sql::new(format!(
             "delete from resources
              where tenant_id = $1 and id = $2 and resource_type = $3
                and ($4 is null or version = $4)
-             returning id",
-        )
+             returning {RESOURCE_COLUMNS}"
+        ))
         .arg(tenant)
         .arg(id)
         .arg(kind.as_str())
@@ -117,15 +117,16 @@ impl<D: Dialect> Resources for SqlStore<D> {
             }
             Some(a) if !D::INDEXES_AFTER_WRITE => {
                 let mut conn = self.writer.acquire().await?;
-                D::fetch_optional(&mut conn, activity::with_row(sql, &a))
+                D::fetch_optional(&mut conn, activity::with_row::<D>(sql, &a))
                     .await?
                     .is_some()
             }
             Some(a) => {
+                // the event reads the row: written before it goes, undone with it
                 let mut tx = D::begin_write(&self.writer).await?;
+                activity::write::<D>(&mut tx, &a).await?;
                 let deleted = D::fetch_optional(&mut tx, sql).await?.is_some();
                 if deleted {
-                    activity::write::<D>(&mut tx, &a).await?;
                     commit::<D>(tx).await?;
                 }
                 deleted
@@ -228,7 +229,7 @@ pub(super) async fn update<D: Dialect>(
     .arg(w.now);
     let sql = document_args(sql, w)?;
     let sql = match recorded {
-        Some(a) => activity::with_row(sql, a),
+        Some(a) => activity::with_row::<D>(sql, a),
         None => sql,
     };
     let Some(row) = D::fetch_optional(conn, sql)

@@ -154,6 +154,7 @@ impl Dialect for Lite {
          where m.tenant_id = resources.tenant_id and m.member_id = resources.id) as groups";
 
     const TOKEN_ORDER: &'static str = "tokens.created, tokens.rowid";
+    const SKIP_LOCKED: &'static str = "";
 
     fn id_rows(param: &str) -> String {
         format!("(select value as id from json_each({param})) as u")

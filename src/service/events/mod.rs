@@ -1,0 +1,296 @@
+//! SCIM events (RFC 9967) for the application scimd keeps the directory for: its
+//! subscriptions (`scimd webhook …`), the outbox read back (`scimd events tail`), and the
+//! upkeep — the pending gauge and pruning. Delivery is `dispatch`; the SETs are `set`; the
+//! push protocol is `push`.
+
+mod dispatch;
+pub mod push;
+pub mod set;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{TimeDelta, Utc};
+use serde_json::Value;
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use super::admins::https_or_loopback;
+use super::tokens::secret;
+use super::{Directory, Error};
+use crate::domain::events::{
+    Event, FailedDelivery, Kinds, NewSubscription, Receiver, Subscription,
+};
+use crate::scim;
+use crate::store::EventStore;
+pub use push::Answer;
+pub use set::Issuer;
+
+/// Rows pruned per statement.
+const PRUNE_BATCH: u32 = 1_000;
+
+/// How events are delivered (`SCIMD_EVENTS_*`).
+#[derive(Debug, Clone)]
+pub struct EventSettings {
+    /// How long an event is retried before it is parked.
+    pub retry_for: Duration,
+    /// How long delivered events are kept.
+    pub retention: Duration,
+    /// How long one delivery may take.
+    pub timeout: Duration,
+    pub issuer: Issuer,
+}
+
+impl Default for EventSettings {
+    fn default() -> Self {
+        Self {
+            retry_for: Duration::from_secs(3 * 24 * 3600),
+            retention: Duration::from_secs(7 * 24 * 3600),
+            timeout: Duration::from_secs(10),
+            issuer: Issuer {
+                iss: "http://127.0.0.1:8080".into(),
+                scim_base: format!("http://127.0.0.1:8080{}", crate::http::SCIM_BASE),
+            },
+        }
+    }
+}
+
+/// The events' part of the directory: settings, the HTTP client, this process's name as a
+/// lease holder, and the signal that a change committed.
+#[derive(Debug)]
+pub struct Events {
+    settings: EventSettings,
+    http: Option<reqwest::Client>,
+    owner: String,
+    committed: Notify,
+}
+
+impl Events {
+    pub fn new(settings: EventSettings) -> Result<Self, String> {
+        let http = push::client(settings.timeout)?;
+        Ok(Self {
+            http: Some(http),
+            ..Self::without_client(settings)
+        })
+    }
+
+    fn without_client(settings: EventSettings) -> Self {
+        Self {
+            settings,
+            http: None,
+            owner: format!("{}/{}", std::process::id(), Uuid::new_v4().simple()),
+            committed: Notify::new(),
+        }
+    }
+}
+
+impl Default for Events {
+    fn default() -> Self {
+        Self::new(EventSettings::default())
+            .unwrap_or_else(|_| Self::without_client(EventSettings::default()))
+    }
+}
+
+/// A subscription just added, or its new secret: shown once.
+#[derive(Debug, Clone)]
+pub struct IssuedWebhook {
+    pub subscription: Subscription,
+    pub secret: String,
+}
+
+impl Directory {
+    /// Delivers events as configured by `settings`.
+    pub fn with_events(mut self, settings: EventSettings) -> Result<Self, String> {
+        self.events = Arc::new(Events::new(settings)?);
+        Ok(self)
+    }
+
+    /// Tells the dispatcher that a change with an event committed.
+    pub(super) fn committed(&self) {
+        self.events.committed.notify_one();
+    }
+
+    /// Subscribes `url` to the events of `tenant` (`kinds` of them; `full` with the resource).
+    pub async fn add_webhook(
+        &self,
+        tenant: &str,
+        url: &str,
+        kinds: Kinds,
+        full: bool,
+    ) -> Result<IssuedWebhook, Error> {
+        let url = url.trim();
+        https_or_loopback("webhook URL", url)?;
+        reqwest::Url::parse(url).map_err(|e| {
+            Error::from(scim::Error::invalid_value(format!(
+                "webhook URL '{url}': {e}"
+            )))
+        })?;
+        let tenant = self.tenant(tenant).await?;
+        let secret = secret("whsec_")?;
+        let new = NewSubscription {
+            tenant: tenant.id,
+            url: url.to_owned(),
+            kinds,
+            full,
+            secret: secret.clone(),
+        };
+        let subscription = self.store.add_subscription(&new, super::now()).await?;
+        Ok(IssuedWebhook {
+            subscription,
+            secret,
+        })
+    }
+
+    /// Every subscription, or those of `tenant`, with their delivery state.
+    pub async fn webhooks(&self, tenant: Option<&str>) -> Result<Vec<Subscription>, Error> {
+        let tenant = match tenant {
+            Some(name) => Some(self.tenant(name).await?.id),
+            None => None,
+        };
+        Ok(self.store.subscriptions(tenant).await?)
+    }
+
+    pub async fn webhook(&self, id: &str) -> Result<Subscription, Error> {
+        Ok(self.store.subscription(webhook_id(id)?).await?)
+    }
+
+    /// Stops (or resumes) delivering to a subscription; its events keep queueing meanwhile.
+    pub async fn pause_webhook(&self, id: &str, paused: bool) -> Result<Subscription, Error> {
+        let id = webhook_id(id)?;
+        self.store.set_paused(id, paused).await?;
+        if !paused {
+            self.committed();
+        }
+        Ok(self.store.subscription(id).await?)
+    }
+
+    /// Removes a subscription and the events it had still to receive.
+    pub async fn remove_webhook(&self, id: &str) -> Result<(), Error> {
+        Ok(self.store.remove_subscription(webhook_id(id)?).await?)
+    }
+
+    /// A new signing secret; the old one stops signing at once.
+    pub async fn rotate_webhook_secret(&self, id: &str) -> Result<IssuedWebhook, Error> {
+        let id = webhook_id(id)?;
+        let secret = secret("whsec_")?;
+        self.store.set_secret(id, &secret).await?;
+        Ok(IssuedWebhook {
+            subscription: self.store.subscription(id).await?,
+            secret,
+        })
+    }
+
+    /// The subscription's dropped and parked events, newest first.
+    pub async fn webhook_failures(
+        &self,
+        id: &str,
+        limit: u32,
+    ) -> Result<Vec<FailedDelivery>, Error> {
+        Ok(self.store.failures(webhook_id(id)?, limit).await?)
+    }
+
+    /// Parked events of a subscription queued again; how many.
+    pub async fn retry_parked(&self, id: &str) -> Result<u64, Error> {
+        let n = self.store.requeue(webhook_id(id)?).await?;
+        self.committed();
+        Ok(n)
+    }
+
+    /// Sends a test event to the subscription and returns the receiver's answer.
+    pub async fn test_webhook(&self, id: &str) -> Result<Answer, Error> {
+        let receiver = self.store.receiver(webhook_id(id)?).await?;
+        let claims = set::test_claims(&self.events.settings.issuer, &receiver, Utc::now());
+        Ok(self.push(&receiver, &claims).await)
+    }
+
+    /// Signs and pushes `claims` to `receiver`.
+    async fn push(&self, receiver: &Receiver, claims: &Value) -> Answer {
+        let failed = |error: String| Answer {
+            status: None,
+            body: String::new(),
+            outcome: crate::domain::events::Outcome::Retry {
+                status: None,
+                error,
+                after: None,
+            },
+        };
+        let Some(http) = &self.events.http else {
+            return failed("scimd has no HTTP client for events".into());
+        };
+        match set::sign(claims, receiver.id, &receiver.secret) {
+            Ok(token) => push::push(http, &receiver.url, token).await,
+            Err(e) => failed(e),
+        }
+    }
+
+    /// The seq of the tenant's last event (where a tail starts).
+    pub async fn last_event(&self, tenant: &str) -> Result<i64, Error> {
+        let tenant = self.tenant(tenant).await?;
+        Ok(self.store.last_event(tenant.id).await?)
+    }
+
+    /// The tenant's events after `after`, in commit order.
+    pub async fn events_after(
+        &self,
+        tenant: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Event>, Error> {
+        let tenant = self.tenant(tenant).await?;
+        Ok(self.store.events_after(tenant.id, after, limit).await?)
+    }
+
+    /// An event as a SET's claims (unsigned, every kind, `full` when the outbox kept the
+    /// resource): what `scimd events tail --json` prints.
+    pub fn event_claims(&self, event: &Event) -> Value {
+        let everyone = Receiver {
+            id: Uuid::nil(),
+            tenant: event.tenant,
+            url: String::new(),
+            kinds: Kinds::ALL,
+            full: true,
+            secret: String::new(),
+        };
+        let mut claims = set::claims(
+            &self.events.settings.issuer,
+            &self.registry,
+            event,
+            &everyone,
+        );
+        if let Some(c) = claims.as_object_mut() {
+            c.remove("aud");
+            c.insert("jti".into(), Value::String(event.id.simple().to_string()));
+        }
+        claims
+    }
+
+    /// Deliveries pending, as the gauge `scimd_events_pending`.
+    pub async fn report_events(&self) -> Result<(), Error> {
+        let pending = self.store.pending_count().await?;
+        metrics::gauge!("scimd_events_pending").set(pending as f64);
+        Ok(())
+    }
+
+    /// Deletes events older than the retention that no delivery needs any more, and failed
+    /// deliveries as old; how many rows went.
+    pub async fn prune_events(&self) -> Result<u64, Error> {
+        let retention = self.events.settings.retention;
+        let before = Utc::now() - TimeDelta::from_std(retention).unwrap_or(TimeDelta::days(7));
+        let mut total = 0;
+        loop {
+            let pruned = self.store.prune_events(before, PRUNE_BATCH).await?;
+            total += pruned;
+            if pruned == 0 {
+                return Ok(total);
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+/// A subscription id; one that is not a UUID names none.
+fn webhook_id(id: &str) -> Result<Uuid, Error> {
+    id.trim()
+        .parse()
+        .map_err(|_| scim::Error::not_found(format!("no webhook with id {id}")).into())
+}
