@@ -59,12 +59,14 @@ pub async fn require_tenant(
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| req.uri().path().to_owned(), |m| m.as_str().to_owned());
+    // the client's id when it is printable and short; else one of scimd's, so that the
+    // activity log and the events' `txn` always name the request
     let request_id = req
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+        .filter(|id| !id.is_empty() && id.len() <= 200)
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
     let origin = Origin {
         request_id,
         credential,

@@ -16,6 +16,7 @@ use super::set;
 use crate::domain::events::{Outcome, Pending, Receiver};
 use crate::service::Directory;
 use crate::store::EventStore;
+use crate::store::StoreError;
 use crate::store::events::Failure;
 use crate::telemetry;
 
@@ -75,7 +76,7 @@ impl Directory {
         }
     }
 
-    async fn work(&self, receiver: &Receiver, owner: &str) -> Result<(), crate::store::StoreError> {
+    async fn work(&self, receiver: &Receiver, owner: &str) -> Result<(), StoreError> {
         let timeout = self.events.settings.timeout;
         let mut renewed = Instant::now();
         loop {
@@ -97,6 +98,13 @@ impl Directory {
                     }
                     renewed = Instant::now();
                 }
+                // the subscription as it is now: a rotated secret signs from the next event
+                // on, not from the next claim
+                let receiver = &match self.store.receiver(receiver.id).await {
+                    Ok(current) => current,
+                    Err(StoreError::NotFound(_)) => return Ok(()), // removed meanwhile
+                    Err(e) => return Err(e),
+                };
                 let claims = set::claims(
                     &self.events.settings.issuer,
                     &self.registry,

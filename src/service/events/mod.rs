@@ -289,7 +289,7 @@ impl Directory {
 }
 
 /// A subscription id; one that is not a UUID names none.
-fn webhook_id(id: &str) -> Result<Uuid, Error> {
+pub(super) fn webhook_id(id: &str) -> Result<Uuid, Error> {
     id.trim()
         .parse()
         .map_err(|_| scim::Error::not_found(format!("no webhook with id {id}")).into())

@@ -180,21 +180,26 @@ impl<D: Dialect> EventStore for SqlStore<D> {
         until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Receiver>, StoreError> {
-        let sql = Sql::new(format!(
-            "update subscriptions set leased_by = $1, lease_until = $3
-             where id in (
-                 select s.id from subscriptions s
+        // which are claimable, first read on the pool: the dispatcher looks often (each
+        // commit wakes it), and most of the time its own workers hold every lease
+        let claimable = "from subscriptions s
                  where not s.paused
-                   and (s.lease_until is null or s.lease_until < $2)
-                   and (s.retry_at is null or s.retry_at <= $2)
+                   and (s.lease_until is null or s.lease_until < $1)
+                   and (s.retry_at is null or s.retry_at <= $1)
                    and exists (select 1 from deliveries d
-                               where d.subscription_id = s.id and d.state = 'pending')
-                 limit $4{})
+                               where d.subscription_id = s.id and d.state = 'pending')";
+        let probe = Sql::new(format!("select s.id {claimable} limit 1")).arg(now);
+        if self.fetch_optional(probe).await?.is_none() {
+            return Ok(Vec::new());
+        }
+        let sql = Sql::new(format!(
+            "update subscriptions set leased_by = $2, lease_until = $3
+             where id in (select s.id {claimable} limit $4{})
              returning id, tenant_id, url, events, full_data, secret",
             D::SKIP_LOCKED
         ))
-        .arg(owner)
         .arg(now)
+        .arg(owner)
         .arg(until)
         .arg(i64::from(limit));
         let mut conn = self.writer.acquire().await?;
@@ -237,10 +242,14 @@ impl<D: Dialect> EventStore for SqlStore<D> {
     }
 
     async fn pending(&self, id: Uuid, limit: u32) -> Result<Vec<Pending>, StoreError> {
+        // none while the subscription is paused: a worker that holds its lease stops at its
+        // next batch, not at the lease's renewal
         let sql = Sql::new(format!(
             "select d.attempts, d.first_failure, e.seq, {}
              from deliveries d join events e on e.seq = d.seq
              where d.subscription_id = $1 and d.state = 'pending'
+               and exists (select 1 from subscriptions s
+                           where s.id = d.subscription_id and not s.paused)
              order by d.seq limit $2",
             EVENT_COLUMNS
                 .split(", ")
@@ -250,8 +259,7 @@ impl<D: Dialect> EventStore for SqlStore<D> {
         ))
         .arg(id)
         .arg(i64::from(limit));
-        let mut conn = self.writer.acquire().await?;
-        D::fetch_all(&mut conn, sql)
+        self.fetch_all(sql)
             .await?
             .iter()
             .map(|r| {
@@ -268,13 +276,21 @@ impl<D: Dialect> EventStore for SqlStore<D> {
         let Some(last) = seqs.iter().max() else {
             return Ok(());
         };
-        let mut tx = D::begin_write(&self.writer).await?;
-        for seq in seqs {
-            let sql = Sql::new("delete from deliveries where subscription_id = $1 and seq = $2")
-                .arg(id)
-                .arg(*seq);
-            execute::<D>(&mut tx, sql).await?;
+        // the rows named, one statement: never a range, which could take an event that
+        // committed late with a lower seq and was not delivered
+        let mut delete = Sql::new("delete from deliveries where subscription_id = ");
+        delete
+            .push_bind(id)
+            .push(" and state = 'pending' and seq in (");
+        for (i, seq) in seqs.iter().enumerate() {
+            if i > 0 {
+                delete.push(", ");
+            }
+            delete.push_bind(*seq);
         }
+        delete.push(")");
+        let mut tx = D::begin_write(&self.writer).await?;
+        execute::<D>(&mut tx, delete).await?;
         let sql = Sql::new(
             "update subscriptions set delivered = delivered + $2, last_success = $3
              where id = $1",

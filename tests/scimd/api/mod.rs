@@ -8,6 +8,7 @@ mod concurrency;
 mod console;
 mod discovery;
 mod errors;
+mod events;
 mod faults;
 mod fuzz;
 mod group_limits;

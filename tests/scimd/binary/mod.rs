@@ -5,5 +5,6 @@ mod browser;
 mod cli;
 mod console_browser;
 mod durability;
+mod events;
 mod first_start;
 mod slow_clients;

@@ -4,6 +4,7 @@ pub mod jwks;
 pub mod pg;
 pub mod process;
 pub mod proxy;
+pub mod receiver;
 
 use axum::Router;
 use axum::body::Body;
