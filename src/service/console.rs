@@ -8,13 +8,15 @@ use std::time::Duration;
 use chrono::{TimeDelta, Utc};
 use uuid::Uuid;
 
+use super::events::{Answer, webhook_id};
 use super::oauth::SignInError;
 use super::tokens::{hash_token, secret};
 use super::{Directory, Error, IssuedClient, IssuedToken};
+use crate::domain::events::{FailedDelivery, Subscription};
 use crate::domain::oauth::Admin;
 use crate::domain::{Tenant, TokenInfo};
 use crate::scim;
-use crate::store::{Missing, OAuthStore, StoreError, Tokens};
+use crate::store::{EventStore, Missing, OAuthStore, StoreError, Tokens};
 
 /// A session ends after this long without a request.
 pub const IDLE: Duration = Duration::from_secs(30 * 60);
@@ -28,6 +30,13 @@ pub struct Session {
     pub admin: Admin,
     pub tenant: Tenant,
     pub csrf: String,
+}
+
+/// A webhook of the session's tenant, with its latest dropped and parked deliveries.
+#[derive(Debug, Clone)]
+pub struct TenantWebhook {
+    pub subscription: Subscription,
+    pub failures: Vec<FailedDelivery>,
 }
 
 impl Directory {
@@ -167,5 +176,71 @@ impl Directory {
         }
         self.add_client(&session.tenant.name, &[uri.to_owned()])
             .await
+    }
+
+    /// The webhooks of the session's tenant, each with its latest `failures` dropped or
+    /// parked deliveries (none read for a webhook without any).
+    pub async fn tenant_webhooks(
+        &self,
+        session: &Session,
+        failures: u32,
+    ) -> Result<Vec<TenantWebhook>, Error> {
+        let subscriptions = self.store.subscriptions(Some(session.tenant.id)).await?;
+        let mut webhooks = Vec::with_capacity(subscriptions.len());
+        for subscription in subscriptions {
+            let failures = if subscription.failed > 0 {
+                self.store.failures(subscription.id, failures).await?
+            } else {
+                Vec::new()
+            };
+            webhooks.push(TenantWebhook {
+                subscription,
+                failures,
+            });
+        }
+        Ok(webhooks)
+    }
+
+    /// A webhook of the session's tenant, or not found (whatever another tenant has).
+    async fn tenant_webhook(&self, session: &Session, id: &str) -> Result<Subscription, Error> {
+        let missing =
+            || -> Error { scim::Error::not_found(format!("no webhook with id {id}")).into() };
+        match self.store.subscription(webhook_id(id)?).await {
+            Ok(s) if s.tenant == session.tenant.id => Ok(s),
+            Ok(_) | Err(StoreError::NotFound(_)) => Err(missing()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Pauses (or resumes) a webhook of the session's tenant.
+    pub async fn pause_tenant_webhook(
+        &self,
+        session: &Session,
+        id: &str,
+        paused: bool,
+    ) -> Result<Subscription, Error> {
+        self.tenant_webhook(session, id).await?;
+        self.pause_webhook(id, paused).await
+    }
+
+    /// Sends a test event to a webhook of the session's tenant: the webhook and the answer.
+    pub async fn test_tenant_webhook(
+        &self,
+        session: &Session,
+        id: &str,
+    ) -> Result<(Subscription, Answer), Error> {
+        let subscription = self.tenant_webhook(session, id).await?;
+        Ok((subscription, self.test_webhook(id).await?))
+    }
+
+    /// Queues the parked events of a webhook of the session's tenant again: the webhook and
+    /// how many.
+    pub async fn retry_tenant_parked(
+        &self,
+        session: &Session,
+        id: &str,
+    ) -> Result<(Subscription, u64), Error> {
+        let subscription = self.tenant_webhook(session, id).await?;
+        Ok((subscription, self.retry_parked(id).await?))
     }
 }

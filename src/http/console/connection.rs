@@ -1,5 +1,7 @@
 //! The console's Connection page and its forms: secret tokens (issue, revoke), OAuth clients
-//! (add, rotate the secret, remove) — a new secret shown once — and the tenant's rules.
+//! (add, rotate the secret, remove) — a new secret shown once — the application's webhooks
+//! with their delivery state (pause, resume, send a test event, retry parked events; never
+//! their secret), and the tenant's rules.
 
 use axum::Form;
 use axum::extract::{Path, State};
@@ -7,8 +9,12 @@ use axum::response::Response;
 
 use super::views;
 use super::{Signed, failure};
+use crate::domain::events::Outcome;
 use crate::http::AppState;
 use crate::service::IssuedClient;
+
+/// Dropped or parked deliveries shown per webhook.
+const FAILURES_SHOWN: u32 = 5;
 
 pub async fn connection(State(app): State<AppState>, s: Signed) -> Response {
     show(&app, &s, None).await
@@ -16,18 +22,31 @@ pub async fn connection(State(app): State<AppState>, s: Signed) -> Response {
 
 /// The page, with an optional notice.
 async fn show(app: &AppState, s: &Signed, message: Option<String>) -> Response {
+    render(app, s, message, None).await
+}
+
+/// The page, with an optional notice and an optional alert.
+async fn render(
+    app: &AppState,
+    s: &Signed,
+    message: Option<String>,
+    alert: Option<String>,
+) -> Response {
     let tenant = &s.0.tenant;
-    let (tokens, clients) = match (
+    let (tokens, clients, webhooks) = match (
         app.directory.tokens(&tenant.name).await,
         app.directory.clients(&tenant.name).await,
+        app.directory.tenant_webhooks(&s.0, FAILURES_SHOWN).await,
     ) {
-        (Ok(t), Ok(c)) => (t, c),
-        (Err(e), _) | (_, Err(e)) => return failure(e),
+        (Ok(t), Ok(c), Ok(w)) => (t, c, w),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return failure(e),
     };
     let policy = &tenant.policy;
+    let now = chrono::Utc::now();
     let page = views::Connection {
         nav: s.nav("connection"),
         message,
+        alert,
         tokens: tokens
             .iter()
             .map(|t| views::TokenView {
@@ -47,6 +66,7 @@ async fn show(app: &AppState, s: &Signed, message: Option<String>) -> Response {
                 redirect_uris: c.redirect_uris.join(" "),
             })
             .collect(),
+        webhooks: webhooks.iter().map(|w| views::webhook(w, now)).collect(),
         matching: policy.matching.as_str().to_owned(),
         roles: match (&policy.allowed_roles, policy.require_role) {
             (None, false) => "any role, none required".into(),
@@ -191,6 +211,100 @@ pub async fn remove_client(
                 )),
             )
             .await
+        }
+        Err(e) => failure(e),
+    }
+}
+
+pub async fn pause_webhook(
+    State(app): State<AppState>,
+    s: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    set_paused(&app, &s, &id, &form.csrf, true).await
+}
+
+pub async fn resume_webhook(
+    State(app): State<AppState>,
+    s: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    set_paused(&app, &s, &id, &form.csrf, false).await
+}
+
+async fn set_paused(app: &AppState, s: &Signed, id: &str, csrf: &str, paused: bool) -> Response {
+    if let Some(refused) = s.refusal(csrf) {
+        return refused;
+    }
+    match app.directory.pause_tenant_webhook(&s.0, id, paused).await {
+        Ok(w) if paused => {
+            let message = format!(
+                "Events to {} are paused: they wait until the webhook is resumed.",
+                w.url
+            );
+            show(app, s, Some(message)).await
+        }
+        Ok(w) => {
+            let message = format!(
+                "Events to {} are resumed: {} waiting to be delivered.",
+                w.url, w.backlog
+            );
+            show(app, s, Some(message)).await
+        }
+        Err(e) => failure(e),
+    }
+}
+
+pub async fn test_webhook(
+    State(app): State<AppState>,
+    s: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    if let Some(refused) = s.refusal(&form.csrf) {
+        return refused;
+    }
+    let (w, answer) = match app.directory.test_tenant_webhook(&s.0, &id).await {
+        Ok(tested) => tested,
+        Err(e) => return failure(e),
+    };
+    let status = answer
+        .status
+        .map_or_else(|| "no answer".to_owned(), |s| format!("HTTP {s}"));
+    let verdict = match &answer.outcome {
+        Outcome::Delivered => "delivered".to_owned(),
+        Outcome::Dropped { error, .. } => format!("refused (would be dropped): {error}"),
+        Outcome::Retry { error, .. } => format!("failed (would be retried): {error}"),
+    };
+    let body = answer.body.trim();
+    let said = if body.is_empty() || verdict.contains(body) {
+        String::new()
+    } else {
+        format!(" The receiver answered: {body}")
+    };
+    let text = format!("Test event to {}: {status}, {verdict}.{said}", w.url);
+    if answer.outcome == Outcome::Delivered {
+        render(&app, &s, Some(text), None).await
+    } else {
+        render(&app, &s, None, Some(text)).await
+    }
+}
+
+pub async fn retry_webhook(
+    State(app): State<AppState>,
+    s: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    if let Some(refused) = s.refusal(&form.csrf) {
+        return refused;
+    }
+    match app.directory.retry_tenant_parked(&s.0, &id).await {
+        Ok((w, n)) => {
+            let message = format!("{n} parked event(s) to {} queued again.", w.url);
+            show(&app, &s, Some(message)).await
         }
         Err(e) => failure(e),
     }

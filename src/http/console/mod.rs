@@ -47,6 +47,19 @@ pub fn routes() -> Router<AppState> {
             "/admin/clients/{client_id}/remove",
             post(connection::remove_client),
         )
+        .route(
+            "/admin/webhooks/{id}/pause",
+            post(connection::pause_webhook),
+        )
+        .route(
+            "/admin/webhooks/{id}/resume",
+            post(connection::resume_webhook),
+        )
+        .route("/admin/webhooks/{id}/test", post(connection::test_webhook))
+        .route(
+            "/admin/webhooks/{id}/retry",
+            post(connection::retry_webhook),
+        )
 }
 
 /// A request of a signed-in team admin; without a session, the sign-in page.

@@ -8,6 +8,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::domain::activity::{Activity, Counts, Cycle};
+use crate::domain::events::Subscription;
+use crate::service::console::TenantWebhook;
 
 /// The header of every console page.
 pub struct Nav {
@@ -212,13 +214,91 @@ pub struct ClientView {
     pub redirect_uris: String,
 }
 
+/// A webhook of the tenant with its delivery state, as text (never its secret).
+pub struct WebhookView {
+    pub id: String,
+    pub url: String,
+    pub kinds: String,
+    /// `notice` or `full`.
+    pub detail: &'static str,
+    pub state: String,
+    pub paused: bool,
+    pub delivered: u64,
+    pub backlog: u64,
+    pub failed: u64,
+    pub last_success: String,
+    pub last_error: Option<String>,
+    pub last_error_at: String,
+    pub failures: Vec<FailureView>,
+}
+
+/// A dropped or parked delivery.
+pub struct FailureView {
+    pub at: String,
+    pub resource: String,
+    pub state: String,
+    pub attempts: u32,
+    pub status: String,
+    pub error: String,
+}
+
+/// When a webhook delivers: paused, waiting to retry, or at the next event.
+pub fn webhook_state(s: &Subscription, now: DateTime<Utc>) -> String {
+    if s.paused {
+        "paused".to_owned()
+    } else if let Some(at) = s.retry_at.filter(|at| *at > now) {
+        format!("retrying at {}", at.format(SECONDS))
+    } else {
+        "active".to_owned()
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS`, UTC.
+const SECONDS: &str = "%Y-%m-%d %H:%M:%S";
+
+pub fn webhook(w: &TenantWebhook, now: DateTime<Utc>) -> WebhookView {
+    let s = &w.subscription;
+    let at = |t: Option<DateTime<Utc>>, none: &str| {
+        t.map_or_else(|| none.to_owned(), |t| t.format(SECONDS).to_string())
+    };
+    WebhookView {
+        id: s.id.to_string(),
+        url: s.url.clone(),
+        kinds: s.kinds.to_string(),
+        detail: if s.full { "full" } else { "notice" },
+        state: webhook_state(s, now),
+        paused: s.paused,
+        delivered: s.delivered,
+        backlog: s.backlog,
+        failed: s.failed,
+        last_success: at(s.last_success, "never"),
+        last_error: s.last_error.clone(),
+        last_error_at: at(s.last_error_at, ""),
+        failures: w
+            .failures
+            .iter()
+            .map(|f| FailureView {
+                at: at(f.failed_at, ""),
+                resource: format!("{} {}", f.resource_type, f.resource_id),
+                state: f.state.clone(),
+                attempts: f.attempts,
+                status: f.last_status.map(|s| s.to_string()).unwrap_or_default(),
+                error: f.last_error.clone().unwrap_or_default(),
+            })
+            .collect(),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "console/connection.html")]
 pub struct Connection {
     pub nav: Nav,
     pub message: Option<String>,
+    /// A notice of something that did not work (a test event the receiver did not accept).
+    pub alert: Option<String>,
     pub tokens: Vec<TokenView>,
     pub clients: Vec<ClientView>,
+    pub webhooks: Vec<WebhookView>,
     pub matching: String,
     pub roles: String,
     pub entra: String,

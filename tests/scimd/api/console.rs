@@ -11,18 +11,18 @@ use crate::support::{Backend, TOKEN, TestApp, TestResponse, encode, entra_user, 
 
 const PASSWORD: &str = "correct horse battery staple";
 
-struct Console {
-    app: TestApp,
+pub(super) struct Console {
+    pub(super) app: TestApp,
 }
 
 /// A signed-in browser: its session cookie and the CSRF token of its forms.
-struct Browser {
+pub(super) struct Browser {
     session: String,
-    csrf: String,
+    pub(super) csrf: String,
 }
 
 impl Console {
-    async fn new(backend: Backend) -> Self {
+    pub(super) async fn new(backend: Backend) -> Self {
         let app = TestApp::new(backend).await;
         let dir = &app.state.directory;
         dir.add_admin("default", "alice", PASSWORD, true)
@@ -59,7 +59,7 @@ impl Console {
         self.app.send(req).await
     }
 
-    async fn browser(&self, tenant: &str, user: &str) -> Browser {
+    pub(super) async fn browser(&self, tenant: &str, user: &str) -> Browser {
         let answer = self.sign_in(tenant, user, PASSWORD).await;
         assert_eq!(answer.status, 303, "{}", answer.body);
         let cookie = answer.header("set-cookie").unwrap().to_owned();
@@ -84,7 +84,7 @@ impl Console {
         }
     }
 
-    async fn get(&self, b: &Browser, path: &str) -> TestResponse {
+    pub(super) async fn get(&self, b: &Browser, path: &str) -> TestResponse {
         let req = Request::get(path)
             .header(header::COOKIE, format!("scimd_session={}", b.session))
             .body(Body::empty())
@@ -92,7 +92,12 @@ impl Console {
         self.app.send(req).await
     }
 
-    async fn post(&self, b: &Browser, path: &str, form: &[(&str, &str)]) -> TestResponse {
+    pub(super) async fn post(
+        &self,
+        b: &Browser,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> TestResponse {
         let req = Request::post(path)
             .header(header::COOKIE, format!("scimd_session={}", b.session))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")

@@ -1,6 +1,7 @@
 //! The admin console in a real browser: headless Chromium signs a team admin in, opens the last
-//! cycle and sees the refused request with its reason, searches a user, and revokes a token —
-//! against `scimd serve` with a directory Entra's requests filled. Screenshots of the overview
+//! cycle and sees the refused request with its reason, searches a user, revokes a token, and
+//! pauses and resumes the application's webhook after its events were delivered — against
+//! `scimd serve` with a directory Entra's requests filled. Screenshots of the overview
 //! and the cycle are written for the README (`docs/console-*.png` are copies of them).
 
 use std::time::Duration;
@@ -10,6 +11,7 @@ use fantoccini::{Client, Locator};
 use super::browser::{chromium, cli};
 use crate::support::entra_user;
 use crate::support::process::Scimd;
+use crate::support::receiver::Receiver;
 
 const TOKEN: &str = "console-browser-token-0123456789";
 const PASSWORD: &str = "correct horse battery staple";
@@ -19,6 +21,10 @@ async fn a_team_admin_finds_the_last_cycle_searches_a_user_and_revokes_a_token_i
     let dir = std::env::temp_dir().join(format!("scimd-console-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let (scimd, _) = Scimd::start(&dir, &[("SCIMD_BOOTSTRAP_TOKEN", TOKEN)]).await;
+    let receiver = Receiver::start().await;
+    let hook = receiver.url();
+    let add = ["webhook", "add", "--tenant", "default", "--url", &hook];
+    assert!(cli(&dir, &add, "").await.contains("secret: whsec_"));
     for name in ["alice@example.com", "bob@example.com", "alice@example.com"] {
         let body = entra_user(name).to_string();
         scimd.request("POST", "/scim/v2/Users", TOKEN, &body).await;
@@ -132,6 +138,41 @@ async fn a_team_admin_finds_the_last_cycle_searches_a_user_and_revokes_a_token_i
         .await
         .unwrap();
     wait_for(&b, "Token 'spare' is revoked").await;
+
+    receiver
+        .wait_for_delivered(2, Duration::from_secs(15))
+        .await;
+    b.goto(&format!("{base}/admin/connection#webhooks"))
+        .await
+        .unwrap();
+    wait_for(&b, "Events to the application (webhooks)").await;
+    let row = Locator::Css("tr[id^='webhook-']");
+    let webhook = words(&b, row).await;
+    assert!(
+        webhook.contains(&hook) && webhook.contains("all (notice) active 2 0 0"),
+        "{webhook}"
+    );
+    shot(&b, "console-connection.png").await;
+    click(&b, &format!("button[aria-label='Pause events to {hook}']")).await;
+    wait_for(&b, "are paused").await;
+    let webhook = words(&b, row).await;
+    assert!(webhook.contains("all (notice) paused"), "{webhook}");
+    click(&b, &format!("button[aria-label='Resume events to {hook}']")).await;
+    wait_for(&b, "are resumed: 0 waiting").await;
+    let webhook = words(&b, row).await;
+    assert!(webhook.contains("all (notice) active"), "{webhook}");
+    b.set_window_size(412, 860).await.unwrap();
+    b.goto(&format!("{base}/admin/connection#webhooks"))
+        .await
+        .unwrap();
+    wait_for(&b, "Events to the application (webhooks)").await;
+    shot(&b, "console-connection-phone.png").await;
+    let widths = "return [document.documentElement.scrollWidth, window.innerWidth]";
+    let widths = b.execute(widths, vec![]).await.unwrap();
+    assert!(
+        widths[0].as_u64() <= widths[1].as_u64(),
+        "sideways: {widths}"
+    );
     b.close().await.unwrap();
     assert_eq!(
         scimd
@@ -149,6 +190,21 @@ async fn a_team_admin_finds_the_last_cycle_searches_a_user_and_revokes_a_token_i
     );
     scimd.kill().await;
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The text of the element `at`, its words separated by one space.
+async fn words(b: &Client, at: Locator<'_>) -> String {
+    let text = b.find(at).await.unwrap().text().await.unwrap();
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+async fn click(b: &Client, css: &str) {
+    b.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
 }
 
 async fn fill(b: &Client, id: &str, value: &str) {
