@@ -7,4 +7,5 @@ mod console_browser;
 mod durability;
 mod events;
 mod first_start;
+mod receiver_example;
 mod slow_clients;
