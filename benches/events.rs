@@ -175,6 +175,11 @@ async fn run(
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             let r = seen.lock().unwrap();
+            if let Ok(path) = std::env::var("SCIMD_BENCH_LAGS") {
+                // every lag in arrival order, one per line, to see how it builds up
+                let lines: Vec<String> = r.lags.iter().map(|l| l.as_millis().to_string()).collect();
+                std::fs::write(path, lines.join("\n"))?;
+            }
             (
                 Some(Stats::of(&r.lags)),
                 r.last.map(|last| last.saturating_duration_since(ended)),

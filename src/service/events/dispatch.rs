@@ -23,7 +23,7 @@ use crate::telemetry;
 /// Subscriptions one claim takes at most.
 const CLAIM: u32 = 32;
 /// Events a worker reads at a time.
-const BATCH: u32 = 64;
+const BATCH: u32 = 256;
 /// The shortest pause between two claims (a burst of commits wakes the dispatcher often).
 const CLAIM_PAUSE: Duration = Duration::from_millis(20);
 /// How often the dispatcher looks without being woken: for other replicas' commits, and
@@ -84,6 +84,13 @@ impl Directory {
             if batch.is_empty() {
                 return self.store.release(receiver.id, owner, None).await;
             }
+            // the subscription as it is now, read after the batch: events committed after a
+            // rotate-secret are signed with the new secret
+            let receiver = &match self.store.receiver(receiver.id).await {
+                Ok(current) => current,
+                Err(StoreError::NotFound(_)) => return Ok(()), // removed meanwhile
+                Err(e) => return Err(e),
+            };
             let mut delivered = Vec::new();
             for pending in batch {
                 if renewed.elapsed() > lease(timeout) / 3 {
@@ -98,13 +105,6 @@ impl Directory {
                     }
                     renewed = Instant::now();
                 }
-                // the subscription as it is now: a rotated secret signs from the next event
-                // on, not from the next claim
-                let receiver = &match self.store.receiver(receiver.id).await {
-                    Ok(current) => current,
-                    Err(StoreError::NotFound(_)) => return Ok(()), // removed meanwhile
-                    Err(e) => return Err(e),
-                };
                 let claims = set::claims(
                     &self.events.settings.issuer,
                     &self.registry,
