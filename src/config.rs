@@ -8,7 +8,9 @@ use std::str::FromStr;
 use clap::{Args, Parser, Subcommand};
 
 mod events;
+mod schemas;
 pub use events::{EventsCommand, WebhookCommand};
+pub use schemas::SchemaCommand;
 
 use crate::domain::MatchingAttribute;
 use crate::service::entra_jwt::{self, DEFAULT_METADATA_URL};
@@ -272,6 +274,9 @@ pub enum Command {
     /// Watch a tenant's SCIM events.
     #[command(subcommand)]
     Events(EventsCommand),
+    /// Manage tenants' extension schemas (custom attributes Entra's mapping sends).
+    #[command(subcommand)]
+    Schema(SchemaCommand),
     /// Entra's provisioning cycles for a tenant, with their counts.
     Cycles {
         #[arg(long)]
@@ -417,6 +422,10 @@ pub enum TenantCommand {
         /// Stop accepting Entra-signed tokens.
         #[arg(long)]
         no_entra_tenant_id: bool,
+        /// What attributes no schema of the tenant defines get: `ignore` (dropped, counted
+        /// and noted in the activity log; the default) or `reject` (400 naming them).
+        #[arg(long)]
+        unknown_attributes: Option<crate::domain::UnknownAttributes>,
     },
 }
 

@@ -38,6 +38,43 @@ pub struct Policy {
     pub require_role: bool,
     /// The Entra tenant (its id, `tid`) whose own signed tokens this tenant accepts.
     pub entra_tenant: Option<Uuid>,
+    /// What a request's attributes that no schema of the tenant defines get.
+    pub unknown_attributes: UnknownAttributes,
+    /// The version of the tenant's extension schemas: each registration or removal bumps it,
+    /// so a replica knows that the schemas it holds are stale (0: never registered any).
+    pub schemas: i64,
+}
+
+/// What becomes of attributes no schema of the tenant defines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UnknownAttributes {
+    /// Dropped, counted and noted in the activity log (the default: Entra's mappings send a
+    /// few that an application may not keep).
+    #[default]
+    Ignore,
+    /// The request is refused with 400, naming them.
+    Reject,
+}
+
+impl UnknownAttributes {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ignore => "ignore",
+            Self::Reject => "reject",
+        }
+    }
+}
+
+impl FromStr for UnknownAttributes {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "ignore" => Ok(Self::Ignore),
+            "reject" => Ok(Self::Reject),
+            _ => Err(format!("'{s}': use ignore or reject")),
+        }
+    }
 }
 
 /// The attribute Entra matches users on, unique in the tenant.

@@ -11,6 +11,7 @@ use scimd::config::{
 use scimd::domain::Policy;
 use scimd::domain::activity::ActivityFilter;
 
+mod extensions;
 mod report;
 mod webhooks;
 use scimd::service::{Directory, IssuedClient, PolicyChange};
@@ -73,6 +74,9 @@ async fn run(cli: Cli) -> Result<(), StartError> {
         }
         Command::Webhook(cmd) => {
             webhooks::webhook(&scimd::open_directory(&config).await?, cmd).await?
+        }
+        Command::Schema(cmd) => {
+            extensions::schema(&scimd::open_directory(&config).await?, cmd).await?
         }
         Command::Events(cmd) => {
             webhooks::events(&scimd::open_directory(&config).await?, cmd).await?
@@ -148,6 +152,7 @@ async fn tenant(dir: &Directory, cmd: TenantCommand) -> Result<(), StartError> {
             no_require_role,
             entra_tenant_id,
             no_entra_tenant_id,
+            unknown_attributes,
         } => {
             let change = PolicyChange {
                 matching: matching_attribute,
@@ -162,6 +167,7 @@ async fn tenant(dir: &Directory, cmd: TenantCommand) -> Result<(), StartError> {
                 } else {
                     entra_tenant_id.map(Some)
                 },
+                unknown_attributes,
             };
             let policy = dir.set_policy(&name, &change).await?;
             println!("tenant {name}: {}", describe(&policy));
@@ -341,7 +347,8 @@ fn describe(policy: &Policy) -> String {
         .map(|t| format!("; accepts tokens of Entra tenant {t}"))
         .unwrap_or_default();
     format!(
-        "matching {}; {roles}{required}{entra}",
-        policy.matching.as_str()
+        "matching {}; {roles}{required}{entra}; unknown attributes: {}",
+        policy.matching.as_str(),
+        policy.unknown_attributes.as_str()
     )
 }

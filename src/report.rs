@@ -20,6 +20,7 @@ pub fn activity(rows: &[Activity], json: bool) {
                 "status": a.status,
                 "scim_type": a.scim_type,
                 "error": a.error,
+                "ignored": a.ignored,
             });
             println!("{line}");
             continue;
@@ -33,11 +34,7 @@ pub fn activity(rows: &[Activity], json: bool) {
             (Some(t), None) => t.clone(),
             _ => "-".into(),
         };
-        let error = match (&a.scim_type, &a.error) {
-            (Some(t), Some(e)) => format!("{t}: {e}"),
-            (None, Some(e)) => e.clone(),
-            _ => String::new(),
-        };
+        let error = a.note();
         println!(
             "{}  {}  {:<22} {:<48} {}  {}  {}",
             a.at.format("%Y-%m-%d %H:%M:%S%.3f"),

@@ -138,7 +138,7 @@ pub async fn events(dir: &Directory, cmd: EventsCommand) -> Result<(), StartErro
             }
             newest = newest.max(event.seq);
             if json {
-                println!("{}", dir.event_claims(&event));
+                println!("{}", dir.event_claims(&event).await);
             } else {
                 println!(
                     "{}\t{}\t{} {}\t{}\ttxn {}",

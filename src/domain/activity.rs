@@ -34,6 +34,9 @@ pub struct Activity {
     pub paths: Option<String>,
     /// A user's `active` went to false.
     pub deactivated: bool,
+    /// Attributes the request sent that no schema of the tenant defines, dropped
+    /// (comma-separated names, no values).
+    pub ignored: Option<String>,
     /// A user's `active` went from false to true (for the change's event; not stored).
     pub activated: bool,
     /// The attributes the change added, revised or removed (for its event; not stored).
@@ -57,6 +60,7 @@ impl Activity {
             operation: operation.to_owned(),
             paths: None,
             deactivated: false,
+            ignored: None,
             activated: false,
             changed: Vec::new(),
             status,
@@ -88,6 +92,16 @@ impl Activity {
         } else {
             kind
         })
+    }
+
+    /// What the row says besides its status: the error, or the attributes dropped.
+    pub fn note(&self) -> String {
+        match (&self.scim_type, &self.error, &self.ignored) {
+            (Some(t), Some(e), _) => format!("{t}: {e}"),
+            (None, Some(e), _) => e.clone(),
+            (_, None, Some(ignored)) => format!("ignored, in no schema: {ignored}"),
+            _ => String::new(),
+        }
     }
 
     /// The minute the row is grouped under.

@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 
 use crate::http::AppState;
-use crate::http::extract::BaseUrl;
+use crate::http::extract::{BaseUrl, Ctx};
 use crate::http::response::Scim;
 use crate::service::Error;
 
@@ -11,28 +11,38 @@ pub async fn service_provider_config(State(app): State<AppState>, base: BaseUrl)
     Scim::ok(app.directory.service_provider_config(&base.0))
 }
 
-pub async fn schemas(State(app): State<AppState>, base: BaseUrl) -> Scim {
-    Scim::ok(app.directory.schemas(&base.0))
+pub async fn schemas(State(app): State<AppState>, ctx: Ctx) -> Result<Scim, Error> {
+    Ok(Scim::ok(
+        app.directory.schemas(&ctx.tenant, &ctx.base.0).await?,
+    ))
 }
 
 pub async fn schema(
     State(app): State<AppState>,
-    base: BaseUrl,
+    ctx: Ctx,
     Path(id): Path<String>,
 ) -> Result<Scim, Error> {
-    Ok(Scim::ok(app.directory.schema(&base.0, &id)?))
+    Ok(Scim::ok(
+        app.directory.schema(&ctx.tenant, &ctx.base.0, &id).await?,
+    ))
 }
 
-pub async fn resource_types(State(app): State<AppState>, base: BaseUrl) -> Scim {
-    Scim::ok(app.directory.resource_types(&base.0))
+pub async fn resource_types(State(app): State<AppState>, ctx: Ctx) -> Result<Scim, Error> {
+    Ok(Scim::ok(
+        app.directory
+            .resource_types(&ctx.tenant, &ctx.base.0)
+            .await?,
+    ))
 }
 
 pub async fn resource_type(
     State(app): State<AppState>,
-    base: BaseUrl,
+    ctx: Ctx,
     Path(id): Path<String>,
 ) -> Result<Scim, Error> {
     Ok(Scim::ok(
-        app.directory.resource_type_document(&base.0, &id)?,
+        app.directory
+            .resource_type_document(&ctx.tenant, &ctx.base.0, &id)
+            .await?,
     ))
 }

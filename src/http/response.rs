@@ -31,7 +31,7 @@ impl Scim {
     }
 
     /// A resource as the request asked to see it, with its `ETag`.
-    pub fn shown(shown: &Shown<'_>, base: &BaseUrl) -> Self {
+    pub fn shown(shown: &Shown, base: &BaseUrl) -> Self {
         Self::ok(shown.render(&base.0)).etag(shown.version())
     }
 

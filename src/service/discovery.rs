@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::{Directory, Error};
+use crate::domain::Tenant;
 use crate::scim::discovery::{self, FEATURES};
 use crate::scim::list::list_response;
 use crate::scim::schema::ResourceKind;
@@ -14,31 +15,40 @@ impl Directory {
         discovery::service_provider_config(base, FEATURES, self.max_payload)
     }
 
-    /// Every schema, as a ListResponse.
-    pub fn schemas(&self, base: &str) -> Value {
-        listed(discovery::schemas(base, &self.registry))
+    /// Every schema the tenant's requests are checked against (scimd's and its own), as a
+    /// ListResponse.
+    pub async fn schemas(&self, tenant: &Tenant, base: &str) -> Result<Value, Error> {
+        let registry = self.registry_of(tenant).await?;
+        Ok(listed(discovery::schemas(base, &registry)))
     }
 
     /// One schema by URN (case-insensitive).
-    pub fn schema(&self, base: &str, urn: &str) -> Result<Value, Error> {
-        let schema = self
-            .registry
+    pub async fn schema(&self, tenant: &Tenant, base: &str, urn: &str) -> Result<Value, Error> {
+        let registry = self.registry_of(tenant).await?;
+        let schema = registry
             .schema(urn)
             .ok_or_else(|| scim::Error::not_found(format!("schema {urn} not found")))?;
         Ok(discovery::schema(base, schema))
     }
 
-    /// Every resource type, as a ListResponse.
-    pub fn resource_types(&self, base: &str) -> Value {
-        listed(discovery::resource_types(base, &self.registry))
+    /// Every resource type, with the tenant's extensions, as a ListResponse.
+    pub async fn resource_types(&self, tenant: &Tenant, base: &str) -> Result<Value, Error> {
+        let registry = self.registry_of(tenant).await?;
+        Ok(listed(discovery::resource_types(base, &registry)))
     }
 
     /// One resource type by name (case-insensitive).
-    pub fn resource_type_document(&self, base: &str, name: &str) -> Result<Value, Error> {
+    pub async fn resource_type_document(
+        &self,
+        tenant: &Tenant,
+        base: &str,
+        name: &str,
+    ) -> Result<Value, Error> {
+        let registry = self.registry_of(tenant).await?;
         let rt = [ResourceKind::User, ResourceKind::Group]
             .into_iter()
             .filter(|k| k.as_str().eq_ignore_ascii_case(name))
-            .find_map(|k| self.registry.resource_type(k))
+            .find_map(|k| registry.resource_type(k))
             .ok_or_else(|| scim::Error::not_found(format!("resource type {name} not found")))?;
         Ok(discovery::resource_type(base, rt))
     }

@@ -14,6 +14,7 @@ mod members;
 pub mod oauth;
 mod policy;
 mod resources;
+mod schemas;
 mod search;
 mod throttle;
 mod tokens;
@@ -29,6 +30,7 @@ pub use admins::{ENTRA_REDIRECT_URI, IssuedClient, MIN_PASSWORD_CHARS};
 pub use bulk::MAX_OPERATIONS as BULK_MAX_OPERATIONS;
 pub use error::{Error, Unavailable};
 pub use policy::PolicyChange;
+pub use schemas::RegisteredSchema;
 pub use tokens::{BOOTSTRAP_TENANT, IssuedToken, TOKEN_PREFIX, TokenCheck, hash_token};
 pub use view::{Answer, Condition, Context, Page, Shown};
 
@@ -48,6 +50,8 @@ pub struct Directory {
     max_payload: usize,
     /// SCIM events: settings, the delivery client, the commit signal.
     events: Arc<events::Events>,
+    /// The registries of tenants with extension schemas of their own.
+    schemas: Arc<schemas::SchemaCache>,
 }
 
 impl Directory {
@@ -61,6 +65,7 @@ impl Directory {
             lookups: Default::default(),
             max_payload: 1_048_576,
             events: Default::default(),
+            schemas: Default::default(),
         }
     }
 

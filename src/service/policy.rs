@@ -8,6 +8,7 @@ use super::{Directory, Error};
 use crate::domain::{MatchingAttribute, Policy, Tenant};
 use crate::scim;
 use crate::scim::canonical::Document;
+use crate::store::SchemaStore;
 use crate::store::Tenants;
 
 /// Changes to a tenant's rules; `None` leaves a rule as it is.
@@ -19,6 +20,7 @@ pub struct PolicyChange {
     pub require_role: Option<bool>,
     /// `Some(None)`: accept no Entra-signed tokens.
     pub entra_tenant: Option<Option<uuid::Uuid>>,
+    pub unknown_attributes: Option<crate::domain::UnknownAttributes>,
 }
 
 /// The role values of a canonical user document.
@@ -90,6 +92,9 @@ impl Directory {
         }
         if let Some(entra) = change.entra_tenant {
             self.store.set_entra_tenant(tenant.id, entra).await?;
+        }
+        if let Some(rule) = change.unknown_attributes {
+            self.store.set_unknown_attributes(tenant.id, rule).await?;
         }
         Ok(self.tenant(name).await?.policy)
     }

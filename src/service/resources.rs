@@ -3,26 +3,29 @@
 //! patch are compare-and-swap on the version, retried against the new state when a concurrent
 //! writer wins.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
-use super::activity;
 use super::error::contended;
 use super::members::{split_patch, take_members};
 use super::policy::check_user;
 use super::view::{Answer, Context, Shown, patch_is_quiet};
 use super::{Directory, Error, now};
-use crate::domain::Tenant;
-use crate::scim::canonical::{Document, canonicalize};
+use super::{activity, schemas};
+use crate::domain::{Tenant, UnknownAttributes};
+use crate::scim::canonical::{Document, canonicalize_noting};
 use crate::scim::fold::fold;
 use crate::scim::patch;
 use crate::scim::projection::Projection;
 use crate::scim::resource::{ResourceId, StoredResource, Version};
-use crate::scim::schema::{ResourceKind, ResourceType};
+use crate::scim::schema::{Registry, ResourceKind, ResourceType};
 use crate::scim::{self};
 use crate::store::{Groups, MemberChange, MemberInput, Resources, StoreError, Write};
 
-/// A new document and, for a group, its complete member list.
-type Prepared = (Document, Option<Vec<MemberInput>>);
+/// A new document, for a group its complete member list, and the names of the attributes
+/// the body sent that no schema defines (dropped).
+type Prepared = (Document, Option<Vec<MemberInput>>, Vec<String>);
 
 /// How many times a PUT re-reads and retries when a concurrent writer got in between its read
 /// and its write.
@@ -39,13 +42,16 @@ impl Directory {
         ctx: &Context<'_>,
         kind: ResourceKind,
         body: &Value,
-    ) -> Result<Shown<'_>, Error> {
+    ) -> Result<Shown, Error> {
         // parsed before the write: a bad projection changes nothing
-        let projection = self.projection(ctx, kind)?;
-        let rt = self.resource_type(kind)?;
+        let registry = self.registry_of(ctx.tenant).await?;
+        let projection = Self::projection(&registry, ctx, kind)?;
+        let rt = resource_type(&registry, kind)?;
         let id = ResourceId::random();
-        let (doc, members) = cpu_bound(body, || self.prepare(ctx.tenant, rt, body, None, id))?;
-        let folded = fold(rt, self.registry.common(), &doc);
+        let (doc, members, unknown) = cpu_bound(body, || {
+            self.prepare(ctx.tenant, &registry, rt, body, None, id)
+        })?;
+        let folded = fold(rt, registry.common(), &doc);
         let write = Write {
             kind,
             id,
@@ -59,11 +65,14 @@ impl Directory {
         if let Some(row) = &mut row {
             let members = members.as_ref().is_some_and(|m| !m.is_empty());
             activity::note_change(row, kind, None, &doc, members);
+            row.ignored = self.ignored(ctx.tenant, &unknown);
         }
         let created = self
             .recorded(row, self.store.create(ctx.tenant.id, write))
-            .await?;
-        self.show_created(ctx.tenant, created, &projection).await
+            .await
+            .map_err(|e| schemas::write_error(ctx.tenant.id, rt, &doc, e))?;
+        self.show_created(&registry, ctx.tenant, created, &projection)
+            .await
     }
 
     /// GET by id; with `If-None-Match` at the current version, the version only.
@@ -72,14 +81,16 @@ impl Directory {
         ctx: &Context<'_>,
         kind: ResourceKind,
         id: &str,
-    ) -> Result<Answer<'_>, Error> {
-        let projection = self.projection(ctx, kind)?;
+    ) -> Result<Answer, Error> {
+        let registry = self.registry_of(ctx.tenant).await?;
+        let projection = Self::projection(&registry, ctx, kind)?;
         let id = parse_id(kind, id)?;
         let resource = self.store.get(ctx.tenant.id, kind, id).await?;
         let current = ctx
             .if_none_match
             .is_some_and(|c| c.matches(resource.version));
-        self.answer(ctx, resource, &projection, current).await
+        self.answer(&registry, ctx, resource, &projection, current)
+            .await
     }
 
     /// PUT: full replace (RFC 7644 §3.5.1). With `If-Match` the write happens only at that
@@ -91,22 +102,25 @@ impl Directory {
         kind: ResourceKind,
         id: &str,
         body: &Value,
-    ) -> Result<Shown<'_>, Error> {
-        let projection = self.projection(ctx, kind)?;
-        let rt = self.resource_type(kind)?;
+    ) -> Result<Shown, Error> {
+        let registry = self.registry_of(ctx.tenant).await?;
+        let projection = Self::projection(&registry, ctx, kind)?;
+        let rt = resource_type(&registry, kind)?;
         let id = parse_id(kind, id)?;
         let replaced = self
             .rewrite(
                 ctx,
+                &registry,
                 Rewrite::new(kind, id, PUT_ATTEMPTS, &[], body).recorded("replace", None, 200),
                 |current| {
-                    let (doc, members) =
-                        self.prepare(ctx.tenant, rt, body, Some(&current.doc), id)?;
-                    Ok(Some((doc, members)))
+                    let prepared =
+                        self.prepare(ctx.tenant, &registry, rt, body, Some(&current.doc), id)?;
+                    Ok(Some(prepared))
                 },
             )
             .await?;
-        self.show_one(ctx.tenant, replaced, &projection).await
+        self.show_one(&registry, ctx.tenant, replaced, &projection)
+            .await
     }
 
     /// PATCH (RFC 7644 §3.5.2): the operations apply to a copy of the current document, the
@@ -120,9 +134,10 @@ impl Directory {
         kind: ResourceKind,
         id: &str,
         body: &Value,
-    ) -> Result<Answer<'_>, Error> {
-        let projection = self.projection(ctx, kind)?;
-        let rt = self.resource_type(kind)?;
+    ) -> Result<Answer, Error> {
+        let registry = self.registry_of(ctx.tenant).await?;
+        let projection = Self::projection(&registry, ctx, kind)?;
+        let rt = resource_type(&registry, kind)?;
         let id = parse_id(kind, id)?;
         let (doc_patch, changes) = match kind {
             ResourceKind::Group => split_patch(body, id)?,
@@ -147,17 +162,23 @@ impl Directory {
             Some(doc_patch) => {
                 let write = Rewrite::new(kind, id, PATCH_ATTEMPTS, &changes, body)
                     .recorded("patch", paths, status);
-                self.rewrite(ctx, write, |current| {
-                    let doc = patch::apply(rt, self.registry.common(), &current.doc, &doc_patch)?;
+                self.rewrite(ctx, &registry, write, |current| {
+                    let mut doc = patch::apply(rt, registry.common(), &current.doc, &doc_patch)?;
+                    keep_hidden(rt, &current.doc, &mut doc);
                     if kind == ResourceKind::User {
                         check_user(ctx.tenant, &doc)?;
                     }
-                    Ok((doc != current.doc || !changes.is_empty()).then_some((doc, None)))
+                    Ok((doc != current.doc || !changes.is_empty()).then_some((
+                        doc,
+                        None,
+                        Vec::new(),
+                    )))
                 })
                 .await?
             }
         };
-        self.answer(ctx, patched, &projection, quiet).await
+        self.answer(&registry, ctx, patched, &projection, quiet)
+            .await
     }
 
     /// DELETE (RFC 7644 §3.6); with `If-Match` only at that version.
@@ -196,15 +217,18 @@ impl Directory {
     /// The resource shown, or with `version_only` only its version.
     async fn answer(
         &self,
+        registry: &Arc<Registry>,
         ctx: &Context<'_>,
         resource: StoredResource,
         projection: &Projection,
         version_only: bool,
-    ) -> Result<Answer<'_>, Error> {
+    ) -> Result<Answer, Error> {
         if version_only {
             return Ok(Answer::VersionOnly(resource.version));
         }
-        let shown = self.show_one(ctx.tenant, resource, projection).await?;
+        let shown = self
+            .show_one(registry, ctx.tenant, resource, projection)
+            .await?;
         Ok(Answer::Resource(shown))
     }
 
@@ -213,12 +237,19 @@ impl Directory {
     fn prepare(
         &self,
         tenant: &Tenant,
+        registry: &Registry,
         rt: &ResourceType,
         body: &Value,
         existing: Option<&Document>,
         id: ResourceId,
     ) -> Result<Prepared, Error> {
-        let mut doc = canonicalize(rt, self.registry.common(), body, existing)?;
+        let mut unknown = Vec::new();
+        let mut doc = canonicalize_noting(rt, registry.common(), body, existing, &mut unknown)?;
+        let mut seen = std::collections::HashSet::new();
+        unknown.retain(|name| seen.insert(name.to_ascii_lowercase()));
+        if tenant.policy.unknown_attributes == UnknownAttributes::Reject && !unknown.is_empty() {
+            return Err(unknown_refused(rt, &unknown));
+        }
         let members = match rt.kind {
             ResourceKind::Group => Some(take_members(&mut doc, id)?),
             ResourceKind::User => {
@@ -226,7 +257,7 @@ impl Directory {
                 None
             }
         };
-        Ok((doc, members))
+        Ok((doc, members, unknown))
     }
 
     /// Reads, computes the new document from the current one (`None`: nothing changes),
@@ -236,21 +267,22 @@ impl Directory {
     async fn rewrite(
         &self,
         ctx: &Context<'_>,
+        registry: &Registry,
         write: Rewrite<'_>,
         next: impl Fn(&StoredResource) -> Result<Option<Prepared>, Error>,
     ) -> Result<StoredResource, Error> {
         let Rewrite { kind, id, .. } = write;
-        let rt = self.resource_type(kind)?;
+        let rt = resource_type(registry, kind)?;
         let tenant = ctx.tenant;
         for _ in 0..write.attempts {
             let current = self.store.get(tenant.id, kind, id).await?;
             if ctx.if_match.is_some_and(|c| !c.matches(current.version)) {
                 return Err(not_named(kind, id, current.version));
             }
-            let Some((doc, members)) = cpu_bound(write.body, || next(&current))? else {
+            let Some((doc, members, unknown)) = cpu_bound(write.body, || next(&current))? else {
                 return Ok(current);
             };
-            let folded = fold(rt, self.registry.common(), &doc);
+            let folded = fold(rt, registry.common(), &doc);
             let stored = Write {
                 kind,
                 id,
@@ -266,6 +298,7 @@ impl Directory {
                 row.paths = write.paths.clone();
                 let members = members.is_some() || !changes.is_empty();
                 activity::note_change(row, kind, Some(&current.doc), &doc, members);
+                row.ignored = self.ignored(tenant, &unknown);
             }
             let written = match changes {
                 [] => {
@@ -286,18 +319,22 @@ impl Directory {
             };
             match written {
                 Err(StoreError::VersionMismatch { .. }) if ctx.if_match.is_none() => continue,
-                other => return Ok(other?),
+                Err(e) => return Err(schemas::write_error(tenant.id, rt, &doc, e)),
+                Ok(written) => return Ok(written),
             }
         }
         Err(contended(kind, id))
     }
+}
 
-    /// The definition of a resource type scimd serves.
-    pub(super) fn resource_type(&self, kind: ResourceKind) -> Result<&ResourceType, Error> {
-        self.registry.resource_type(kind).ok_or_else(|| {
-            scim::Error::not_found(format!("resource type {} is not served", kind.as_str())).into()
-        })
-    }
+/// The definition of a resource type `registry` serves.
+pub(super) fn resource_type(
+    registry: &Registry,
+    kind: ResourceKind,
+) -> Result<&ResourceType, Error> {
+    registry.resource_type(kind).ok_or_else(|| {
+        scim::Error::not_found(format!("resource type {} is not served", kind.as_str())).into()
+    })
 }
 
 /// What a compare-and-swap loop rewrites: which resource, how often it may try, the member
@@ -383,6 +420,36 @@ fn not_named(kind: ResourceKind, id: ResourceId, current: Version) -> Error {
         "{} {id} is at version {}, which If-Match does not name; read it again and retry",
         kind.as_str(),
         current.etag()
+    ))
+    .into()
+}
+
+/// Puts back into `doc` the values `current` holds under extensions `rt` no longer has (a
+/// removed schema): a PATCH changes what it names and keeps them, for a re-registration to
+/// show again; only a PUT, which replaces the resource, drops them.
+fn keep_hidden(rt: &ResourceType, current: &Document, doc: &mut Document) {
+    for (key, value) in current {
+        if key.starts_with("urn:") && rt.extension(key).is_none() && !doc.contains_key(key) {
+            doc.insert(key.clone(), value.clone());
+        }
+    }
+}
+
+/// 400 for a body with attributes no schema of the tenant defines (the tenant's rule
+/// `--unknown-attributes reject`), naming them.
+fn unknown_refused(rt: &ResourceType, unknown: &[String]) -> Error {
+    let shown: Vec<String> = unknown.iter().take(10).map(|n| format!("'{n}'")).collect();
+    let more = unknown.len().saturating_sub(shown.len());
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    scim::Error::invalid_value(format!(
+        "attribute(s) {}{more} are in no schema of {}: register the extension that defines \
+         them (scimd schema add), or have the tenant ignore unknown attributes",
+        shown.join(", "),
+        rt.kind.as_str()
     ))
     .into()
 }

@@ -2,6 +2,9 @@
 //! (`POST /.search`, `GET /` with a filter). Filters run in the store; a page comes back with
 //! its resources shown as the query's projection asks.
 
+use std::sync::Arc;
+
+use super::resources::resource_type;
 use super::view::{Page, Shown};
 use super::{Directory, Error};
 use crate::domain::Tenant;
@@ -9,7 +12,7 @@ use crate::scim::list::{CursorPosition, ListQuery, Page as IndexPage, Paging};
 use crate::scim::projection::Projection;
 use crate::scim::query::SearchParams;
 use crate::scim::resource::ResourceId;
-use crate::scim::schema::ResourceKind;
+use crate::scim::schema::{Registry, ResourceKind};
 use crate::scim::{self};
 use crate::store::{Groups, Listing, Resources};
 
@@ -20,10 +23,13 @@ impl Directory {
         tenant: &Tenant,
         kind: ResourceKind,
         params: &SearchParams,
-    ) -> Result<Page<'_>, Error> {
-        let rt = self.resource_type(kind)?;
-        let (query, projection) = params.compile(rt, self.registry.common())?;
-        let (total, shown, next) = self.list(tenant, kind, &query, &projection).await?;
+    ) -> Result<Page, Error> {
+        let registry = self.registry_of(tenant).await?;
+        let rt = resource_type(&registry, kind)?;
+        let (query, projection) = params.compile(rt, registry.common())?;
+        let (total, shown, next) = self
+            .list(&registry, tenant, kind, &query, &projection)
+            .await?;
         let start_index = match query.paging {
             Paging::Index(page) => Some(page.start_index),
             Paging::Cursor { .. } => None,
@@ -39,18 +45,15 @@ impl Directory {
     /// A query across every resource type (RFC 7644 §3.4.2.1, §3.4.3): resource types in
     /// registry order, each in its own order, one index page over all of them. A resource type
     /// whose schema the filter does not fit contributes nothing.
-    pub async fn search_all(
-        &self,
-        tenant: &Tenant,
-        params: &SearchParams,
-    ) -> Result<Page<'_>, Error> {
+    pub async fn search_all(&self, tenant: &Tenant, params: &SearchParams) -> Result<Page, Error> {
         if params.cursor.is_some() {
             return Err(scim::Error::invalid_value(
                 "cursor pagination is available on /Users and /Groups, not across resource types",
             )
             .into());
         }
-        let compiled = self.compile_across(params)?;
+        let registry = self.registry_of(tenant).await?;
+        let compiled = compile_across(&registry, params)?;
         let Some(Paging::Index(page)) = compiled.first().map(|(_, query, _)| query.paging) else {
             return Err(scim::Error::bad_request("cursor pagination is not available here").into());
         };
@@ -67,7 +70,9 @@ impl Directory {
                 start_index: skip + 1,
                 count: u32::try_from(wanted).unwrap_or(u32::MAX),
             });
-            let (total, shown, _) = self.list(tenant, kind, &query, &projection).await?;
+            let (total, shown, _) = self
+                .list(&registry, tenant, kind, &query, &projection)
+                .await?;
             out.total += total;
             skip = skip.saturating_sub(total);
             wanted = wanted.saturating_sub(shown.len() as u64);
@@ -76,39 +81,17 @@ impl Directory {
         Ok(out)
     }
 
-    /// The query and projection of every resource type. The filter must name attributes some
-    /// resource type defines (a typo is still 400); each type then reads attributes it lacks
-    /// as absent.
-    fn compile_across(
-        &self,
-        params: &SearchParams,
-    ) -> Result<Vec<(ResourceKind, ListQuery, Projection)>, Error> {
-        let types = self.registry.resource_types();
-        let common = self.registry.common();
-        let strict: Vec<_> = types.iter().map(|rt| params.compile(rt, common)).collect();
-        if !strict.iter().any(Result::is_ok) {
-            if let Some(Err(e)) = strict.into_iter().next() {
-                return Err(e.into());
-            }
-        }
-        types
-            .iter()
-            .map(|rt| {
-                let (query, projection) = params.compile_across(rt, common)?;
-                Ok((rt.kind, query, projection))
-            })
-            .collect()
-    }
-
+    /// One page from the store, shown
     /// One page from the store, shown; a page of groups whose members would exceed
     /// `SCIMD_MAX_MEMBERS_PER_PAGE` is read again with fewer groups.
     async fn list(
         &self,
+        registry: &Arc<Registry>,
         tenant: &Tenant,
         kind: ResourceKind,
         query: &ListQuery,
         projection: &Projection,
-    ) -> Result<(u64, Vec<Shown<'_>>, Option<CursorPosition>), Error> {
+    ) -> Result<(u64, Vec<Shown>, Option<CursorPosition>), Error> {
         let keyed;
         let fixed = query
             .filter
@@ -132,7 +115,7 @@ impl Directory {
         }
         let groups = listing.groups.take();
         let shown = self
-            .show(tenant, listing.resources, projection, groups)
+            .show(registry, tenant, listing.resources, projection, groups)
             .await?;
         Ok((listing.total, shown, listing.next))
     }
@@ -175,4 +158,28 @@ fn with_count(paging: Paging, count: u32) -> Paging {
         Paging::Index(page) => Paging::Index(IndexPage { count, ..page }),
         Paging::Cursor { position, .. } => Paging::Cursor { position, count },
     }
+}
+
+/// The query and projection of every resource type. The filter must name attributes some
+/// resource type defines (a typo is still 400); each type then reads attributes it lacks as
+/// absent.
+fn compile_across(
+    registry: &Registry,
+    params: &SearchParams,
+) -> Result<Vec<(ResourceKind, ListQuery, Projection)>, Error> {
+    let types = registry.resource_types();
+    let common = registry.common();
+    let strict: Vec<_> = types.iter().map(|rt| params.compile(rt, common)).collect();
+    if !strict.iter().any(Result::is_ok) {
+        if let Some(Err(e)) = strict.into_iter().next() {
+            return Err(e.into());
+        }
+    }
+    types
+        .iter()
+        .map(|rt| {
+            let (query, projection) = params.compile_across(rt, common)?;
+            Ok((rt.kind, query, projection))
+        })
+        .collect()
 }

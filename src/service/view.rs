@@ -4,9 +4,11 @@
 //! projection shows them), a page of them ([`Page`]), or only a version ([`Answer`]).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use super::resources::resource_type;
 use super::{Directory, Error};
 use crate::domain::Tenant;
 use crate::domain::activity::Origin;
@@ -14,7 +16,7 @@ use crate::scim::list::list_response;
 use crate::scim::projection::Projection;
 use crate::scim::render::{location, render};
 use crate::scim::resource::{ResourceId, StoredResource, Version};
-use crate::scim::schema::{Attribute, ResourceKind, ResourceType};
+use crate::scim::schema::{Registry, ResourceKind};
 use crate::store::{GroupRef, Groups};
 
 /// A request to the directory as a use case sees it.
@@ -71,19 +73,27 @@ impl Condition {
     }
 }
 
-/// A resource as a response shows it.
+/// A resource as a response shows it, with the schemas of its tenant.
 #[derive(Debug)]
-pub struct Shown<'d> {
+pub struct Shown {
     pub resource: StoredResource,
     projection: Projection,
-    rt: &'d ResourceType,
-    common: &'d [Attribute],
+    registry: Arc<Registry>,
 }
 
-impl Shown<'_> {
+impl Shown {
     /// The RFC 7643 JSON representation, with `meta.location` under `base`.
     pub fn render(&self, base: &str) -> Value {
-        render(self.rt, self.common, &self.resource, base, &self.projection)
+        match self.registry.resource_type(self.resource.kind) {
+            Some(rt) => render(
+                rt,
+                self.registry.common(),
+                &self.resource,
+                base,
+                &self.projection,
+            ),
+            None => Value::Null,
+        }
     }
 
     /// `<base>/Users/<id>`.
@@ -99,12 +109,12 @@ impl Shown<'_> {
 /// A resource, or only its version (304 for a read at the current version, 204 for a group
 /// PATCH that asks for no attributes).
 #[derive(Debug)]
-pub enum Answer<'d> {
-    Resource(Shown<'d>),
+pub enum Answer {
+    Resource(Shown),
     VersionOnly(Version),
 }
 
-impl Answer<'_> {
+impl Answer {
     /// The resource's version, which every answer carries (as its `ETag`).
     pub fn version(&self) -> Version {
         match self {
@@ -116,15 +126,15 @@ impl Answer<'_> {
 
 /// One page of a query.
 #[derive(Debug)]
-pub struct Page<'d> {
+pub struct Page {
     pub total: u64,
     /// `startIndex` of an index page; `None` for cursor pages.
     pub start_index: Option<u64>,
     pub next_cursor: Option<String>,
-    pub resources: Vec<Shown<'d>>,
+    pub resources: Vec<Shown>,
 }
 
-impl Page<'_> {
+impl Page {
     /// The ListResponse (RFC 7644 §3.4.2).
     pub fn render(&self, base: &str) -> Value {
         list_response(
@@ -139,13 +149,13 @@ impl Page<'_> {
 impl Directory {
     /// The projection a request asks for on resources of `kind`.
     pub(super) fn projection(
-        &self,
+        registry: &Registry,
         ctx: &Context<'_>,
         kind: ResourceKind,
     ) -> Result<Projection, Error> {
         Ok(Projection::parse(
-            self.resource_type(kind)?,
-            self.registry.common(),
+            resource_type(registry, kind)?,
+            registry.common(),
             ctx.attributes,
             ctx.excluded_attributes,
         )?)
@@ -158,58 +168,61 @@ impl Directory {
     /// query already read them.
     pub(super) async fn show(
         &self,
+        registry: &Arc<Registry>,
         tenant: &Tenant,
         mut resources: Vec<StoredResource>,
         projection: &Projection,
         read_groups: Option<HashMap<ResourceId, Vec<GroupRef>>>,
-    ) -> Result<Vec<Shown<'_>>, Error> {
+    ) -> Result<Vec<Shown>, Error> {
         self.add_members(tenant, &mut resources, projection).await?;
         self.add_groups(tenant, &mut resources, projection, read_groups)
             .await?;
         resources
             .into_iter()
-            .map(|resource| {
-                Ok(Shown {
-                    rt: self.resource_type(resource.kind)?,
-                    common: self.registry.common(),
-                    projection: projection.clone(),
-                    resource,
-                })
+            .map(|resource| Shown {
+                projection: projection.clone(),
+                registry: registry.clone(),
+                resource,
             })
+            .map(Ok)
             .collect()
     }
 
     /// One resource shown under `projection`.
     pub(super) async fn show_one(
         &self,
+        registry: &Arc<Registry>,
         tenant: &Tenant,
         resource: StoredResource,
         projection: &Projection,
-    ) -> Result<Shown<'_>, Error> {
-        self.show_single(tenant, resource, projection, None).await
+    ) -> Result<Shown, Error> {
+        self.show_single(registry, tenant, resource, projection, None)
+            .await
     }
 
     /// A resource just created: no group can name it yet, so its `groups` are not read.
     pub(super) async fn show_created(
         &self,
+        registry: &Arc<Registry>,
         tenant: &Tenant,
         resource: StoredResource,
         projection: &Projection,
-    ) -> Result<Shown<'_>, Error> {
+    ) -> Result<Shown, Error> {
         let no_groups = HashMap::new();
-        self.show_single(tenant, resource, projection, Some(no_groups))
+        self.show_single(registry, tenant, resource, projection, Some(no_groups))
             .await
     }
 
     async fn show_single(
         &self,
+        registry: &Arc<Registry>,
         tenant: &Tenant,
         resource: StoredResource,
         projection: &Projection,
         groups: Option<HashMap<ResourceId, Vec<GroupRef>>>,
-    ) -> Result<Shown<'_>, Error> {
+    ) -> Result<Shown, Error> {
         let mut shown = self
-            .show(tenant, vec![resource], projection, groups)
+            .show(registry, tenant, vec![resource], projection, groups)
             .await?;
         shown
             .pop()

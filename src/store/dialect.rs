@@ -18,6 +18,7 @@ use crate::scim::canonical::Document;
 use crate::scim::filter::{CompareOp, Filter, Operand, Target};
 use crate::scim::list::SortKey;
 use crate::scim::resource::ResourceId;
+use crate::store::schemas::UniqueIndex;
 use crate::store::sql::{Relation, Sql};
 use crate::store::token_cache::TokenCache;
 use crate::store::{Options, StoreError};
@@ -92,6 +93,11 @@ pub trait Dialect: Leaves + Sized + Send + Sync + 'static {
 
     /// The unique index a failed statement violated.
     fn violated(e: &StoreError) -> Option<Constraint>;
+    /// The name of the extension unique index (`ext_unique_…`) `e` violates, if it is one.
+    fn violated_index(e: &StoreError) -> Option<String>;
+    /// The DDL of `index` for `tenant`: unique over the attribute's folded value among the
+    /// tenant's resources of its type (names and URNs were checked when the schema was read).
+    fn extension_unique_index(tenant: TenantId, index: &UniqueIndex) -> String;
 
     /// Whether `after_write` writes anything (SQLite's table of indexed values).
     const INDEXES_AFTER_WRITE: bool;

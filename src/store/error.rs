@@ -37,6 +37,10 @@ pub enum StoreError {
         matching: MatchingAttribute,
         user_names: Vec<String>,
     },
+    /// A write would break the uniqueness of an attribute of a tenant's extension schema:
+    /// the unique index `index` (the service knows which attribute it keeps unique).
+    #[error("the values of an extension attribute must be unique (index {index})")]
+    ExtensionUnique { index: String },
     #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
     /// A stored value that scimd cannot have written.

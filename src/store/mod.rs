@@ -10,6 +10,7 @@ pub mod events;
 pub mod oauth;
 mod paging;
 pub mod postgres;
+pub mod schemas;
 mod shadow;
 mod sql;
 pub mod sqlite;
@@ -26,17 +27,19 @@ use crate::domain::events::{
     Event, FailedDelivery, NewSubscription, Pending, Receiver, Subscription,
 };
 use crate::domain::oauth::{Admin, CodeGrant, OAuthClient, Rotation, TokenGrant, TokenRecord};
-use crate::domain::{MatchingAttribute, Tenant, TenantId, TokenInfo};
+use crate::domain::{MatchingAttribute, Tenant, TenantId, TokenInfo, UnknownAttributes};
 use crate::scim::canonical::Document;
 use crate::scim::list::{CursorPosition, ListQuery};
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::ResourceKind;
 use crate::store::events::Failure;
+use crate::store::schemas::{StoredSchema, UniqueIndex};
 pub use activity::ActivityStore;
 pub use dialect::Dialect;
 pub use error::{Corruption, Missing, StoreError, Unique, name_attribute};
 pub use events::EventStore;
 pub use oauth::OAuthStore;
+pub use schemas::SchemaStore;
 pub use shadow::Shadow;
 pub use sql::SqlStore;
 
@@ -142,6 +145,7 @@ pub trait Store:
     + OAuthStore
     + ActivityStore
     + EventStore
+    + SchemaStore
     + Clone
     + Send
     + Sync
@@ -164,6 +168,8 @@ pub trait Tenants {
     fn ensure_tenant(&self, name: &str) -> impl Future<Output = Result<Tenant, StoreError>> + Send;
     fn tenants(&self) -> impl Future<Output = Result<Vec<Tenant>, StoreError>> + Send;
     fn tenant(&self, name: &str) -> impl Future<Output = Result<Tenant, StoreError>> + Send;
+    fn tenant_by_id(&self, id: TenantId)
+    -> impl Future<Output = Result<Tenant, StoreError>> + Send;
     /// Sets the tenant's matching attribute, recomputing every user's key in one transaction;
     /// fails with the conflicts when users would share a value.
     fn set_matching(
@@ -362,6 +368,7 @@ delegate!(Tenants {
     async ensure_tenant(name: &str) -> Result<Tenant, StoreError>;
     async tenants() -> Result<Vec<Tenant>, StoreError>;
     async tenant(name: &str) -> Result<Tenant, StoreError>;
+    async tenant_by_id(id: TenantId) -> Result<Tenant, StoreError>;
     async set_matching(tenant: TenantId, matching: MatchingAttribute) -> Result<(), StoreError>;
     async set_roles(tenant: TenantId, allowed: Option<&[String]>, require: bool) -> Result<(), StoreError>;
     async set_entra_tenant(tenant: TenantId, entra: Option<Uuid>) -> Result<(), StoreError>;
@@ -419,6 +426,13 @@ delegate!(EventStore {
     async last_event(tenant: TenantId) -> Result<i64, StoreError>;
     async pending_count() -> Result<u64, StoreError>;
     async prune_events(before: DateTime<Utc>, batch: u32) -> Result<u64, StoreError>;
+});
+
+delegate!(SchemaStore {
+    async tenant_schemas(tenant: TenantId) -> Result<Vec<StoredSchema>, StoreError>;
+    async add_tenant_schema(tenant: TenantId, urn: &str, schema: &StoredSchema, unique: &[UniqueIndex]) -> Result<(), StoreError>;
+    async remove_tenant_schema(tenant: TenantId, urn: &str, unique: &[UniqueIndex]) -> Result<bool, StoreError>;
+    async set_unknown_attributes(tenant: TenantId, rule: UnknownAttributes) -> Result<(), StoreError>;
 });
 
 delegate!(OAuthStore {

@@ -62,11 +62,7 @@ pub fn rows(activity: &[Activity], names: &HashMap<Uuid, String>) -> Vec<Row> {
                 Some(p) => format!("{} ({p})", a.operation),
                 None => a.operation.clone(),
             };
-            let error = match (&a.scim_type, &a.error) {
-                (Some(t), Some(e)) => format!("{t}: {e}"),
-                (None, Some(e)) => e.clone(),
-                _ => String::new(),
-            };
+            let error = a.note();
             Row {
                 at: a.at.format("%Y-%m-%d %H:%M:%S").to_string(),
                 status: a.status,

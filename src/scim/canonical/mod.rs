@@ -30,6 +30,19 @@ pub fn canonicalize(
     input: &Value,
     existing: Option<&Document>,
 ) -> Result<Document, Error> {
+    canonicalize_noting(rt, common, input, existing, &mut Vec::new())
+}
+
+/// [`canonicalize`], noting in `unknown` the names of the attributes it dropped because no
+/// schema of the resource type defines them (as sent: `costCenter`, `urn:…:User:costCenter`,
+/// or an extension's URN that is not registered).
+pub fn canonicalize_noting(
+    rt: &ResourceType,
+    common: &[Attribute],
+    input: &Value,
+    existing: Option<&Document>,
+    unknown: &mut Vec<String>,
+) -> Result<Document, Error> {
     let Value::Object(input) = input else {
         return Err(Error::invalid_syntax(
             "the request body must be a JSON object holding the resource",
@@ -37,7 +50,7 @@ pub fn canonicalize(
     };
     let mut doc = Document::new();
     for (key, value) in input {
-        place(rt, common, key, value, &mut doc)?;
+        place(rt, common, key, value, &mut doc, unknown)?;
     }
     check_required(&rt.schema, &doc, "")?;
     for ext in &rt.extensions {
@@ -79,6 +92,7 @@ fn place(
     key: &str,
     value: &Value,
     doc: &mut Document,
+    unknown: &mut Vec<String>,
 ) -> Result<(), Error> {
     if key.eq_ignore_ascii_case("schemas") {
         // Tolerated whatever it says (Entra sends malformed and private URNs); the server
@@ -86,19 +100,23 @@ fn place(
         return Ok(());
     }
     if let Some(ext) = rt.extension(key) {
-        return place_extension_object(&ext.schema, value, doc);
+        return place_extension_object(&ext.schema, value, doc, unknown);
     }
     if let Some((schema, attr_name)) = split_urn_path(rt, key) {
         // `urn:…:enterprise:2.0:User:department` as a top-level key (RFC 7644 §3.10 form).
         return match schema {
-            Some(ext) => place_in_extension(ext, attr_name, value, doc),
-            None => place(rt, common, attr_name, value, doc),
+            Some(ext) => place_in_extension(ext, attr_name, value, doc, unknown),
+            None => place(rt, common, attr_name, value, doc, unknown),
         };
     }
     let attr = super::schema::find(common, key).or_else(|| rt.schema.attribute(key));
     let Some(attr) = attr else {
-        // Ignored, not refused: the server may ignore what a client sends (RFC 7644 §3.3), and
-        // a client such as Entra cannot be made to send less.
+        // Ignored, not refused (unless the tenant says so): the server may ignore what a
+        // client sends (RFC 7644 §3.3), and a client such as Entra cannot be made to send
+        // less. `null` is absence, not an attribute.
+        if !value.is_null() {
+            unknown.push(key.to_owned());
+        }
         return Ok(());
     };
     insert(doc, attr, value, &attr.name)
@@ -125,12 +143,21 @@ pub(crate) fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str
         .then(|| &text[prefix.len()..])
 }
 
-fn place_extension_object(schema: &Schema, value: &Value, doc: &mut Document) -> Result<(), Error> {
+fn place_extension_object(
+    schema: &Schema,
+    value: &Value,
+    doc: &mut Document,
+    unknown: &mut Vec<String>,
+) -> Result<(), Error> {
     match value {
         Value::Null => Ok(()),
         Value::Object(members) => {
-            for (key, value) in members {
-                place_in_extension(schema, key, value, doc)?;
+            // the object's own `schemas`, as some clients send it, is not an attribute
+            for (key, value) in members
+                .iter()
+                .filter(|(k, _)| !k.eq_ignore_ascii_case("schemas"))
+            {
+                place_in_extension(schema, key, value, doc, unknown)?;
             }
             Ok(())
         }
@@ -146,8 +173,12 @@ fn place_in_extension(
     key: &str,
     value: &Value,
     doc: &mut Document,
+    unknown: &mut Vec<String>,
 ) -> Result<(), Error> {
     let Some(attr) = schema.attribute(key) else {
+        if !value.is_null() {
+            unknown.push(format!("{}:{key}", schema.id));
+        }
         return Ok(());
     };
     let path = format!("{}:{}", schema.id, attr.name);

@@ -4,6 +4,7 @@
 //! resource asks this registry; nothing else knows attribute names.
 
 mod attribute;
+pub mod extension;
 
 use serde::Serialize;
 

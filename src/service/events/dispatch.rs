@@ -91,6 +91,8 @@ impl Directory {
                 Err(StoreError::NotFound(_)) => return Ok(()), // removed meanwhile
                 Err(e) => return Err(e),
             };
+            // the tenant's schemas as they are now: `full` events show its extensions
+            let registry = self.registry_of_tenant(receiver.tenant).await;
             let mut delivered = Vec::new();
             for pending in batch {
                 if renewed.elapsed() > lease(timeout) / 3 {
@@ -107,7 +109,7 @@ impl Directory {
                 }
                 let claims = set::claims(
                     &self.events.settings.issuer,
-                    &self.registry,
+                    &registry,
                     &pending.event,
                     receiver,
                 );

@@ -18,11 +18,13 @@ use uuid::Uuid;
 use super::admins::https_or_loopback;
 use super::tokens::secret;
 use super::{Directory, Error};
+use crate::domain::TenantId;
 use crate::domain::events::{
     Event, FailedDelivery, Kinds, NewSubscription, Receiver, Subscription,
 };
 use crate::scim;
-use crate::store::EventStore;
+use crate::scim::schema::Registry;
+use crate::store::{EventStore, Tenants};
 pub use push::Answer;
 pub use set::Issuer;
 
@@ -240,9 +242,22 @@ impl Directory {
         Ok(self.store.events_after(tenant.id, after, limit).await?)
     }
 
+    /// The registry of the tenant `id`'s requests, read now; scimd's own if the tenant cannot
+    /// be read (its events then show only the attributes scimd knows).
+    async fn registry_of_tenant(&self, id: TenantId) -> Arc<Registry> {
+        match self.store.tenant_by_id(id).await {
+            Ok(tenant) => match self.registry_of(&tenant).await {
+                Ok(registry) => registry,
+                Err(_) => self.cached_registry(id),
+            },
+            Err(_) => self.cached_registry(id),
+        }
+    }
+
     /// An event as a SET's claims (unsigned, every kind, `full` when the outbox kept the
     /// resource): what `scimd events tail --json` prints.
-    pub fn event_claims(&self, event: &Event) -> Value {
+    pub async fn event_claims(&self, event: &Event) -> Value {
+        let registry = self.registry_of_tenant(event.tenant).await;
         let everyone = Receiver {
             id: Uuid::nil(),
             tenant: event.tenant,
@@ -251,12 +266,7 @@ impl Directory {
             full: true,
             secret: String::new(),
         };
-        let mut claims = set::claims(
-            &self.events.settings.issuer,
-            &self.registry,
-            event,
-            &everyone,
-        );
+        let mut claims = set::claims(&self.events.settings.issuer, &registry, event, &everyone);
         if let Some(c) = claims.as_object_mut() {
             c.remove("aud");
             c.insert("jti".into(), Value::String(event.id.simple().to_string()));

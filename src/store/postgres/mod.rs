@@ -27,6 +27,7 @@ use crate::domain::{MatchingAttribute, TenantId};
 use crate::scim::canonical::Document;
 use crate::scim::resource::ResourceId;
 use crate::store::dialect::{Constraint, Dialect, Record, common_columns, run_with_sqlx};
+use crate::store::schemas::UniqueIndex;
 use crate::store::sql::{Arg, Sql, SqlStore};
 use crate::store::token_cache::TokenCache;
 use crate::store::{Options, StoreError, redact_url};
@@ -131,6 +132,27 @@ impl Dialect for Pg {
             "tenants_entra_tenant" => Some(Constraint::EntraTenant),
             _ => None,
         }
+    }
+
+    fn violated_index(e: &StoreError) -> Option<String> {
+        let StoreError::Other(sqlx::Error::Database(db)) = e else {
+            return None;
+        };
+        let name = db.constraint()?;
+        (db.is_unique_violation() && crate::store::sql::is_extension_index(name))
+            .then(|| name.to_owned())
+    }
+
+    fn extension_unique_index(tenant: TenantId, index: &UniqueIndex) -> String {
+        format!(
+            "create unique index {} on resources (tenant_id, resource_type, \
+             ((search -> '{}') ->> '{}')) where tenant_id = '{}' and resource_type = '{}'",
+            index.name,
+            index.urn.replace('\'', "''"),
+            index.attribute.replace('\'', "''"),
+            tenant.0.hyphenated(),
+            index.kind.as_str()
+        )
     }
 
     /// SQLSTATEs (the manual's appendix "PostgreSQL Error Codes") of a server that will

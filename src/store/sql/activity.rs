@@ -12,7 +12,8 @@ use crate::store::activity::ActivityStore;
 use crate::store::dialect::{Conn, Dialect, Record};
 
 const COLUMNS: &str = "id, tenant_id, at, minute, request_id, credential, method, route, \
-                       resource_type, resource_id, operation, paths, deactivated, status, scim_type, error";
+                       resource_type, resource_id, operation, paths, deactivated, status, scim_type, error, \
+                       ignored";
 
 /// Appends `a`'s values to `sql` as placeholders, comma-separated, in [`COLUMNS`] order.
 fn push_values(sql: &mut Sql, a: &Activity) {
@@ -35,7 +36,8 @@ fn push_values(sql: &mut Sql, a: &Activity) {
     sql.push_bind(a.deactivated).push(", ");
     sql.push_bind(i64::from(a.status)).push(", ");
     sql.push_bind(a.scim_type.clone()).push(", ");
-    sql.push_bind(a.error.clone());
+    sql.push_bind(a.error.clone()).push(", ");
+    sql.push_bind(a.ignored.clone());
 }
 
 /// The insert of one row.
@@ -96,6 +98,7 @@ fn row(r: &impl Record) -> Result<Activity, StoreError> {
         operation: r.text("operation")?.unwrap_or_default(),
         paths: r.text("paths")?,
         deactivated: r.flag("deactivated")?,
+        ignored: r.text("ignored")?,
         activated: false,
         changed: Vec::new(),
         status: u16::try_from(r.int("status")?).unwrap_or(0),

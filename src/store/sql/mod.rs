@@ -11,6 +11,7 @@ mod oauth;
 mod outbox;
 mod resources;
 mod rows;
+mod schemas;
 mod statement;
 mod tenants;
 mod tokens;
@@ -23,6 +24,7 @@ use crate::store::dialect::{Conn, Dialect};
 use crate::store::token_cache::TokenCache;
 use crate::store::{Options, Store, StoreError};
 pub use filter::Relation;
+pub(crate) use schemas::is_extension_index;
 pub use statement::{Arg, Sql};
 
 /// Connections to one database, and the token cache of this process.

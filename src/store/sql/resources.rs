@@ -257,6 +257,9 @@ fn document_args(sql: Sql, w: &Write<'_>) -> Result<Sql, StoreError> {
 
 /// A failed write of `w` as the uniqueness rule it broke, with the value as the client sent it.
 fn unique_violation<D: Dialect>(e: StoreError, w: &Write<'_>) -> StoreError {
+    if let Some(index) = D::violated_index(&e) {
+        return StoreError::ExtensionUnique { index };
+    }
     let rule = match D::violated(&e) {
         Some(Constraint::ResourceName) => Unique::Name(w.kind),
         Some(Constraint::MatchKey) => Unique::Matching(w.matching),

@@ -69,6 +69,15 @@ impl<D: Dialect> Tenants for SqlStore<D> {
         rows::tenant(&row.ok_or_else(|| missing_tenant(name))?)
     }
 
+    async fn tenant_by_id(&self, id: TenantId) -> Result<Tenant, StoreError> {
+        let sql = Sql::new(format!(
+            "select {TENANT_COLUMNS} from tenants where tenants.id = $1"
+        ))
+        .arg(id);
+        let row = self.fetch_optional(sql).await?;
+        rows::tenant(&row.ok_or_else(|| missing_tenant(&id.0.to_string()))?)
+    }
+
     async fn set_matching(
         &self,
         tenant: TenantId,

@@ -23,6 +23,7 @@ use crate::domain::{MatchingAttribute, TenantId};
 use crate::scim::canonical::Document;
 use crate::scim::resource::ResourceId;
 use crate::store::dialect::{Constraint, Dialect, Record, common_columns, run_with_sqlx};
+use crate::store::schemas::UniqueIndex;
 use crate::store::sql::{Arg, Sql, SqlStore};
 use crate::store::token_cache::TokenCache;
 use crate::store::{Options, StoreError};
@@ -113,6 +114,32 @@ impl Dialect for Lite {
             "tenants.entra_tenant_id" => Some(Constraint::EntraTenant),
             _ => None,
         }
+    }
+
+    /// SQLite names an expression index in its message: `UNIQUE constraint failed: index 'x'`.
+    fn violated_index(e: &StoreError) -> Option<String> {
+        let StoreError::Other(sqlx::Error::Database(db)) = e else {
+            return None;
+        };
+        let name = db
+            .message()
+            .rsplit_once("index '")?
+            .1
+            .trim_end_matches('\'');
+        (db.is_unique_violation() && crate::store::sql::is_extension_index(name))
+            .then(|| name.to_owned())
+    }
+
+    fn extension_unique_index(tenant: TenantId, index: &UniqueIndex) -> String {
+        format!(
+            "create unique index {} on resources (tenant_id, resource_type, \
+             json_extract(search, '$.\"{}\".{}')) where tenant_id = '{}' and resource_type = '{}'",
+            index.name,
+            index.urn.replace('\'', "''"),
+            index.attribute.replace('\'', "''"),
+            tenant.0.hyphenated(),
+            index.kind.as_str()
+        )
     }
 
     /// Result codes (sqlx reports the extended code; its low byte is the primary one) of a

@@ -136,6 +136,7 @@ async fn role_rules_round_trip(backend: Backend) {
                 allowed_roles: allowed.map(<[String]>::to_vec),
                 require_role: require,
                 entra_tenant: None,
+                ..Default::default()
             },
             ..f.tenant.clone()
         };

@@ -278,6 +278,7 @@ async fn a_token_finds_its_tenants_current_rules(backend: Backend) {
             allowed_roles: Some(roles.to_vec()),
             require_role: true,
             entra_tenant: None,
+            ..Default::default()
         },
         ..f.tenant.clone()
     };

@@ -1,0 +1,301 @@
+//! Tenants' extension schemas: registration (`scimd schema add|list|show|remove`), the
+//! registry a tenant's requests use (scimd's schemas plus the tenant's own, kept per tenant
+//! and schema version, so a registration made anywhere is seen at the tenant's next request),
+//! and the unique indexes that keep `uniqueness: server` attributes unique in the tenant.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::{Directory, Error};
+use crate::domain::{Tenant, TenantId, UnknownAttributes};
+use crate::scim;
+use crate::scim::canonical::Document;
+use crate::scim::schema::extension::{self, TenantSchema};
+use crate::scim::schema::{Registry, ResourceKind, ResourceType, Schema, Uniqueness};
+use crate::store::schemas::{StoredSchema, UNIQUE_INDEX_PREFIX, UniqueIndex};
+use crate::store::{SchemaStore, StoreError};
+
+/// The registries of tenants with schemas of their own, with the version they were read at,
+/// and the unknown attribute names counted in this process so far.
+#[derive(Debug, Default)]
+pub struct SchemaCache(
+    Mutex<HashMap<TenantId, (i64, Arc<Registry>)>>,
+    Mutex<HashSet<(String, String)>>,
+);
+
+/// Distinct (tenant, attribute) labels of `scimd_unknown_attributes_total` at most, per
+/// process: names come from clients, and a metric's labels must stay few.
+const UNKNOWN_LABELS: usize = 500;
+/// The longest attribute name kept (in a label or the activity log).
+const UNKNOWN_NAME_CHARS: usize = 100;
+/// Names the activity log keeps per request at most.
+const UNKNOWN_NOTED: usize = 20;
+
+/// A schema of a tenant, as `scimd schema list|show` shows it.
+#[derive(Debug, Clone)]
+pub struct RegisteredSchema {
+    pub kind: ResourceKind,
+    pub schema: Schema,
+    pub created: DateTime<Utc>,
+}
+
+impl Directory {
+    /// The registry of `tenant`'s requests: scimd's own when it registered no schema.
+    pub(super) async fn registry_of(&self, tenant: &Tenant) -> Result<Arc<Registry>, Error> {
+        if tenant.policy.schemas == 0 {
+            return Ok(self.registry.clone());
+        }
+        if let Ok(cache) = self.schemas.0.lock() {
+            if let Some((version, registry)) = cache.get(&tenant.id) {
+                if *version == tenant.policy.schemas {
+                    return Ok(registry.clone());
+                }
+            }
+        }
+        let extensions = self.tenant_extensions(tenant.id).await?;
+        let registry = Arc::new(
+            self.registry
+                .with_extensions(&extensions.into_iter().map(|r| r.into()).collect::<Vec<_>>()),
+        );
+        if let Ok(mut cache) = self.schemas.0.lock() {
+            cache.insert(tenant.id, (tenant.policy.schemas, registry.clone()));
+        }
+        Ok(registry)
+    }
+
+    /// The registry this process last used for the tenant `id` (scimd's own if none): for
+    /// work outside a request, such as rendering an event's resource.
+    pub(super) fn cached_registry(&self, id: TenantId) -> Arc<Registry> {
+        self.schemas
+            .0
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(&id).map(|(_, r)| r.clone()))
+            .unwrap_or_else(|| self.registry.clone())
+    }
+
+    /// The tenant's registered schemas, as read (a stored document that no longer reads, as
+    /// after an upgrade that added a clashing built-in schema, is left out and logged).
+    async fn tenant_extensions(&self, tenant: TenantId) -> Result<Vec<RegisteredSchema>, Error> {
+        let mut out: Vec<RegisteredSchema> = Vec::new();
+        for stored in self.store.tenant_schemas(tenant).await? {
+            let mut registry = self.registry.as_ref().clone();
+            registry = registry.with_extensions(
+                &out.iter()
+                    .cloned()
+                    .map(Into::into)
+                    .collect::<Vec<TenantSchema>>(),
+            );
+            match extension::read(&stored.document, stored.kind, &registry) {
+                Ok(schema) => out.push(RegisteredSchema {
+                    kind: stored.kind,
+                    schema,
+                    created: stored.created,
+                }),
+                Err(reason) => tracing::warn!(tenant = %tenant.0, %reason,
+                    "a registered schema no longer reads; it is not served"),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Registers the schema document `document` as an extension of `kind` for `tenant`.
+    pub async fn add_schema(
+        &self,
+        tenant: &str,
+        kind: ResourceKind,
+        document: &Value,
+    ) -> Result<RegisteredSchema, Error> {
+        let tenant = self.tenant(tenant).await?;
+        let registry = self.registry_of(&tenant).await?;
+        let schema = extension::read(document, kind, &registry)
+            .map_err(|reason| Error::from(scim::Error::invalid_value(reason)))?;
+        let unique = unique_indexes(tenant.id, kind, &schema);
+        let stored = StoredSchema {
+            kind,
+            document: serde_json::to_value(&schema)
+                .map_err(|e| Error::internal(format!("cannot store the schema: {e}")))?,
+            created: super::now(),
+        };
+        match self
+            .store
+            .add_tenant_schema(tenant.id, &schema.id, &stored, &unique)
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::ExtensionUnique { index }) => {
+                let attribute = unique
+                    .iter()
+                    .find(|u| u.name == index)
+                    .map_or(String::new(), |u| u.attribute.clone());
+                return Err(scim::Error::uniqueness(format!(
+                    "{attribute} is to be unique, but resources of tenant {} already share \
+                     values of it; make them unique first",
+                    tenant.name
+                ))
+                .into());
+            }
+            Err(e) => return Err(e.into()),
+        }
+        Ok(RegisteredSchema {
+            kind,
+            schema,
+            created: stored.created,
+        })
+    }
+
+    /// The schemas `tenant` registered.
+    pub async fn schemas_of(&self, tenant: &str) -> Result<Vec<RegisteredSchema>, Error> {
+        let tenant = self.tenant(tenant).await?;
+        self.tenant_extensions(tenant.id).await
+    }
+
+    /// Removes a schema of `tenant` (its URN in any case). Values stored under it stay in
+    /// the documents, neither shown nor searchable (a PATCH keeps them, a PUT replaces the
+    /// resource without them); registering the schema again shows them again.
+    pub async fn remove_schema(&self, tenant: &str, urn: &str) -> Result<RegisteredSchema, Error> {
+        let tenant = self.tenant(tenant).await?;
+        let registered = self
+            .tenant_extensions(tenant.id)
+            .await?
+            .into_iter()
+            .find(|r| r.schema.id.eq_ignore_ascii_case(urn.trim()))
+            .ok_or_else(|| {
+                Error::from(scim::Error::not_found(format!(
+                    "tenant {} has no schema '{urn}'",
+                    tenant.name
+                )))
+            })?;
+        let unique = unique_indexes(tenant.id, registered.kind, &registered.schema);
+        self.store
+            .remove_tenant_schema(tenant.id, &registered.schema.id, &unique)
+            .await?;
+        Ok(registered)
+    }
+
+    /// Counts the attributes a request of `tenant` sent that no schema defines
+    /// (`scimd_unknown_attributes_total{tenant, attribute}`) and returns them as the activity
+    /// log notes them; `None` when there are none.
+    pub(super) fn ignored(&self, tenant: &Tenant, unknown: &[String]) -> Option<String> {
+        if unknown.is_empty() {
+            return None;
+        }
+        let names: Vec<String> = unknown
+            .iter()
+            .map(|n| n.chars().take(UNKNOWN_NAME_CHARS).collect())
+            .collect();
+        if let Ok(mut labels) = self.schemas.1.lock() {
+            for name in &names {
+                let key = (tenant.name.clone(), name.clone());
+                let label = if labels.contains(&key) || labels.len() < UNKNOWN_LABELS {
+                    labels.insert(key);
+                    name.clone()
+                } else {
+                    "(other)".to_owned()
+                };
+                metrics::counter!("scimd_unknown_attributes_total",
+                    "tenant" => tenant.name.clone(), "attribute" => label)
+                .increment(1);
+            }
+        }
+        let mut noted: Vec<&str> = names
+            .iter()
+            .take(UNKNOWN_NOTED)
+            .map(String::as_str)
+            .collect();
+        if names.len() > UNKNOWN_NOTED {
+            noted.push("…");
+        }
+        Some(noted.join(", "))
+    }
+
+    /// Sets what `tenant`'s requests' unknown attributes get.
+    pub async fn set_unknown_attributes(
+        &self,
+        tenant: &str,
+        rule: UnknownAttributes,
+    ) -> Result<(), Error> {
+        let tenant = self.tenant(tenant).await?;
+        Ok(self.store.set_unknown_attributes(tenant.id, rule).await?)
+    }
+}
+
+impl From<RegisteredSchema> for TenantSchema {
+    fn from(r: RegisteredSchema) -> Self {
+        TenantSchema {
+            kind: r.kind,
+            schema: r.schema,
+        }
+    }
+}
+
+/// The unique indexes of `schema`'s attributes with `uniqueness` server or global (global is
+/// kept within the tenant: scimd knows no wider scope).
+pub(super) fn unique_indexes(
+    tenant: TenantId,
+    kind: ResourceKind,
+    schema: &Schema,
+) -> Vec<UniqueIndex> {
+    schema
+        .attributes
+        .iter()
+        .filter(|a| a.uniqueness != Uniqueness::None)
+        .map(|a| {
+            let digest = Sha256::new()
+                .chain_update(tenant.0.as_bytes())
+                .chain_update(kind.as_str())
+                .chain_update(schema.id.to_ascii_lowercase())
+                .chain_update([0])
+                .chain_update(a.name.to_ascii_lowercase())
+                .finalize();
+            let hex: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
+            UniqueIndex {
+                name: format!("{UNIQUE_INDEX_PREFIX}{hex}"),
+                kind,
+                urn: schema.id.clone(),
+                attribute: a.name.clone(),
+            }
+        })
+        .collect()
+}
+
+/// A write's error, with a broken extension uniqueness rule as the 409 that names the
+/// attribute and the value (RFC 7644 §3.3 `uniqueness`).
+pub(super) fn write_error(
+    tenant: TenantId,
+    rt: &ResourceType,
+    doc: &Document,
+    e: StoreError,
+) -> Error {
+    let StoreError::ExtensionUnique { index } = &e else {
+        return e.into();
+    };
+    for ext in &rt.extensions {
+        for u in unique_indexes(tenant, rt.kind, &ext.schema) {
+            if &u.name != index {
+                continue;
+            }
+            let value = doc
+                .get(&u.urn)
+                .and_then(|o| o.get(&u.attribute))
+                .map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .unwrap_or_default();
+            return scim::Error::uniqueness(format!(
+                "a {} with {}:{} '{value}' already exists ({} is unique in the tenant)",
+                rt.kind.as_str(),
+                u.urn,
+                u.attribute,
+                u.attribute
+            ))
+            .into();
+        }
+    }
+    e.into()
+}

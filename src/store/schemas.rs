@@ -1,0 +1,63 @@
+//! The store's part of tenants' extension schemas: the registered documents, and the unique
+//! indexes that keep `uniqueness: server` attributes unique within the tenant.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::domain::{TenantId, UnknownAttributes};
+use crate::scim::schema::ResourceKind;
+use crate::store::StoreError;
+
+/// A registered schema document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSchema {
+    pub kind: ResourceKind,
+    pub document: Value,
+    pub created: DateTime<Utc>,
+}
+
+/// A unique index over one attribute of a tenant's extension, partial to the tenant and the
+/// resource type, on the value as filters compare it (the folded document).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UniqueIndex {
+    pub name: String,
+    pub kind: ResourceKind,
+    pub urn: String,
+    pub attribute: String,
+}
+
+/// The prefix of every extension unique index's name.
+pub const UNIQUE_INDEX_PREFIX: &str = "ext_unique_";
+
+pub trait SchemaStore {
+    /// The tenant's registered schemas, oldest first.
+    fn tenant_schemas(
+        &self,
+        tenant: TenantId,
+    ) -> impl Future<Output = Result<Vec<StoredSchema>, StoreError>> + Send;
+    /// Registers a schema and creates its unique indexes, in one transaction that bumps the
+    /// tenant's schema version and announces it to every replica. Existing values that
+    /// already repeat fail it with [`StoreError::ExtensionUnique`].
+    fn add_tenant_schema(
+        &self,
+        tenant: TenantId,
+        urn: &str,
+        schema: &StoredSchema,
+        unique: &[UniqueIndex],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Removes a schema (found case-insensitively) and drops the indexes named; false when
+    /// the tenant had no such schema.
+    fn remove_tenant_schema(
+        &self,
+        tenant: TenantId,
+        urn: &str,
+        unique: &[UniqueIndex],
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn set_unknown_attributes(
+        &self,
+        tenant: TenantId,
+        rule: UnknownAttributes,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
