@@ -10,6 +10,7 @@ mod console_events;
 mod discovery;
 mod errors;
 mod events;
+mod extensions;
 mod faults;
 mod fuzz;
 mod group_limits;

@@ -8,4 +8,5 @@ mod durability;
 mod events;
 mod first_start;
 mod receiver_example;
+mod schemas;
 mod slow_clients;
