@@ -101,12 +101,7 @@ impl<D: Dialect> SchemaStore for SqlStore<D> {
         let sql = Sql::new("update tenants set unknown_attributes = $2 where id = $1")
             .arg(tenant)
             .arg(rule.as_str());
-        let mut tx = D::begin_write(&self.writer).await?;
-        execute::<D>(&mut tx, sql).await?;
-        D::announce_token_change(&mut tx).await?;
-        commit::<D>(tx).await?;
-        self.tokens.clear();
-        Ok(())
+        self.rule_changed(sql).await
     }
 }
 

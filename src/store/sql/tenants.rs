@@ -125,12 +125,7 @@ impl<D: Dialect> Tenants for SqlStore<D> {
                 .arg(tenant)
                 .arg(allowed)
                 .arg(require);
-        let mut tx = D::begin_write(&self.writer).await?;
-        execute::<D>(&mut tx, sql).await?;
-        D::announce_token_change(&mut tx).await?;
-        commit::<D>(tx).await?;
-        self.tokens.clear();
-        Ok(())
+        self.rule_changed(sql).await
     }
 
     async fn set_entra_tenant(
@@ -144,18 +139,13 @@ impl<D: Dialect> Tenants for SqlStore<D> {
                 .arg(entra),
             None => Sql::new("update tenants set entra_tenant_id = null where id = $1").arg(tenant),
         };
-        let mut tx = D::begin_write(&self.writer).await?;
-        execute::<D>(&mut tx, sql).await.map_err(|e| match e {
+        self.rule_changed(sql).await.map_err(|e| match e {
             e if D::violated(&e) == Some(Constraint::EntraTenant) => StoreError::Uniqueness {
                 rule: Unique::EntraTenant,
                 value: entra.map(|u| u.to_string()).unwrap_or_default(),
             },
             other => other,
-        })?;
-        D::announce_token_change(&mut tx).await?;
-        commit::<D>(tx).await?;
-        self.tokens.clear();
-        Ok(())
+        })
     }
 
     async fn tenant_by_entra(&self, entra: Uuid) -> Result<Option<Tenant>, StoreError> {
@@ -238,4 +228,17 @@ async fn conflicts<D: Dialect>(
         }
     }
     Ok(out)
+}
+
+impl<D: Dialect> SqlStore<D> {
+    /// Runs `sql`, a change of a tenant's rules, in a transaction that announces it to every
+    /// replica's token cache (which holds tenants), and forgets this process's cache.
+    pub(super) async fn rule_changed(&self, sql: Sql) -> Result<(), StoreError> {
+        let mut tx = D::begin_write(&self.writer).await?;
+        execute::<D>(&mut tx, sql).await?;
+        D::announce_token_change(&mut tx).await?;
+        commit::<D>(tx).await?;
+        self.tokens.clear();
+        Ok(())
+    }
 }
