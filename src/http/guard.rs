@@ -6,6 +6,7 @@
 
 use std::any::Any;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -23,15 +24,34 @@ pub struct Guard {
     permits: Arc<Semaphore>,
     max: u32,
     timeout: Duration,
+    /// Requests being served, for the events' dispatcher, which gives way to them.
+    in_flight: Arc<AtomicUsize>,
 }
 
 impl Guard {
-    pub fn new(max_concurrent: u32, timeout: Duration) -> Self {
+    pub fn new(max_concurrent: u32, timeout: Duration, in_flight: Arc<AtomicUsize>) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(max_concurrent as usize)),
             max: max_concurrent,
             timeout,
+            in_flight,
         }
+    }
+}
+
+/// Counts a request in flight while it lives.
+struct Serving(Arc<AtomicUsize>);
+
+impl Serving {
+    fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(count.clone())
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -40,6 +60,7 @@ pub async fn limit(State(guard): State<Guard>, req: Request, next: Next) -> Resp
     let Ok(_permit) = guard.permits.clone().try_acquire_owned() else {
         return Error::from(Unavailable::Busy(guard.max)).into_response();
     };
+    let _serving = Serving::new(&guard.in_flight);
     match tokio::time::timeout(guard.timeout, next.run(req)).await {
         Ok(response) => response,
         Err(_) => Error::from(Unavailable::Slow(guard.timeout.as_secs())).into_response(),

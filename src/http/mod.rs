@@ -61,7 +61,6 @@ impl std::ops::Deref for AppState {
 impl AppState {
     pub fn new(directory: Directory, config: &Config) -> Self {
         Self(Arc::new(Inner {
-            directory,
             public_url: config.public_url.clone(),
             max_body_bytes: config.max_body_bytes,
             header_timeout: Duration::from_secs(config.header_timeout),
@@ -71,7 +70,9 @@ impl AppState {
             guard: Guard::new(
                 config.max_concurrent_requests,
                 Duration::from_secs(config.request_timeout),
+                directory.requests_in_flight(),
             ),
+            directory,
         }))
     }
 }

@@ -26,6 +26,12 @@ const CLAIM: u32 = 32;
 const BATCH: u32 = 256;
 /// The shortest pause between two claims (a burst of commits wakes the dispatcher often).
 const CLAIM_PAUSE: Duration = Duration::from_millis(20);
+/// SCIM requests in flight from which a worker paces itself: Entra's requests come first;
+/// events catch up as soon as the burst is over.
+const BUSY: usize = 4;
+/// The pause after each event while scimd is busy (at most about a thousand events a second
+/// per subscription then).
+const PACE: Duration = Duration::from_millis(1);
 /// How often the dispatcher looks without being woken: for other replicas' commits, and
 /// for subscriptions whose wait is over.
 const POLL: Duration = Duration::from_secs(1);
@@ -106,6 +112,14 @@ impl Directory {
                         return self.store.release(receiver.id, owner, None).await;
                     }
                     renewed = Instant::now();
+                }
+                if self
+                    .events
+                    .requests
+                    .load(std::sync::atomic::Ordering::Relaxed)
+                    >= BUSY
+                {
+                    tokio::time::sleep(PACE).await;
                 }
                 let claims = set::claims(
                     &self.events.settings.issuer,

@@ -65,6 +65,9 @@ pub struct Events {
     http: Option<reqwest::Client>,
     owner: String,
     committed: Notify,
+    /// SCIM requests being served (counted by the HTTP layer): while there are several, the
+    /// dispatcher paces itself and leaves the cores to them.
+    requests: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Events {
@@ -82,6 +85,7 @@ impl Events {
             http: None,
             owner: format!("{}/{}", std::process::id(), Uuid::new_v4().simple()),
             committed: Notify::new(),
+            requests: Default::default(),
         }
     }
 }
@@ -105,6 +109,12 @@ impl Directory {
     pub fn with_events(mut self, settings: EventSettings) -> Result<Self, String> {
         self.events = Arc::new(Events::new(settings)?);
         Ok(self)
+    }
+
+    /// The count of SCIM requests being served, which the HTTP layer keeps and the
+    /// dispatcher reads.
+    pub fn requests_in_flight(&self) -> Arc<std::sync::atomic::AtomicUsize> {
+        self.events.requests.clone()
     }
 
     /// Tells the dispatcher that a change with an event committed.

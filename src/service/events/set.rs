@@ -91,7 +91,9 @@ pub fn claims(issuer: &Issuer, registry: &Registry, event: &Event, receiver: &Re
         "iss": issuer.iss,
         "aud": receiver.url,
         "iat": event.at.timestamp(),
-        "toe": event.at.timestamp(),
+        // the time of the change to the millisecond: a NumericDate may have a fraction
+        // (RFC 7519 §2), and receivers order and measure by it
+        "toe": event.at.timestamp_millis() as f64 / 1000.0,
         "jti": jti(event.id, receiver.id),
         "txn": event.txn,
         "sub_id": sub_id,
@@ -209,7 +211,7 @@ mod tests {
                 "iss": "https://scim.example",
                 "aud": "https://app.example/events",
                 "iat": 1_700_000_000,
-                "toe": 1_700_000_000,
+                "toe": 1_700_000_000.0,
                 "jti": jti(Uuid::nil(), Uuid::from_u128(2)),
                 "txn": "req-1",
                 "sub_id": {"format": "scim", "uri": format!("/Users/{}", Uuid::from_u128(1)),
