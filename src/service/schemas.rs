@@ -20,12 +20,12 @@ use crate::store::schemas::{StoredSchema, UNIQUE_INDEX_PREFIX, UniqueIndex};
 use crate::store::{SchemaStore, StoreError};
 
 /// The registries of tenants with schemas of their own, with the version they were read at,
-/// and the unknown attribute names counted in this process so far.
+/// and the labels of unknown attributes counted in this process so far.
 #[derive(Debug, Default)]
-pub struct SchemaCache(
-    Mutex<HashMap<TenantId, (i64, Arc<Registry>)>>,
-    Mutex<HashSet<(String, String)>>,
-);
+pub struct SchemaCache {
+    registries: Mutex<HashMap<TenantId, (i64, Arc<Registry>)>>,
+    unknown_labels: Mutex<HashSet<(String, String)>>,
+}
 
 /// Distinct (tenant, attribute) labels of `scimd_unknown_attributes_total` at most, per
 /// process: names come from clients, and a metric's labels must stay few.
@@ -49,19 +49,16 @@ impl Directory {
         if tenant.policy.schemas == 0 {
             return Ok(self.registry.clone());
         }
-        if let Ok(cache) = self.schemas.0.lock() {
+        if let Ok(cache) = self.schemas.registries.lock() {
             if let Some((version, registry)) = cache.get(&tenant.id) {
                 if *version == tenant.policy.schemas {
                     return Ok(registry.clone());
                 }
             }
         }
-        let extensions = self.tenant_extensions(tenant.id).await?;
-        let registry = Arc::new(
-            self.registry
-                .with_extensions(&extensions.into_iter().map(|r| r.into()).collect::<Vec<_>>()),
-        );
-        if let Ok(mut cache) = self.schemas.0.lock() {
+        let (_, registry) = self.tenant_extensions(tenant.id).await?;
+        let registry = Arc::new(registry);
+        if let Ok(mut cache) = self.schemas.registries.lock() {
             cache.insert(tenant.id, (tenant.policy.schemas, registry.clone()));
         }
         Ok(registry)
@@ -71,36 +68,38 @@ impl Directory {
     /// work outside a request, such as rendering an event's resource.
     pub(super) fn cached_registry(&self, id: TenantId) -> Arc<Registry> {
         self.schemas
-            .0
+            .registries
             .lock()
             .ok()
             .and_then(|cache| cache.get(&id).map(|(_, r)| r.clone()))
             .unwrap_or_else(|| self.registry.clone())
     }
 
-    /// The tenant's registered schemas, as read (a stored document that no longer reads, as
-    /// after an upgrade that added a clashing built-in schema, is left out and logged).
-    async fn tenant_extensions(&self, tenant: TenantId) -> Result<Vec<RegisteredSchema>, Error> {
+    /// The tenant's registered schemas, as read, and the registry they make with scimd's own
+    /// (each read against those before it; a stored document that no longer reads, as after
+    /// an upgrade that added a clashing built-in schema, is left out and logged).
+    async fn tenant_extensions(
+        &self,
+        tenant: TenantId,
+    ) -> Result<(Vec<RegisteredSchema>, Registry), Error> {
         let mut out: Vec<RegisteredSchema> = Vec::new();
+        let mut registry = self.registry.as_ref().clone();
         for stored in self.store.tenant_schemas(tenant).await? {
-            let mut registry = self.registry.as_ref().clone();
-            registry = registry.with_extensions(
-                &out.iter()
-                    .cloned()
-                    .map(Into::into)
-                    .collect::<Vec<TenantSchema>>(),
-            );
             match extension::read(&stored.document, stored.kind, &registry) {
-                Ok(schema) => out.push(RegisteredSchema {
-                    kind: stored.kind,
-                    schema,
-                    created: stored.created,
-                }),
+                Ok(schema) => {
+                    let registered = RegisteredSchema {
+                        kind: stored.kind,
+                        schema,
+                        created: stored.created,
+                    };
+                    registry = registry.with_extensions(&[registered.clone().into()]);
+                    out.push(registered);
+                }
                 Err(reason) => tracing::warn!(tenant = %tenant.0, %reason,
                     "a registered schema no longer reads; it is not served"),
             }
         }
-        Ok(out)
+        Ok((out, registry))
     }
 
     /// Registers the schema document `document` as an extension of `kind` for `tenant`.
@@ -151,7 +150,7 @@ impl Directory {
     /// The schemas `tenant` registered.
     pub async fn schemas_of(&self, tenant: &str) -> Result<Vec<RegisteredSchema>, Error> {
         let tenant = self.tenant(tenant).await?;
-        self.tenant_extensions(tenant.id).await
+        Ok(self.tenant_extensions(tenant.id).await?.0)
     }
 
     /// Removes a schema of `tenant` (its URN in any case). Values stored under it stay in
@@ -162,6 +161,7 @@ impl Directory {
         let registered = self
             .tenant_extensions(tenant.id)
             .await?
+            .0
             .into_iter()
             .find(|r| r.schema.id.eq_ignore_ascii_case(urn.trim()))
             .ok_or_else(|| {
@@ -188,7 +188,7 @@ impl Directory {
             .iter()
             .map(|n| n.chars().take(UNKNOWN_NAME_CHARS).collect())
             .collect();
-        if let Ok(mut labels) = self.schemas.1.lock() {
+        if let Ok(mut labels) = self.schemas.unknown_labels.lock() {
             for name in &names {
                 let key = (tenant.name.clone(), name.clone());
                 let label = if labels.contains(&key) || labels.len() < UNKNOWN_LABELS {

@@ -217,21 +217,12 @@ impl Directory {
 
     /// Signs and pushes `claims` to `receiver`.
     async fn push(&self, receiver: &Receiver, claims: &Value) -> Answer {
-        let failed = |error: String| Answer {
-            status: None,
-            body: String::new(),
-            outcome: crate::domain::events::Outcome::Retry {
-                status: None,
-                error,
-                after: None,
-            },
-        };
         let Some(http) = &self.events.http else {
-            return failed("scimd has no HTTP client for events".into());
+            return Answer::none("scimd has no HTTP client for events".into());
         };
         match set::sign(claims, receiver.id, &receiver.secret) {
             Ok(token) => push::push(http, &receiver.url, token).await,
-            Err(e) => failed(e),
+            Err(e) => Answer::none(e),
         }
     }
 

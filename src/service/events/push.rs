@@ -43,6 +43,21 @@ pub struct Answer {
     pub outcome: Outcome,
 }
 
+impl Answer {
+    /// No answer: the push could not be made or was not answered; retried.
+    pub fn none(error: String) -> Self {
+        Answer {
+            status: None,
+            body: String::new(),
+            outcome: Outcome::Retry {
+                status: None,
+                error,
+                after: None,
+            },
+        }
+    }
+}
+
 /// POSTs the signed SET `set` to `url`.
 pub async fn push(http: &reqwest::Client, url: &str, set: String) -> Answer {
     let sent = http
@@ -65,15 +80,7 @@ pub async fn push(http: &reqwest::Client, url: &str, set: String) -> Answer {
             } else {
                 format!("the request failed: {}", crate::telemetry::chain(&e))
             };
-            return Answer {
-                status: None,
-                body: String::new(),
-                outcome: Outcome::Retry {
-                    status: None,
-                    error,
-                    after: None,
-                },
-            };
+            return Answer::none(error);
         }
     };
     let status = response.status().as_u16();

@@ -26,8 +26,14 @@ fn push_insert<D: Dialect>(sql: &mut Sql, a: &Activity, kinds: Kinds, resource: 
     sql.push_bind(resource).push(", ");
     sql.push_bind(kinds.0).push(", ");
     sql.push_bind((!a.changed.is_empty()).then(|| a.changed.join(",")));
+    // a deleted resource has no version after the change
+    let version = if kinds.contains(Kinds::DELETE) {
+        "null"
+    } else {
+        "r.version"
+    };
     sql.push(&format!(
-        ", r.version, {}, ",
+        ", {version}, {}, ",
         D::json_text("r.doc", "externalId")
     ));
     if kinds.contains(Kinds::DELETE) {

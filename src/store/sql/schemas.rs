@@ -50,8 +50,9 @@ impl<D: Dialect> SchemaStore for SqlStore<D> {
         execute::<D>(&mut tx, insert).await?;
         for index in unique {
             let ddl = Sql::new(D::extension_unique_index(tenant, index));
+            // building the index, only its own rule can be broken: values already repeat
             execute::<D>(&mut tx, ddl).await.map_err(|e| {
-                if D::violated_index(&e).is_some() || D::violated(&e).is_none() && is_unique(&e) {
+                if is_unique(&e) {
                     StoreError::ExtensionUnique {
                         index: index.name.clone(),
                     }
