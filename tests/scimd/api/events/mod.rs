@@ -4,6 +4,7 @@
 //! and how delivery copes with receivers that fail, refuse, throttle or hang (`delivery`).
 
 mod delivery;
+mod pruning;
 mod sets;
 mod subscriptions;
 
