@@ -140,9 +140,28 @@ pub struct Config {
         global = true
     )]
     pub oauth_access_token_ttl: u64,
-    /// Serve `/metrics` on this address only (e.g. 127.0.0.1:9090) instead of on the main one.
+    /// How long an OAuth refresh-token family lives at most, however often it rotates
+    /// (`90d`); then the admin authorizes again.
+    #[arg(long, env = "SCIMD_OAUTH_REFRESH_MAX_AGE", default_value = "90d", value_parser = duration, global = true)]
+    pub oauth_refresh_max_age: std::time::Duration,
+    /// Serve `/metrics` on this address (e.g. 127.0.0.1:9090), without authentication. Without
+    /// it, `/metrics` is served on the main address only to bearers of SCIMD_METRICS_TOKEN.
     #[arg(long, env = "SCIMD_METRICS_LISTEN", global = true)]
     pub metrics_listen: Option<SocketAddr>,
+    /// A bearer token (at least 16 characters) that may read `/metrics` on the main address.
+    #[arg(
+        long,
+        env = "SCIMD_METRICS_TOKEN",
+        hide_env_values = true,
+        value_parser = long_secret,
+        global = true
+    )]
+    pub metrics_token: Option<Secret>,
+    /// Proxies whose X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host are believed:
+    /// comma-separated addresses or networks (10.0.0.0/8,fd00::/8). From anyone else these
+    /// headers are ignored, and the client is the TCP peer.
+    #[arg(long, env = "SCIMD_TRUSTED_PROXIES", value_delimiter = ',', value_parser = crate::http::client::network, global = true)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How long the activity log keeps its rows (`30d`, `12h`, `90m`, `3600s`).
     #[arg(long, env = "SCIMD_ACTIVITY_RETENTION", default_value = "30d", value_parser = duration, global = true)]
     pub activity_retention: std::time::Duration,
@@ -193,6 +212,14 @@ pub fn duration(text: &str) -> Result<std::time::Duration, String> {
     Ok(std::time::Duration::from_secs(seconds))
 }
 
+/// A secret of at least 16 characters.
+fn long_secret(text: &str) -> Result<Secret, String> {
+    if text.trim().chars().count() < 16 {
+        return Err("use at least 16 characters".into());
+    }
+    Ok(Secret(text.trim().to_owned()))
+}
+
 /// A number of seconds, at least 1.
 fn seconds(text: &str) -> Result<u64, String> {
     match text.trim().parse::<u64>() {
@@ -211,6 +238,17 @@ fn metadata_url(text: &str) -> Result<String, String> {
 }
 
 impl Config {
+    /// The root URL scimd is reached at, without a trailing slash: `SCIMD_PUBLIC_URL`, else
+    /// `http://` and the listening address. Used where a URL must be fixed rather than read
+    /// from a request (the OAuth issuer, the events' `iss`).
+    pub fn root_url(&self) -> String {
+        let root = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen));
+        root.trim_end_matches('/').to_owned()
+    }
+
     /// The database URL: the configured one, else the SQLite file in the data directory.
     pub fn database_url(&self) -> String {
         match &self.database_url {

@@ -69,6 +69,7 @@ pub async fn open_directory(config: &Config) -> Result<Directory, StartError> {
         config.max_members_per_page,
     )
     .with_access_token_ttl(Duration::from_secs(access_ttl))
+    .with_refresh_max_age(config.oauth_refresh_max_age)
     .with_max_payload(config.max_body_bytes)
     .with_entra_keys(
         service::entra_jwt::EntraKeys::new(&config.entra_metadata_url)
@@ -81,17 +82,13 @@ pub async fn open_directory(config: &Config) -> Result<Directory, StartError> {
 /// How events are delivered: `SCIMD_EVENTS_*`, and `iss` from `SCIMD_PUBLIC_URL` (else the
 /// listening address).
 fn event_settings(config: &Config) -> service::events::EventSettings {
-    let root = config
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", config.listen));
-    let root = root.trim_end_matches('/');
+    let root = config.root_url();
     service::events::EventSettings {
         retry_for: config.events_retry_for,
         retention: config.events_retention,
         timeout: Duration::from_secs(config.events_timeout),
         issuer: service::events::Issuer {
-            iss: root.to_owned(),
+            iss: root.clone(),
             scim_base: format!("{root}{}", http::SCIM_BASE),
         },
     }
@@ -188,8 +185,9 @@ pub async fn serve(
 }
 
 /// Upkeep while serving: lookup counts stored and the pending events counted every 10 s; the
-/// activity log's rows older than `SCIMD_ACTIVITY_RETENTION`, and events older than
-/// `SCIMD_EVENTS_RETENTION` that no delivery needs, pruned every 10 minutes, in small batches.
+/// activity log's rows older than `SCIMD_ACTIVITY_RETENTION`, events older than
+/// `SCIMD_EVENTS_RETENTION` that no delivery needs and sign-in attempts whose window is over,
+/// pruned every 10 minutes, in small batches.
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(10));
     let mut ticks: u64 = 0;
@@ -217,6 +215,9 @@ async fn housekeeping(state: AppState) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(rows = n, "pruned delivered events"),
                 Err(e) => tracing::warn!(error = %telemetry::chain(&e), "events not pruned"),
+            }
+            if let Err(e) = state.directory.prune_sign_in_attempts().await {
+                tracing::warn!(error = %telemetry::chain(&e), "sign-in attempts not pruned");
             }
         }
         ticks += 1;

@@ -113,6 +113,19 @@ async fn serve(config: &Config) -> Result<(), StartError> {
             issued.token
         );
     }
+    if config.public_url.is_none() {
+        tracing::warn!(
+            issuer = %config.root_url(),
+            "SCIMD_PUBLIC_URL is not set: the OAuth issuer and the events' `iss` are the \
+             listening address; set it to the URL Entra reaches scimd at"
+        );
+    }
+    if config.metrics_listen.is_none() && config.metrics_token.is_none() {
+        tracing::info!(
+            "/metrics is not served: set SCIMD_METRICS_LISTEN (an address of their own) or \
+             SCIMD_METRICS_TOKEN (on the main address, for bearers of the token)"
+        );
+    }
     if let Some(metrics) = config.metrics_listen {
         let listener = TcpListener::bind(metrics).await?;
         let app = axum::Router::new().route("/metrics", axum::routing::get(scimd::meter::render));

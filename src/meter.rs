@@ -1,15 +1,22 @@
 //! Prometheus metrics (the `metrics` facade with `metrics-exporter-prometheus`): the recorder
 //! is installed once per process, requests and their latency are counted by route, and the
 //! store's pool, cache and activity log report what operators graph. `GET /metrics` renders
-//! them in the text format.
+//! them in the text format: on `SCIMD_METRICS_LISTEN` for anyone who reaches that address, on
+//! the main address only to bearers of `SCIMD_METRICS_TOKEN`.
 
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::config::Config;
+use crate::http::AppState;
 
 /// Request latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -36,10 +43,49 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
+/// Who may read `/metrics` on the main address: nobody (they are served on
+/// `SCIMD_METRICS_LISTEN`, or not configured to be served there), or bearers of
+/// `SCIMD_METRICS_TOKEN`. The main address faces Entra and the internet; the metrics name every
+/// tenant and the attribute names clients sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// Served on their own address only.
+    Apart,
+    /// Served on the main address to bearers of this token (its SHA-256).
+    Token([u8; 32]),
+    /// Not served on the main address.
+    Closed,
+}
+
+impl Access {
+    pub fn of(config: &Config) -> Self {
+        match (&config.metrics_listen, &config.metrics_token) {
+            (Some(_), _) => Access::Apart,
+            (None, Some(token)) => Access::Token(Sha256::digest(token.expose()).into()),
+            (None, None) => Access::Closed,
+        }
+    }
+}
+
+/// The methods scimd routes; any other is counted as `other`, so that made-up methods cannot
+/// add label values without bound.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
 /// Counts every request by method, matched route and status, and times it by route.
 pub async fn count_requests(req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -54,7 +100,45 @@ pub async fn count_requests(req: Request, next: Next) -> Response {
     response
 }
 
-/// `GET /metrics`.
+/// `GET /metrics` on the main address: for bearers of `SCIMD_METRICS_TOKEN` only.
+pub async fn render_guarded(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    let refusal = |status: StatusCode, message: &'static str| {
+        let mut response = (status, message).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"scimd metrics\""),
+            );
+        }
+        response
+    };
+    let expected = match &app.metrics {
+        Access::Token(hash) => hash,
+        Access::Apart | Access::Closed => {
+            return refusal(
+                StatusCode::NOT_FOUND,
+                "metrics are not served on this address: set SCIMD_METRICS_LISTEN to serve them \
+                 on an address of their own, or SCIMD_METRICS_TOKEN to serve them here to \
+                 bearers of that token\n",
+            );
+        }
+    };
+    let sent = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| Sha256::digest(token.trim()));
+    match sent {
+        Some(hash) if bool::from(hash.as_slice().ct_eq(expected)) => render().await,
+        _ => refusal(
+            StatusCode::UNAUTHORIZED,
+            "send Authorization: Bearer <SCIMD_METRICS_TOKEN> to read the metrics\n",
+        ),
+    }
+}
+
+/// `GET /metrics`, unguarded (on `SCIMD_METRICS_LISTEN`).
 pub async fn render() -> Response {
     match handle() {
         Some(handle) => (

@@ -57,6 +57,11 @@ pub struct TokenGrant {
     pub tenant: TenantId,
     pub client: Uuid,
     pub family: Uuid,
+    /// The admin who authorized the family (none for client credentials): removing the admin
+    /// or taking their team-admin right revokes it.
+    pub admin: Option<Uuid>,
+    /// When the family was authorized; it ends at an absolute age, however often it rotates.
+    pub family_started: DateTime<Utc>,
     pub access_hash: Vec<u8>,
     pub access_expires: DateTime<Utc>,
     pub refresh: Option<(Vec<u8>, DateTime<Utc>)>,

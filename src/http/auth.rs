@@ -103,8 +103,8 @@ pub async fn require_tenant(
     Ok(record_refusal(&app, id, &origin, target, operation, response).await)
 }
 
-/// Records a refused request with its `scimType` and detail (values left out); the response
-/// goes out unchanged.
+/// Records a refused request with its `scimType` and the note of its error (never the
+/// detail, which may quote what the client sent); the response goes out unchanged.
 async fn record_refusal(
     app: &AppState,
     tenant: TenantId,
@@ -113,12 +113,7 @@ async fn record_refusal(
     operation: &str,
     response: Response,
 ) -> Response {
-    let (parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, 64 * 1024)
-        .await
-        .unwrap_or_default();
-    let error: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-    let text = |k: &str| error.get(k).and_then(serde_json::Value::as_str);
+    let error = response.extensions().get::<scim::Error>();
     let recorded = app
         .directory
         .record_refusal(
@@ -126,15 +121,14 @@ async fn record_refusal(
             origin,
             target,
             operation,
-            parts.status.as_u16(),
-            text("scimType"),
-            text("detail"),
+            response.status().as_u16(),
+            error,
         )
         .await;
     if let Err(e) = recorded {
         tracing::warn!(error = %crate::telemetry::chain(&e), "a refused request could not be recorded in the activity log");
     }
-    Response::from_parts(parts, axum::body::Body::from(bytes))
+    response
 }
 
 /// The resource type and id a SCIM path names (`/scim/v2/Users/{id}`).

@@ -1,7 +1,8 @@
 //! The one place where errors become responses: a SCIM error body (RFC 7644 §3.12) with
 //! `application/scim+json`, `WWW-Authenticate` on 401 (RFC 6750 §3), `Retry-After` on 503.
 //! A server-side failure is logged here, once, with its cause chain, and answered with a
-//! generic detail that points at the log.
+//! generic detail that points at the log. The error goes out on the response too, for the
+//! activity log (`http::auth`), which keeps its note and never its detail.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -26,6 +27,12 @@ impl IntoResponse for Error {
                         tracing::error!(error = %chain(cause), "database unavailable");
                         scim::Error::unavailable()
                     }
+                    Unavailable::EntraKeys(cause) => {
+                        // the metadata URL and the network error stay in the log: a client
+                        // learns only that it may retry
+                        tracing::warn!(error = %cause, "Entra's signing keys cannot be fetched");
+                        scim::Error::new(503, None, format!("{why}; retry later"))
+                    }
                     other => {
                         tracing::warn!(reason = %other, "request not served");
                         scim::Error::new(503, None, format!("{other}; retry later"))
@@ -46,7 +53,8 @@ impl IntoResponse for Error {
     }
 }
 
-/// The HTTP response for a SCIM error.
+/// The HTTP response for a SCIM error. The error rides on the response as an extension, so
+/// that the activity log records its note (never its detail, which may quote values).
 fn scim_error_response(error: &scim::Error) -> Response {
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_vec(&error.to_body()).unwrap_or_default();
@@ -56,6 +64,7 @@ fn scim_error_response(error: &scim::Error) -> Response {
         body,
     )
         .into_response();
+    response.extensions_mut().insert(error.clone());
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(
             header::WWW_AUTHENTICATE,

@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::domain::Tenant;
 use crate::domain::activity::Origin;
 use crate::http::AppState;
+use crate::http::client::Client;
 use crate::scim;
 use crate::scim::query::SearchParams;
 use crate::scim::resource::Version;
@@ -113,8 +114,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 }
 
 /// The base URL of the SCIM API as the client reaches it, for `Location` and `meta.location`:
-/// `SCIMD_PUBLIC_URL` when set, else derived from the request (`X-Forwarded-Proto`,
-/// `X-Forwarded-Host`, `Host`).
+/// `SCIMD_PUBLIC_URL` when set, else derived from the request: its `Host` and TLS, or what a
+/// trusted proxy reports of them (`X-Forwarded-Host`, `X-Forwarded-Proto`; see
+/// [`crate::http::client`]).
 #[derive(Debug, Clone)]
 pub struct BaseUrl(pub String);
 
@@ -130,10 +132,16 @@ where
         let root = match &app.public_url {
             Some(url) => url.clone(),
             None => {
-                let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
-                let scheme = header("x-forwarded-proto").unwrap_or("http");
-                let host = header("x-forwarded-host")
-                    .or_else(|| header("host"))
+                let client = parts
+                    .extensions
+                    .get::<Client>()
+                    .cloned()
+                    .unwrap_or_default();
+                let scheme = if client.tls { "https" } else { "http" };
+                let host = client
+                    .forwarded_host
+                    .as_deref()
+                    .or_else(|| parts.headers.get("host").and_then(|v| v.to_str().ok()))
                     .or_else(|| parts.uri.authority().map(|a| a.as_str()))
                     .unwrap_or("localhost");
                 format!("{scheme}://{host}")

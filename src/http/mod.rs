@@ -1,6 +1,7 @@
 //! HTTP: the router, extractors, responses, authentication and the one error → response map.
 
 mod auth;
+pub mod client;
 mod console;
 mod discovery;
 pub mod error;
@@ -44,8 +45,13 @@ pub struct Inner {
     pub header_timeout: Duration,
     /// How long the activity log keeps its rows.
     pub activity_retention: Duration,
-    /// `/metrics` is served on its own address, not on the main one.
-    pub metrics_apart: bool,
+    /// Who may read `/metrics` on the main address.
+    pub metrics: crate::meter::Access,
+    /// Proxies whose forwarding headers are believed.
+    pub proxies: client::TrustedProxies,
+    /// The OAuth issuer (RFC 8414 §2): `SCIMD_PUBLIC_URL`, else the listening address; never
+    /// taken from a request.
+    pub issuer: String,
     /// The quiet gap between provisioning cycles.
     pub cycle_gap: Duration,
     guard: Guard,
@@ -65,7 +71,9 @@ impl AppState {
             max_body_bytes: config.max_body_bytes,
             header_timeout: Duration::from_secs(config.header_timeout),
             activity_retention: config.activity_retention,
-            metrics_apart: config.metrics_listen.is_some(),
+            metrics: crate::meter::Access::of(config),
+            proxies: client::TrustedProxies::new(config.trusted_proxies.clone()),
+            issuer: config.root_url(),
             cycle_gap: config.cycle_gap,
             guard: Guard::new(
                 config.max_concurrent_requests,
@@ -112,10 +120,6 @@ pub fn app(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_tenant,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.guard.clone(),
-            guard::limit,
         ));
     let oauth = Router::new()
         .route(
@@ -123,15 +127,12 @@ pub fn app(state: AppState) -> Router {
             get(oauth::authorize).post(oauth::sign_in),
         )
         .route(oauth::TOKEN_PATH, post(oauth::token))
-        .route(oauth::METADATA_PATH, get(oauth::metadata))
-        .layer(middleware::from_fn_with_state(
-            state.guard.clone(),
-            guard::limit,
-        ));
+        .route(oauth::METADATA_PATH, get(oauth::metadata));
     let mut router = Router::new();
-    if !state.metrics_apart {
-        router = router.route("/metrics", get(crate::meter::render));
+    if state.metrics != crate::meter::Access::Apart {
+        router = router.route("/metrics", get(crate::meter::render_guarded));
     }
+    // every route is behind the guard (requests at once, time per request), whoever calls it
     let router = router
         .nest(SCIM_BASE, scim)
         .merge(oauth)
@@ -144,6 +145,14 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .layer(middleware::from_fn(telemetry::record_route))
         .route_layer(middleware::from_fn(crate::meter::count_requests))
+        .layer(middleware::from_fn_with_state(
+            state.guard.clone(),
+            guard::limit,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.proxies.clone(),
+            client::identify,
+        ))
         .with_state(state);
     // Paths are normalised before routing, so the router sits behind a service that rewrites them.
     let normalized = tower::ServiceBuilder::new()

@@ -2,12 +2,10 @@
 //! JavaScript, CSRF-protected by a double-submit cookie, never cached, never framed), the token
 //! endpoint (RFC 6749 §3.2, errors as §5.2 JSON) and the server metadata (RFC 8414).
 
-use std::net::SocketAddr;
-
 use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -15,8 +13,8 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
 
 use crate::http::AppState;
-use crate::http::extract::BaseUrl;
-use crate::http::page::{cookie, html, no_store, same_token, set_cookie};
+use crate::http::client::Client;
+use crate::http::page::{Cookies, held_page, html, no_store, retry_after, same_token};
 use crate::service::Error;
 use crate::service::oauth::{
     Authorization, AuthorizeError, AuthorizeRequest, SignInError, TokenError, TokenRequest,
@@ -82,10 +80,11 @@ impl SignInForm {
 /// `GET /oauth/authorize`: the sign-in page, or an error page, or the error sent back.
 pub async fn authorize(
     State(app): State<AppState>,
+    cookies: Cookies,
     Query(req): Query<AuthorizeRequest>,
 ) -> Response {
     match app.directory.check_authorize(&req).await {
-        Ok(auth) => sign_in_page(&app, &req, &auth, "", None, StatusCode::OK),
+        Ok(auth) => sign_in_page(cookies, &req, &auth, "", None, StatusCode::OK),
         Err(e) => authorize_error(e),
     }
 }
@@ -93,13 +92,11 @@ pub async fn authorize(
 /// `POST /oauth/authorize`: signs in; a team admin is sent back with a code.
 pub async fn sign_in(
     State(app): State<AppState>,
+    cookies: Cookies,
+    client: Client,
     headers: HeaderMap,
     request: Request,
 ) -> Response {
-    let address = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
     let form: Result<Form<SignInForm>, FormRejection> =
         <Form<SignInForm> as axum::extract::FromRequest<AppState>>::from_request(request, &app)
             .await;
@@ -114,11 +111,11 @@ pub async fn sign_in(
         Ok(auth) => auth,
         Err(e) => return authorize_error(e),
     };
-    let cookie = cookie(&headers, CSRF_COOKIE).unwrap_or_default();
+    let cookie = cookies.get(&headers, CSRF_COOKIE).unwrap_or_default();
     if !same_token(&form.csrf, &cookie) {
         let message = "the sign-in form expired or came from another page; sign in again";
         return sign_in_page(
-            &app,
+            cookies,
             &req,
             &auth,
             &form.username,
@@ -128,7 +125,7 @@ pub async fn sign_in(
     }
     let signed_in = app
         .directory
-        .sign_in(&req, &auth, &form.username, &form.password, address)
+        .sign_in(&req, &auth, &form.username, &form.password, client.address)
         .await;
     match signed_in {
         Ok(code) => {
@@ -139,13 +136,18 @@ pub async fn sign_in(
             redirect(&auth.redirect_uri, &answer)
         }
         Err(SignInError::Refused(message)) => sign_in_page(
-            &app,
+            cookies,
             &req,
             &auth,
             &form.username,
             Some(&message),
             StatusCode::UNAUTHORIZED,
         ),
+        Err(SignInError::Held(held)) => {
+            let (status, message, wait) = held_page(&held);
+            let page = sign_in_page(cookies, &req, &auth, &form.username, Some(&message), status);
+            retry_after(page, wait)
+        }
         Err(SignInError::Service(e)) => service_error_page(e),
     }
 }
@@ -173,9 +175,11 @@ pub async fn token(
     }
 }
 
-/// `GET /.well-known/oauth-authorization-server` (RFC 8414 §3).
-pub async fn metadata(base: BaseUrl) -> Response {
-    let root = base.0.trim_end_matches(crate::http::SCIM_BASE);
+/// `GET /.well-known/oauth-authorization-server` (RFC 8414 §3). The issuer is fixed by the
+/// configuration (RFC 8414 §2, RFC 9207): `SCIMD_PUBLIC_URL`, else the listening address —
+/// never a request's `Host` or forwarding headers, which a client could choose.
+pub async fn metadata(State(app): State<AppState>) -> Response {
+    let root = app.issuer.as_str();
     axum::Json(json!({
         "issuer": root,
         "authorization_endpoint": format!("{root}{AUTHORIZE_PATH}"),
@@ -183,7 +187,7 @@ pub async fn metadata(base: BaseUrl) -> Response {
         "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "code_challenge_methods_supported": ["S256", "plain"],
+        "code_challenge_methods_supported": ["S256"],
     }))
     .into_response()
 }
@@ -269,8 +273,12 @@ fn authorize_error(e: AuthorizeError) -> Response {
 
 fn service_error_page(e: Error) -> Response {
     let status = match &e {
+        Error::Scim(refused) => {
+            let status = StatusCode::from_u16(refused.status).unwrap_or(StatusCode::BAD_REQUEST);
+            return error_page(status, &refused.detail);
+        }
         Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
+        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
     let mut response = error_page(
         status,
@@ -286,7 +294,7 @@ fn service_error_page(e: Error) -> Response {
 }
 
 fn sign_in_page(
-    app: &AppState,
+    cookies: Cookies,
     req: &AuthorizeRequest,
     auth: &Authorization,
     username: &str,
@@ -307,14 +315,7 @@ fn sign_in_page(
         redirect_host: &redirect_host,
     };
     let mut response = html(status, page.render(), &redirect_host);
-    let cookie = (CSRF_COOKIE, csrf.as_str());
-    set_cookie(
-        &mut response,
-        app.public_url.as_deref(),
-        cookie,
-        "/oauth",
-        "Strict",
-    );
+    cookies.set(&mut response, (CSRF_COOKIE, &csrf), "/oauth", "Strict");
     response
 }
 

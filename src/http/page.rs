@@ -4,6 +4,15 @@
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use std::time::Duration;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+
+use crate::http::AppState;
+use crate::http::client::Client;
+use crate::service::throttle::Held;
+
 /// An HTML page with the headers every scimd page carries: never cached, never framed (the
 /// Authorize pop-up is a window of its own, not a frame), no scripts, forms posted only to
 /// scimd and, after sign-in, to the redirect URI's origin.
@@ -53,37 +62,83 @@ pub fn no_store(mut response: Response) -> Response {
     response
 }
 
-/// The value of cookie `name`.
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+/// How the cookies of one request's pages are named and flagged. When the request came over
+/// TLS (to scimd, or to a trusted proxy that says so) or scimd's public URL is https, a cookie
+/// is `Secure` and named `__Host-<name>` with `Path=/` (RFC 6265bis §4.1.3.2: such a cookie
+/// can be set only by this host over TLS, never by a sibling domain or plain HTTP, so a
+/// session or CSRF cookie cannot be planted); otherwise (plain HTTP, development) it is
+/// `<name>` under the pages' own path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cookies {
+    pub secure: bool,
 }
 
-/// Sets cookie `name` for the pages under `path`: `HttpOnly`, `SameSite=same_site`, `Secure`
-/// when scimd's public URL is https; an empty value expires it.
-pub fn set_cookie(
-    response: &mut Response,
-    public_url: Option<&str>,
-    (name, value): (&str, &str),
-    path: &str,
-    same_site: &str,
-) {
-    let secure = if public_url.is_some_and(|u| u.starts_with("https://")) {
-        "; Secure"
-    } else {
-        ""
-    };
-    let max_age = if value.is_empty() { "; Max-Age=0" } else { "" };
-    let cookie =
-        format!("{name}={value}; Path={path}; HttpOnly; SameSite={same_site}{secure}{max_age}");
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().append(header::SET_COOKIE, v);
+impl FromRequestParts<AppState> for Cookies {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let client = parts
+            .extensions
+            .get::<Client>()
+            .cloned()
+            .unwrap_or_default();
+        Ok(Cookies::of(&client, app.public_url.as_deref()))
+    }
+}
+
+impl Cookies {
+    pub fn of(client: &Client, public_url: Option<&str>) -> Self {
+        Cookies {
+            secure: client.tls || public_url.is_some_and(|u| u.starts_with("https://")),
+        }
+    }
+
+    fn name(self, name: &str) -> String {
+        if self.secure {
+            format!("__Host-{name}")
+        } else {
+            name.to_owned()
+        }
+    }
+
+    /// The value of cookie `name` as this request names it.
+    pub fn get(self, headers: &HeaderMap, name: &str) -> Option<String> {
+        let name = self.name(name);
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_owned())
+    }
+
+    /// Sets cookie `name` for the pages under `path` (`/` when secure): `HttpOnly`,
+    /// `SameSite=same_site`; an empty value expires it.
+    pub fn set(
+        self,
+        response: &mut Response,
+        (name, value): (&str, &str),
+        path: &str,
+        same_site: &str,
+    ) {
+        let (path, secure) = if self.secure {
+            ("/", "; Secure")
+        } else {
+            (path, "")
+        };
+        let max_age = if value.is_empty() { "; Max-Age=0" } else { "" };
+        let cookie = format!(
+            "{}={value}; Path={path}; HttpOnly; SameSite={same_site}{secure}{max_age}",
+            self.name(name)
+        );
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
     }
 }
 
@@ -94,4 +149,32 @@ pub fn same_token(field: &str, expected: &str) -> bool {
             field.as_bytes(),
             expected.as_bytes(),
         ))
+}
+
+/// The status, message and wait of a sign-in the throttle held (both sign-in pages show it).
+pub fn held_page(held: &Held) -> (StatusCode, String, Duration) {
+    match held {
+        Held::TooMany(wait) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "too many sign-in attempts from your address; try again in {} minutes",
+                wait.as_secs().div_ceil(60).max(1)
+            ),
+            *wait,
+        ),
+        Held::Busy => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "scimd is checking too many passwords at once; try again in a moment".to_owned(),
+            Duration::from_secs(5),
+        ),
+    }
+}
+
+/// `response` with `Retry-After` in whole seconds (at least 1).
+pub fn retry_after(mut response: Response, wait: Duration) -> Response {
+    let seconds = wait.as_secs().max(1);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
 }

@@ -22,13 +22,101 @@ pub enum ScimType {
 }
 
 /// A protocol error: status, `scimType` where one applies, and a detail that names the
-/// attribute and the problem.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// attribute and the problem — for the client, who may read the values it sent. What scimd's
+/// own records (the activity log) keep of it is the [`Note`], which holds no value.
+#[derive(Debug, Clone, Eq, thiserror::Error)]
 #[error("{detail}")]
 pub struct Error {
     pub status: u16,
     pub scim_type: Option<ScimType>,
     pub detail: String,
+    pub note: Note,
+}
+
+/// Errors are equal when a client sees them alike; the note is scimd's own record of them.
+impl PartialEq for Error {
+    fn eq(&self, other: &Self) -> bool {
+        (self.status, self.scim_type, &self.detail)
+            == (other.status, other.scim_type, &other.detail)
+    }
+}
+
+/// What the activity log keeps of an error, built from typed parts so that no value a client
+/// sent can be in it, whatever the value holds: the attribute at fault (kept only if it is
+/// spelled as an attribute name or schema URN is) and a reason of scimd's own text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Note {
+    attribute: Option<String>,
+    reason: Option<&'static str>,
+}
+
+/// The longest attribute name (or `urn:…:name`) a note keeps.
+const NOTE_NAME_CHARS: usize = 200;
+
+/// Whether `name` is spelled as an attribute name, a path of them, or a schema URN (RFC 7643
+/// §2.1 ATTRNAME, `.` and `:`): no quote, space, `@` or bracket, so no value.
+pub fn is_attribute_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= NOTE_NAME_CHARS
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_$-:.".contains(&b))
+}
+
+/// `text` without its bracketed parts (nested brackets count; an unclosed one runs to the end).
+fn without_brackets(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut depth = 0u32;
+    for c in text.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' if depth > 0 => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+impl Note {
+    /// The note's text: `attribute: reason`, with a reason after the error's kind when the
+    /// error gave none.
+    pub fn text(&self, status: u16, scim_type: Option<ScimType>) -> String {
+        let reason = self
+            .reason
+            .unwrap_or_else(|| default_reason(status, scim_type));
+        match &self.attribute {
+            Some(attribute) => format!("{attribute}: {reason}"),
+            None => reason.to_owned(),
+        }
+    }
+}
+
+/// The reason of an error that did not say, after its `scimType` or status.
+fn default_reason(status: u16, scim_type: Option<ScimType>) -> &'static str {
+    match (scim_type, status) {
+        (Some(ScimType::InvalidFilter), _) => "the filter is not valid",
+        (Some(ScimType::TooMany), _) => "the query would return too many results",
+        (Some(ScimType::Uniqueness), _) => "a value that must be unique is taken",
+        (Some(ScimType::Mutability), _) => "the attribute may not be changed so",
+        (Some(ScimType::InvalidSyntax), _) => "the request is not the message the endpoint expects",
+        (Some(ScimType::InvalidPath), _) => "the path is not valid",
+        (Some(ScimType::NoTarget), _) => "the path matches nothing",
+        (Some(ScimType::InvalidValue), _) => "a value is not valid",
+        (Some(ScimType::InvalidVers), _) => "the version is not valid",
+        (Some(ScimType::Sensitive), _) => "the request holds a value it may not",
+        (Some(ScimType::InvalidCursor), _) => "the cursor is not valid",
+        (None, 401) => "not authenticated",
+        (None, 404) => "not found",
+        (None, 405) => "the method is not allowed here",
+        (None, 409) => "the request conflicts with the directory",
+        (None, 412) => "the resource is at another version",
+        (None, 413) => "the request is too large",
+        (None, 415) => "the content type is not supported",
+        (None, 429) => "too many requests",
+        (None, 500..) => "scimd could not serve the request",
+        (None, _) => "the request is not valid",
+    }
 }
 
 impl Error {
@@ -37,6 +125,36 @@ impl Error {
             status,
             scim_type,
             detail: detail.into(),
+            note: Note::default(),
+        }
+    }
+
+    /// The error is about `attribute` (a name, never a value: one that is not spelled as an
+    /// attribute name is not kept).
+    /// Bracketed parts (`[2]`, a value filter) are left out: `emails[type eq "work"].value` is
+    /// noted as `emails.value`.
+    pub fn at(mut self, attribute: &str) -> Self {
+        let name = without_brackets(attribute);
+        self.note.attribute = is_attribute_name(&name).then_some(name);
+        self
+    }
+
+    /// Why, in scimd's words, for the activity log.
+    pub fn because(mut self, reason: &'static str) -> Self {
+        self.note.reason = Some(reason);
+        self
+    }
+
+    /// What the activity log keeps of the error.
+    pub fn note_text(&self) -> String {
+        self.note.text(self.status, self.scim_type)
+    }
+
+    /// The same error with `prefix` before its detail (`Operations[2]: …`); the note is kept.
+    pub fn prefixed(self, prefix: &str) -> Self {
+        Self {
+            detail: format!("{prefix}: {}", self.detail),
+            ..self
         }
     }
 
@@ -131,6 +249,39 @@ mod tests {
                 "scimType": "uniqueness",
                 "detail": "userName 'a' is taken",
             })
+        );
+    }
+
+    #[test]
+    fn a_note_keeps_the_attribute_name_and_the_reason_and_never_a_value() {
+        let taken = Error::uniqueness("a User with userName 'o'brien@contoso.com' already exists")
+            .at("userName")
+            .because("is taken");
+        assert_eq!(taken.note_text(), "userName: is taken");
+        let valued = Error::invalid_value("x").at("o'brien@contoso.com");
+        assert_eq!(valued.note_text(), "a value is not valid");
+        let filtered = Error::invalid_value("x").at("emails[value eq \"a@b.c\"].display");
+        assert_eq!(filtered.note_text(), "emails.display: a value is not valid");
+        let unclosed = Error::invalid_value("x").at("emails[value eq \"a@b.c\"");
+        assert_eq!(unclosed.note_text(), "emails: a value is not valid");
+        let nul = Error::invalid_value("x").at("a\u{0}b");
+        assert_eq!(nul.note_text(), "a value is not valid");
+        let urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber";
+        assert_eq!(
+            Error::invalid_value("x").at(urn).note_text(),
+            format!("{urn}: a value is not valid")
+        );
+        assert_eq!(
+            Error::not_found("no User with id jane@contoso.com").note_text(),
+            "not found"
+        );
+        assert_eq!(
+            taken.clone().prefixed("Operations[1]").detail,
+            "Operations[1]: a User with userName 'o'brien@contoso.com' already exists"
+        );
+        assert_eq!(
+            taken.prefixed("Operations[1]").note_text(),
+            "userName: is taken"
         );
     }
 

@@ -59,13 +59,17 @@ pub fn check_string(path: &str, value: &str) -> Result<(), Error> {
     if value.contains('\0') {
         return Err(Error::invalid_value(format!(
             "{path}: contains a NUL character, which scimd cannot store"
-        )));
+        ))
+        .at(path)
+        .because("contains a NUL character"));
     }
     if value.len() > MAX_STRING_BYTES {
         return Err(Error::invalid_value(format!(
             "{path}: is {} bytes long; a string may be at most {MAX_STRING_BYTES} bytes (UTF-8)",
             value.len()
-        )));
+        ))
+        .at(path)
+        .because("is too long"));
     }
     Ok(())
 }
@@ -77,7 +81,8 @@ pub fn check_operations(writes: usize) -> Result<(), Error> {
         return Err(Error::invalid_value(format!(
             "a PatchOp may hold at most {MAX_PATCH_OPERATIONS} operations (one without a 'path' \
              counts once per attribute it sets); this one has {writes}"
-        )));
+        ))
+        .because("the PatchOp holds too many operations"));
     }
     Ok(())
 }
@@ -88,7 +93,9 @@ pub fn check_name(path: &str, value: &str) -> Result<(), Error> {
     if chars > MAX_NAME_CHARS {
         return Err(Error::invalid_value(format!(
             "{path}: is {chars} characters long; it may be at most {MAX_NAME_CHARS}"
-        )));
+        ))
+        .at(path)
+        .because("is too long"));
     }
     Ok(())
 }
@@ -98,7 +105,9 @@ pub fn check_values(path: &str, count: usize) -> Result<(), Error> {
     if count > MAX_VALUES {
         return Err(Error::invalid_value(format!(
             "{path}: has {count} values; an attribute may have at most {MAX_VALUES}"
-        )));
+        ))
+        .at(path)
+        .because("has too many values"));
     }
     Ok(())
 }

@@ -18,4 +18,4 @@ pub mod resource;
 pub mod schema;
 pub mod urn;
 
-pub use error::{Error, ScimType};
+pub use error::{Error, Note, ScimType, is_attribute_name};

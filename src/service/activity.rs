@@ -14,6 +14,7 @@ use super::view::Context;
 use super::{Directory, Error};
 use crate::domain::TenantId;
 use crate::domain::activity::{self, Activity, ActivityFilter, Cycle, Origin, minute};
+use crate::scim;
 use crate::scim::canonical::Document;
 use crate::scim::resource::ResourceId;
 use crate::scim::schema::ResourceKind;
@@ -193,8 +194,8 @@ impl Directory {
         written
     }
 
-    /// Records a refused request (status ≥ 400) of `tenant`.
-    #[allow(clippy::too_many_arguments)]
+    /// Records a refused request (status ≥ 400) of `tenant`, with the `scimType` and the note
+    /// of its error: typed parts, so that no value the request held is recorded.
     pub async fn record_refusal(
         &self,
         tenant: TenantId,
@@ -202,16 +203,20 @@ impl Directory {
         resource: Option<(ResourceKind, Option<ResourceId>)>,
         operation: &str,
         status: u16,
-        scim_type: Option<&str>,
-        detail: Option<&str>,
+        error: Option<&scim::Error>,
     ) -> Result<(), Error> {
         let mut a = Activity::change(tenant, origin, operation, status);
         if let Some((kind, id)) = resource {
             a.resource_type = Some(kind.as_str().to_owned());
             a.resource_id = id.map(|i| i.0);
         }
-        a.scim_type = scim_type.map(str::to_owned);
-        a.error = detail.map(activity::without_values);
+        if let Some(error) = error {
+            a.scim_type = error
+                .scim_type
+                .and_then(|t| serde_json::to_value(t).ok())
+                .and_then(|t| t.as_str().map(str::to_owned));
+            a.error = Some(error.note_text());
+        }
         Ok(self.store.record(&a).await?)
     }
 

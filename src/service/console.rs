@@ -16,7 +16,7 @@ use crate::domain::events::{FailedDelivery, Subscription};
 use crate::domain::oauth::Admin;
 use crate::domain::{Tenant, TokenInfo};
 use crate::scim;
-use crate::store::{EventStore, Missing, OAuthStore, StoreError, Tokens};
+use crate::store::{EventStore, Missing, OAuthStore, SessionStore, StoreError, Tokens};
 
 /// A session ends after this long without a request.
 pub const IDLE: Duration = Duration::from_secs(30 * 60);
@@ -49,31 +49,25 @@ impl Directory {
         address: Option<IpAddr>,
     ) -> Result<String, SignInError> {
         let wrong = || SignInError::Refused("the tenant, user name or password is wrong".into());
-        let tenant = match self.tenant(tenant.trim()).await {
-            Ok(t) => t,
-            Err(_) => {
-                // as long as a wrong password takes, and counted like one
-                let _ = self
-                    .check_admin(
-                        crate::domain::TenantId(Uuid::nil()),
-                        username,
-                        password,
-                        address,
-                    )
-                    .await;
-                return Err(wrong());
-            }
+        let account = format!("{}/{username}", tenant.trim());
+        let found = match self.tenant(tenant.trim()).await {
+            Ok(t) => Some(t),
+            Err(Error::Scim(_)) => None,
+            Err(e) => return Err(e.into()),
         };
-        let admin = match self
-            .check_admin(tenant.id, username, password, address)
-            .await
-        {
-            Ok(admin) => admin,
-            Err(SignInError::Refused(why)) if why.starts_with("too many") => {
-                return Err(SignInError::Refused(why));
-            }
-            Err(SignInError::Refused(_)) => return Err(wrong()),
-            Err(e) => return Err(e),
+        let checked = self
+            .check_admin(
+                &account,
+                found.as_ref().map(|t| t.id),
+                username,
+                password,
+                address,
+            )
+            .await;
+        let (tenant, admin) = match (found, checked) {
+            (Some(tenant), Ok(admin)) => (tenant, admin),
+            (_, Err(SignInError::Refused(_))) | (None, Ok(_)) => return Err(wrong()),
+            (_, Err(e)) => return Err(e),
         };
         if !admin.team_admin {
             return Err(SignInError::Refused(format!(

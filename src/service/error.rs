@@ -33,8 +33,9 @@ pub enum Unavailable {
     /// The request ran longer than `SCIMD_REQUEST_TIMEOUT` seconds.
     #[error("the request took longer than {0} s")]
     Slow(u64),
-    /// Entra's signing keys cannot be fetched to verify an Entra-signed token.
-    #[error("Entra's signing keys cannot be fetched now ({0})")]
+    /// Entra's signing keys cannot be fetched to verify an Entra-signed token; why is for the
+    /// log (it names the metadata URL and the network error), not for the client.
+    #[error("Entra's signing keys cannot be fetched now")]
     EntraKeys(String),
 }
 
@@ -60,6 +61,8 @@ impl From<StoreError> for Error {
             StoreError::InvalidReference { id } => scim::Error::invalid_value(format!(
                 "members: {id} is not the id of a User or Group in this tenant"
             ))
+            .at("members")
+            .because("a member is not a User or Group of this tenant")
             .into(),
             StoreError::MatchingConflicts {
                 matching,
@@ -68,6 +71,8 @@ impl From<StoreError> for Error {
                 "users share values of {matching}, which must be unique to match on it: {}",
                 shared(&conflicts)
             ))
+            .at(matching.as_str())
+            .because("users share values of it")
             .into(),
             StoreError::SeveralMatchingValues {
                 matching,
@@ -77,6 +82,13 @@ impl From<StoreError> for Error {
                  match on it: {}",
                 user_names.join(", ")
             ))
+            .at(matching.as_str())
+            .because("users hold several values of it")
+            .into(),
+            StoreError::Unstorable => scim::Error::invalid_value(
+                "a value contains a NUL character, which scimd cannot store",
+            )
+            .because("a value contains a NUL character")
             .into(),
             e @ StoreError::Unavailable(_) => Unavailable::Database(e).into(),
             other => Error::internal(other),
@@ -98,7 +110,7 @@ pub fn not_found(missing: &Missing) -> scim::Error {
 
 /// 409 `uniqueness` (RFC 7644 §3.3) naming the attribute and the value taken.
 pub fn conflict(rule: Unique, value: &str) -> scim::Error {
-    scim::Error::uniqueness(match rule {
+    let error = scim::Error::uniqueness(match rule {
         Unique::Name(kind) => {
             let attribute = rule.attribute();
             format!(
@@ -123,7 +135,8 @@ pub fn conflict(rule: Unique, value: &str) -> scim::Error {
         Unique::EntraTenant => {
             format!("another tenant already accepts the tokens of Entra tenant {value}")
         }
-    })
+    });
+    error.at(rule.attribute()).because("the value is taken")
 }
 
 /// 409 for a write that lost its compare-and-swap to concurrent writers every time it retried:

@@ -32,11 +32,15 @@ fn member_id(text: &str, group: ResourceId) -> Result<ResourceId, Error> {
         scim::Error::invalid_value(format!(
             "members: '{text}' is not the id of a User or Group in this tenant"
         ))
+        .at("members")
+        .because("a member is not a User or Group of this tenant")
     })?;
     if id == group {
         return Err(scim::Error::invalid_value(format!(
             "members: group {group} cannot be a member of itself"
         ))
+        .at("members")
+        .because("a group cannot be a member of itself")
         .into());
     }
     Ok(id)
@@ -59,6 +63,8 @@ pub fn member_inputs(value: &Value, group: ResourceId) -> Result<Vec<MemberInput
                     return Err(scim::Error::invalid_value(
                         "members: every member needs a 'value' holding its id",
                     )
+                    .at("members")
+                    .because("every member needs a value holding its id")
                     .into());
                 };
                 let display = member_of(m, "display")
@@ -74,6 +80,8 @@ pub fn member_inputs(value: &Value, group: ResourceId) -> Result<Vec<MemberInput
                 return Err(scim::Error::invalid_value(format!(
                     "members: {other} is not a member"
                 ))
+                .at("members")
+                .because("a member is neither an id nor an object with one")
                 .into());
             }
         };
@@ -122,6 +130,8 @@ fn within_limit(named: usize) -> Result<(), Error> {
          this one names {named}; send them in several requests",
         limits::MAX_MEMBERS_PER_REQUEST
     ))
+    .at("members")
+    .because("the request names too many members")
     .into())
 }
 
@@ -183,10 +193,7 @@ pub fn split_patch(
     let mut split = Split::default();
     for (i, op) in ops.iter().enumerate() {
         split.operation(op, group).map_err(|e| match e {
-            Error::Scim(s) => Error::Scim(scim::Error {
-                detail: format!("Operations[{i}]: {}", s.detail),
-                ..s
-            }),
+            Error::Scim(s) => Error::Scim(s.prefixed(&format!("Operations[{i}]"))),
             other => other,
         })?;
     }

@@ -16,7 +16,7 @@ mod policy;
 mod resources;
 mod schemas;
 mod search;
-mod throttle;
+pub mod throttle;
 mod tokens;
 mod view;
 
@@ -85,6 +85,12 @@ impl Directory {
     /// The lifetime of the access tokens the token endpoint issues.
     pub fn with_access_token_ttl(mut self, ttl: std::time::Duration) -> Self {
         self.oauth.access_ttl = ttl;
+        self
+    }
+
+    /// The absolute lifetime of OAuth refresh-token families.
+    pub fn with_refresh_max_age(mut self, max_age: std::time::Duration) -> Self {
+        self.oauth.refresh_max_age = max_age;
         self
     }
 

@@ -184,9 +184,14 @@ impl Directory {
         if unknown.is_empty() {
             return None;
         }
+        // a name is noted only when it is spelled as one: a member name can hold anything,
+        // and the log and the metrics keep no value
         let names: Vec<String> = unknown
             .iter()
-            .map(|n| n.chars().take(UNKNOWN_NAME_CHARS).collect())
+            .map(|n| match scim::is_attribute_name(n) {
+                true => n.chars().take(UNKNOWN_NAME_CHARS).collect(),
+                false => "(not an attribute name)".to_owned(),
+            })
             .collect();
         if let Ok(mut labels) = self.schemas.unknown_labels.lock() {
             for name in &names {
@@ -294,6 +299,8 @@ pub(super) fn write_error(
                 u.attribute,
                 u.attribute
             ))
+            .at(&format!("{}:{}", u.urn, u.attribute))
+            .because("the value is taken")
             .into();
         }
     }

@@ -189,6 +189,7 @@ macro_rules! run_with_sqlx {
             sql: Sql,
         ) -> Result<Vec<Self::Row>, StoreError> {
             let (text, args) = sql.into_parts();
+            $crate::store::sql::check_storable(&args)?;
             sqlx::query_with(&text, arguments(args)?)
                 .fetch_all(conn)
                 .await
@@ -200,6 +201,7 @@ macro_rules! run_with_sqlx {
             sql: Sql,
         ) -> Result<Option<Self::Row>, StoreError> {
             let (text, args) = sql.into_parts();
+            $crate::store::sql::check_storable(&args)?;
             sqlx::query_with(&text, arguments(args)?)
                 .fetch_optional(conn)
                 .await
@@ -211,6 +213,7 @@ macro_rules! run_with_sqlx {
             sql: Sql,
         ) -> Result<u64, StoreError> {
             let (text, args) = sql.into_parts();
+            $crate::store::sql::check_storable(&args)?;
             let done = sqlx::query_with(&text, arguments(args)?)
                 .execute(conn)
                 .await

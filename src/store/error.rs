@@ -41,6 +41,9 @@ pub enum StoreError {
     /// the unique index `index` (the service knows which attribute it keeps unique).
     #[error("the values of an extension attribute must be unique (index {index})")]
     ExtensionUnique { index: String },
+    /// A value the database cannot hold (a NUL character), refused before it was sent.
+    #[error("a value holds a NUL character, which the database cannot store")]
+    Unstorable,
     #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
     /// A stored value that scimd cannot have written.

@@ -4,6 +4,7 @@
 //! Uniqueness and versions are enforced by the database, never by a read-then-write check.
 
 pub mod activity;
+pub mod attempts;
 mod dialect;
 mod error;
 pub mod events;
@@ -11,6 +12,7 @@ pub mod oauth;
 mod paging;
 pub mod postgres;
 pub mod schemas;
+pub mod sessions;
 mod shadow;
 mod sql;
 pub mod sqlite;
@@ -35,11 +37,13 @@ use crate::scim::schema::ResourceKind;
 use crate::store::events::Failure;
 use crate::store::schemas::{StoredSchema, UniqueIndex};
 pub use activity::ActivityStore;
+pub use attempts::{AttemptStore, Attempts};
 pub use dialect::Dialect;
 pub use error::{Corruption, Missing, StoreError, Unique, name_attribute};
 pub use events::EventStore;
 pub use oauth::OAuthStore;
 pub use schemas::SchemaStore;
+pub use sessions::SessionStore;
 pub use shadow::Shadow;
 pub use sql::SqlStore;
 
@@ -435,6 +439,18 @@ delegate!(SchemaStore {
     async set_unknown_attributes(tenant: TenantId, rule: UnknownAttributes) -> Result<(), StoreError>;
 });
 
+delegate!(AttemptStore {
+    async count_attempt(keys: &[String], window_after: DateTime<Utc>, now: DateTime<Utc>) -> Result<Vec<Attempts>, StoreError>;
+    async forget_attempts(key: &str) -> Result<(), StoreError>;
+    async prune_attempts(before: DateTime<Utc>) -> Result<u64, StoreError>;
+});
+
+delegate!(SessionStore {
+    async put_session(session_hash: &[u8], admin: &Admin, csrf: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
+    async session(session_hash: &[u8], idle_since: DateTime<Utc>, opened_since: DateTime<Utc>, now: DateTime<Utc>) -> Result<Option<(Admin, Tenant, String)>, StoreError>;
+    async delete_session(session_hash: &[u8]) -> Result<(), StoreError>;
+});
+
 delegate!(OAuthStore {
     async add_admin(tenant: TenantId, username: &str, password_hash: &str, team_admin: bool) -> Result<Admin, StoreError>;
     async admins(tenant: TenantId) -> Result<Vec<Admin>, StoreError>;
@@ -449,11 +465,8 @@ delegate!(OAuthStore {
     async put_code(code_hash: &[u8], grant: &CodeGrant) -> Result<(), StoreError>;
     async take_code(code_hash: &[u8], now: DateTime<Utc>) -> Result<Option<(CodeGrant, bool)>, StoreError>;
     async store_tokens(grant: &TokenGrant, now: DateTime<Utc>) -> Result<(), StoreError>;
-    async rotate_refresh(old: &[u8], client: Uuid, next: &TokenGrant, now: DateTime<Utc>) -> Result<Rotation, StoreError>;
+    async rotate_refresh(old: &[u8], client: Uuid, next: &TokenGrant, now: DateTime<Utc>, max_age: std::time::Duration) -> Result<Rotation, StoreError>;
     async revoke_family(family: Uuid, now: DateTime<Utc>) -> Result<(), StoreError>;
-    async put_session(session_hash: &[u8], admin: &Admin, csrf: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
-    async session(session_hash: &[u8], idle_since: DateTime<Utc>, opened_since: DateTime<Utc>, now: DateTime<Utc>) -> Result<Option<(Admin, Tenant, String)>, StoreError>;
-    async delete_session(session_hash: &[u8]) -> Result<(), StoreError>;
 });
 
 #[cfg(test)]

@@ -7,8 +7,8 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::domain::TenantId;
 use crate::domain::oauth::{Admin, CodeGrant, OAuthClient, Rotation, TokenGrant};
-use crate::domain::{Tenant, TenantId};
 use crate::store::StoreError;
 
 /// Admins, OAuth clients, codes and tokens.
@@ -32,7 +32,9 @@ pub trait OAuthStore {
         tenant: TenantId,
         username: &str,
     ) -> impl Future<Output = Result<Option<(Admin, String)>, StoreError>> + Send;
-    /// Changes an admin's rights and/or password.
+    /// Changes an admin's rights and/or password. A new password ends the admin's console
+    /// sessions; taking the team-admin right ends them too and revokes every OAuth family the
+    /// admin authorized.
     fn update_admin(
         &self,
         tenant: TenantId,
@@ -40,6 +42,7 @@ pub trait OAuthStore {
         team_admin: Option<bool>,
         password_hash: Option<&str>,
     ) -> impl Future<Output = Result<Admin, StoreError>> + Send;
+    /// Removes an admin, their sessions and every OAuth family they authorized.
     fn remove_admin(
         &self,
         tenant: TenantId,
@@ -90,36 +93,18 @@ pub trait OAuthStore {
         grant: &TokenGrant,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Exchanges the refresh token `old` of `client` for `next` (whose tenant and family are
-    /// taken from `old`), in one transaction; a used or revoked `old` revokes its family.
+    /// Exchanges the refresh token `old` of `client` for `next` (whose tenant, family, admin
+    /// and family start are taken from `old`), in one transaction; a used or revoked `old`
+    /// revokes its family. A family older than `max_age` has expired, and the new refresh
+    /// token ends when the family does.
     fn rotate_refresh(
         &self,
         old: &[u8],
         client: Uuid,
         next: &TokenGrant,
         now: DateTime<Utc>,
+        max_age: std::time::Duration,
     ) -> impl Future<Output = Result<Rotation, StoreError>> + Send;
-    /// Opens a console session for `admin`.
-    fn put_session(
-        &self,
-        session_hash: &[u8],
-        admin: &Admin,
-        csrf: &str,
-        now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// The session's admin, their tenant and the CSRF token if it was used after `idle_since`
-    /// and opened after `opened_since`; marks it used at `now`. An ended session is deleted.
-    fn session(
-        &self,
-        session_hash: &[u8],
-        idle_since: DateTime<Utc>,
-        opened_since: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Option<(Admin, Tenant, String)>, StoreError>> + Send;
-    fn delete_session(
-        &self,
-        session_hash: &[u8],
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Revokes every access and refresh token of a family.
     fn revoke_family(
         &self,

@@ -1,5 +1,6 @@
 //! The admin console at `/admin`, for the application's team admins: sign-in, a session cookie
-//! (`HttpOnly`, `SameSite=Lax`, `Secure` behind TLS, ended when idle), a CSRF token on every form,
+//! (`HttpOnly`, `SameSite=Lax`, `Secure` and `__Host-` behind TLS, ended when idle, and at once
+//! when the admin is removed, loses the team-admin right or changes password), a CSRF token on every form,
 //! and pages rendered on the server from askama templates (escaped: directory data never runs as
 //! HTML). Every page and change is of the session's tenant only.
 
@@ -16,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::http::AppState;
-use crate::http::page::{cookie, html, same_token};
+use crate::http::page::{Cookies, html, same_token};
 use crate::service::Error;
 use crate::service::console::Session;
 
@@ -69,14 +70,17 @@ impl FromRequestParts<AppState> for Signed {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Response> {
-        let token = cookie(&parts.headers, SESSION_COOKIE).unwrap_or_default();
+        let Ok(cookies) = Cookies::from_request_parts(parts, app).await;
+        let token = cookies
+            .get(&parts.headers, SESSION_COOKIE)
+            .unwrap_or_default();
         if token.is_empty() {
-            return Err(sign_in_page(app, None, "", "", StatusCode::OK));
+            return Err(sign_in_page(cookies, None, "", "", StatusCode::OK));
         }
         match app.directory.console_session(&token).await {
             Ok(Some(session)) => Ok(Signed(session)),
             Ok(None) => Err(sign_in_page(
-                app,
+                cookies,
                 Some("your session has ended; sign in again"),
                 "",
                 "",
@@ -126,7 +130,7 @@ struct SignInPage<'a> {
 
 /// The sign-in page with a fresh login CSRF cookie.
 pub fn sign_in_page(
-    app: &AppState,
+    cookies: Cookies,
     message: Option<&str>,
     tenant: &str,
     username: &str,
@@ -143,25 +147,27 @@ pub fn sign_in_page(
         message,
     };
     let mut response = html(status, page.render(), "");
-    set_cookie(app, &mut response, LOGIN_COOKIE, &csrf, "Strict");
+    set_cookie(cookies, &mut response, LOGIN_COOKIE, &csrf, "Strict");
     response
 }
 
 /// Whether the sign-in form's CSRF field matches its cookie.
-pub fn login_csrf_ok(headers: &HeaderMap, field: &str) -> bool {
-    same_token(field, &cookie(headers, LOGIN_COOKIE).unwrap_or_default())
+pub fn login_csrf_ok(cookies: Cookies, headers: &HeaderMap, field: &str) -> bool {
+    same_token(
+        field,
+        &cookies.get(headers, LOGIN_COOKIE).unwrap_or_default(),
+    )
 }
 
-/// Sets a console cookie (`Path=/admin`; see [`crate::http::page::set_cookie`]).
+/// Sets a console cookie (`Path=/admin` over plain HTTP; see [`Cookies::set`]).
 pub fn set_cookie(
-    app: &AppState,
+    cookies: Cookies,
     response: &mut Response,
     name: &str,
     value: &str,
     same_site: &str,
 ) {
-    let public = app.public_url.as_deref();
-    crate::http::page::set_cookie(response, public, (name, value), "/admin", same_site);
+    cookies.set(response, (name, value), "/admin", same_site);
 }
 
 /// A use case's failure as a page: 4xx with its detail, 503 with Retry-After, 500.

@@ -3,12 +3,11 @@
 //! the session's.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::Form;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::{Extension, Form};
 use chrono::{TimeDelta, Utc};
 use serde_json::Value;
 
@@ -18,8 +17,9 @@ use super::{
 };
 use crate::domain::activity::{Activity, ActivityFilter};
 use crate::http::AppState;
+use crate::http::client::Client;
 use crate::http::extract::BaseUrl;
-use crate::http::page::cookie;
+use crate::http::page::{Cookies, held_page, retry_after};
 use crate::scim::query::SearchParams;
 use crate::scim::schema::ResourceKind;
 use crate::service::oauth::SignInError;
@@ -79,31 +79,35 @@ pub struct SignInForm {
 
 pub async fn sign_in(
     State(app): State<AppState>,
+    cookies: Cookies,
+    client: Client,
     headers: HeaderMap,
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     Form(form): Form<SignInForm>,
 ) -> Response {
     let again = |message: &str, status| {
-        sign_in_page(&app, Some(message), &form.tenant, &form.username, status)
+        sign_in_page(cookies, Some(message), &form.tenant, &form.username, status)
     };
-    if !login_csrf_ok(&headers, &form.csrf) {
+    if !login_csrf_ok(cookies, &headers, &form.csrf) {
         return again(
             "the sign-in form expired or came from another page; sign in again",
             StatusCode::FORBIDDEN,
         );
     }
-    let address = connect.map(|c| c.0.0.ip());
     match app
         .directory
-        .console_sign_in(&form.tenant, &form.username, &form.password, address)
+        .console_sign_in(&form.tenant, &form.username, &form.password, client.address)
         .await
     {
         Ok(token) => {
             let mut response = see_other("/admin");
-            set_cookie(&app, &mut response, SESSION_COOKIE, &token, "Lax");
+            set_cookie(cookies, &mut response, SESSION_COOKIE, &token, "Lax");
             response
         }
         Err(SignInError::Refused(message)) => again(&message, StatusCode::UNAUTHORIZED),
+        Err(SignInError::Held(held)) => {
+            let (status, message, wait) = held_page(&held);
+            retry_after(again(&message, status), wait)
+        }
         Err(SignInError::Service(e)) => failure(e),
     }
 }
@@ -117,18 +121,19 @@ pub struct CsrfForm {
 pub async fn sign_out(
     State(app): State<AppState>,
     s: Signed,
+    cookies: Cookies,
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
     if let Some(refused) = s.refusal(&form.csrf) {
         return refused;
     }
-    let token = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
+    let token = cookies.get(&headers, SESSION_COOKIE).unwrap_or_default();
     if let Err(e) = app.directory.console_sign_out(&token).await {
         return failure(e);
     }
     let mut response = see_other("/admin");
-    set_cookie(&app, &mut response, SESSION_COOKIE, "", "Lax");
+    set_cookie(cookies, &mut response, SESSION_COOKIE, "", "Lax");
     response
 }
 

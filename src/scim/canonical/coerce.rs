@@ -21,7 +21,9 @@ pub(super) fn insert(
     if doc.contains_key(&attr.name) {
         return Err(Error::invalid_syntax(format!(
             "attribute '{path}' appears more than once (attribute names are case-insensitive)"
-        )));
+        ))
+        .at(path)
+        .because("appears more than once"));
     }
     if !attr.writable() || attr.returned == Returned::Never {
         // readOnly: ignored on input (RFC 7644 §3.5.1). returned=never (password): scimd keeps
@@ -50,7 +52,9 @@ pub fn coerce_attribute(
                     return Err(Error::invalid_value(format!(
                         "attribute '{path}' is single-valued but received {} values",
                         items.len()
-                    )));
+                    ))
+                    .at(path)
+                    .because("is single-valued but received several values"));
                 }
             },
             other => other,
@@ -86,7 +90,9 @@ fn check_one_primary(values: &[Value], path: &str) -> Result<(), Error> {
     if primaries > 1 {
         return Err(Error::invalid_value(format!(
             "attribute '{path}' has {primaries} values marked primary; at most one may be"
-        )));
+        ))
+        .at(path)
+        .because("has several values marked primary"));
     }
     Ok(())
 }
@@ -124,6 +130,8 @@ fn not_an_object(path: &str) -> Error {
     Error::invalid_value(format!(
         "attribute '{path}' must be a JSON object with sub-attributes"
     ))
+    .at(path)
+    .because("must be a JSON object with sub-attributes")
 }
 
 fn coerce_single(attr: &Attribute, value: &Value, path: &str) -> Result<Option<Value>, Error> {
@@ -201,7 +209,9 @@ fn decode_value(members: &mut Map<String, Value>, path: &str) -> Result<(), Erro
         return Err(Error::invalid_value(format!(
             "attribute '{path}.value' is a JSON-encoded object inside a JSON-encoded object; \
              scimd reads one level (Entra's roles)"
-        )));
+        ))
+        .at(path)
+        .because("holds a JSON-encoded object inside a JSON-encoded object"));
     }
     Ok(())
 }
@@ -251,7 +261,9 @@ fn check_required_subs(
             return Err(Error::invalid_value(format!(
                 "attribute '{path}.{}' is required",
                 sub.name
-            )));
+            ))
+            .at(&format!("{path}.{}", sub.name))
+            .because("is required"));
         }
     }
     Ok(())
@@ -267,6 +279,8 @@ pub fn coerce_simple(kind: AttrType, value: &Value, path: &str) -> Result<Value,
             "attribute '{path}' must be {expected}, not {}",
             json_kind(value)
         ))
+        .at(path)
+        .because("has a value of the wrong type")
     };
     match (kind, value) {
         (AttrType::Boolean, Value::Bool(_)) => Ok(value.clone()),

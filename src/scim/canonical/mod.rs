@@ -60,7 +60,9 @@ pub fn canonicalize_noting(
                 return Err(Error::invalid_value(format!(
                     "the schema extension '{}' is required",
                     ext.schema.id
-                )));
+                ))
+                .at(&ext.schema.id)
+                .because("the schema extension is required"));
             }
             _ => {}
         }
@@ -114,10 +116,7 @@ fn place(
         // Ignored, not refused (unless the tenant says so): the server may ignore what a
         // client sends (RFC 7644 §3.3), and a client such as Entra cannot be made to send
         // less. `null` is absence, not an attribute.
-        if !value.is_null() {
-            unknown.push(key.to_owned());
-        }
-        return Ok(());
+        return note_unknown(unknown, key.to_owned(), value);
     };
     insert(doc, attr, value, &attr.name)
 }
@@ -164,7 +163,9 @@ fn place_extension_object(
         _ => Err(Error::invalid_value(format!(
             "'{}' must be a JSON object holding the extension's attributes",
             schema.id
-        ))),
+        ))
+        .at(&schema.id)
+        .because("must be a JSON object holding the extension's attributes")),
     }
 }
 
@@ -176,10 +177,7 @@ fn place_in_extension(
     unknown: &mut Vec<String>,
 ) -> Result<(), Error> {
     let Some(attr) = schema.attribute(key) else {
-        if !value.is_null() {
-            unknown.push(format!("{}:{key}", schema.id));
-        }
-        return Ok(());
+        return note_unknown(unknown, format!("{}:{key}", schema.id), value);
     };
     let path = format!("{}:{}", schema.id, attr.name);
     let mut ext_doc = match doc.remove(&schema.id) {
@@ -189,6 +187,16 @@ fn place_in_extension(
     insert(&mut ext_doc, attr, value, &path)?;
     if !ext_doc.is_empty() {
         doc.insert(schema.id.clone(), Value::Object(ext_doc));
+    }
+    Ok(())
+}
+
+/// Notes `name`, an attribute no schema defines, unless its value is `null` (absence). The
+/// name is the client's text, whatever it holds (a NUL character too): whoever records it
+/// keeps only names spelled as attribute names (`scim::is_attribute_name`).
+fn note_unknown(unknown: &mut Vec<String>, name: String, value: &Value) -> Result<(), Error> {
+    if !value.is_null() {
+        unknown.push(name);
     }
     Ok(())
 }
@@ -208,14 +216,18 @@ fn check_required(schema: &Schema, doc: &Document, prefix: &str) -> Result<(), E
         };
         match doc.get(&attr.name) {
             None => {
-                return Err(Error::invalid_value(format!(
-                    "attribute '{name}' is required"
-                )));
+                return Err(
+                    Error::invalid_value(format!("attribute '{name}' is required"))
+                        .at(&name)
+                        .because("is required"),
+                );
             }
             Some(Value::String(s)) if s.trim().is_empty() => {
                 return Err(Error::invalid_value(format!(
                     "attribute '{name}' is required and may not be empty"
-                )));
+                ))
+                .at(&name)
+                .because("is required and may not be empty"));
             }
             Some(_) => {}
         }
@@ -236,7 +248,9 @@ fn check_immutable(rt: &ResourceType, doc: &Document, existing: &Document) -> Re
                 return Err(Error::mutability(format!(
                     "attribute '{}' is immutable and already set; it cannot be changed",
                     attr.name
-                )));
+                ))
+                .at(&attr.name)
+                .because("is immutable and already set"));
             }
         }
     }

@@ -48,10 +48,8 @@ pub fn apply(
     check_writes(rt, operations)?;
     let mut work = doc.clone();
     for (i, operation) in operations.iter().enumerate() {
-        apply_one(rt, common, &mut work, operation).map_err(|e| Error {
-            detail: format!("Operations[{i}]: {}", e.detail),
-            ..e
-        })?;
+        apply_one(rt, common, &mut work, operation)
+            .map_err(|e| e.prefixed(&format!("Operations[{i}]")))?;
     }
     canonicalize(rt, common, &Value::Object(work), Some(doc))
 }
@@ -132,7 +130,9 @@ fn apply_one(
             if op != Op::Remove && value.is_none() {
                 return Err(Error::invalid_value(format!(
                     "{path}: add and replace need a 'value'"
-                )));
+                ))
+                .at(path)
+                .because("add and replace need a value"));
             }
             apply_path(rt, common, doc, op, path, value.unwrap_or(&Value::Null))
         }
@@ -286,14 +286,17 @@ fn parse_path<'a>(
     text: &str,
 ) -> Result<Option<PatchPath<'a>>, Error> {
     let (attr_text, filter_text, sub_text) = split(text)?;
-    let resolved =
-        resolve(rt, common, attr_text).map_err(|e| invalid_path(format!("path '{text}': {e}")))?;
+    let resolved = resolve(rt, common, attr_text).map_err(|e| {
+        invalid_path(format!("path '{text}': {e}")).because("names no attribute of the resource")
+    })?;
     let p = match resolved {
         Resolved::Doc(p) => p,
         // `schemas` is computed from the document; changing it changes nothing.
         Resolved::Schemas => return Ok(None),
         Resolved::Id | Resolved::Meta(_) => {
-            return Err(Error::mutability(format!("'{attr_text}' is read-only")));
+            return Err(Error::mutability(format!("'{attr_text}' is read-only"))
+                .at(attr_text)
+                .because("is read-only"));
         }
     };
     let Some(filter_text) = filter_text else {
@@ -420,7 +423,9 @@ fn check_mutability(
     text: &str,
 ) -> Result<(), Error> {
     if path.attr.mutability == Mutability::ReadOnly || leaf.mutability == Mutability::ReadOnly {
-        return Err(Error::mutability(format!("'{text}' is read-only")));
+        return Err(Error::mutability(format!("'{text}' is read-only"))
+            .at(text)
+            .because("is read-only"));
     }
     if path.attr.mutability == Mutability::Immutable || leaf.mutability == Mutability::Immutable {
         let holder = match path.ext {
@@ -428,13 +433,17 @@ fn check_mutability(
             Some(urn) => doc.get(urn).and_then(Value::as_object),
         };
         if op != Op::Add || holder.is_some_and(|h| h.contains_key(&path.attr.name)) {
-            return Err(Error::mutability(format!("'{text}' is immutable")));
+            return Err(Error::mutability(format!("'{text}' is immutable"))
+                .at(text)
+                .because("is immutable"));
         }
     }
     if op == Op::Remove && path.filter.is_none() && path.sub.is_none() && path.attr.required {
-        return Err(Error::mutability(format!(
-            "'{text}' is required and cannot be removed"
-        )));
+        return Err(
+            Error::mutability(format!("'{text}' is required and cannot be removed"))
+                .at(text)
+                .because("is required and cannot be removed"),
+        );
     }
     Ok(())
 }

@@ -29,7 +29,7 @@ impl Directory {
             "authorization_code" => self.exchange_code(req, &client).await,
             "refresh_token" => self.refresh(req, &client).await,
             "client_credentials" => {
-                let grant = self.new_grant(&client, Uuid::new_v4(), false)?;
+                let grant = self.new_grant(&client, (Uuid::new_v4(), None), false)?;
                 let stored = self.store.store_tokens(&grant.0, Utc::now()).await;
                 stored.map_err(Error::from)?;
                 tracing::info!(tenant = %client.tenant_name, client = %client.client_id,
@@ -127,7 +127,7 @@ impl Directory {
             ));
         }
         check_verifier(&grant, req.code_verifier.as_deref())?;
-        let (tokens, response) = self.new_grant(client, grant.family, true)?;
+        let (tokens, response) = self.new_grant(client, (grant.family, Some(grant.admin)), true)?;
         let stored = self.store.store_tokens(&tokens, now).await;
         stored.map_err(Error::from)?;
         tracing::info!(tenant = %client.tenant_name, client = %client.client_id,
@@ -143,11 +143,12 @@ impl Directory {
         let Some(old) = &req.refresh_token else {
             return Err(refused("invalid_request", "refresh_token is missing"));
         };
-        // the family is the old token's; the store keeps it
-        let (next, response) = self.new_grant(client, Uuid::nil(), true)?;
+        // the family, its admin and its start are the old token's; the store keeps them
+        let (next, response) = self.new_grant(client, (Uuid::nil(), None), true)?;
+        let max_age = self.oauth.refresh_max_age;
         let rotation = self
             .store
-            .rotate_refresh(&hash_token(old), client.id, &next, Utc::now())
+            .rotate_refresh(&hash_token(old), client.id, &next, Utc::now(), max_age)
             .await
             .map_err(Error::from)?;
         match rotation {
@@ -168,11 +169,12 @@ impl Directory {
         }
     }
 
-    /// New random tokens for `client` and the response that shows them.
+    /// New random tokens for `client`, of `family` as authorized by an admin (if one did), and
+    /// the response that shows them.
     fn new_grant(
         &self,
         client: &OAuthClient,
-        family: Uuid,
+        (family, admin): (Uuid, Option<Uuid>),
         with_refresh: bool,
     ) -> Result<(TokenGrant, TokenResponse), Error> {
         let access = secret(TOKEN_PREFIX)?;
@@ -187,11 +189,14 @@ impl Directory {
             tenant: client.tenant,
             client: client.id,
             family,
+            admin,
+            family_started: now,
             access_hash: hash_token(&access).to_vec(),
             access_expires: now + ttl,
-            refresh: refresh
-                .as_ref()
-                .map(|r| (hash_token(r).to_vec(), now + REFRESH_TTL)),
+            refresh: refresh.as_ref().map(|r| {
+                let ends = now + REFRESH_TTL.min(self.oauth.refresh_max_age);
+                (hash_token(r).to_vec(), ends)
+            }),
         };
         let response = TokenResponse {
             access_token: access,
@@ -221,9 +226,16 @@ fn check_verifier(grant: &CodeGrant, verifier: Option<&str>) -> Result<(), Token
             "code_verifier is missing or malformed (RFC 7636 §4.1)",
         ));
     };
+    // only S256 challenges are accepted (a code stored with another method from before that
+    // rule matches no verifier)
     let derived = match grant.challenge_method.as_deref() {
         Some("S256") => URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())),
-        _ => verifier.to_owned(),
+        _ => {
+            return Err(refused(
+                "invalid_grant",
+                "the code's challenge method is not S256",
+            ));
+        }
     };
     if bool::from(derived.as_bytes().ct_eq(challenge.as_bytes())) {
         Ok(())

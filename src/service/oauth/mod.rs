@@ -12,8 +12,7 @@ use std::time::Duration;
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::admins::verify_password;
-use super::throttle::Throttle;
+use super::throttle::{AttemptKeys, Held, Throttle};
 use super::tokens::{hash_token, secret};
 use super::{Directory, Error};
 use crate::domain::oauth::{CodeGrant, OAuthClient};
@@ -21,7 +20,8 @@ use crate::store::OAuthStore;
 
 /// How long an authorization code may wait for its exchange (RFC 6749 §4.1.2: at most 10 min).
 pub const CODE_TTL: Duration = Duration::from_secs(300);
-/// How long a refresh token lasts unused; each rotation starts a new one.
+/// How long a refresh token lasts unused; each rotation starts a new one, within the family's
+/// absolute lifetime (`SCIMD_OAUTH_REFRESH_MAX_AGE`).
 pub const REFRESH_TTL: Duration = Duration::from_secs(90 * 24 * 3600);
 /// The bounds of `SCIMD_OAUTH_ACCESS_TOKEN_TTL` (Microsoft's gallery validation: 60–360 min).
 pub const ACCESS_TTL_RANGE: std::ops::RangeInclusive<u64> = 3600..=21600;
@@ -74,6 +74,9 @@ impl From<Error> for AuthorizeError {
 #[derive(Debug)]
 pub enum SignInError {
     Refused(String),
+    /// The throttle held it: too many attempts from the address, or too many password checks
+    /// at once.
+    Held(Held),
     Service(Error),
 }
 
@@ -134,6 +137,8 @@ pub(super) fn refused(error: &'static str, description: impl Into<String>) -> To
 #[derive(Debug, Clone)]
 pub struct OAuthSettings {
     pub access_ttl: Duration,
+    /// The absolute lifetime of a refresh-token family (`SCIMD_OAUTH_REFRESH_MAX_AGE`).
+    pub refresh_max_age: Duration,
     pub sign_ins: std::sync::Arc<Throttle>,
 }
 
@@ -141,6 +146,7 @@ impl Default for OAuthSettings {
     fn default() -> Self {
         Self {
             access_ttl: Duration::from_secs(*ACCESS_TTL_RANGE.start()),
+            refresh_max_age: REFRESH_TTL,
             sign_ins: Default::default(),
         }
     }
@@ -201,10 +207,12 @@ impl Directory {
                     "code_challenge must be 43 to 128 characters of [A-Za-z0-9-._~]",
                 ));
             }
-            (Some(_), Some(m)) if m != "S256" && m != "plain" => {
+            // RFC 9700 §2.1.1: `plain` protects nothing once the request is seen; S256 only.
+            // A challenge without a method would be `plain` (RFC 7636 §4.3), so it is refused too.
+            (Some(_), m) if m != Some("S256") => {
                 return Err(back(
                     "invalid_request",
-                    "code_challenge_method must be S256 or plain",
+                    "code_challenge_method must be S256 (plain is not accepted: RFC 9700 §2.1.1)",
                 ));
             }
             _ => {}
@@ -215,50 +223,44 @@ impl Directory {
         })
     }
 
-    /// Checks an admin's password, under the throttle on failed sign-ins (per account and
-    /// per address); an unknown name takes as long as a known one.
+    /// Checks an admin's password under the sign-in throttle: the attempt is counted first
+    /// (per address, at `account` — the tenant and user name as typed — and at all accounts),
+    /// then checked within the budget of password checks. An unknown name takes as long as a
+    /// known one and is counted like one.
     pub(crate) async fn check_admin(
         &self,
-        tenant: crate::domain::TenantId,
+        account: &str,
+        tenant: Option<crate::domain::TenantId>,
         username: &str,
         password: &str,
         address: Option<IpAddr>,
     ) -> Result<crate::domain::oauth::Admin, SignInError> {
-        let throttle = &self.oauth.sign_ins;
-        let account = format!("{}/{}", tenant.0, username.trim().to_lowercase());
-        if let Some(wait) = throttle.blocked(&account, address) {
-            return Err(SignInError::Refused(format!(
-                "too many failed sign-ins; try again in {} minutes",
-                wait.as_secs().div_ceil(60)
-            )));
+        let keys = AttemptKeys::new(account, address);
+        if let Some(held) = self.count_sign_in(&keys).await? {
+            return Err(SignInError::Held(held));
         }
-        let found = self
-            .store
-            .admin_credentials(tenant, username.trim())
-            .await
-            .map_err(Error::from)?;
-        let password = password.to_owned();
+        let found = match tenant {
+            // a name with a NUL character names no admin (and the store cannot hold it)
+            Some(tenant) if !username.contains('\0') => self
+                .store
+                .admin_credentials(tenant, username.trim())
+                .await
+                .map_err(Error::from)?,
+            _ => None,
+        };
         let stored = found.as_ref().map(|(_, hash)| hash.clone());
-        let matches = tokio::task::spawn_blocking(move || match stored {
-            Some(hash) => verify_password(&password, &hash),
-            None => {
-                verify_password(&password, DUMMY_HASH);
-                false
-            }
-        })
-        .await
-        .map_err(|e| Error::internal(format!("password check: {e}")))?;
+        let matches = self
+            .check_password(password, stored)
+            .await?
+            .map_err(SignInError::Held)?;
         match found {
             Some((admin, _)) if matches => {
-                throttle.succeeded(&account);
+                self.signed_in(&keys).await?;
                 Ok(admin)
             }
-            _ => {
-                throttle.failed(&account, address);
-                Err(SignInError::Refused(
-                    "the user name or the password is wrong".into(),
-                ))
-            }
+            _ => Err(SignInError::Refused(
+                "the user name or the password is wrong".into(),
+            )),
         }
     }
 
@@ -271,8 +273,15 @@ impl Directory {
         password: &str,
         address: Option<IpAddr>,
     ) -> Result<String, SignInError> {
+        let account = format!("{}/{username}", auth.client.tenant_name);
         let admin = self
-            .check_admin(auth.client.tenant, username, password, address)
+            .check_admin(
+                &account,
+                Some(auth.client.tenant),
+                username,
+                password,
+                address,
+            )
             .await?;
         if !admin.team_admin {
             return Err(SignInError::Refused(format!(
@@ -287,10 +296,7 @@ impl Directory {
             admin: admin.id,
             redirect_uri: req.redirect_uri.clone(),
             challenge: req.code_challenge.clone(),
-            challenge_method: req
-                .code_challenge
-                .as_ref()
-                .map(|_| req.code_challenge_method.clone().unwrap_or("plain".into())),
+            challenge_method: req.code_challenge_method.clone(),
             family: Uuid::new_v4(),
             expires: Utc::now() + CODE_TTL,
         };
@@ -312,17 +318,4 @@ pub(super) fn verifier_syntax(s: &str) -> bool {
     (43..=128).contains(&s.len())
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
-}
-
-/// An Argon2id hash of a random password, checked when the user name is unknown.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2NpbWRkdW1teXNhbHQ$7cVXq4+Zyl3lWx3S+1lO0zOaJ0kU6bW1p9TbqY8oQ2A";
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_dummy_hash_is_a_valid_argon2id_hash_so_unknown_names_cost_a_full_check() {
-        assert!(argon2::password_hash::PasswordHash::new(DUMMY_HASH).is_ok());
-    }
 }

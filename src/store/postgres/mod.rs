@@ -237,6 +237,7 @@ fn arguments(args: Vec<Arg>) -> Result<PgArguments, sqlx::Error> {
     for arg in args {
         match arg {
             Arg::Uuid(v) => out.add(v),
+            Arg::OptUuid(v) => out.add(v),
             Arg::Uuids(v) => out.add(v),
             Arg::Text(v) => out.add(v),
             Arg::Texts(v) => out.add(v),

@@ -3,6 +3,7 @@
 //! [`Arg`]s; the dialect runs them and supplies the fragments whose text differs.
 
 mod activity;
+mod attempts;
 mod events;
 mod filter;
 mod listing;
@@ -12,6 +13,7 @@ mod outbox;
 mod resources;
 mod rows;
 mod schemas;
+mod sessions;
 mod statement;
 mod tenants;
 mod tokens;
@@ -25,7 +27,7 @@ use crate::store::token_cache::TokenCache;
 use crate::store::{Options, Store, StoreError};
 pub use filter::Relation;
 pub(crate) use schemas::is_extension_index;
-pub use statement::{Arg, Sql};
+pub use statement::{Arg, Sql, check_storable};
 
 /// Connections to one database, and the token cache of this process.
 pub struct SqlStore<D: Dialect> {

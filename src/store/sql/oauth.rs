@@ -5,10 +5,9 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::rows::{self, TENANT_COLUMNS};
 use super::{Sql, SqlStore, commit, execute};
+use crate::domain::TenantId;
 use crate::domain::oauth::{Admin, CodeGrant, OAuthClient, Rotation, TokenGrant};
-use crate::domain::{Tenant, TenantId};
 use crate::store::dialect::{Conn, Dialect, Record};
 use crate::store::oauth::OAuthStore;
 use crate::store::{Missing, StoreError, Unique};
@@ -18,7 +17,7 @@ const CLIENT_SELECT: &str = "select oauth_clients.id, oauth_clients.tenant_id, t
      oauth_clients.client_id, oauth_clients.secret_hash, oauth_clients.redirect_uris, oauth_clients.created \
      from oauth_clients join tenants on tenants.id = oauth_clients.tenant_id";
 
-fn admin(row: &impl Record) -> Result<Admin, StoreError> {
+pub(super) fn admin(row: &impl Record) -> Result<Admin, StoreError> {
     Ok(Admin {
         id: row.uuid("id")?,
         tenant: TenantId(row.uuid("tenant_id")?),
@@ -119,27 +118,49 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
     ) -> Result<Admin, StoreError> {
         let sql = Sql::new(format!(
             "update admins set team_admin = coalesce($3, team_admin),
-                               password_hash = coalesce($4, password_hash)
+                               password_hash = coalesce($4, password_hash),
+                               password_version = password_version + $5
              where username_key = $1 and tenant_id = $2
              returning {ADMIN_COLUMNS}"
         ))
         .arg(username.to_lowercase())
         .arg(tenant)
         .arg(team_admin)
-        .arg(password_hash);
-        let mut conn = self.writer.acquire().await?;
-        let row = D::fetch_optional(&mut conn, sql).await?;
-        admin(&row.ok_or_else(|| missing_admin(username))?)
+        .arg(password_hash)
+        .arg(i64::from(password_hash.is_some()));
+        let mut tx = D::begin_write(&self.writer).await?;
+        let row = D::fetch_optional(&mut tx, sql).await?;
+        let admin = admin(&row.ok_or_else(|| missing_admin(username))?)?;
+        if team_admin == Some(false) {
+            // the right the admin's authorizations and sessions rest on is gone
+            end_sessions::<D>(&mut tx, admin.id).await?;
+            revoke_authorized::<D>(&mut tx, admin.id, Utc::now()).await?;
+        }
+        commit::<D>(tx).await?;
+        if team_admin == Some(false) {
+            self.tokens.clear();
+        }
+        Ok(admin)
     }
 
     async fn remove_admin(&self, tenant: TenantId, username: &str) -> Result<(), StoreError> {
-        let sql = Sql::new("delete from admins where username_key = $1 and tenant_id = $2")
+        let find = Sql::new("select id from admins where username_key = $1 and tenant_id = $2")
             .arg(username.to_lowercase())
             .arg(tenant);
-        let mut conn = self.writer.acquire().await?;
-        if execute::<D>(&mut conn, sql).await? == 0 {
+        let mut tx = D::begin_write(&self.writer).await?;
+        let Some(row) = D::fetch_optional(&mut tx, find).await? else {
             return Err(missing_admin(username));
-        }
+        };
+        let id = row.uuid("id")?;
+        // sessions go with the admin (on delete cascade); what they authorized goes too
+        revoke_authorized::<D>(&mut tx, id, Utc::now()).await?;
+        execute::<D>(
+            &mut tx,
+            Sql::new("delete from admins where id = $1").arg(id),
+        )
+        .await?;
+        commit::<D>(tx).await?;
+        self.tokens.clear();
         Ok(())
     }
 
@@ -278,11 +299,13 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
         client: Uuid,
         next: &TokenGrant,
         now: DateTime<Utc>,
+        max_age: std::time::Duration,
     ) -> Result<Rotation, StoreError> {
         let mut tx = D::begin_write(&self.writer).await?;
         let read = Sql::new(
-            "select tenant_id, family, expires_at, used_at, revoked_at from refresh_tokens
-             where token_hash = $1 and client_id = $2",
+            "select tenant_id, family, admin_id, coalesce(family_started, created) as started,
+                    expires_at, used_at, revoked_at
+             from refresh_tokens where token_hash = $1 and client_id = $2",
         )
         .arg(old)
         .arg(client);
@@ -298,7 +321,10 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
             self.tokens.clear();
             return Ok(Rotation::Reused);
         }
-        if row.instant("expires_at")? <= now {
+        let family_started = row.instant("started")?;
+        let family_ends =
+            family_started + chrono::TimeDelta::from_std(max_age).unwrap_or(chrono::TimeDelta::MAX);
+        if row.instant("expires_at")? <= now || family_ends <= now {
             return Ok(Rotation::Expired);
         }
         // the condition makes one of two concurrent rotations of the same token the loser
@@ -316,87 +342,17 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
         let next = TokenGrant {
             tenant: TenantId(row.uuid("tenant_id")?),
             family,
+            admin: row.opt_uuid("admin_id")?,
+            family_started,
+            refresh: next
+                .refresh
+                .clone()
+                .map(|(hash, expires)| (hash, expires.min(family_ends))),
             ..next.clone()
         };
         insert_tokens::<D>(&mut tx, &next, now).await?;
         commit::<D>(tx).await?;
         Ok(Rotation::Rotated)
-    }
-
-    async fn put_session(
-        &self,
-        session_hash: &[u8],
-        admin: &Admin,
-        csrf: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let sql = Sql::new(
-            "insert into admin_sessions (session_hash, admin_id, tenant_id, csrf, created, last_seen)
-             values ($1, $2, $3, $4, $5, $5)",
-        )
-        .arg(session_hash)
-        .arg(admin.id)
-        .arg(admin.tenant)
-        .arg(csrf)
-        .arg(now);
-        let mut conn = self.writer.acquire().await?;
-        execute::<D>(&mut conn, sql).await?;
-        // sessions ended a day ago go as new ones come
-        let prune = Sql::new("delete from admin_sessions where last_seen < $1")
-            .arg(now - chrono::Duration::days(1));
-        execute::<D>(&mut conn, prune).await?;
-        Ok(())
-    }
-
-    async fn session(
-        &self,
-        session_hash: &[u8],
-        idle_since: DateTime<Utc>,
-        opened_since: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<Option<(Admin, Tenant, String)>, StoreError> {
-        let touch = Sql::new(
-            "update admin_sessions set last_seen = $4
-             where session_hash = $1 and last_seen >= $2 and created >= $3",
-        )
-        .arg(session_hash)
-        .arg(idle_since)
-        .arg(opened_since)
-        .arg(now);
-        let mut conn = self.writer.acquire().await?;
-        if execute::<D>(&mut conn, touch).await? == 0 {
-            let end =
-                Sql::new("delete from admin_sessions where session_hash = $1").arg(session_hash);
-            execute::<D>(&mut conn, end).await?;
-            return Ok(None);
-        }
-        let read = Sql::new(
-            "select admins.id, admins.tenant_id, admins.username, admins.team_admin, admins.created,
-                    admin_sessions.csrf
-             from admin_sessions join admins on admins.id = admin_sessions.admin_id
-             where admin_sessions.session_hash = $1",
-        )
-        .arg(session_hash);
-        let Some(row) = D::fetch_optional(&mut conn, read).await? else {
-            return Ok(None);
-        };
-        let csrf = row.text("csrf")?.unwrap_or_default();
-        let admin = admin(&row)?;
-        let tenant = Sql::new(format!(
-            "select {TENANT_COLUMNS} from tenants where tenants.id = $1"
-        ))
-        .arg(admin.tenant);
-        let Some(tenant) = D::fetch_optional(&mut conn, tenant).await? else {
-            return Ok(None);
-        };
-        Ok(Some((admin, rows::tenant(&tenant)?, csrf)))
-    }
-
-    async fn delete_session(&self, session_hash: &[u8]) -> Result<(), StoreError> {
-        let sql = Sql::new("delete from admin_sessions where session_hash = $1").arg(session_hash);
-        let mut conn = self.writer.acquire().await?;
-        execute::<D>(&mut conn, sql).await?;
-        Ok(())
     }
 
     async fn revoke_family(&self, family: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
@@ -420,8 +376,9 @@ async fn insert_tokens<D: Dialect>(
         .arg(now - chrono::Duration::days(1));
     execute::<D>(conn, prune).await?;
     let access = Sql::new(
-        "insert into tokens (id, tenant_id, label, token_hash, created, expires_at, client_id, family)
-         values ($1, $2, 'oauth', $3, $4, $5, $6, $7)",
+        "insert into tokens (id, tenant_id, label, token_hash, created, expires_at, client_id,
+                             family, admin_id)
+         values ($1, $2, 'oauth', $3, $4, $5, $6, $7, $8)",
     )
     .arg(Uuid::new_v4())
     .arg(grant.tenant)
@@ -429,7 +386,8 @@ async fn insert_tokens<D: Dialect>(
     .arg(now)
     .arg(grant.access_expires)
     .arg(grant.client)
-    .arg(grant.family);
+    .arg(grant.family)
+    .arg(grant.admin);
     execute::<D>(conn, access).await?;
     if let Some((hash, expires)) = &grant.refresh {
         let prune = Sql::new("delete from refresh_tokens where client_id = $1 and expires_at < $2")
@@ -437,15 +395,18 @@ async fn insert_tokens<D: Dialect>(
             .arg(now);
         execute::<D>(conn, prune).await?;
         let refresh = Sql::new(
-            "insert into refresh_tokens (token_hash, client_id, tenant_id, family, created, expires_at)
-             values ($1, $2, $3, $4, $5, $6)",
+            "insert into refresh_tokens (token_hash, client_id, tenant_id, family, created,
+                                         expires_at, admin_id, family_started)
+             values ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .arg(hash.as_slice())
         .arg(grant.client)
         .arg(grant.tenant)
         .arg(grant.family)
         .arg(now)
-        .arg(*expires);
+        .arg(*expires)
+        .arg(grant.admin)
+        .arg(grant.family_started);
         execute::<D>(conn, refresh).await?;
     }
     Ok(())
@@ -466,6 +427,31 @@ async fn revoke<D: Dialect>(
         execute::<D>(conn, sql).await?;
     }
     D::announce_token_change(conn).await
+}
+
+/// Revokes every token the admin `admin` authorized (access and refresh, every family) and
+/// announces it.
+async fn revoke_authorized<D: Dialect>(
+    conn: &mut Conn<D>,
+    admin: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for table in ["tokens", "refresh_tokens"] {
+        let sql = Sql::new(format!(
+            "update {table} set revoked_at = coalesce(revoked_at, $2) where admin_id = $1"
+        ))
+        .arg(admin)
+        .arg(now);
+        execute::<D>(conn, sql).await?;
+    }
+    D::announce_token_change(conn).await
+}
+
+/// Ends every console session of the admin `admin`.
+async fn end_sessions<D: Dialect>(conn: &mut Conn<D>, admin: Uuid) -> Result<(), StoreError> {
+    let sql = Sql::new("delete from admin_sessions where admin_id = $1").arg(admin);
+    execute::<D>(conn, sql).await?;
+    Ok(())
 }
 
 fn missing_admin(username: &str) -> StoreError {

@@ -17,6 +17,8 @@ use crate::store::StoreError;
 #[derive(Debug, Clone)]
 pub enum Arg {
     Uuid(Uuid),
+    /// An id that may be missing (`null`).
+    OptUuid(Option<Uuid>),
     /// A list of ids (`uuid[]` on PostgreSQL, a JSON array on SQLite).
     Uuids(Vec<Uuid>),
     Text(Option<String>),
@@ -102,6 +104,12 @@ impl From<&Value> for Arg {
 impl From<Uuid> for Arg {
     fn from(v: Uuid) -> Self {
         Arg::Uuid(v)
+    }
+}
+
+impl From<Option<Uuid>> for Arg {
+    fn from(v: Option<Uuid>) -> Self {
+        Arg::OptUuid(v)
     }
 }
 
@@ -201,6 +209,46 @@ impl From<&[u8]> for Arg {
     }
 }
 
+/// Whether a statement's arguments can be stored: PostgreSQL's `text` and `jsonb` cannot hold
+/// U+0000 (nor `\u0000` in JSON), so such an argument is refused as [`StoreError::Unstorable`]
+/// before it reaches either database — the two stores refuse the same values, whatever check
+/// upstream missed one.
+pub fn check_storable(args: &[Arg]) -> Result<(), StoreError> {
+    let text_nul = |t: &str| t.contains('\0');
+    let bad = args.iter().any(|arg| match arg {
+        Arg::Text(Some(t)) => text_nul(t),
+        Arg::Texts(Some(list)) => list.iter().any(|t| text_nul(t)),
+        Arg::Json(j) => json_nul(j),
+        _ => false,
+    });
+    if bad {
+        return Err(StoreError::Unstorable);
+    }
+    Ok(())
+}
+
+/// Whether JSON text holds a NUL character: raw, or as the escape `\u0000` (a backslash that
+/// is itself escaped does not start one).
+fn json_nul(json: &str) -> bool {
+    if json.contains('\0') {
+        return true;
+    }
+    let bytes = json.as_bytes();
+    let mut from = 0;
+    while let Some(at) = json[from..].find("\\u0000").map(|i| i + from) {
+        let backslashes = bytes[..at]
+            .iter()
+            .rev()
+            .take_while(|b| **b == b'\\')
+            .count();
+        if backslashes % 2 == 0 {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,5 +263,17 @@ mod tests {
         let (text, args) = sql.into_parts();
         assert_eq!(text, "select 1 where a = $1 and b = $2 and c = $3");
         assert_eq!(args.len(), 3);
+    }
+
+    #[test]
+    fn nul_characters_are_unstorable_in_text_and_json_but_an_escaped_backslash_is_not_one() {
+        let json = |v: serde_json::Value| Arg::Json(v.to_string());
+        assert!(check_storable(&[Arg::Text(Some("a\0b".into()))]).is_err());
+        assert!(check_storable(&[Arg::Texts(Some(vec!["ok".into(), "\0".into()]))]).is_err());
+        assert!(check_storable(&[json(serde_json::json!({"a\u{0}": 1}))]).is_err());
+        assert!(check_storable(&[json(serde_json::json!(["x\u{0}"]))]).is_err());
+        assert!(check_storable(&[json(serde_json::json!({"a": "\\u0000"}))]).is_ok());
+        assert!(check_storable(&[json(serde_json::json!({"a": "\\\u{0}"}))]).is_err());
+        assert!(check_storable(&[Arg::Text(Some("plain".into())), Arg::Bytes(vec![0])]).is_ok());
     }
 }

@@ -216,6 +216,7 @@ fn arguments(args: Vec<Arg>) -> Result<SqliteArguments<'static>, sqlx::Error> {
     for arg in args {
         match arg {
             Arg::Uuid(v) => out.add(v.hyphenated().to_string()),
+            Arg::OptUuid(v) => out.add(v.map(|v| v.hyphenated().to_string())),
             Arg::Uuids(v) => out.add(Json(
                 v.iter()
                     .map(|id| id.hyphenated().to_string())

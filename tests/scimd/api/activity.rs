@@ -228,7 +228,7 @@ async fn refused_requests_are_recorded_without_their_values_and_leave_no_success
     assert_eq!(twice[0].scim_type.as_deref(), Some("uniqueness"));
     assert_eq!(
         twice[0].error.as_deref(),
-        Some("a User with userName '…' already exists (userName is unique, case-insensitively)")
+        Some("userName: the value is taken")
     );
     let bad = by("r-bad-member");
     assert_eq!(

@@ -314,7 +314,7 @@ async fn the_last_cycle_shows_what_entra_created_and_why_a_request_was_refused(b
         "{cycle}"
     );
     assert!(
-        cycle.contains("uniqueness: a User with userName '…' already exists"),
+        cycle.contains("uniqueness: userName: the value is taken"),
         "{cycle}"
     );
     assert!(cycle.contains(&format!("/admin/users/{uid}")));

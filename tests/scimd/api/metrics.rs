@@ -6,11 +6,16 @@ use axum::body::Body;
 use axum::http::{Request, header};
 use serde_json::Value;
 
-use crate::support::{Backend, TestApp, encode, entra_user};
+use crate::support::{Backend, METRICS_TOKEN, TestApp, encode, entra_user};
 
 async fn scrape(app: &TestApp) -> String {
     let answer = app
-        .send(Request::get("/metrics").body(Body::empty()).unwrap())
+        .send(
+            Request::get("/metrics")
+                .header(header::AUTHORIZATION, format!("Bearer {METRICS_TOKEN}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     assert_eq!(answer.status, 200);
     assert_eq!(

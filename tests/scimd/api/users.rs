@@ -335,20 +335,35 @@ async fn meta_location_follows_the_request_host_when_no_public_url_is_set(backen
     let db = TestDb::new(backend).await;
     let mut cli = crate::support::cli(&db.url);
     cli.config.public_url = None;
+    cli.config.trusted_proxies = vec!["10.0.0.0/8".parse().unwrap()];
     let state = scimd::build_state(&cli.config).await.unwrap();
     let router = scimd::app(state);
-    let req = Request::post("/scim/v2/Users")
-        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
-        .header(header::HOST, "scim.example.com")
-        .header("x-forwarded-proto", "https")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(json!({"userName": "heidi"}).to_string()))
-        .unwrap();
-    let created = crate::support::send(&router, req).await;
-    let id = created.body["id"].as_str().unwrap();
-    let location = format!("https://scim.example.com/scim/v2/Users/{id}");
-    assert_eq!(created.header("location"), Some(location.as_str()));
-    assert_eq!(created.body["meta"]["location"], location);
+    let create = |peer: &str, name: &str| {
+        let mut req = Request::post("/scim/v2/Users")
+            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+            .header(header::HOST, "scim.example.com")
+            .header("x-forwarded-proto", "https")
+            .header("x-forwarded-host", "forged.example")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(json!({"userName": name}).to_string()))
+            .unwrap();
+        let peer: std::net::SocketAddr = peer.parse().unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        req
+    };
+    // from anyone but a trusted proxy, the forwarding headers are ignored: the Host is used
+    let direct = crate::support::send(&router, create("198.51.100.7:4000", "heidi")).await;
+    let id = direct.body["id"].as_str().unwrap();
+    let location = format!("http://scim.example.com/scim/v2/Users/{id}");
+    assert_eq!(direct.header("location"), Some(location.as_str()));
+    assert_eq!(direct.body["meta"]["location"], location);
+    // a trusted proxy's are believed
+    let proxied = crate::support::send(&router, create("10.1.2.3:4000", "ingrid")).await;
+    let id = proxied.body["id"].as_str().unwrap();
+    let location = format!("https://forged.example/scim/v2/Users/{id}");
+    assert_eq!(proxied.header("location"), Some(location.as_str()));
+    assert_eq!(proxied.body["meta"]["location"], location);
 }
 
 async fn lower_case_endpoints_and_trailing_slashes_reach_the_same_handler(backend: Backend) {

@@ -95,7 +95,7 @@ async fn a_team_admin_finds_the_last_cycle_searches_a_user_and_revokes_a_token_i
     wait_for(&b, "Cycle started").await;
     let cycle = text(&b).await;
     assert!(
-        cycle.contains("uniqueness: a User with userName '…' already exists"),
+        cycle.contains("uniqueness: userName: the value is taken"),
         "{cycle}"
     );
     assert!(cycle.contains("2 / 0 created"), "{cycle}");

@@ -22,6 +22,8 @@ use scimd::store::{AnyStore, Options};
 
 /// The bootstrap token every test app accepts for tenant `default`.
 pub const TOKEN: &str = "test-token-0123456789abcdef";
+/// The token that reads `/metrics` on a test app's main address.
+pub const METRICS_TOKEN: &str = "test-metrics-token-0123456789";
 
 /// The store a test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,6 +186,8 @@ pub fn cli(db_url: &str) -> Cli {
         "4",
         "--public-url",
         "http://scimd.test",
+        "--metrics-token",
+        METRICS_TOKEN,
     ])
 }
 

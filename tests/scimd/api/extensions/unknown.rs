@@ -14,14 +14,19 @@ use scimd::scim::schema::ResourceKind;
 use scimd::service::PolicyChange;
 
 use super::{CONTOSO, activity, add, attr, call_as, contoso_schema, tenant_with_token};
-use crate::support::{Backend, TestApp};
+use crate::support::{Backend, METRICS_TOKEN, TestApp};
 
 const FABRIKAM_X: &str = "urn:ietf:params:scim:schemas:extension:fabrikam:2.0:User:x";
 
 /// `scimd_unknown_attributes_total` of `tenant` and `attribute`, 0 when there is no series.
 async fn counted(app: &TestApp, tenant: &str, attribute: &str) -> f64 {
     let res = app
-        .send(Request::get("/metrics").body(Body::empty()).unwrap())
+        .send(
+            Request::get("/metrics")
+                .header("authorization", format!("Bearer {METRICS_TOKEN}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     assert_eq!(res.status.as_u16(), 200);
     let Value::String(text) = res.body else {

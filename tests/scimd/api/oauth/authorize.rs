@@ -86,20 +86,24 @@ async fn a_wrong_password_or_unknown_name_gets_the_same_message_and_no_code(back
     }
 }
 
-async fn five_failed_sign_ins_lock_the_account_for_a_while(backend: Backend) {
+async fn five_failed_sign_ins_from_one_address_hold_its_next_attempt_at_the_account(
+    backend: Backend,
+) {
     let oauth = OAuthApp::new(backend).await;
     for _ in 0..5 {
         oauth.sign_in("", "alice", "wrong password!!").await;
     }
     let answer = oauth.sign_in("", "alice", PASSWORD).await;
-    assert_eq!(answer.status, 401, "even the right password waits");
+    assert_eq!(answer.status, 429, "even the right password waits");
     assert_eq!(answer.header("location"), None);
+    let wait: u64 = answer.header("retry-after").unwrap().parse().unwrap();
+    assert!((14 * 60..=15 * 60).contains(&wait), "{wait}");
     assert!(
         answer
             .body
             .as_str()
             .unwrap()
-            .contains("too many failed sign-ins; try again in 15 minutes")
+            .contains("too many sign-in attempts from your address; try again in 15 minutes")
     );
 }
 
@@ -196,7 +200,7 @@ async fn the_server_metadata_names_the_endpoints_grants_and_methods(backend: Bac
             "response_types_supported": ["code"],
             "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "code_challenge_methods_supported": ["S256", "plain"],
+            "code_challenge_methods_supported": ["S256"],
         })
     );
 }
@@ -206,7 +210,7 @@ crate::on_both_stores!(
     a_team_admin_is_sent_back_to_entra_with_a_code_and_the_state,
     a_member_without_team_admin_rights_gets_the_page_again_and_no_code,
     a_wrong_password_or_unknown_name_gets_the_same_message_and_no_code,
-    five_failed_sign_ins_lock_the_account_for_a_while,
+    five_failed_sign_ins_from_one_address_hold_its_next_attempt_at_the_account,
     a_post_without_the_csrf_cookie_gets_the_page_again,
     an_unknown_client_or_unregistered_redirect_uri_gets_an_error_page_and_no_redirect,
     a_bad_request_from_a_known_client_goes_back_to_its_redirect_uri_as_an_error,

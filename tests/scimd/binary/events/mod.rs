@@ -162,13 +162,14 @@ fn series(text: &str, name: &str, label: &str) -> Option<f64> {
 
 async fn deliveries_and_the_backlog_are_exposed_as_prometheus_series(backend: Backend) {
     let setup = Setup::new(backend).await;
-    let server = setup.serve(&[]).await;
+    let metrics_token = crate::support::METRICS_TOKEN;
+    let server = setup.serve(&[("SCIMD_METRICS_TOKEN", metrics_token)]).await;
     let receiver = Receiver::start().await;
     let (id, _) = setup.add_webhook(&receiver.url(), &[]).await;
     create_user(&server, "metrics@example.com").await;
     receiver.wait_for_delivered(1, WAIT).await;
     let scrape = async || {
-        let reply = server.request("GET", "/metrics", TOKEN, "").await;
+        let reply = server.request("GET", "/metrics", metrics_token, "").await;
         assert_eq!(reply.status, 200, "{}", reply.body);
         reply.body
     };
