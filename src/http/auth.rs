@@ -16,6 +16,11 @@ use crate::scim::resource::ResourceId;
 use crate::scim::schema::ResourceKind;
 use crate::service::{Error, TokenCheck};
 
+/// The one answer to every refused Entra-signed token (see `Directory::authenticate`).
+const ENTRA_REFUSED: &str = "the Entra-signed token is refused: it is not a valid provisioning \
+    token of an Entra tenant that scimd accepts; scimd's log says why under this request's \
+    x-request-id. Check the Entra tenant id configured for the scimd tenant, or use a Secret Token";
+
 /// Resolves the bearer token to its tenant, or answers 401.
 pub async fn require_tenant(
     State(app): State<AppState>,
@@ -40,11 +45,8 @@ pub async fn require_tenant(
             )
             .into());
         }
-        TokenCheck::EntraRefused { reason } => {
-            return Err(scim::Error::unauthorized(format!(
-                "the Entra-signed token is refused: {reason}"
-            ))
-            .into());
+        TokenCheck::EntraRefused => {
+            return Err(scim::Error::unauthorized(ENTRA_REFUSED).into());
         }
         TokenCheck::Expired { tenant, client } => {
             tracing::info!(%tenant, client = client.as_deref().unwrap_or("-"), "expired access token refused");

@@ -175,18 +175,31 @@ impl Directory {
 impl Directory {
     /// A JWT Entra signed (Secret Token left blank): valid for the tenant that names its Entra
     /// tenant, verified against that Entra tenant's keys and issuer.
+    /// Every refusal reads the same to the client, whether the Entra tenant is a customer's or
+    /// not: a different answer for an unknown `tid` than for a bad signature would tell anyone
+    /// which Entra tenants are connected. The reason goes to the log.
     async fn authenticate_entra(&self, token: &str) -> Result<TokenCheck, Error> {
-        let refused = |reason: String| Ok(TokenCheck::EntraRefused { reason });
+        let refused = |claimed: Option<uuid::Uuid>, reason: &dyn std::fmt::Display| {
+            tracing::info!(entra_tenant = ?claimed, %reason, "Entra-signed token refused");
+            Ok(TokenCheck::EntraRefused)
+        };
         let Some(claimed) = EntraKeys::claimed_tenant(token) else {
-            return refused("it names no Entra tenant (tid)".into());
+            return refused(None, &"it names no Entra tenant (tid)");
         };
         let Some(tenant) = self.store.tenant_by_entra(claimed).await? else {
-            return refused(format!(
-                "no tenant accepts the tokens of Entra tenant {claimed}; `scimd tenant set <tenant> --entra-tenant-id {claimed}` makes one accept them"
-            ));
+            return refused(
+                Some(claimed),
+                &format!(
+                    "no tenant accepts the tokens of Entra tenant {claimed}; `scimd tenant set \
+                     <tenant> --entra-tenant-id {claimed}` makes one accept them"
+                ),
+            );
         };
         let Some(keys) = &self.entra else {
-            return refused("this scimd does not verify Entra-signed tokens".into());
+            return refused(
+                Some(claimed),
+                &"this scimd does not verify Entra-signed tokens",
+            );
         };
         match keys.verify(token, claimed).await {
             Ok(_) => Ok(TokenCheck::Valid {
@@ -194,10 +207,7 @@ impl Directory {
                 credential: format!("entra {claimed}"),
             }),
             Err(JwtRefusal::KeysUnavailable(why)) => Err(Unavailable::EntraKeys(why).into()),
-            Err(refusal) => {
-                tracing::info!(tenant = %tenant.name, entra_tenant = %claimed, %refusal, "Entra token refused");
-                refused(refusal.to_string())
-            }
+            Err(refusal) => refused(Some(claimed), &format!("tenant {}: {refusal}", tenant.name)),
         }
     }
 }
@@ -219,8 +229,8 @@ pub enum TokenCheck {
         tenant: String,
         client: Option<String>,
     },
-    /// A JWT that Entra signed (or claims to have signed), refused for `reason`.
-    EntraRefused { reason: String },
+    /// A JWT that Entra signed (or claims to have signed), refused; why is in the log only.
+    EntraRefused,
 }
 
 #[cfg(test)]
