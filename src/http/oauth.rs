@@ -232,6 +232,15 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, To
 }
 
 fn token_error(e: TokenError) -> Response {
+    // a request the service refused as such (a value it cannot store) is an invalid request
+    // in the token endpoint's own terms (RFC 6749 §5.2)
+    let e = match e {
+        TokenError::Service(Error::Scim(refused)) => TokenError::Refused {
+            error: "invalid_request",
+            description: refused.detail,
+        },
+        other => other,
+    };
     match e {
         TokenError::Refused { error, description } => {
             let status = if error == "invalid_client" {

@@ -13,6 +13,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
@@ -33,16 +34,18 @@ pub const PASSWORD_CHECKS: usize = 2;
 /// How long a sign-in waits for a password check to be free.
 pub const CHECK_WAIT: Duration = Duration::from_secs(2);
 
-/// The budget of password checks.
+/// The budget of password checks, and how many were made.
 #[derive(Debug)]
 pub struct Throttle {
     checks: Arc<Semaphore>,
+    checked: AtomicU64,
 }
 
 impl Default for Throttle {
     fn default() -> Self {
         Self {
             checks: Arc::new(Semaphore::new(PASSWORD_CHECKS)),
+            checked: AtomicU64::new(0),
         }
     }
 }
@@ -129,6 +132,8 @@ impl Directory {
         let Ok(Ok(permit)) = tokio::time::timeout(CHECK_WAIT, budget.acquire_owned()).await else {
             return Ok(Err(Held::Busy));
         };
+        self.oauth.sign_ins.checked.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("scimd_password_checks_total").increment(1);
         let password = password.to_owned();
         let matches = tokio::task::spawn_blocking(move || {
             let _permit = permit;
@@ -143,6 +148,11 @@ impl Directory {
         .await
         .map_err(|e| Error::internal(format!("password check: {e}")))?;
         Ok(Ok(matches))
+    }
+
+    /// How many passwords this process has checked (the throttle's tests count them).
+    pub fn password_checks(&self) -> u64 {
+        self.oauth.sign_ins.checked.load(Ordering::Relaxed)
     }
 
     /// A successful sign-in: the address's count at the account starts again.

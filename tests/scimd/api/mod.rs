@@ -27,4 +27,5 @@ mod patch;
 mod policies;
 mod preconditions;
 mod query;
+mod security;
 mod users;

@@ -38,6 +38,8 @@ pub struct TestDb {
     pub url: String,
     pub backend: Backend,
     pub name: String,
+    /// Dropped with this value; a replica's view of another test's database is not.
+    owned: bool,
 }
 
 impl TestDb {
@@ -50,7 +52,22 @@ impl TestDb {
             }
             Backend::Sqlite => format!("sqlite://{}", sqlite_path(&name).display()),
         };
-        Self { url, backend, name }
+        Self {
+            url,
+            backend,
+            name,
+            owned: true,
+        }
+    }
+
+    /// The same database, as a second replica opens it; dropping it leaves the database.
+    pub fn replica(&self) -> Self {
+        Self {
+            url: self.url.clone(),
+            backend: self.backend,
+            name: self.name.clone(),
+            owned: false,
+        }
     }
 }
 
@@ -60,6 +77,9 @@ fn sqlite_path(name: &str) -> std::path::PathBuf {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
+        if !self.owned {
+            return;
+        }
         let name = self.name.clone();
         if self.backend == Backend::Sqlite {
             let path = sqlite_path(&name);
