@@ -12,6 +12,7 @@ mod error;
 pub mod events;
 mod members;
 pub mod oauth;
+mod outbound;
 mod policy;
 mod resources;
 mod schemas;

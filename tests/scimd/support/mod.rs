@@ -1,5 +1,6 @@
 //! The test application: a fresh database per test, the router driven with `oneshot`.
 
+pub mod endless;
 pub mod jwks;
 pub mod pg;
 pub mod process;
