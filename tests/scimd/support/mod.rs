@@ -6,6 +6,7 @@ pub mod pg;
 pub mod process;
 pub mod proxy;
 pub mod receiver;
+pub mod served;
 
 use axum::Router;
 use axum::body::Body;
