@@ -19,6 +19,7 @@ mod schemas;
 mod search;
 mod throttle;
 mod tokens;
+mod urls;
 mod view;
 
 use std::sync::Arc;
