@@ -346,13 +346,32 @@ fn redirect(uri: &str, params: &[(&str, &str)]) -> Response {
     }
 }
 
-/// `scheme://host[:port]` of a URI.
+/// `scheme://host[:port]` of a URI, as browsers parse it (the WHATWG URL Standard): the host
+/// the code goes to, which user-info before an `@` does not change; empty for what is not a
+/// URL with a host.
 fn origin(uri: &str) -> String {
-    match uri.split_once("://") {
-        Some((scheme, rest)) => {
-            let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-            format!("{scheme}://{host}")
-        }
-        None => String::new(),
+    match url::Url::parse(uri).map(|url| url.origin()) {
+        Ok(origin) if origin.is_tuple() => origin.ascii_serialization(),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin;
+
+    #[test]
+    fn the_origin_shown_and_allowed_as_form_action_is_the_host_a_browser_goes_to() {
+        assert_eq!(
+            origin("https://portal.azure.com/TokenAuthorize"),
+            "https://portal.azure.com"
+        );
+        assert_eq!(origin("http://[::1]:8080/cb?x=1"), "http://[::1]:8080");
+        assert_eq!(origin("https://App.Example:443/cb"), "https://app.example");
+        assert_eq!(
+            origin("http://localhost:1@evil.example/x"),
+            "http://evil.example"
+        );
+        assert_eq!(origin("not a URL"), "");
     }
 }

@@ -1,13 +1,16 @@
-//! Bulk (RFC 7644 §3.7): the operations of one `BulkRequest`, run in dependency order — an
-//! operation that names `bulkId:<id>` (in its path or anywhere in its data: members, manager)
-//! runs after the POST that defines that bulkId, with the new id put in its place. Operations
-//! in a cycle are answered 409 (§3.7.1). Each operation is atomic on its own, as the RFC says;
-//! the request is not. `failOnErrors` stops after that many errors.
+//! Bulk (RFC 7644 §3.7): the operations of one `BulkRequest`, run in dependency order
+//! (`order`) — an operation that names `bulkId:<id>` (in its path or anywhere in its data:
+//! members, manager) runs after the POST that defines that bulkId, with the new id put in its
+//! place. Operations in a cycle are answered 409 (§3.7.1). Each operation is atomic on its
+//! own, as the RFC says; the request is not. `failOnErrors` stops after that many errors.
 
-use std::collections::HashMap;
+mod order;
+
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value, json};
 
+use self::order::{Node, Step, order};
 use super::view::{Answer, Condition, Context};
 use super::{Directory, Error};
 use crate::scim;
@@ -23,11 +26,11 @@ const BULK_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
 struct Op<'a> {
     method: String,
     path: String,
-    bulk_id: Option<String>,
+    bulk_id: Option<&'a str>,
     data: Option<&'a Value>,
     version: Option<&'a str>,
-    /// The bulkIds it names.
-    needs: Vec<String>,
+    /// The bulkIds it names, each once, in the order they first appear.
+    needs: Vec<&'a str>,
 }
 
 impl Directory {
@@ -80,12 +83,12 @@ impl Directory {
             .enumerate()
             .map(|(i, o)| parse(i, o))
             .collect();
-        let order = order(&ops);
-        let mut created: HashMap<String, String> = HashMap::new();
-        let mut failed: Vec<String> = Vec::new();
+        let nodes: Vec<Node<'_>> = ops.iter().map(node).collect();
+        let mut created: HashMap<&str, String> = HashMap::new();
+        let mut failed: HashSet<&str> = HashSet::new();
         let mut results: Vec<(usize, Value)> = Vec::new();
         let mut errors = 0u64;
-        for step in order {
+        for step in order(&nodes) {
             if fail_on_errors.is_some_and(|n| errors >= n) {
                 break;
             }
@@ -105,15 +108,15 @@ impl Directory {
             let mut result = Map::new();
             if let Some(op) = op {
                 result.insert("method".into(), json!(op.method));
-                if let Some(id) = &op.bulk_id {
+                if let Some(id) = op.bulk_id {
                     result.insert("bulkId".into(), json!(id));
                 }
             }
             match outcome {
                 Ok((status, location, version, id)) => {
                     if let (Some(op), Some(id)) = (op, id) {
-                        if let Some(bulk_id) = &op.bulk_id {
-                            created.insert(bulk_id.clone(), id);
+                        if let Some(bulk_id) = op.bulk_id {
+                            created.insert(bulk_id, id);
                         }
                     }
                     if let Some(location) = location {
@@ -126,8 +129,8 @@ impl Directory {
                 }
                 Err(e) => {
                     errors += 1;
-                    if let Some(id) = op.and_then(|o| o.bulk_id.clone()) {
-                        failed.push(id);
+                    if let Some(id) = op.and_then(|o| o.bulk_id) {
+                        failed.insert(id);
                     }
                     let error = match e {
                         Error::Scim(s) => s,
@@ -158,11 +161,11 @@ impl Directory {
         ctx: &Context<'_>,
         base: &str,
         op: &Result<Op<'_>, scim::Error>,
-        created: &HashMap<String, String>,
-        failed: &[String],
+        created: &HashMap<&str, String>,
+        failed: &HashSet<&str>,
     ) -> Result<(u16, Option<String>, Option<Version>, Option<String>), Error> {
         let op = op.as_ref().map_err(|e| Error::Scim(e.clone()))?;
-        if let Some(id) = op.needs.iter().find(|id| failed.contains(id)) {
+        if let Some(id) = op.needs.iter().find(|id| failed.contains(*id)) {
             return Err(scim::Error::new(
                 409,
                 None,
@@ -270,7 +273,7 @@ fn parse(i: usize, op: &Value) -> Result<Op<'_>, scim::Error> {
     })?;
     let path = text("path")
         .ok_or_else(|| scim::Error::invalid_syntax(format!("Operations[{i}].path is required")))?;
-    let bulk_id = text("bulkId").map(str::to_owned);
+    let bulk_id = text("bulkId");
     if method == "POST" && bulk_id.is_none() {
         return Err(scim::Error::invalid_syntax(format!(
             "Operations[{i}].bulkId is required for POST (RFC 7644 §3.7)"
@@ -280,10 +283,10 @@ fn parse(i: usize, op: &Value) -> Result<Op<'_>, scim::Error> {
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("data"))
         .map(|(_, v)| v);
-    let mut needs = Vec::new();
-    references_in_text(path, &mut needs);
+    let mut needs = References::default();
+    needs.in_text(path);
     if let Some(data) = data {
-        references(data, &mut needs);
+        needs.in_value(data);
     }
     Ok(Op {
         method,
@@ -291,30 +294,54 @@ fn parse(i: usize, op: &Value) -> Result<Op<'_>, scim::Error> {
         bulk_id,
         data,
         version: text("version"),
-        needs,
+        needs: needs.ordered,
     })
 }
 
-/// `bulkId:<id>` values anywhere in `value`.
-fn references(value: &Value, out: &mut Vec<String>) {
-    match value {
-        Value::String(s) => references_in_text(s, out),
-        Value::Array(items) => items.iter().for_each(|v| references(v, out)),
-        Value::Object(members) => members.values().for_each(|v| references(v, out)),
-        _ => {}
+/// An operation as [`order`] sees it; one that could not be read needs nothing.
+fn node<'a>(op: &'a Result<Op<'_>, scim::Error>) -> Node<'a> {
+    match op {
+        Ok(op) => Node {
+            defines: op.bulk_id.filter(|_| op.method == "POST"),
+            needs: &op.needs,
+        },
+        Err(_) => Node::default(),
     }
 }
 
-fn references_in_text(text: &str, out: &mut Vec<String>) {
-    let last = text.rsplit('/').next().unwrap_or(text);
-    if let Some(id) = last.strip_prefix("bulkId:") {
-        if !out.iter().any(|o| o == id) {
-            out.push(id.to_owned());
+/// The `bulkId:<id>` values of an operation, each once, in the order they first appear (an
+/// error names the first one missing). Seen ones are kept in a hash set, not searched for in
+/// the list: one operation may name tens of thousands within the body limit, and this runs
+/// before any `.await`, where the request's timeout cannot interrupt it.
+#[derive(Default)]
+struct References<'a> {
+    seen: HashSet<&'a str>,
+    ordered: Vec<&'a str>,
+}
+
+impl<'a> References<'a> {
+    /// Those anywhere in `value`.
+    fn in_value(&mut self, value: &'a Value) {
+        match value {
+            Value::String(s) => self.in_text(s),
+            Value::Array(items) => items.iter().for_each(|v| self.in_value(v)),
+            Value::Object(members) => members.values().for_each(|v| self.in_value(v)),
+            _ => {}
+        }
+    }
+
+    /// The one `text` ends with, if its last path segment is `bulkId:<id>`.
+    fn in_text(&mut self, text: &'a str) {
+        let last = text.rsplit('/').next().unwrap_or(text);
+        if let Some(id) = last.strip_prefix("bulkId:") {
+            if self.seen.insert(id) {
+                self.ordered.push(id);
+            }
         }
     }
 }
 
-fn resolve(value: &Value, created: &HashMap<String, String>) -> Value {
+fn resolve(value: &Value, created: &HashMap<&str, String>) -> Value {
     match value {
         Value::String(s) => Value::String(resolve_text(s, created)),
         Value::Array(items) => Value::Array(items.iter().map(|v| resolve(v, created)).collect()),
@@ -328,7 +355,7 @@ fn resolve(value: &Value, created: &HashMap<String, String>) -> Value {
     }
 }
 
-fn resolve_text(text: &str, created: &HashMap<String, String>) -> String {
+fn resolve_text(text: &str, created: &HashMap<&str, String>) -> String {
     match text.rsplit_once("bulkId:") {
         Some((head, id)) if head.is_empty() || head.ends_with('/') => match created.get(id) {
             Some(new) => format!("{head}{new}"),
@@ -369,61 +396,4 @@ fn parse_version(text: &str) -> Result<Version, Error> {
         ))
         .into()
     })
-}
-
-enum Step {
-    Run(usize),
-    Circular(usize),
-}
-
-/// The operations in dependency order, in request order where nothing depends: those whose
-/// bulkIds can never all be defined first (a cycle) come last, as `Circular`.
-fn order(ops: &[Result<Op<'_>, scim::Error>]) -> Vec<Step> {
-    let defines: HashMap<&str, usize> = ops
-        .iter()
-        .enumerate()
-        .filter_map(|(i, o)| {
-            o.as_ref()
-                .ok()
-                .filter(|o| o.method == "POST")
-                .and_then(|o| o.bulk_id.as_deref())
-                .map(|b| (b, i))
-        })
-        .collect();
-    let deps: Vec<Vec<usize>> = ops
-        .iter()
-        .enumerate()
-        .map(|(i, o)| match o {
-            Ok(o) => o
-                .needs
-                .iter()
-                .filter_map(|b| defines.get(b.as_str()).copied())
-                .filter(|j| *j != i)
-                .collect(),
-            Err(_) => Vec::new(),
-        })
-        .collect();
-    let self_referencing: Vec<bool> = ops
-        .iter()
-        .enumerate()
-        .map(|(i, o)| {
-            o.as_ref()
-                .is_ok_and(|o| o.needs.iter().any(|b| defines.get(b.as_str()) == Some(&i)))
-        })
-        .collect();
-    let mut done = vec![false; ops.len()];
-    let mut out = Vec::new();
-    loop {
-        let next = (0..ops.len())
-            .find(|&i| !done[i] && !self_referencing[i] && deps[i].iter().all(|j| done[*j]));
-        match next {
-            Some(i) => {
-                done[i] = true;
-                out.push(Step::Run(i));
-            }
-            None => break,
-        }
-    }
-    out.extend((0..ops.len()).filter(|i| !done[*i]).map(Step::Circular));
-    out
 }

@@ -12,12 +12,14 @@ mod error;
 pub mod events;
 mod members;
 pub mod oauth;
+mod outbound;
 mod policy;
 mod resources;
 mod schemas;
 mod search;
 pub mod throttle;
 mod tokens;
+mod urls;
 mod view;
 
 use std::sync::Arc;

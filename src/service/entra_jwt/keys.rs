@@ -15,6 +15,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{EntraSetupError, JwtRefusal, TENANT_PLACEHOLDER};
+use crate::service::outbound::{self, End};
+use crate::telemetry::chain;
 
 /// The largest OpenID configuration or key set read (Entra's are a few KiB).
 const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
@@ -224,9 +226,10 @@ impl KeyCache {
             })
     }
 
-    /// A JSON document, at most [`MAX_DOCUMENT_BYTES`] long.
+    /// A JSON document, at most [`MAX_DOCUMENT_BYTES`] long, read within
+    /// [`KeyPolicy::fetch_timeout`].
     async fn get_json<T: DeserializeOwned>(&self, url: &str) -> Result<T, String> {
-        let mut response = self
+        let response = self
             .client
             .get(url)
             .header(reqwest::header::ACCEPT, "application/json")
@@ -237,26 +240,20 @@ impl KeyCache {
         if !status.is_success() {
             return Err(format!("{url} answered {status}"));
         }
-        let too_long = || format!("{url} answered more than {MAX_DOCUMENT_BYTES} bytes");
-        if response
-            .content_length()
-            .is_some_and(|n| n > MAX_DOCUMENT_BYTES as u64)
-        {
-            return Err(too_long());
+        let body =
+            outbound::read_body(response, MAX_DOCUMENT_BYTES, self.policy.fetch_timeout).await;
+        match body.end {
+            End::Whole => serde_json::from_slice(&body.bytes)
+                .map_err(|e| format!("{url} did not answer the expected JSON: {e}")),
+            End::TooLong => Err(format!(
+                "{url} answered more than {MAX_DOCUMENT_BYTES} bytes"
+            )),
+            End::TimedOut => Err(format!(
+                "{url} did not send its whole answer within {} ms",
+                self.policy.fetch_timeout.as_millis()
+            )),
+            End::Failed(why) => Err(format!("{url}: {why}")),
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| format!("{url}: {}", chain(&e)))?
-        {
-            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-                return Err(too_long());
-            }
-            body.extend_from_slice(&chunk);
-        }
-        serde_json::from_slice(&body)
-            .map_err(|e| format!("{url} did not answer the expected JSON: {e}"))
     }
 }
 
@@ -285,17 +282,4 @@ fn signing_key(jwk: &Value) -> Option<(String, DecodingKey)> {
     let kid = field("kid")?;
     let key = DecodingKey::from_rsa_components(field("n")?, field("e")?).ok()?;
     Some((kid.to_owned(), key))
-}
-
-/// An error with its causes, which reqwest keeps apart ("error sending request": connection
-/// refused).
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(e) = cause {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        cause = e.source();
-    }
-    text
 }

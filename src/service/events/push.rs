@@ -3,7 +3,8 @@
 //! error (`{"err": …, "description": …}`) means the receiver judged the SET and refused it,
 //! which no retry changes; everything else — 5xx, 429 and 408 (honouring `Retry-After`), a
 //! 4xx without an RFC 8935 body (a proxy, a wrong path, a key not yet rolled out), a redirect,
-//! a timeout, a refused connection — is retried.
+//! a timeout, a refused connection — is retried. Of the answer's body only the first 4 KiB
+//! are read (`outbound`), however long or slow the receiver makes it.
 
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use serde_json::Value;
 
 use super::set::MEDIA_TYPE;
 use crate::domain::events::Outcome;
+use crate::service::outbound;
 
 /// The longest wait a receiver's `Retry-After` is honoured for.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
@@ -22,6 +24,12 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(600);
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 /// How much of a receiver's error body is kept.
 const ERROR_CHARS: usize = 300;
+/// How much of a receiver's body is read: enough for an RFC 8935 error and the start of
+/// anything else, whatever it sends.
+const BODY_BYTES: usize = 4096;
+/// How long reading that much of the body may take once the answer's head came (the client's
+/// timeout bounds the whole exchange too).
+const BODY_TIME: Duration = Duration::from_secs(5);
 
 /// The HTTP client of deliveries: no redirects followed, `timeout` per request.
 pub fn client(timeout: Duration) -> Result<reqwest::Client, String> {
@@ -85,11 +93,10 @@ pub async fn push(http: &reqwest::Client, url: &str, set: String) -> Answer {
     };
     let status = response.status().as_u16();
     let after = retry_after(response.headers(), Utc::now());
-    // the body is read only up to a point: a receiver cannot make scimd hold a large one
-    let body = match tokio::time::timeout(Duration::from_secs(5), response.bytes()).await {
-        Ok(Ok(bytes)) => String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).into_owned(),
-        _ => String::new(),
-    };
+    // only the start of the body is read, whatever its length or pace: what is kept of it is
+    // shorter still, and the receiver cannot make scimd hold more
+    let read = outbound::read_body(response, BODY_BYTES, BODY_TIME).await;
+    let body = String::from_utf8_lossy(&read.bytes).into_owned();
     let outcome = classify(status, &body, after);
     Answer {
         status: Some(status),

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::throttle::{AttemptKeys, Held, Throttle};
 use super::tokens::{hash_token, secret};
+use super::urls::https_or_loopback;
 use super::{Directory, Error};
 use crate::domain::oauth::{CodeGrant, OAuthClient};
 use crate::store::OAuthStore;
@@ -183,6 +184,14 @@ impl Directory {
                 ));
             }
         };
+        // one registered before scimd refused such URIs (with user-info, say) gets no code,
+        // nor any redirect
+        if let Err(refused) = https_or_loopback("redirect URI", &redirect_uri) {
+            return Err(AuthorizeError::Page(format!(
+                "{refused}; it was registered before scimd refused such URIs: remove the client \
+                 and register it again with one that passes (`scimd oauth-client remove`, `add`)"
+            )));
+        }
         let back = |error, description: &str| AuthorizeError::Redirect {
             redirect_uri: redirect_uri.clone(),
             error,

@@ -1,9 +1,14 @@
 //! Bulk (RFC 7644 §3.7): the RFC's examples with `bulkId` references, dependency order,
-//! circular references, `failOnErrors`, `version` as If-Match, and the limits.
+//! circular references, `failOnErrors`, `version` as If-Match, and the limits — and requests
+//! naming tens of thousands of bulkIds, which must not hold a core while others wait.
+
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{Backend, TestApp, entra_user};
+use crate::support::process::{self, Reply};
+use crate::support::served::Served;
+use crate::support::{Backend, TOKEN, TestApp, TestDb, entra_user};
 
 const BULK: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 
@@ -160,9 +165,86 @@ async fn limits_are_advertised_and_enforced(backend: Backend) {
     too_big.assert_scim_error(413, None);
 }
 
+/// One POST of a group whose members are `n` distinct bulkIds `{prefix}00000`, … that no
+/// operation defines.
+fn naming_undefined_bulk_ids(prefix: &str, n: usize) -> String {
+    let members: Vec<Value> = (0..n)
+        .map(|i| json!({"value": format!("bulkId:{prefix}{i:05}")}))
+        .collect();
+    let data = json!({"displayName": prefix, "members": members});
+    request(json!([{"method": "POST", "path": "/Groups", "bulkId": prefix, "data": data}]))
+        .to_string()
+}
+
+async fn bulk_requests_naming_36000_bulk_ids_each_leave_healthz_answering_within_half_a_second(
+    backend: Backend,
+) {
+    let db = TestDb::new(backend).await;
+    let scimd = Served::start(&db).await;
+    let address = scimd.address;
+    let prefixes = ["a", "b"];
+    let bulks = prefixes.map(|prefix| {
+        let body = naming_undefined_bulk_ids(prefix, 36_000);
+        assert!(body.len() < 1024 * 1024, "{} bytes", body.len());
+        tokio::spawn(async move {
+            process::request(address, "POST", "/scim/v2/Bulk", TOKEN, &body)
+                .await
+                .unwrap()
+        })
+    });
+
+    // while the two Bulk requests are read, parsed and answered on scimd's two workers
+    let mut polls = Vec::new();
+    loop {
+        let started = Instant::now();
+        let health = process::request(address, "GET", "/healthz", "", "")
+            .await
+            .unwrap();
+        polls.push((health.status, started.elapsed()));
+        if bulks.iter().all(|bulk| bulk.is_finished()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        polls
+            .iter()
+            .all(|(status, took)| *status == 200 && *took < Duration::from_millis(500)),
+        "/healthz while the Bulk requests ran: {polls:?}"
+    );
+
+    for (prefix, bulk) in prefixes.into_iter().zip(bulks) {
+        let Reply { status, body } = bulk.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        let answer: Value = serde_json::from_str(&body).unwrap();
+        let detail = format!("bulkId '{prefix}00000' is not defined by a POST of this request");
+        assert_eq!(
+            answer,
+            json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkResponse"],
+                "Operations": [{
+                    "method": "POST",
+                    "bulkId": prefix,
+                    "status": "400",
+                    "response": {
+                        "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+                        "status": "400",
+                        "scimType": "invalidValue",
+                        "detail": detail,
+                    },
+                }],
+            })
+        );
+    }
+    let groups = process::request(address, "GET", "/scim/v2/Groups", TOKEN, "").await;
+    let groups: Value = serde_json::from_str(&groups.unwrap().body).unwrap();
+    assert_eq!(groups["totalResults"], 0, "nothing stored: {groups}");
+}
+
 crate::on_both_stores!(
     a_group_whose_members_are_bulk_ids_is_created_after_its_users_whatever_the_order,
     each_operation_answers_for_itself_and_fail_on_errors_stops_the_rest,
     circular_references_are_409_and_an_unknown_bulk_id_is_refused,
     limits_are_advertised_and_enforced,
+    bulk_requests_naming_36000_bulk_ids_each_leave_healthz_answering_within_half_a_second,
 );

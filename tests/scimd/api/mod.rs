@@ -6,6 +6,7 @@ mod bootstrap;
 mod bulk;
 mod concurrency;
 mod console;
+mod console_clients;
 mod console_events;
 mod discovery;
 mod errors;

@@ -1,6 +1,6 @@
 //! How Entra's signing keys are fetched: once and then from the cache, again for a key not
 //! seen yet but at most once per interval, again when old, and what a key server that fails,
-//! does not answer in time or is not there at all makes of a token.
+//! does not answer in time, answers without end or is not there at all makes of a token.
 
 use std::time::{Duration, Instant};
 
@@ -8,6 +8,7 @@ use futures_util::future::join_all;
 use scimd::service::entra_jwt::{EntraKeys, JwtRefusal, KeyPolicy};
 
 use super::{TID, setup};
+use crate::support::endless::{Endless, Framing};
 use crate::support::jwks::{KeyServer, TestKey, entra_claims, sign, sign_as};
 
 /// A verifier of `server`'s keys with `policy`'s times shortened to what a test can wait.
@@ -215,4 +216,28 @@ async fn a_key_server_slower_than_the_fetch_timeout_makes_keys_unavailable_in_ti
         "{:?}",
         started.elapsed()
     );
+}
+
+#[tokio::test]
+async fn an_endless_key_set_is_read_up_to_its_limit_and_makes_keys_unavailable() {
+    let fetch_timeout = KeyPolicy::default().fetch_timeout;
+    for framing in [Framing::Chunked, Framing::Length(10_000_000_000)] {
+        // its OpenID configuration is whole; the key set it names never ends
+        let host = Endless::start(200, framing).await;
+        let keys = EntraKeys::new(&host.url("/{tenant}/.well-known/openid-configuration")).unwrap();
+        let token = sign(&entra_claims(TID), TestKey::A);
+
+        let refusal = tokio::time::timeout(fetch_timeout, keys.verify(&token, TID))
+            .await
+            .expect("the verdict comes within the fetch timeout");
+
+        let expected = format!("{} answered more than 1048576 bytes", host.url("/keys"));
+        assert_eq!(
+            refusal,
+            Err(JwtRefusal::KeysUnavailable(expected)),
+            "{framing:?}"
+        );
+        // the key set's connection: closed by scimd once it had read its limit
+        assert_eq!(host.closed(1, fetch_timeout).await.len(), 1, "{framing:?}");
+    }
 }

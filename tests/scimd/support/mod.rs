@@ -1,10 +1,12 @@
 //! The test application: a fresh database per test, the router driven with `oneshot`.
 
+pub mod endless;
 pub mod jwks;
 pub mod pg;
 pub mod process;
 pub mod proxy;
 pub mod receiver;
+pub mod served;
 
 use axum::Router;
 use axum::body::Body;

@@ -1,6 +1,7 @@
 //! scimd as a process: `scimd serve` started on port 0, its address read from the
 //! `listening on http://<address>` line it prints once its socket is bound (no free-port race,
-//! no polling), spoken to with plain HTTP/1.1 over a real socket, and killed with the test.
+//! no polling), spoken to with plain HTTP/1.1 over a real socket (`request`, which also
+//! speaks to scimd served in the test's process), and killed with the test.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -88,7 +89,7 @@ impl Scimd {
             self.address,
             body.len()
         );
-        timeout(REQUEST, self.raw(head, body))
+        timeout(REQUEST, raw(self.address, head, body))
             .await
             .expect("scimd did not answer within 10 s")
             .expect("talk to scimd")
@@ -102,43 +103,9 @@ impl Scimd {
         token: &str,
         body: &str,
     ) -> std::io::Result<Reply> {
-        timeout(REQUEST, self.exchange(method, path, token, body))
+        timeout(REQUEST, request(self.address, method, path, token, body))
             .await
             .expect("scimd did not answer within 10 s")
-    }
-
-    async fn exchange(
-        &self,
-        method: &str,
-        path: &str,
-        token: &str,
-        body: &str,
-    ) -> std::io::Result<Reply> {
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
-             Content-Type: application/scim+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            self.address,
-            body.len()
-        );
-        self.raw(head, body).await
-    }
-
-    /// Sends `head` and `body` on a fresh connection and reads the whole response.
-    async fn raw(&self, head: String, body: &str) -> std::io::Result<Reply> {
-        let mut stream = TcpStream::connect(self.address).await?;
-        stream.write_all(head.as_bytes()).await?;
-        stream.write_all(body.as_bytes()).await?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await?;
-        let status = response
-            .get(9..12)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let body = response
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default();
-        Ok(Reply { status, body })
     }
 
     /// SIGKILL, for a server shared with clients that are still talking to it.
@@ -160,4 +127,38 @@ impl Scimd {
         }
         rest
     }
+}
+
+/// One request to scimd at `address` on a fresh connection, with `token` as bearer token.
+pub async fn request(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &str,
+) -> std::io::Result<Reply> {
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/scim+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    raw(address, head, body).await
+}
+
+/// Sends `head` and `body` on a fresh connection and reads the whole response.
+async fn raw(address: SocketAddr, head: String, body: &str) -> std::io::Result<Reply> {
+    let mut stream = TcpStream::connect(address).await?;
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body.as_bytes()).await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    let status = response
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Ok(Reply { status, body })
 }

@@ -1,9 +1,11 @@
 //! SCIM events (RFC 9967) pushed to real HTTP receivers (RFC 8935), with scimd in the test's
 //! process and its dispatcher running beside the router: what each change sends and what a
 //! refused one does not (`sets`), what an operator does to a subscription (`subscriptions`),
-//! and how delivery copes with receivers that fail, refuse, throttle or hang (`delivery`).
+//! how delivery copes with receivers that fail, refuse, throttle or hang (`delivery`), and
+//! with answers that never end (`endless`).
 
 mod delivery;
+mod endless;
 mod pruning;
 mod sets;
 mod subscriptions;

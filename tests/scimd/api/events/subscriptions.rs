@@ -2,7 +2,7 @@
 //! order once resumed — paused while a delivery is in flight, it sends nothing after that
 //! one; a removed one takes its queue with it; a rotated secret signs every SET of a change
 //! after the rotation — even while a delivery is in flight, and queued ones when they go —
-//! and the old secret none.
+//! and the old secret none; a URL whose user-info hides its host is refused.
 
 use std::time::Duration;
 
@@ -182,7 +182,41 @@ async fn after_a_secret_rotation_sets_verify_with_the_new_secret_only(backend: B
     .await;
 }
 
+async fn a_webhook_url_with_user_info_is_refused_with_the_reason_and_nothing_is_stored(
+    backend: Backend,
+) {
+    let scimd = Events::start(backend).await;
+    let dir = &scimd.state.directory;
+    for (url, shown, host) in [
+        (
+            "http://localhost:1@evil.example/x",
+            "http://localhost:***@evil.example/x",
+            "evil.example",
+        ),
+        (
+            "https://user@example.com/events",
+            "https://user@example.com/events",
+            "example.com",
+        ),
+    ] {
+        let refused = dir
+            .add_webhook("default", url, Kinds::ALL, false)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            format!(
+                "webhook URL '{shown}': user-info (a name or password before '@') is not \
+                 allowed: it hides the host, which here is '{host}'"
+            )
+        );
+    }
+    assert!(dir.webhooks(Some("default")).await.unwrap().is_empty());
+    assert_eq!(scimd.count("select count(*) from subscriptions").await, 0);
+}
+
 crate::on_both_stores!(
+    a_webhook_url_with_user_info_is_refused_with_the_reason_and_nothing_is_stored,
     a_paused_subscription_queues_its_events_and_gets_them_in_order_when_resumed,
     a_removed_subscription_takes_its_queue_with_it,
     after_a_secret_rotation_sets_verify_with_the_new_secret_only,

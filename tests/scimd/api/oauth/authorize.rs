@@ -1,8 +1,9 @@
 //! The authorization endpoint: the sign-in page Entra's "Authorize" pop-up shows, a team
-//! admin's code, and every refusal — with a page and no code, or with no redirect at all.
+//! admin's code, and every refusal — with a page and no code, or with no redirect at all (as
+//! for a redirect URI registered before scimd refused it).
 
 use super::{ENTRA, OAuthApp, PASSWORD, field, get, query_param, text};
-use crate::support::{Backend, encode};
+use crate::support::{Backend, encode, execute_sql};
 
 async fn the_sign_in_page_is_a_no_store_unframed_form_with_a_csrf_cookie(backend: Backend) {
     let oauth = OAuthApp::new(backend).await;
@@ -165,6 +166,43 @@ async fn an_unknown_client_or_unregistered_redirect_uri_gets_an_error_page_and_n
     }
 }
 
+async fn a_redirect_uri_with_user_info_registered_before_it_was_refused_gets_no_code(
+    backend: Backend,
+) {
+    let oauth = OAuthApp::new(backend).await;
+    // stored behind scimd's back, as an older scimd let it be registered
+    let hidden = "http://localhost:1@evil.example/cb";
+    let statement = match backend {
+        Backend::Postgres => format!("update oauth_clients set redirect_uris = array['{hidden}']"),
+        Backend::Sqlite => format!("update oauth_clients set redirect_uris = '[\"{hidden}\"]'"),
+    };
+    execute_sql(&oauth.app.db, &[statement]).await;
+    let url = format!(
+        "/oauth/authorize?response_type=code&client_id={}&redirect_uri={}&state=xyz",
+        oauth.client_id,
+        encode(hidden)
+    );
+
+    let page = oauth.app.send(get(&url)).await;
+
+    assert_eq!(page.status, 400);
+    assert_eq!(page.header("location"), None);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let html = text(&page);
+    assert!(
+        html.contains(
+            "redirect URI 'http://localhost:***@evil.example/cb': user-info (a name or password \
+             before '@') is not allowed: it hides the host, which here is 'evil.example'; it was \
+             registered before scimd refused such URIs"
+        ),
+        "{html}"
+    );
+    assert!(!html.contains("name=\"csrf\""), "no sign-in form");
+}
+
 async fn a_bad_request_from_a_known_client_goes_back_to_its_redirect_uri_as_an_error(
     backend: Backend,
 ) {
@@ -213,6 +251,7 @@ crate::on_both_stores!(
     five_failed_sign_ins_from_one_address_hold_its_next_attempt_at_the_account,
     a_post_without_the_csrf_cookie_gets_the_page_again,
     an_unknown_client_or_unregistered_redirect_uri_gets_an_error_page_and_no_redirect,
+    a_redirect_uri_with_user_info_registered_before_it_was_refused_gets_no_code,
     a_bad_request_from_a_known_client_goes_back_to_its_redirect_uri_as_an_error,
     the_server_metadata_names_the_endpoints_grants_and_methods,
 );
