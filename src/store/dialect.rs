@@ -134,6 +134,11 @@ pub trait Dialect: Leaves + Sized + Send + Sync + 'static {
     /// What ends a `select` whose rows one process claims while others skip them
     /// (PostgreSQL's `for update skip locked`; SQLite has one writer and nothing to add).
     const SKIP_LOCKED: &'static str;
+    /// `column in (select)`, where `select` returns at most a batch of keys, as a condition
+    /// that reads `column`'s rows by its index whatever the statistics. PostgreSQL computes
+    /// `= any(array(…))` once and probes; a plain `in` planned while the table was small is a
+    /// hash join that scans the whole table in every later run of the cached plan.
+    fn in_select(column: &str, select: &str) -> String;
     /// The ids of the id-list parameter `param`, as a relation `u(id)`.
     fn id_rows(param: &str) -> String;
     /// The elements `{"id", "display"}` of the JSON parameter `param`, as a relation

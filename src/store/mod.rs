@@ -426,6 +426,7 @@ delegate!(EventStore {
     async last_event(tenant: TenantId) -> Result<i64, StoreError>;
     async pending_count() -> Result<u64, StoreError>;
     async prune_events(before: DateTime<Utc>, batch: u32) -> Result<u64, StoreError>;
+    async park_paused(before: DateTime<Utc>, now: DateTime<Utc>, error: &str, batch: u32) -> Result<u64, StoreError>;
 });
 
 delegate!(SchemaStore {

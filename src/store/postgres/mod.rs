@@ -206,6 +206,10 @@ impl Dialect for Pg {
     const TOKEN_ORDER: &'static str = "tokens.created, tokens.id";
     const SKIP_LOCKED: &'static str = " for update skip locked";
 
+    fn in_select(column: &str, select: &str) -> String {
+        format!("{column} = any(array({select}))")
+    }
+
     fn id_rows(param: &str) -> String {
         format!("unnest({param}::uuid[]) as u(id)")
     }

@@ -15,6 +15,7 @@ mod schemas;
 mod statement;
 mod tenants;
 mod tokens;
+mod upkeep;
 
 use std::sync::Arc;
 

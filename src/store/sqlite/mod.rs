@@ -183,6 +183,11 @@ impl Dialect for Lite {
     const TOKEN_ORDER: &'static str = "tokens.created, tokens.rowid";
     const SKIP_LOCKED: &'static str = "";
 
+    /// SQLite runs `in (select …)` as a list it builds once and probes the index with.
+    fn in_select(column: &str, select: &str) -> String {
+        format!("{column} in ({select})")
+    }
+
     fn id_rows(param: &str) -> String {
         format!("(select value as id from json_each({param})) as u")
     }

@@ -1,9 +1,9 @@
 //! PostgreSQL plans that are right without statistics. scimd keeps its statements prepared and
 //! planned once per connection, and the first lookups of Entra's initial cycle run on an empty
-//! table that no `ANALYZE` may ever describe. Here the statements of lookups and member
-//! changes, exactly as scimd sends them, are prepared with generic plans on the empty table, the
-//! table is then filled, and `EXPLAIN ANALYZE` of each cached plan must still probe its index:
-//! no sequential scan, no index walk that filters out the directory.
+//! table that no `ANALYZE` may ever describe. Here the statements of lookups, member changes
+//! and the outbox's pruning, exactly as scimd sends them, are prepared with generic plans on
+//! the empty table, the table is then filled, and `EXPLAIN ANALYZE` of each cached plan must
+//! still probe its index: no sequential scan, no index walk that filters out the directory.
 
 use std::sync::Mutex;
 use std::thread::{self, ThreadId};
@@ -24,10 +24,11 @@ use scimd::scim::resource::ResourceId;
 use scimd::scim::schema::{Registry, ResourceKind};
 use scimd::service::now;
 use scimd::store::{
-    AnyStore, Groups, MemberChange, MemberInput, Resources, Store, StoreError, Tenants, Write,
+    AnyStore, EventStore, Groups, MemberChange, MemberInput, Resources, Store, StoreError, Tenants,
+    Write,
 };
 
-use crate::support::{Backend, TestDb, open_store};
+use crate::support::{Backend, TestDb, execute_sql, open_store};
 
 /// The tenant's matching attribute: the work email, the one with a key column of its own.
 const MATCHING: MatchingAttribute = MatchingAttribute::WorkEmail;
@@ -261,6 +262,8 @@ async fn statements(
     .await;
     let either = &["memberships_pkey", "memberships_member"];
     statements.push(("a member's removal", remove, either));
+    let (_, prune) = sent("delete from events", store.prune_events(now(), 1000)).await;
+    statements.push(("pruning the outbox", prune, &["deliveries_seq"]));
     statements
 }
 
@@ -277,7 +280,34 @@ fn arguments(tenant: TenantId, user: ResourceId, group: ResourceId) -> Vec<Strin
         format!("{t}, '{user}'"),
         format!("{t}, '{{{user}}}'"),
         format!("{t}, '{group}', '{user}'"),
+        "now(), 1000".to_owned(),
     ]
+}
+
+/// An outbox of `USERS` events a month old, every other one still queued for a subscription
+/// of `tenant`: pruning must ask about each event with a probe of `deliveries_seq`.
+async fn fill_outbox(db: &TestDb, tenant: TenantId) {
+    let (t, s) = (tenant.0, uuid::Uuid::new_v4());
+    execute_sql(
+        db,
+        &[
+            format!(
+                "insert into subscriptions (id, tenant_id, url, events, secret, created)
+                 values ('{s}', '{t}', 'http://127.0.0.1:9/', 1, 'secret', now())"
+            ),
+            format!(
+                "insert into events (id, tenant_id, at, txn, resource_type, resource_id, kinds)
+                 select gen_random_uuid(), '{t}', now() - interval '30 days', 'txn', 'User',
+                        gen_random_uuid(), 1
+                 from generate_series(1, {USERS})"
+            ),
+            format!(
+                "insert into deliveries (subscription_id, seq)
+                 select '{s}', seq from events where seq % 2 = 0"
+            ),
+        ],
+    )
+    .await;
 }
 
 /// Prepares `statements` on a new connection as scimd's connections do, and has PostgreSQL
@@ -348,6 +378,7 @@ async fn plans_made_on_an_empty_or_small_directory_stay_index_probes_once_it_is_
 
     // the directory Entra's initial cycle leaves
     users.extend(add_users(FIRST..USERS).await);
+    fill_outbox(&db, tenant).await;
     let args = arguments(tenant, users[1500], group);
     for (mut conn, prepared) in [empty, small] {
         for (p, args) in prepared.iter().zip(&args) {
