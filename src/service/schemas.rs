@@ -17,7 +17,7 @@ use crate::scim::canonical::Document;
 use crate::scim::schema::extension::{self, TenantSchema};
 use crate::scim::schema::{Registry, ResourceKind, ResourceType, Schema, Uniqueness};
 use crate::store::schemas::{StoredSchema, UNIQUE_INDEX_PREFIX, UniqueIndex};
-use crate::store::{SchemaStore, StoreError};
+use crate::store::{Missing, SchemaStore, StoreError};
 
 /// The registries of tenants with schemas of their own, with the version they were read at,
 /// and the labels of unknown attributes counted in this process so far.
@@ -138,7 +138,7 @@ impl Directory {
                 ))
                 .into());
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(registration_error(&tenant, &schema.id, e)),
         }
         Ok(RegisteredSchema {
             kind,
@@ -158,18 +158,27 @@ impl Directory {
     /// resource without them); registering the schema again shows them again.
     pub async fn remove_schema(&self, tenant: &str, urn: &str) -> Result<RegisteredSchema, Error> {
         let tenant = self.tenant(tenant).await?;
-        let registered = self
+        let served = self
             .tenant_extensions(tenant.id)
             .await?
             .0
             .into_iter()
-            .find(|r| r.schema.id.eq_ignore_ascii_case(urn.trim()))
-            .ok_or_else(|| {
-                Error::from(scim::Error::not_found(format!(
-                    "tenant {} has no schema '{urn}'",
-                    tenant.name
-                )))
-            })?;
+            .find(|r| r.schema.id.eq_ignore_ascii_case(urn.trim()));
+        let registered = match served {
+            Some(registered) => registered,
+            None => self
+                .store
+                .building_schema(tenant.id, urn.trim())
+                .await?
+                .map(building)
+                .transpose()?
+                .ok_or_else(|| {
+                    Error::from(scim::Error::not_found(format!(
+                        "tenant {} has no schema '{urn}'",
+                        tenant.name
+                    )))
+                })?,
+        };
         let unique = unique_indexes(tenant.id, registered.kind, &registered.schema);
         self.store
             .remove_tenant_schema(tenant.id, &registered.schema.id, &unique)
@@ -221,6 +230,48 @@ impl Directory {
     ) -> Result<(), Error> {
         let tenant = self.tenant(tenant).await?;
         Ok(self.store.set_unknown_attributes(tenant.id, rule).await?)
+    }
+}
+
+/// A schema whose registration or removal is in progress or was interrupted, as stored (scimd
+/// wrote the document from a [`Schema`] it had read), to be removed.
+fn building(stored: StoredSchema) -> Result<RegisteredSchema, Error> {
+    let schema = serde_json::from_value(stored.document)
+        .map_err(|e| Error::internal(format!("a stored schema does not read: {e}")))?;
+    Ok(RegisteredSchema {
+        kind: stored.kind,
+        schema,
+        created: stored.created,
+    })
+}
+
+/// A registration's failure in the store, as the operator reads it.
+fn registration_error(tenant: &Tenant, urn: &str, e: StoreError) -> Error {
+    match e {
+        StoreError::SchemaExists { ready: true, .. } => {
+            scim::Error::invalid_value(format!("the schema '{urn}' is already served")).into()
+        }
+        StoreError::SchemaExists { ready: false, .. } => scim::Error::new(
+            409,
+            None,
+            format!(
+                "a registration of {urn} for tenant {name} is in progress or was interrupted; \
+                 if none is running, `scimd schema remove --tenant {name} {urn}` clears it",
+                name = tenant.name
+            ),
+        )
+        .into(),
+        StoreError::NotFound(Missing::Schema { .. }) => scim::Error::new(
+            409,
+            None,
+            format!(
+                "{urn} was removed from tenant {} while its indexes were built; nothing is \
+                 registered",
+                tenant.name
+            ),
+        )
+        .into(),
+        other => other.into(),
     }
 }
 

@@ -41,6 +41,11 @@ pub enum StoreError {
     /// the unique index `index` (the service knows which attribute it keeps unique).
     #[error("the values of an extension attribute must be unique (index {index})")]
     ExtensionUnique { index: String },
+    /// The tenant has a schema `urn` already: served (`ready`), or not served because its
+    /// registration or removal is in progress or was interrupted (`scimd schema remove`
+    /// clears it).
+    #[error("schema {urn} is registered already (ready: {ready})")]
+    SchemaExists { urn: String, ready: bool },
     #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
     /// A stored value that scimd cannot have written.
@@ -85,6 +90,8 @@ pub enum Missing {
     Client { client_id: String },
     #[error("webhook {id}")]
     Subscription { id: Uuid },
+    #[error("schema '{urn}'")]
+    Schema { urn: String },
 }
 
 /// A uniqueness rule the database enforces.

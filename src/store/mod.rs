@@ -431,6 +431,7 @@ delegate!(EventStore {
 
 delegate!(SchemaStore {
     async tenant_schemas(tenant: TenantId) -> Result<Vec<StoredSchema>, StoreError>;
+    async building_schema(tenant: TenantId, urn: &str) -> Result<Option<StoredSchema>, StoreError>;
     async add_tenant_schema(tenant: TenantId, urn: &str, schema: &StoredSchema, unique: &[UniqueIndex]) -> Result<(), StoreError>;
     async remove_tenant_schema(tenant: TenantId, urn: &str, unique: &[UniqueIndex]) -> Result<bool, StoreError>;
     async set_unknown_attributes(tenant: TenantId, rule: UnknownAttributes) -> Result<(), StoreError>;

@@ -130,6 +130,8 @@ impl Dialect for Lite {
             .then(|| name.to_owned())
     }
 
+    const CONCURRENT_INDEXES: bool = false;
+
     fn extension_unique_index(tenant: TenantId, index: &UniqueIndex) -> String {
         format!(
             "create unique index {} on resources (tenant_id, resource_type, \
@@ -140,6 +142,14 @@ impl Dialect for Lite {
             tenant.0.hyphenated(),
             index.kind.as_str()
         )
+    }
+
+    fn drop_extension_index(name: &str) -> String {
+        format!("drop index if exists {name}")
+    }
+
+    async fn run_index_ddl(conn: &mut SqliteConnection, ddl: Sql) -> Result<(), StoreError> {
+        Self::execute(conn, ddl).await.map(drop)
     }
 
     /// Result codes (sqlx reports the extended code; its low byte is the primary one) of a
