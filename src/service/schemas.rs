@@ -35,6 +35,15 @@ const UNKNOWN_NAME_CHARS: usize = 100;
 /// Names the activity log keeps per request at most.
 const UNKNOWN_NOTED: usize = 20;
 
+/// Attributes with `uniqueness` server or global a tenant may have over all its schemas. Each
+/// is a partial unique index on the `resources` table that every tenant shares: every write of
+/// any tenant's users and groups evaluates each one's predicate, so they must stay few.
+pub const MAX_UNIQUE_ATTRIBUTES: usize = 5;
+
+/// Schemas a tenant may register: each is read, checked and merged into the tenant's registry
+/// whenever its schemas change, and served by its discovery endpoints.
+pub const MAX_SCHEMAS: usize = 20;
+
 /// A schema of a tenant, as `scimd schema list|show` shows it.
 #[derive(Debug, Clone)]
 pub struct RegisteredSchema {
@@ -114,6 +123,7 @@ impl Directory {
         let schema = extension::read(document, kind, &registry)
             .map_err(|reason| Error::from(scim::Error::invalid_value(reason)))?;
         let unique = unique_indexes(tenant.id, kind, &schema);
+        self.within_caps(&tenant, unique.len()).await?;
         let stored = StoredSchema {
             kind,
             document: serde_json::to_value(&schema)
@@ -145,6 +155,35 @@ impl Directory {
             schema,
             created: stored.created,
         })
+    }
+
+    /// Refuses a schema that would take `tenant` past [`MAX_SCHEMAS`], or, with `unique`
+    /// attributes to keep unique, past [`MAX_UNIQUE_ATTRIBUTES`].
+    async fn within_caps(&self, tenant: &Tenant, unique: usize) -> Result<(), Error> {
+        let registered = self.tenant_extensions(tenant.id).await?.0;
+        if registered.len() >= MAX_SCHEMAS {
+            return Err(scim::Error::invalid_value(format!(
+                "tenant {} has {} schemas already; a tenant may register at most {MAX_SCHEMAS}",
+                tenant.name,
+                registered.len()
+            ))
+            .into());
+        }
+        let held: usize = registered
+            .iter()
+            .map(|r| unique_indexes(tenant.id, r.kind, &r.schema).len())
+            .sum();
+        if unique > 0 && held + unique > MAX_UNIQUE_ATTRIBUTES {
+            return Err(scim::Error::invalid_value(format!(
+                "the schema has {unique} attribute(s) with uniqueness server or global and \
+                 tenant {} has {held} already; a tenant may have at most \
+                 {MAX_UNIQUE_ATTRIBUTES} over all its schemas (each is an index that every \
+                 write of every tenant's users and groups evaluates)",
+                tenant.name
+            ))
+            .into());
+        }
+        Ok(())
     }
 
     /// The schemas `tenant` registered.

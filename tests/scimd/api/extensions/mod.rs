@@ -8,6 +8,7 @@
 mod building;
 mod catalog;
 mod discovery;
+mod limits;
 mod queries;
 mod registration;
 mod resources;
