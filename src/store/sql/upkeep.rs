@@ -53,12 +53,8 @@ impl<D: Dialect> SqlStore<D> {
         error: &str,
         batch: u32,
     ) -> Result<u64, StoreError> {
-        let paused = Sql::new(
-            "select s.id from subscriptions s
-             where s.paused
-               and exists (select 1 from deliveries d
-                           where d.subscription_id = s.id and d.state = 'pending')",
-        );
+        // every paused one: a few rows, each then asked by its key
+        let paused = Sql::new("select id from subscriptions where paused");
         let mut parked = 0;
         for row in self.fetch_all(paused).await? {
             let park = Parking {
@@ -86,15 +82,18 @@ impl<D: Dialect> SqlStore<D> {
         if D::fetch_optional(&mut tx, still_paused).await?.is_none() {
             return Ok(0);
         }
-        let rows = Sql::new(
+        // the event's time read by its key for each delivery: a scalar subquery is run as a
+        // probe of `events` whatever the planner believes of the tables' sizes
+        let old = "select d.seq from deliveries d
+             where d.subscription_id = $1 and d.state = 'pending'
+               and (select e.at from events e where e.seq = d.seq) < $4
+             order by d.seq limit $5";
+        let rows = Sql::new(format!(
             "update deliveries set state = 'parked', failed_at = $2, last_error = $3,
                  first_failure = coalesce(first_failure, $2)
-             where subscription_id = $1 and state = 'pending' and seq in
-                 (select d.seq from deliveries d
-                  where d.subscription_id = $1 and d.state = 'pending'
-                    and exists (select 1 from events e where e.seq = d.seq and e.at < $4)
-                  order by d.seq limit $5)",
-        )
+             where subscription_id = $1 and state = 'pending' and {}",
+            D::in_select("seq", old)
+        ))
         .arg(p.subscription)
         .arg(p.now)
         .arg(p.error)
