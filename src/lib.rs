@@ -184,10 +184,11 @@ pub async fn serve(
     Ok(())
 }
 
-/// Upkeep while serving: lookup counts stored and the pending events counted every 10 s; the
-/// activity log's rows older than `SCIMD_ACTIVITY_RETENTION`, events older than
-/// `SCIMD_EVENTS_RETENTION` that no delivery needs and sign-in attempts whose window is over,
-/// pruned every 10 minutes, in small batches.
+/// Upkeep while serving: lookup counts stored and the pending events counted every 10 s; every
+/// 10 minutes, in small batches, the activity log's rows older than `SCIMD_ACTIVITY_RETENTION`
+/// pruned, the events that waited in a paused webhook's queue longer than
+/// `SCIMD_EVENTS_RETRY_FOR` parked, events older than `SCIMD_EVENTS_RETENTION` that no
+/// delivery needs, and sign-in attempts whose window is over, pruned.
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(10));
     let mut ticks: u64 = 0;
@@ -211,7 +212,15 @@ async fn housekeeping(state: AppState) {
                 Ok(n) => tracing::info!(rows = n, "pruned the activity log"),
                 Err(e) => tracing::warn!(error = %telemetry::chain(&e), "activity log not pruned"),
             }
-            match state.directory.prune_events().await {
+            let now = service::now();
+            match state.directory.park_paused(now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(rows = n, "parked the events of long-paused webhooks"),
+                Err(e) => {
+                    tracing::warn!(error = %telemetry::chain(&e), "paused webhooks not parked")
+                }
+            }
+            match state.directory.prune_events(now).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(rows = n, "pruned delivered events"),
                 Err(e) => tracing::warn!(error = %telemetry::chain(&e), "events not pruned"),

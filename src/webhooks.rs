@@ -74,7 +74,11 @@ pub async fn webhook(dir: &Directory, cmd: WebhookCommand) -> Result<(), StartEr
         }
         WebhookCommand::Pause { id } => {
             let s = dir.pause_webhook(&id, true).await?;
-            println!("paused webhook {}; events queue until it is resumed", s.id);
+            println!(
+                "paused webhook {}; events queue until it is resumed (those waiting longer \
+                 than SCIMD_EVENTS_RETRY_FOR are parked)",
+                s.id
+            );
         }
         WebhookCommand::Resume { id } => {
             let s = dir.pause_webhook(&id, false).await?;

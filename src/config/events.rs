@@ -38,7 +38,8 @@ pub enum WebhookCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Stop delivering; events keep queueing until `resume`.
+    /// Stop delivering; events keep queueing until `resume`, those waiting longer than
+    /// SCIMD_EVENTS_RETRY_FOR are parked (`retry` queues them again).
     Pause { id: String },
     /// Deliver again, starting with what queued meanwhile.
     Resume { id: String },

@@ -105,6 +105,7 @@ pub fn not_found(missing: &Missing) -> scim::Error {
         Missing::Admin { username } => format!("no admin called '{username}' in this tenant"),
         Missing::Client { client_id } => format!("no OAuth client with client_id '{client_id}'"),
         Missing::Subscription { id } => format!("no webhook with id {id}"),
+        Missing::Schema { urn } => format!("no schema '{urn}' in this tenant"),
     })
 }
 

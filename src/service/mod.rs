@@ -32,7 +32,7 @@ pub use admins::{ENTRA_REDIRECT_URI, IssuedClient, MIN_PASSWORD_CHARS};
 pub use bulk::MAX_OPERATIONS as BULK_MAX_OPERATIONS;
 pub use error::{Error, Unavailable};
 pub use policy::PolicyChange;
-pub use schemas::RegisteredSchema;
+pub use schemas::{MAX_SCHEMAS, MAX_UNIQUE_ATTRIBUTES, RegisteredSchema};
 pub use tokens::{BOOTSTRAP_TENANT, IssuedToken, TOKEN_PREFIX, TokenCheck, hash_token};
 pub use view::{Answer, Condition, Context, Page, Shown};
 

@@ -17,7 +17,7 @@ use crate::scim::canonical::Document;
 use crate::scim::schema::extension::{self, TenantSchema};
 use crate::scim::schema::{Registry, ResourceKind, ResourceType, Schema, Uniqueness};
 use crate::store::schemas::{StoredSchema, UNIQUE_INDEX_PREFIX, UniqueIndex};
-use crate::store::{SchemaStore, StoreError};
+use crate::store::{Missing, SchemaStore, StoreError};
 
 /// The registries of tenants with schemas of their own, with the version they were read at,
 /// and the labels of unknown attributes counted in this process so far.
@@ -34,6 +34,15 @@ const UNKNOWN_LABELS: usize = 500;
 const UNKNOWN_NAME_CHARS: usize = 100;
 /// Names the activity log keeps per request at most.
 const UNKNOWN_NOTED: usize = 20;
+
+/// Attributes with `uniqueness` server or global a tenant may have over all its schemas. Each
+/// is a partial unique index on the `resources` table that every tenant shares: every write of
+/// any tenant's users and groups evaluates each one's predicate, so they must stay few.
+pub const MAX_UNIQUE_ATTRIBUTES: usize = 5;
+
+/// Schemas a tenant may register: each is read, checked and merged into the tenant's registry
+/// whenever its schemas change, and served by its discovery endpoints.
+pub const MAX_SCHEMAS: usize = 20;
 
 /// A schema of a tenant, as `scimd schema list|show` shows it.
 #[derive(Debug, Clone)]
@@ -114,6 +123,7 @@ impl Directory {
         let schema = extension::read(document, kind, &registry)
             .map_err(|reason| Error::from(scim::Error::invalid_value(reason)))?;
         let unique = unique_indexes(tenant.id, kind, &schema);
+        self.within_caps(&tenant, unique.len()).await?;
         let stored = StoredSchema {
             kind,
             document: serde_json::to_value(&schema)
@@ -138,13 +148,42 @@ impl Directory {
                 ))
                 .into());
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(registration_error(&tenant, &schema.id, e)),
         }
         Ok(RegisteredSchema {
             kind,
             schema,
             created: stored.created,
         })
+    }
+
+    /// Refuses a schema that would take `tenant` past [`MAX_SCHEMAS`], or, with `unique`
+    /// attributes to keep unique, past [`MAX_UNIQUE_ATTRIBUTES`].
+    async fn within_caps(&self, tenant: &Tenant, unique: usize) -> Result<(), Error> {
+        let registered = self.tenant_extensions(tenant.id).await?.0;
+        if registered.len() >= MAX_SCHEMAS {
+            return Err(scim::Error::invalid_value(format!(
+                "tenant {} has {} schemas already; a tenant may register at most {MAX_SCHEMAS}",
+                tenant.name,
+                registered.len()
+            ))
+            .into());
+        }
+        let held: usize = registered
+            .iter()
+            .map(|r| unique_indexes(tenant.id, r.kind, &r.schema).len())
+            .sum();
+        if unique > 0 && held + unique > MAX_UNIQUE_ATTRIBUTES {
+            return Err(scim::Error::invalid_value(format!(
+                "the schema has {unique} attribute(s) with uniqueness server or global and \
+                 tenant {} has {held} already; a tenant may have at most \
+                 {MAX_UNIQUE_ATTRIBUTES} over all its schemas (each is an index that every \
+                 write of every tenant's users and groups evaluates)",
+                tenant.name
+            ))
+            .into());
+        }
+        Ok(())
     }
 
     /// The schemas `tenant` registered.
@@ -158,18 +197,27 @@ impl Directory {
     /// resource without them); registering the schema again shows them again.
     pub async fn remove_schema(&self, tenant: &str, urn: &str) -> Result<RegisteredSchema, Error> {
         let tenant = self.tenant(tenant).await?;
-        let registered = self
+        let served = self
             .tenant_extensions(tenant.id)
             .await?
             .0
             .into_iter()
-            .find(|r| r.schema.id.eq_ignore_ascii_case(urn.trim()))
-            .ok_or_else(|| {
-                Error::from(scim::Error::not_found(format!(
-                    "tenant {} has no schema '{urn}'",
-                    tenant.name
-                )))
-            })?;
+            .find(|r| r.schema.id.eq_ignore_ascii_case(urn.trim()));
+        let registered = match served {
+            Some(registered) => registered,
+            None => self
+                .store
+                .building_schema(tenant.id, urn.trim())
+                .await?
+                .map(building)
+                .transpose()?
+                .ok_or_else(|| {
+                    Error::from(scim::Error::not_found(format!(
+                        "tenant {} has no schema '{urn}'",
+                        tenant.name
+                    )))
+                })?,
+        };
         let unique = unique_indexes(tenant.id, registered.kind, &registered.schema);
         self.store
             .remove_tenant_schema(tenant.id, &registered.schema.id, &unique)
@@ -226,6 +274,48 @@ impl Directory {
     ) -> Result<(), Error> {
         let tenant = self.tenant(tenant).await?;
         Ok(self.store.set_unknown_attributes(tenant.id, rule).await?)
+    }
+}
+
+/// A schema whose registration or removal is in progress or was interrupted, as stored (scimd
+/// wrote the document from a [`Schema`] it had read), to be removed.
+fn building(stored: StoredSchema) -> Result<RegisteredSchema, Error> {
+    let schema = serde_json::from_value(stored.document)
+        .map_err(|e| Error::internal(format!("a stored schema does not read: {e}")))?;
+    Ok(RegisteredSchema {
+        kind: stored.kind,
+        schema,
+        created: stored.created,
+    })
+}
+
+/// A registration's failure in the store, as the operator reads it.
+fn registration_error(tenant: &Tenant, urn: &str, e: StoreError) -> Error {
+    match e {
+        StoreError::SchemaExists { ready: true, .. } => {
+            scim::Error::invalid_value(format!("the schema '{urn}' is already served")).into()
+        }
+        StoreError::SchemaExists { ready: false, .. } => scim::Error::new(
+            409,
+            None,
+            format!(
+                "a registration of {urn} for tenant {name} is in progress or was interrupted; \
+                 if none is running, `scimd schema remove --tenant {name} {urn}` clears it",
+                name = tenant.name
+            ),
+        )
+        .into(),
+        StoreError::NotFound(Missing::Schema { .. }) => scim::Error::new(
+            409,
+            None,
+            format!(
+                "{urn} was removed from tenant {} while its indexes were built; nothing is \
+                 registered",
+                tenant.name
+            ),
+        )
+        .into(),
+        other => other.into(),
     }
 }
 

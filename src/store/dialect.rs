@@ -95,9 +95,27 @@ pub trait Dialect: Leaves + Sized + Send + Sync + 'static {
     fn violated(e: &StoreError) -> Option<Constraint>;
     /// The name of the extension unique index (`ext_unique_…`) `e` violates, if it is one.
     fn violated_index(e: &StoreError) -> Option<String>;
+    /// Whether extension indexes are built outside the registration's transaction, without
+    /// blocking any tenant's writes meanwhile (PostgreSQL's `create index concurrently`, which
+    /// no transaction may hold), the registration being served only once they are valid.
+    /// Otherwise they are built in the registration's transaction (SQLite: one writer, so
+    /// writes wait for any registration anyway).
+    const CONCURRENT_INDEXES: bool;
     /// The DDL of `index` for `tenant`: unique over the attribute's folded value among the
-    /// tenant's resources of its type (names and URNs were checked when the schema was read).
+    /// tenant's resources of its type (names and URNs were checked when the schema was read);
+    /// built concurrently where [`Self::CONCURRENT_INDEXES`].
     fn extension_unique_index(tenant: TenantId, index: &UniqueIndex) -> String;
+    /// The DDL that drops the extension index `name` if it exists (left valid or invalid),
+    /// concurrently where [`Self::CONCURRENT_INDEXES`]; `name` is an extension index's.
+    fn drop_extension_index(name: &str) -> String;
+    /// Runs the index DDL `ddl` on `conn`, outside any transaction where
+    /// [`Self::CONCURRENT_INDEXES`], without the statement and lock time limits of the pool's
+    /// connections: a concurrent build waits for the transactions that were running when it
+    /// began, and then reads the whole table.
+    fn run_index_ddl(
+        conn: &mut Conn<Self>,
+        ddl: Sql,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Whether `after_write` writes anything (SQLite's table of indexed values).
     const INDEXES_AFTER_WRITE: bool;
@@ -134,6 +152,11 @@ pub trait Dialect: Leaves + Sized + Send + Sync + 'static {
     /// What ends a `select` whose rows one process claims while others skip them
     /// (PostgreSQL's `for update skip locked`; SQLite has one writer and nothing to add).
     const SKIP_LOCKED: &'static str;
+    /// `column in (select)`, where `select` returns at most a batch of keys, as a condition
+    /// that reads `column`'s rows by its index whatever the statistics. PostgreSQL computes
+    /// `= any(array(…))` once and probes; a plain `in` planned while the table was small is a
+    /// hash join that scans the whole table in every later run of the cached plan.
+    fn in_select(column: &str, select: &str) -> String;
     /// The ids of the id-list parameter `param`, as a relation `u(id)`.
     fn id_rows(param: &str) -> String;
     /// The elements `{"id", "display"}` of the JSON parameter `param`, as a relation

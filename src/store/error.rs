@@ -44,6 +44,11 @@ pub enum StoreError {
     /// A value the database cannot hold (a NUL character), refused before it was sent.
     #[error("a value holds a NUL character, which the database cannot store")]
     Unstorable,
+    /// The tenant has a schema `urn` already: served (`ready`), or not served because its
+    /// registration or removal is in progress or was interrupted (`scimd schema remove`
+    /// clears it).
+    #[error("schema {urn} is registered already (ready: {ready})")]
+    SchemaExists { urn: String, ready: bool },
     #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
     /// A stored value that scimd cannot have written.
@@ -88,6 +93,8 @@ pub enum Missing {
     Client { client_id: String },
     #[error("webhook {id}")]
     Subscription { id: Uuid },
+    #[error("schema '{urn}'")]
+    Schema { urn: String },
 }
 
 /// A uniqueness rule the database enforces.

@@ -117,11 +117,22 @@ pub trait EventStore {
     fn last_event(&self, tenant: TenantId) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// Deliveries pending in all.
     fn pending_count(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
-    /// Deletes at most `batch` events older than `before` that no delivery still needs, and
-    /// dropped or parked deliveries older than `before`; how many rows went.
+    /// Deletes at most `batch` events older than `before` that no delivery row refers to, and
+    /// dropped or parked deliveries that failed before `before`; how many rows went.
     fn prune_events(
         &self,
         before: DateTime<Utc>,
+        batch: u32,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Parks at most `batch` pending deliveries of each paused subscription whose event is
+    /// older than `before`, with `error` at `now`, counted on the subscription as failed
+    /// deliveries; how many. A paused queue is never sent, so without this it would keep its
+    /// events (and their documents) for ever.
+    fn park_paused(
+        &self,
+        before: DateTime<Utc>,
+        now: DateTime<Utc>,
+        error: &str,
         batch: u32,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }

@@ -430,10 +430,12 @@ delegate!(EventStore {
     async last_event(tenant: TenantId) -> Result<i64, StoreError>;
     async pending_count() -> Result<u64, StoreError>;
     async prune_events(before: DateTime<Utc>, batch: u32) -> Result<u64, StoreError>;
+    async park_paused(before: DateTime<Utc>, now: DateTime<Utc>, error: &str, batch: u32) -> Result<u64, StoreError>;
 });
 
 delegate!(SchemaStore {
     async tenant_schemas(tenant: TenantId) -> Result<Vec<StoredSchema>, StoreError>;
+    async building_schema(tenant: TenantId, urn: &str) -> Result<Option<StoredSchema>, StoreError>;
     async add_tenant_schema(tenant: TenantId, urn: &str, schema: &StoredSchema, unique: &[UniqueIndex]) -> Result<(), StoreError>;
     async remove_tenant_schema(tenant: TenantId, urn: &str, unique: &[UniqueIndex]) -> Result<bool, StoreError>;
     async set_unknown_attributes(tenant: TenantId, rule: UnknownAttributes) -> Result<(), StoreError>;

@@ -32,14 +32,24 @@ pub struct UniqueIndex {
 pub const UNIQUE_INDEX_PREFIX: &str = "ext_unique_";
 
 pub trait SchemaStore {
-    /// The tenant's registered schemas, oldest first.
+    /// The tenant's registered schemas that are served ('ready'), oldest first.
     fn tenant_schemas(
         &self,
         tenant: TenantId,
     ) -> impl Future<Output = Result<Vec<StoredSchema>, StoreError>> + Send;
-    /// Registers a schema and creates its unique indexes, in one transaction that bumps the
-    /// tenant's schema version and announces it to every replica. Existing values that
-    /// already repeat fail it with [`StoreError::ExtensionUnique`].
+    /// The tenant's schema `urn` (found case-insensitively) if it is not served because its
+    /// registration or removal is in progress or was interrupted ('building').
+    fn building_schema(
+        &self,
+        tenant: TenantId,
+        urn: &str,
+    ) -> impl Future<Output = Result<Option<StoredSchema>, StoreError>> + Send;
+    /// Registers a schema and creates its unique indexes; it is served once they all are
+    /// valid, in the transaction that bumps the tenant's schema version and announces it to
+    /// every replica. Where the dialect builds indexes concurrently, they are built outside
+    /// any transaction, so no tenant's writes wait. Existing values that already repeat fail
+    /// it with [`StoreError::ExtensionUnique`], leaving neither row nor index; a schema of the
+    /// URN already there, served or not, with [`StoreError::SchemaExists`].
     fn add_tenant_schema(
         &self,
         tenant: TenantId,
@@ -47,8 +57,8 @@ pub trait SchemaStore {
         schema: &StoredSchema,
         unique: &[UniqueIndex],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Removes a schema (found case-insensitively) and drops the indexes named; false when
-    /// the tenant had no such schema.
+    /// Removes a schema (found case-insensitively), served or 'building', and drops the
+    /// indexes named; false when the tenant had no such schema.
     fn remove_tenant_schema(
         &self,
         tenant: TenantId,

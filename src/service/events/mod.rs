@@ -1,7 +1,7 @@
 //! SCIM events (RFC 9967) for the application scimd keeps the directory for: its
 //! subscriptions (`scimd webhook …`), the outbox read back (`scimd events tail`), and the
-//! upkeep — the pending gauge and pruning. Delivery is `dispatch`; the SETs are `set`; the
-//! push protocol is `push`.
+//! upkeep — the pending gauge, parking the queues of long-paused subscriptions, and pruning.
+//! Delivery is `dispatch`; the SETs are `set`; the push protocol is `push`.
 
 mod dispatch;
 pub mod push;
@@ -10,7 +10,7 @@ pub mod set;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -28,7 +28,7 @@ use crate::store::{EventStore, Tenants};
 pub use push::Answer;
 pub use set::Issuer;
 
-/// Rows pruned per statement.
+/// Rows pruned or parked per statement.
 const PRUNE_BATCH: u32 = 1_000;
 
 /// How events are delivered (`SCIMD_EVENTS_*`).
@@ -161,7 +161,8 @@ impl Directory {
         Ok(self.store.subscription(webhook_id(id)?).await?)
     }
 
-    /// Stops (or resumes) delivering to a subscription; its events keep queueing meanwhile.
+    /// Stops (or resumes) delivering to a subscription; its events keep queueing meanwhile,
+    /// and those that wait longer than `SCIMD_EVENTS_RETRY_FOR` are parked ([`Self::park_paused`]).
     pub async fn pause_webhook(&self, id: &str, paused: bool) -> Result<Subscription, Error> {
         let id = webhook_id(id)?;
         self.store.set_paused(id, paused).await?;
@@ -277,11 +278,11 @@ impl Directory {
         Ok(())
     }
 
-    /// Deletes events older than the retention that no delivery needs any more, and failed
-    /// deliveries as old; how many rows went.
-    pub async fn prune_events(&self) -> Result<u64, Error> {
+    /// Deletes events older than the retention at `now` that no delivery needs any more, and
+    /// failed deliveries as old; how many rows went.
+    pub async fn prune_events(&self, now: DateTime<Utc>) -> Result<u64, Error> {
         let retention = self.events.settings.retention;
-        let before = Utc::now() - TimeDelta::from_std(retention).unwrap_or(TimeDelta::days(7));
+        let before = now - TimeDelta::from_std(retention).unwrap_or(TimeDelta::days(7));
         let mut total = 0;
         loop {
             let pruned = self.store.prune_events(before, PRUNE_BATCH).await?;
@@ -291,6 +292,45 @@ impl Directory {
             }
             tokio::task::yield_now().await;
         }
+    }
+
+    /// Parks the pending events of paused subscriptions that have waited longer than
+    /// `SCIMD_EVENTS_RETRY_FOR` at `now`, as a receiver that fails that long has its events
+    /// parked: a paused queue is never sent, so its events could otherwise never be pruned,
+    /// and one paused webhook would keep its tenant's outbox growing. `scimd webhook retry`
+    /// queues them again. How many.
+    pub async fn park_paused(&self, now: DateTime<Utc>) -> Result<u64, Error> {
+        let retry_for = self.events.settings.retry_for;
+        let before = now - TimeDelta::from_std(retry_for).unwrap_or(TimeDelta::days(3));
+        let error = format!(
+            "the subscription was paused longer than SCIMD_EVENTS_RETRY_FOR ({}); resume it \
+             and retry the parked events to send them",
+            shown(retry_for)
+        );
+        let mut total = 0;
+        loop {
+            let parked = self
+                .store
+                .park_paused(before, now, &error, PRUNE_BATCH)
+                .await?;
+            total += parked;
+            if parked == 0 {
+                return Ok(total);
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+/// A duration as the settings write it: in its largest whole unit (`3d`, `12h`, `90m`, `45s`).
+fn shown(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0 => format!("{}ms", d.as_millis()),
+        _ if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        _ if s % 3_600 == 0 => format!("{}h", s / 3_600),
+        _ if s % 60 == 0 => format!("{}m", s / 60),
+        _ => format!("{s}s"),
     }
 }
 

@@ -143,9 +143,11 @@ impl Dialect for Pg {
             .then(|| name.to_owned())
     }
 
+    const CONCURRENT_INDEXES: bool = true;
+
     fn extension_unique_index(tenant: TenantId, index: &UniqueIndex) -> String {
         format!(
-            "create unique index {} on resources (tenant_id, resource_type, \
+            "create unique index concurrently {} on resources (tenant_id, resource_type, \
              ((search -> '{}') ->> '{}')) where tenant_id = '{}' and resource_type = '{}'",
             index.name,
             index.urn.replace('\'', "''"),
@@ -153,6 +155,21 @@ impl Dialect for Pg {
             tenant.0.hyphenated(),
             index.kind.as_str()
         )
+    }
+
+    fn drop_extension_index(name: &str) -> String {
+        format!("drop index concurrently if exists {name}")
+    }
+
+    async fn run_index_ddl(conn: &mut PgConnection, ddl: Sql) -> Result<(), StoreError> {
+        for setting in ["set statement_timeout = 0", "set lock_timeout = 0"] {
+            Self::execute(conn, Sql::new(setting)).await?;
+        }
+        let done = Self::execute(conn, ddl).await;
+        for setting in ["reset statement_timeout", "reset lock_timeout"] {
+            Self::execute(conn, Sql::new(setting)).await?;
+        }
+        done.map(drop)
     }
 
     /// SQLSTATEs (the manual's appendix "PostgreSQL Error Codes") of a server that will
@@ -205,6 +222,10 @@ impl Dialect for Pg {
 
     const TOKEN_ORDER: &'static str = "tokens.created, tokens.id";
     const SKIP_LOCKED: &'static str = " for update skip locked";
+
+    fn in_select(column: &str, select: &str) -> String {
+        format!("{column} = any(array({select}))")
+    }
 
     fn id_rows(param: &str) -> String {
         format!("unnest({param}::uuid[]) as u(id)")

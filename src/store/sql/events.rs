@@ -414,26 +414,17 @@ impl<D: Dialect> EventStore for SqlStore<D> {
     }
 
     async fn prune_events(&self, before: DateTime<Utc>, batch: u32) -> Result<u64, StoreError> {
-        let mut conn = self.writer.acquire().await?;
-        let failed = Sql::new(
-            "delete from deliveries where (subscription_id, seq) in
-                 (select subscription_id, seq from deliveries
-                  where state <> 'pending' and failed_at < $1 limit $2)",
-        )
-        .arg(before)
-        .arg(i64::from(batch));
-        let mut pruned = execute::<D>(&mut conn, failed).await?;
-        let events = Sql::new(
-            "delete from events where seq in
-                 (select e.seq from events e
-                  where e.at < $1
-                    and e.seq < coalesce((select min(d.seq) from deliveries d), 9223372036854775807)
-                  order by e.seq limit $2)",
-        )
-        .arg(before)
-        .arg(i64::from(batch));
-        pruned += execute::<D>(&mut conn, events).await?;
-        Ok(pruned)
+        self.prune_outbox(before, batch).await
+    }
+
+    async fn park_paused(
+        &self,
+        before: DateTime<Utc>,
+        now: DateTime<Utc>,
+        error: &str,
+        batch: u32,
+    ) -> Result<u64, StoreError> {
+        self.park_paused_queues(before, now, error, batch).await
     }
 }
 

@@ -17,6 +17,7 @@ mod sessions;
 mod statement;
 mod tenants;
 mod tokens;
+mod upkeep;
 
 use std::sync::Arc;
 

@@ -130,6 +130,8 @@ impl Dialect for Lite {
             .then(|| name.to_owned())
     }
 
+    const CONCURRENT_INDEXES: bool = false;
+
     fn extension_unique_index(tenant: TenantId, index: &UniqueIndex) -> String {
         format!(
             "create unique index {} on resources (tenant_id, resource_type, \
@@ -140,6 +142,14 @@ impl Dialect for Lite {
             tenant.0.hyphenated(),
             index.kind.as_str()
         )
+    }
+
+    fn drop_extension_index(name: &str) -> String {
+        format!("drop index if exists {name}")
+    }
+
+    async fn run_index_ddl(conn: &mut SqliteConnection, ddl: Sql) -> Result<(), StoreError> {
+        Self::execute(conn, ddl).await.map(drop)
     }
 
     /// Result codes (sqlx reports the extended code; its low byte is the primary one) of a
@@ -182,6 +192,11 @@ impl Dialect for Lite {
 
     const TOKEN_ORDER: &'static str = "tokens.created, tokens.rowid";
     const SKIP_LOCKED: &'static str = "";
+
+    /// SQLite runs `in (select …)` as a list it builds once and probes the index with.
+    fn in_select(column: &str, select: &str) -> String {
+        format!("{column} in ({select})")
+    }
 
     fn id_rows(param: &str) -> String {
         format!("(select value as id from json_each({param})) as u")

@@ -1,9 +1,9 @@
 //! PostgreSQL plans that are right without statistics. scimd keeps its statements prepared and
 //! planned once per connection, and the first lookups of Entra's initial cycle run on an empty
-//! table that no `ANALYZE` may ever describe. Here the statements of lookups and member
-//! changes, exactly as scimd sends them, are prepared with generic plans on the empty table, the
-//! table is then filled, and `EXPLAIN ANALYZE` of each cached plan must still probe its index:
-//! no sequential scan, no index walk that filters out the directory.
+//! table that no `ANALYZE` may ever describe. Here the statements of lookups, member changes
+//! and the outbox's upkeep, exactly as scimd sends them, are prepared with generic plans on
+//! the empty table, the table is then filled, and `EXPLAIN ANALYZE` of each cached plan must
+//! still probe its index: no sequential scan, no index walk that filters out the directory.
 
 use std::sync::Mutex;
 use std::thread::{self, ThreadId};
@@ -15,7 +15,9 @@ use tracing::field::{Field, Visit};
 use tracing::{Event, Metadata, Subscriber};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::{Context, SubscriberExt};
+use uuid::Uuid;
 
+use scimd::domain::events::{Kinds, NewSubscription};
 use scimd::domain::{MatchingAttribute, TenantId};
 use scimd::scim::canonical::Document;
 use scimd::scim::filter;
@@ -24,10 +26,11 @@ use scimd::scim::resource::ResourceId;
 use scimd::scim::schema::{Registry, ResourceKind};
 use scimd::service::now;
 use scimd::store::{
-    AnyStore, Groups, MemberChange, MemberInput, Resources, Store, StoreError, Tenants, Write,
+    AnyStore, EventStore, Groups, MemberChange, MemberInput, Resources, Store, StoreError, Tenants,
+    Write,
 };
 
-use crate::support::{Backend, TestDb, open_store};
+use crate::support::{Backend, TestDb, execute_sql, open_store};
 
 /// The tenant's matching attribute: the work email, the one with a key column of its own.
 const MATCHING: MatchingAttribute = MatchingAttribute::WorkEmail;
@@ -261,11 +264,16 @@ async fn statements(
     .await;
     let either = &["memberships_pkey", "memberships_member"];
     statements.push(("a member's removal", remove, either));
+    let (_, prune) = sent("delete from events", store.prune_events(now(), 1000)).await;
+    statements.push(("pruning the outbox", prune, &["deliveries_seq"]));
+    let park = store.park_paused(now(), now(), "paused", 1000);
+    let (_, park) = sent("update deliveries set state = 'parked'", park).await;
+    statements.push(("parking a paused queue", park, &["deliveries_pkey"]));
     statements
 }
 
-/// The arguments of [`statements`], in their order.
-fn arguments(tenant: TenantId, user: ResourceId, group: ResourceId) -> Vec<String> {
+/// The arguments of [`statements`], in their order (`paused`: the paused subscription).
+fn arguments(tenant: TenantId, user: ResourceId, group: ResourceId, paused: Uuid) -> Vec<String> {
     let t = format!("'{}'", tenant.0);
     let work_email = json!({"emails": [{"type": "work", "value": "u1500@x.org"}]});
     vec![
@@ -277,7 +285,46 @@ fn arguments(tenant: TenantId, user: ResourceId, group: ResourceId) -> Vec<Strin
         format!("{t}, '{user}'"),
         format!("{t}, '{{{user}}}'"),
         format!("{t}, '{group}', '{user}'"),
+        "now(), 1000".to_owned(),
+        format!("'{paused}', now(), 'paused', now(), 1000"),
     ]
+}
+
+/// A paused subscription of `tenant`, so that parking sends its statements.
+async fn paused_subscription(store: &AnyStore, tenant: TenantId) -> Uuid {
+    let new = NewSubscription {
+        tenant,
+        url: "http://127.0.0.1:9/".into(),
+        kinds: Kinds::ALL,
+        full: false,
+        secret: "secret".into(),
+    };
+    let id = store.add_subscription(&new, now()).await.unwrap().id;
+    store.set_paused(id, true).await.unwrap();
+    id
+}
+
+/// An outbox of `USERS` events a month old, every other one still queued for the paused
+/// subscription `s`: pruning must ask about each event with a probe of `deliveries_seq`, and
+/// parking about each of the subscription's deliveries by its key.
+async fn fill_outbox(db: &TestDb, tenant: TenantId, s: Uuid) {
+    let t = tenant.0;
+    execute_sql(
+        db,
+        &[
+            format!(
+                "insert into events (id, tenant_id, at, txn, resource_type, resource_id, kinds)
+                 select gen_random_uuid(), '{t}', now() - interval '30 days', 'txn', 'User',
+                        gen_random_uuid(), 1
+                 from generate_series(1, {USERS})"
+            ),
+            format!(
+                "insert into deliveries (subscription_id, seq)
+                 select '{s}', seq from events where seq % 2 = 0"
+            ),
+        ],
+    )
+    .await;
 }
 
 /// Prepares `statements` on a new connection as scimd's connections do, and has PostgreSQL
@@ -323,7 +370,8 @@ async fn plans_made_on_an_empty_or_small_directory_stay_index_probes_once_it_is_
         json!({"displayName": "big"}),
     )
     .await;
-    let not_yet = arguments(tenant, ResourceId::random(), group);
+    let paused = paused_subscription(&store, tenant).await;
+    let not_yet = arguments(tenant, ResourceId::random(), group, paused);
 
     // plans made while the table is empty, then with the first users of Entra's cycle
     let sent_now = statements(&store, tenant, &registry, group).await;
@@ -348,7 +396,8 @@ async fn plans_made_on_an_empty_or_small_directory_stay_index_probes_once_it_is_
 
     // the directory Entra's initial cycle leaves
     users.extend(add_users(FIRST..USERS).await);
-    let args = arguments(tenant, users[1500], group);
+    fill_outbox(&db, tenant, paused).await;
+    let args = arguments(tenant, users[1500], group, paused);
     for (mut conn, prepared) in [empty, small] {
         for (p, args) in prepared.iter().zip(&args) {
             check(&mut conn, p, args).await;

@@ -1,10 +1,14 @@
 //! Tenants' extension schemas (`scimd schema add`, RFC 7643 §7 documents) over HTTP: once
 //! registered, an extension is written, read, patched, filtered, sorted and projected like
 //! the Enterprise User extension, served by discovery to its tenant only, kept unique where
-//! it says `uniqueness: server`; bad documents and clashing URNs are refused; a removed
-//! schema's values are hidden but kept. Also what becomes of attributes no schema defines.
+//! it says `uniqueness: server` (by indexes built without holding up any tenant's writes,
+//! capped per tenant); bad documents and clashing URNs are refused; a removed schema's values
+//! are hidden but kept. Also what becomes of attributes no schema defines.
 
+mod building;
+mod catalog;
 mod discovery;
+mod limits;
 mod queries;
 mod registration;
 mod resources;

@@ -144,7 +144,10 @@ async fn the_webhook_commands_manage_a_subscription_and_show_its_deliveries(back
     let paused = setup.ok(&["webhook", "pause", &id]).await;
     assert_eq!(
         paused.trim(),
-        format!("paused webhook {id}; events queue until it is resumed")
+        format!(
+            "paused webhook {id}; events queue until it is resumed (those waiting longer than \
+             SCIMD_EVENTS_RETRY_FOR are parked)"
+        )
     );
     let second = create_user(&server, "w2@example.com").await;
     eventually("the paused webhook queues", WAIT, async || {
