@@ -9,4 +9,5 @@ mod events;
 mod first_start;
 mod receiver_example;
 mod schemas;
+mod sign_in_flood;
 mod slow_clients;

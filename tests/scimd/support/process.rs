@@ -108,6 +108,11 @@ impl Scimd {
             .expect("scimd did not answer within 10 s")
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("scimd runs")
+    }
+
     /// SIGKILL, for a server shared with clients that are still talking to it.
     pub async fn kill_now(&self) {
         let pid = self.child.id().expect("scimd runs") as i32;
