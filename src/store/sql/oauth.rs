@@ -134,7 +134,7 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
         if team_admin == Some(false) {
             // the right the admin's authorizations and sessions rest on is gone
             end_sessions::<D>(&mut tx, admin.id).await?;
-            revoke_authorized::<D>(&mut tx, admin.id, Utc::now()).await?;
+            revoke::<D>(&mut tx, Grantor::Admin(admin.id), Utc::now()).await?;
         }
         commit::<D>(tx).await?;
         if team_admin == Some(false) {
@@ -153,7 +153,7 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
         };
         let id = row.uuid("id")?;
         // sessions go with the admin (on delete cascade); what they authorized goes too
-        revoke_authorized::<D>(&mut tx, id, Utc::now()).await?;
+        revoke::<D>(&mut tx, Grantor::Admin(id), Utc::now()).await?;
         execute::<D>(
             &mut tx,
             Sql::new("delete from admins where id = $1").arg(id),
@@ -316,7 +316,7 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
         let spent =
             row.opt_instant("used_at")?.is_some() || row.opt_instant("revoked_at")?.is_some();
         if spent {
-            revoke::<D>(&mut tx, family, now).await?;
+            revoke::<D>(&mut tx, Grantor::Family(family), now).await?;
             commit::<D>(tx).await?;
             self.tokens.clear();
             return Ok(Rotation::Reused);
@@ -334,7 +334,7 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
         .arg(old)
         .arg(now);
         if execute::<D>(&mut tx, take).await? == 0 {
-            revoke::<D>(&mut tx, family, now).await?;
+            revoke::<D>(&mut tx, Grantor::Family(family), now).await?;
             commit::<D>(tx).await?;
             self.tokens.clear();
             return Ok(Rotation::Reused);
@@ -357,7 +357,7 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
 
     async fn revoke_family(&self, family: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
         let mut tx = D::begin_write(&self.writer).await?;
-        revoke::<D>(&mut tx, family, now).await?;
+        revoke::<D>(&mut tx, Grantor::Family(family), now).await?;
         commit::<D>(tx).await?;
         self.tokens.clear();
         Ok(())
@@ -412,35 +412,29 @@ async fn insert_tokens<D: Dialect>(
     Ok(())
 }
 
-/// Revokes a family's tokens and announces it.
-async fn revoke<D: Dialect>(
-    conn: &mut Conn<D>,
-    family: Uuid,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    for table in ["tokens", "refresh_tokens"] {
-        let sql = Sql::new(format!(
-            "update {table} set revoked_at = coalesce(revoked_at, $2) where family = $1"
-        ))
-        .arg(family)
-        .arg(now);
-        execute::<D>(conn, sql).await?;
-    }
-    D::announce_token_change(conn).await
+/// Who revoked tokens are: a family, or everything an admin authorized.
+#[derive(Clone, Copy)]
+enum Grantor {
+    Family(Uuid),
+    Admin(Uuid),
 }
 
-/// Revokes every token the admin `admin` authorized (access and refresh, every family) and
-/// announces it.
-async fn revoke_authorized<D: Dialect>(
+/// Revokes the access and refresh tokens of a family, or every token an admin authorized (all
+/// their families), and announces it.
+async fn revoke<D: Dialect>(
     conn: &mut Conn<D>,
-    admin: Uuid,
+    whose: Grantor,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    let (column, id) = match whose {
+        Grantor::Family(id) => ("family", id),
+        Grantor::Admin(id) => ("admin_id", id),
+    };
     for table in ["tokens", "refresh_tokens"] {
         let sql = Sql::new(format!(
-            "update {table} set revoked_at = coalesce(revoked_at, $2) where admin_id = $1"
+            "update {table} set revoked_at = coalesce(revoked_at, $2) where {column} = $1"
         ))
-        .arg(admin)
+        .arg(id)
         .arg(now);
         execute::<D>(conn, sql).await?;
     }

@@ -15,6 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::events::{Setup, WAIT};
+use crate::support::cookie_pair;
 use crate::support::{Backend, TOKEN};
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -97,13 +98,7 @@ async fn login(address: SocketAddr) -> (String, String) {
         "",
     )
     .await;
-    let cookie = page
-        .header("set-cookie")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = cookie_pair(page.header("set-cookie").unwrap());
     let at = page.body.find("name=\"csrf\" value=\"").unwrap() + 19;
     let csrf = page.body[at..].split('"').next().unwrap().to_owned();
     (csrf, cookie)

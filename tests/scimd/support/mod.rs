@@ -310,6 +310,11 @@ pub fn entra_user(user_name: &str) -> Value {
     })
 }
 
+/// The `name=value` pair of a `Set-Cookie` header, as a browser sends it back.
+pub fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap_or_default().to_owned()
+}
+
 /// Percent-encodes everything but unreserved characters (a query parameter's value).
 pub fn encode(s: &str) -> String {
     s.bytes()

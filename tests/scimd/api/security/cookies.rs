@@ -7,6 +7,7 @@ use axum::http::{Request, header};
 
 use super::{PASSWORD, PROXY, from_peer, proxied_app};
 use crate::api::oauth::{ENTRA, field, text};
+use crate::support::cookie_pair;
 use crate::support::{Backend, TestApp, TestResponse, encode};
 
 async fn page(app: &TestApp, peer: &str, proto: &str, cookie: Option<&str>) -> TestResponse {
@@ -16,10 +17,6 @@ async fn page(app: &TestApp, peer: &str, proto: &str, cookie: Option<&str>) -> T
     }
     app.send(from_peer(req.body(Body::empty()).unwrap(), peer))
         .await
-}
-
-fn first_pair(set_cookie: &str) -> String {
-    set_cookie.split(';').next().unwrap().to_owned()
 }
 
 async fn behind_a_trusted_proxy_over_tls_console_cookies_are_secure_and_host_prefixed(
@@ -53,7 +50,7 @@ async fn behind_a_trusted_proxy_over_tls_console_cookies_are_secure_and_host_pre
         .send(from_peer(post(format!("scimd_login={csrf}")), PROXY))
         .await;
     assert_eq!(plain.status, 403);
-    let signed = app.send(from_peer(post(first_pair(set)), PROXY)).await;
+    let signed = app.send(from_peer(post(cookie_pair(set)), PROXY)).await;
     assert_eq!(signed.status, 303, "{}", text(&signed));
     let session = signed.header("set-cookie").unwrap();
     assert!(
@@ -61,9 +58,9 @@ async fn behind_a_trusted_proxy_over_tls_console_cookies_are_secure_and_host_pre
             && session.ends_with("; Path=/; HttpOnly; SameSite=Lax; Secure"),
         "{session}"
     );
-    let overview = page(&app, PROXY, "https", Some(&first_pair(session))).await;
+    let overview = page(&app, PROXY, "https", Some(&cookie_pair(session))).await;
     assert!(!text(&overview).contains("type=\"password\""), "signed in");
-    let value = first_pair(session).replace("__Host-", "");
+    let value = cookie_pair(session).replace("__Host-", "");
     let unprefixed = page(&app, PROXY, "https", Some(&value)).await;
     assert!(
         text(&unprefixed).contains("type=\"password\""),

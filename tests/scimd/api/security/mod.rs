@@ -19,6 +19,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{Request, header};
 
 use crate::api::oauth::field;
+use crate::support::cookie_pair;
 use crate::support::{Backend, TestApp, TestDb, TestResponse, cli};
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -70,13 +71,7 @@ pub async fn login_form(app: &TestApp) -> (String, String) {
         ))
         .await;
     let csrf = field(&page, "csrf").unwrap();
-    let cookie = page
-        .header("set-cookie")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = cookie_pair(page.header("set-cookie").unwrap());
     (csrf, cookie)
 }
 

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::{PASSWORD, console_sign_in, proxied_app};
 use crate::api::oauth::{ENTRA, field, text, token_request};
+use crate::support::cookie_pair;
 use crate::support::{Backend, TestApp, TestResponse, encode};
 
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -209,13 +210,7 @@ async fn nul_in_oauth_and_console_fields_gets_a_page_or_error_and_sign_ins_are_c
     }
     // the console's own forms
     let signed = console_sign_in(&app, "192.0.2.78", ("default", "alice", PASSWORD)).await;
-    let cookie = signed
-        .header("set-cookie")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = cookie_pair(signed.header("set-cookie").unwrap());
     let overview = app
         .send(
             Request::get("/admin/connection")

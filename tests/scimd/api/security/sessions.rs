@@ -9,19 +9,14 @@ use axum::http::{Request, header};
 
 use super::console_sign_in;
 use crate::api::oauth::{OAuthApp, PASSWORD, assert_oauth_error, text};
+use crate::support::cookie_pair;
 use crate::support::{Backend, TestResponse};
 
 /// Alice's console session cookie, and the access and refresh tokens of her authorization.
 async fn signed_in_and_authorized(oauth: &OAuthApp) -> (String, String, String) {
     let signed = console_sign_in(&oauth.app, "192.0.2.10", ("default", "alice", PASSWORD)).await;
     assert_eq!(signed.status, 303, "{}", text(&signed));
-    let cookie = signed
-        .header("set-cookie")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = cookie_pair(signed.header("set-cookie").unwrap());
     let (access, refresh) = oauth.authorized().await;
     (cookie, access, refresh)
 }
