@@ -1,5 +1,5 @@
-//! The activity log as the use cases keep it: each change scopes its row to the store call
-//! that writes it (so the row commits with the change, or not at all), refusals are recorded on
+//! The activity log as the use cases keep it: each change hands its row to the store with the
+//! write (so the row commits with the change, or not at all), refusals are recorded on
 //! their own, lookups are counted per tenant and minute in memory and added to the store in
 //! batches, and old rows are pruned in small batches. Cycles are read from per-minute counts.
 
@@ -19,7 +19,6 @@ use crate::scim::canonical::Document;
 use crate::scim::resource::ResourceId;
 use crate::scim::schema::ResourceKind;
 use crate::store::ActivityStore;
-use crate::store::activity::recording;
 
 /// Rows pruned per statement.
 const PRUNE_BATCH: u32 = 1_000;
@@ -177,18 +176,15 @@ fn without_filter(path: &str) -> String {
 }
 
 impl Directory {
-    /// Runs `write` recording `row` (and its event) with it, if there is one; a change that
-    /// committed wakes the events' dispatcher.
+    /// Runs `write`, a store write that records `row` (and its event) with its change; a change
+    /// that committed with a row wakes the events' dispatcher.
     pub(super) async fn recorded<T, E>(
         &self,
-        row: Option<Activity>,
+        row: Option<&Activity>,
         write: impl Future<Output = Result<T, E>>,
     ) -> Result<T, E> {
-        let Some(row) = row else {
-            return write.await;
-        };
-        let written = recording(row, write).await;
-        if written.is_ok() {
+        let written = write.await;
+        if written.is_ok() && row.is_some() {
             self.committed();
         }
         written

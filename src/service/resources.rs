@@ -21,7 +21,9 @@ use crate::scim::projection::Projection;
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::{Registry, ResourceKind, ResourceType};
 use crate::scim::{self};
-use crate::store::{Groups, MemberChange, MemberInput, Resources, StoreError, Write};
+use crate::store::{
+    Content, GroupChange, Groups, MemberChange, MemberInput, Removal, Resources, StoreError, Write,
+};
 
 /// A new document, for a group its complete member list, and the names of the attributes
 /// the body sent that no schema defines (dropped).
@@ -52,23 +54,26 @@ impl Directory {
             self.prepare(ctx.tenant, &registry, rt, body, None, id)
         })?;
         let folded = fold(rt, registry.common(), &doc);
-        let write = Write {
-            kind,
-            id,
-            doc: &doc,
-            folded: &folded,
-            now: now(),
-            members: members.as_deref(),
-            matching: ctx.tenant.policy.matching,
-        };
         let mut row = activity::change(ctx, kind, id, "create", 201);
         if let Some(row) = &mut row {
             let members = members.as_ref().is_some_and(|m| !m.is_empty());
             activity::note_change(row, kind, None, &doc, members);
             row.ignored = self.ignored(ctx.tenant, &unknown);
         }
+        let write = Write {
+            content: Content {
+                kind,
+                id,
+                doc: &doc,
+                folded: &folded,
+                now: now(),
+                members: members.as_deref(),
+                matching: ctx.tenant.policy.matching,
+            },
+            activity: row.as_ref(),
+        };
         let created = self
-            .recorded(row, self.store.create(ctx.tenant.id, write))
+            .recorded(row.as_ref(), self.store.create(ctx.tenant.id, write))
             .await
             .map_err(|e| schemas::write_error(ctx.tenant.id, rt, &doc, e))?;
         self.show_created(&registry, ctx.tenant, created, &projection)
@@ -154,10 +159,16 @@ impl Directory {
                     row.paths = paths;
                     row.changed = vec!["members".to_owned()];
                 }
-                let update =
-                    self.store
-                        .update_group(ctx.tenant.id, id, None, expected, &changes, now());
-                self.recorded(row, update).await?
+                let change = GroupChange {
+                    group: id,
+                    content: None,
+                    expected,
+                    changes: &changes,
+                    now: now(),
+                    activity: row.as_ref(),
+                };
+                let update = self.store.update_group(ctx.tenant.id, change);
+                self.recorded(row.as_ref(), update).await?
             }
             Some(doc_patch) => {
                 let write = Rewrite::new(kind, id, PATCH_ATTEMPTS, &changes, body)
@@ -191,8 +202,14 @@ impl Directory {
         let id = parse_id(kind, id)?;
         let expected = self.expected(ctx, kind, id).await?;
         let row = activity::change(ctx, kind, id, "delete", 204);
+        let removal = Removal {
+            kind,
+            id,
+            expected,
+            activity: row.as_ref(),
+        };
         Ok(self
-            .recorded(row, self.store.delete(ctx.tenant.id, kind, id, expected))
+            .recorded(row.as_ref(), self.store.delete(ctx.tenant.id, removal))
             .await?)
     }
 
@@ -283,7 +300,7 @@ impl Directory {
                 return Ok(current);
             };
             let folded = fold(rt, registry.common(), &doc);
-            let stored = Write {
+            let content = Content {
                 kind,
                 id,
                 doc: &doc,
@@ -300,21 +317,24 @@ impl Directory {
                 activity::note_change(row, kind, Some(&current.doc), &doc, members);
                 row.ignored = self.ignored(tenant, &unknown);
             }
+            let activity = row.as_ref();
             let written = match changes {
                 [] => {
-                    self.recorded(row, self.store.replace(tenant.id, stored, expected))
+                    let write = Write { content, activity };
+                    self.recorded(activity, self.store.replace(tenant.id, write, expected))
                         .await
                 }
                 _ => {
-                    let update = self.store.update_group(
-                        tenant.id,
-                        id,
-                        Some(stored),
-                        Some(expected),
+                    let change = GroupChange {
+                        group: id,
+                        content: Some(content),
+                        expected: Some(expected),
                         changes,
-                        now(),
-                    );
-                    self.recorded(row, update).await
+                        now: now(),
+                        activity,
+                    };
+                    self.recorded(activity, self.store.update_group(tenant.id, change))
+                        .await
                 }
             };
             match written {

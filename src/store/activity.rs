@@ -1,7 +1,8 @@
 //! The store's part of the activity log: rows read back, refusals recorded on their own,
 //! lookups counted per minute, old rows pruned in small batches. A change's own row is written
-//! by the write itself, in its transaction (or its statement): the service scopes the row to the
-//! store call with [`recording`], and the write takes it from [`current`].
+//! by the write itself, in its transaction (or its statement): it is a field of the write the
+//! service hands to the store ([`crate::store::Write`], [`crate::store::Removal`],
+//! [`crate::store::GroupChange`]).
 
 use std::future::Future;
 
@@ -10,20 +11,6 @@ use chrono::{DateTime, Utc};
 use crate::domain::TenantId;
 use crate::domain::activity::{Activity, ActivityFilter, MinuteCount};
 use crate::store::StoreError;
-
-tokio::task_local! {
-    static RECORDING: Activity;
-}
-
-/// Runs `write` with `activity` as the row its change records.
-pub async fn recording<F: Future>(activity: Activity, write: F) -> F::Output {
-    RECORDING.scope(activity, write).await
-}
-
-/// The row the running write records, if the service scoped one.
-pub fn current() -> Option<Activity> {
-    RECORDING.try_with(Clone::clone).ok()
-}
 
 /// Reading and maintaining the activity log.
 pub trait ActivityStore {

@@ -1,6 +1,7 @@
 //! The store's part of SCIM events: subscriptions, the outbox read in commit order, leases
 //! that let one process at a time deliver a subscription's events, delivery outcomes, pruning.
-//! The outbox rows themselves are written by the changes (see `store::activity::recording`).
+//! The outbox rows themselves are written by the changes, with their activity rows (see
+//! `store::Write`).
 
 use std::future::Future;
 

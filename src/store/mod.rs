@@ -47,10 +47,54 @@ pub use sessions::SessionStore;
 pub use shadow::Shadow;
 pub use sql::SqlStore;
 
-/// What a write stores: the canonical document, its folded copy (`scim::fold`), when the
-/// write happened and, for groups, the complete member list (`None`: members untouched).
+/// A create or replace, as the service hands it to the store: the resource's new content and
+/// the activity row that records the change. The row — and through it the change's SCIM event
+/// and its deliveries — is written with the change, in its transaction or its very statement,
+/// so that a change is recorded and announced exactly when it commits (README, "What Entra
+/// did"). `None` for a change without an origin (the CLI, tests), which records nothing.
 #[derive(Debug, Clone)]
 pub struct Write<'a> {
+    pub content: Content<'a>,
+    pub activity: Option<&'a Activity>,
+}
+
+/// A write that records nothing: a change without an origin (the CLI's, a test's).
+impl<'a> From<Content<'a>> for Write<'a> {
+    fn from(content: Content<'a>) -> Self {
+        Write {
+            content,
+            activity: None,
+        }
+    }
+}
+
+/// The deletion of a resource, with the activity row that records it (see [`Write`]); at
+/// `expected` only, when given.
+#[derive(Debug, Clone)]
+pub struct Removal<'a> {
+    pub kind: ResourceKind,
+    pub id: ResourceId,
+    pub expected: Option<Version>,
+    pub activity: Option<&'a Activity>,
+}
+
+/// A change of a group's members and, with `content`, of its document, with the activity row
+/// that records it (see [`Write`]); at `expected` only, when given.
+#[derive(Debug, Clone)]
+pub struct GroupChange<'a> {
+    pub group: ResourceId,
+    pub content: Option<Content<'a>>,
+    pub expected: Option<Version>,
+    pub changes: &'a [MemberChange],
+    pub now: DateTime<Utc>,
+    pub activity: Option<&'a Activity>,
+}
+
+/// What a write stores of a resource: the canonical document, its folded copy (`scim::fold`),
+/// when the write happened and, for groups, the complete member list (`None`: members
+/// untouched).
+#[derive(Debug, Clone)]
+pub struct Content<'a> {
     pub kind: ResourceKind,
     pub id: ResourceId,
     pub doc: &'a Document,
@@ -249,9 +293,7 @@ pub trait Resources {
     fn delete(
         &self,
         tenant: TenantId,
-        kind: ResourceKind,
-        id: ResourceId,
-        expected: Option<Version>,
+        removal: Removal<'_>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// One page of the resources that match the query's filter, in its order (creation
     /// order when unsorted).
@@ -265,16 +307,13 @@ pub trait Resources {
 
 /// Group membership, kept in its own table: changed member by member, read per page.
 pub trait Groups {
-    /// Changes a group's members and, with `doc`, its document, atomically; with `expected`
-    /// only at that version. A change that changes nothing keeps the version.
+    /// Changes a group's members and, with content, its document, atomically; with `expected`
+    /// only at that version. A change that changes nothing keeps the version and records
+    /// nothing.
     fn update_group(
         &self,
         tenant: TenantId,
-        group: ResourceId,
-        doc: Option<Write<'_>>,
-        expected: Option<Version>,
-        changes: &[MemberChange],
-        now: DateTime<Utc>,
+        change: GroupChange<'_>,
     ) -> impl Future<Output = Result<StoredResource, StoreError>> + Send;
     /// The members of each group, in the order they were added.
     fn members(
@@ -390,12 +429,12 @@ delegate!(Resources {
     async create(tenant: TenantId, write: Write<'_>) -> Result<StoredResource, StoreError>;
     async get(tenant: TenantId, kind: ResourceKind, id: ResourceId) -> Result<StoredResource, StoreError>;
     async replace(tenant: TenantId, write: Write<'_>, expected: Version) -> Result<StoredResource, StoreError>;
-    async delete(tenant: TenantId, kind: ResourceKind, id: ResourceId, expected: Option<Version>) -> Result<(), StoreError>;
+    async delete(tenant: TenantId, removal: Removal<'_>) -> Result<(), StoreError>;
     async list(tenant: TenantId, kind: ResourceKind, query: &ListQuery) -> Result<Listing, StoreError>;
 });
 
 delegate!(Groups {
-    async update_group(tenant: TenantId, group: ResourceId, doc: Option<Write<'_>>, expected: Option<Version>, changes: &[MemberChange], now: DateTime<Utc>) -> Result<StoredResource, StoreError>;
+    async update_group(tenant: TenantId, change: GroupChange<'_>) -> Result<StoredResource, StoreError>;
     async members(tenant: TenantId, groups: &[ResourceId]) -> Result<HashMap<ResourceId, Vec<Member>>, StoreError>;
     async member_counts(tenant: TenantId, groups: &[ResourceId]) -> Result<HashMap<ResourceId, u64>, StoreError>;
     async groups_of(tenant: TenantId, members: &[ResourceId]) -> Result<HashMap<ResourceId, Vec<GroupRef>>, StoreError>;

@@ -15,7 +15,7 @@ use crate::domain::TenantId;
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::ResourceKind;
 use crate::store::dialect::{Dialect, Record};
-use crate::store::{GroupRef, Groups, Member, MemberChange, MemberInput, StoreError, Write};
+use crate::store::{GroupChange, GroupRef, Groups, Member, MemberChange, MemberInput, StoreError};
 
 impl<D: Dialect> Groups for SqlStore<D> {
     /// Changes a group's members, and its document when `doc` is given, in one transaction.
@@ -25,12 +25,16 @@ impl<D: Dialect> Groups for SqlStore<D> {
     async fn update_group(
         &self,
         tenant: TenantId,
-        group: ResourceId,
-        doc: Option<Write<'_>>,
-        expected: Option<Version>,
-        changes: &[MemberChange],
-        now: DateTime<Utc>,
+        change: GroupChange<'_>,
     ) -> Result<StoredResource, StoreError> {
+        let GroupChange {
+            group,
+            content: doc,
+            expected,
+            changes,
+            now,
+            activity: recorded,
+        } = change;
         let mut tx = D::begin_write(&self.writer).await?;
         let stored = match &doc {
             Some(w) => update::<D>(&mut tx, tenant, w, expected, None).await?,
@@ -54,8 +58,8 @@ impl<D: Dialect> Groups for SqlStore<D> {
             tx.rollback().await?;
             return self.get_group(tenant, group).await;
         }
-        if let Some(a) = crate::store::activity::current() {
-            super::activity::write::<D>(&mut tx, &a).await?;
+        if let Some(a) = recorded {
+            super::activity::write::<D>(&mut tx, a).await?;
         }
         commit::<D>(tx).await?;
         Ok(stored)

@@ -9,12 +9,18 @@ use crate::domain::activity::Activity;
 use crate::scim::list::ListQuery;
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::ResourceKind;
-use crate::store;
 use crate::store::dialect::{Conn, Constraint, Dialect};
-use crate::store::{Listing, Missing, Resources, Shadow, StoreError, Unique, Write};
+use crate::store::{
+    Content, Listing, Missing, Removal, Resources, Shadow, StoreError, Unique, Write,
+};
 
 impl<D: Dialect> Resources for SqlStore<D> {
-    async fn create(&self, tenant: TenantId, w: Write<'_>) -> Result<StoredResource, StoreError> {
+    async fn create(
+        &self,
+        tenant: TenantId,
+        write: Write<'_>,
+    ) -> Result<StoredResource, StoreError> {
+        let (w, recorded) = (&write.content, write.activity);
         let sql = Sql::new(format!(
             "insert into resources
                  (tenant_id, id, resource_type, version, created, last_modified,
@@ -26,20 +32,19 @@ impl<D: Dialect> Resources for SqlStore<D> {
         .arg(w.id)
         .arg(w.kind.as_str())
         .arg(w.now);
-        let sql = document_args(sql, &w)?;
-        let recorded = store::activity::current();
-        if alone::<D>(&w) {
-            let sql = match &recorded {
+        let sql = document_args(sql, w)?;
+        if alone::<D>(w) {
+            let sql = match recorded {
                 Some(a) => activity::with_row::<D>(sql, a),
                 None => sql,
             };
             let mut conn = self.writer.acquire().await?;
-            let row = inserted::<D>(&mut conn, sql, &w).await?;
+            let row = inserted::<D>(&mut conn, sql, w).await?;
             return rows::resource(&row, w.kind);
         }
         let mut tx = D::begin_write(&self.writer).await?;
-        let row = inserted::<D>(&mut tx, sql, &w).await?;
-        if let Some(a) = &recorded {
+        let row = inserted::<D>(&mut tx, sql, w).await?;
+        if let Some(a) = recorded {
             activity::write::<D>(&mut tx, a).await?;
         }
         D::after_write(&mut tx, tenant, w.id, w.folded).await?;
@@ -63,14 +68,13 @@ impl<D: Dialect> Resources for SqlStore<D> {
     async fn replace(
         &self,
         tenant: TenantId,
-        w: Write<'_>,
+        write: Write<'_>,
         expected: Version,
     ) -> Result<StoredResource, StoreError> {
-        if alone::<D>(&w) {
+        let (w, recorded) = (&write.content, write.activity);
+        if alone::<D>(w) {
             let mut conn = self.writer.acquire().await?;
-            let recorded = store::activity::current();
-            let stored =
-                update::<D>(&mut conn, tenant, &w, Some(expected), recorded.as_ref()).await?;
+            let stored = update::<D>(&mut conn, tenant, w, Some(expected), recorded).await?;
             drop(conn);
             return match stored {
                 Some(stored) => Ok(stored),
@@ -78,12 +82,12 @@ impl<D: Dialect> Resources for SqlStore<D> {
             };
         }
         let mut tx = D::begin_write(&self.writer).await?;
-        let Some(stored) = update::<D>(&mut tx, tenant, &w, Some(expected), None).await? else {
+        let Some(stored) = update::<D>(&mut tx, tenant, w, Some(expected), None).await? else {
             drop(tx);
             return Err(self.missing_or_moved(tenant, w.kind, w.id, expected).await);
         };
-        if let Some(a) = store::activity::current() {
-            activity::write::<D>(&mut tx, &a).await?;
+        if let Some(a) = recorded {
+            activity::write::<D>(&mut tx, a).await?;
         }
         if let Some(list) = w.members {
             members::remove::<D>(&mut tx, tenant, w.id, None).await?;
@@ -93,13 +97,13 @@ impl<D: Dialect> Resources for SqlStore<D> {
         Ok(stored)
     }
 
-    async fn delete(
-        &self,
-        tenant: TenantId,
-        kind: ResourceKind,
-        id: ResourceId,
-        expected: Option<Version>,
-    ) -> Result<(), StoreError> {
+    async fn delete(&self, tenant: TenantId, removal: Removal<'_>) -> Result<(), StoreError> {
+        let Removal {
+            kind,
+            id,
+            expected,
+            activity: recorded,
+        } = removal;
         let sql = Sql::new(format!(
             "delete from resources
              where tenant_id = $1 and id = $2 and resource_type = $3
@@ -110,21 +114,21 @@ impl<D: Dialect> Resources for SqlStore<D> {
         .arg(id)
         .arg(kind.as_str())
         .arg(expected);
-        let deleted = match store::activity::current() {
+        let deleted = match recorded {
             None => {
                 let mut conn = self.writer.acquire().await?;
                 D::fetch_optional(&mut conn, sql).await?.is_some()
             }
             Some(a) if !D::INDEXES_AFTER_WRITE => {
                 let mut conn = self.writer.acquire().await?;
-                D::fetch_optional(&mut conn, activity::with_row::<D>(sql, &a))
+                D::fetch_optional(&mut conn, activity::with_row::<D>(sql, a))
                     .await?
                     .is_some()
             }
             Some(a) => {
                 // the event reads the row: written before it goes, undone with it
                 let mut tx = D::begin_write(&self.writer).await?;
-                activity::write::<D>(&mut tx, &a).await?;
+                activity::write::<D>(&mut tx, a).await?;
                 let deleted = D::fetch_optional(&mut tx, sql).await?.is_some();
                 if deleted {
                     commit::<D>(tx).await?;
@@ -173,7 +177,7 @@ impl<D: Dialect> SqlStore<D> {
 /// write: then it runs
 /// on its own, committed as it ends, instead of between `BEGIN` and `COMMIT`, two round trips
 /// fewer for each of Entra's creates and updates of users.
-fn alone<D: Dialect>(w: &Write<'_>) -> bool {
+fn alone<D: Dialect>(w: &Content<'_>) -> bool {
     !D::INDEXES_AFTER_WRITE && w.members.is_none()
 }
 
@@ -181,7 +185,7 @@ fn alone<D: Dialect>(w: &Write<'_>) -> bool {
 async fn inserted<D: Dialect>(
     conn: &mut Conn<D>,
     sql: Sql,
-    w: &Write<'_>,
+    w: &Content<'_>,
 ) -> Result<D::Row, StoreError> {
     D::fetch_optional(conn, sql)
         .await
@@ -210,7 +214,7 @@ pub(super) fn not_found(kind: ResourceKind, id: ResourceId) -> StoreError {
 pub(super) async fn update<D: Dialect>(
     conn: &mut Conn<D>,
     tenant: TenantId,
-    w: &Write<'_>,
+    w: &Content<'_>,
     expected: Option<Version>,
     recorded: Option<&Activity>,
 ) -> Result<Option<StoredResource>, StoreError> {
@@ -244,7 +248,7 @@ pub(super) async fn update<D: Dialect>(
 
 /// The arguments of the written document, in the order both writes name its columns:
 /// `name_key, external_id, active, doc, search, match_key`.
-fn document_args(sql: Sql, w: &Write<'_>) -> Result<Sql, StoreError> {
+fn document_args(sql: Sql, w: &Content<'_>) -> Result<Sql, StoreError> {
     let shadow = Shadow::of(w.kind, w.doc, w.folded, w.matching);
     Ok(sql
         .arg(shadow.name_key)
@@ -256,7 +260,7 @@ fn document_args(sql: Sql, w: &Write<'_>) -> Result<Sql, StoreError> {
 }
 
 /// A failed write of `w` as the uniqueness rule it broke, with the value as the client sent it.
-fn unique_violation<D: Dialect>(e: StoreError, w: &Write<'_>) -> StoreError {
+fn unique_violation<D: Dialect>(e: StoreError, w: &Content<'_>) -> StoreError {
     if let Some(index) = D::violated_index(&e) {
         return StoreError::ExtensionUnique { index };
     }

@@ -5,6 +5,7 @@
 //! the empty table, the table is then filled, and `EXPLAIN ANALYZE` of each cached plan must
 //! still probe its index: no sequential scan, no index walk that filters out the directory.
 
+use scimd::store::{Content, GroupChange};
 use std::sync::Mutex;
 use std::thread::{self, ThreadId};
 
@@ -27,7 +28,6 @@ use scimd::scim::schema::{Registry, ResourceKind};
 use scimd::service::now;
 use scimd::store::{
     AnyStore, EventStore, Groups, MemberChange, MemberInput, Resources, Store, StoreError, Tenants,
-    Write,
 };
 
 use crate::support::{Backend, TestDb, execute_sql, open_store};
@@ -111,7 +111,7 @@ fn doc(value: Value) -> Document {
 
 async fn create(store: &AnyStore, tenant: TenantId, kind: ResourceKind, body: Value) -> ResourceId {
     let (id, d) = (ResourceId::random(), doc(body));
-    let write = Write {
+    let write = Content {
         kind,
         id,
         doc: &d,
@@ -120,7 +120,7 @@ async fn create(store: &AnyStore, tenant: TenantId, kind: ResourceKind, body: Va
         members: None,
         matching: MATCHING,
     };
-    store.create(tenant, write).await.unwrap().id
+    store.create(tenant, write.into()).await.unwrap().id
 }
 
 fn member(id: ResourceId) -> MemberInput {
@@ -134,7 +134,17 @@ async fn change(
     change: MemberChange,
 ) -> Result<(), StoreError> {
     store
-        .update_group(tenant, group, None, None, &[change], now())
+        .update_group(
+            tenant,
+            GroupChange {
+                group,
+                content: None,
+                expected: None,
+                changes: &[change],
+                now: now(),
+                activity: None,
+            },
+        )
         .await
         .map(drop)
 }

@@ -2,6 +2,7 @@
 //! repeat while resources are written, users' groups read with the page, filters, tenant
 //! scoping. Sorted listings are `sorting`'s.
 
+use scimd::store::Removal;
 use std::collections::HashMap;
 
 use serde_json::json;
@@ -144,7 +145,15 @@ async fn cursor_pages_neither_skip_nor_repeat_while_resources_are_created(backen
         if pages == 1 {
             // a user already listed goes away: the next page starts where this one ended
             f.store
-                .delete(f.tenant.id, ResourceKind::User, all[0].id, None)
+                .delete(
+                    f.tenant.id,
+                    Removal {
+                        kind: ResourceKind::User,
+                        id: all[0].id,
+                        expected: None,
+                        activity: None,
+                    },
+                )
                 .await
                 .unwrap();
         }
@@ -295,7 +304,7 @@ async fn listings_are_scoped_to_the_tenant_and_the_kind(backend: Backend) {
     let theirs = user("c");
     let theirs = f
         .store
-        .create(other.id, theirs.write(ResourceId::random()))
+        .create(other.id, theirs.write(ResourceId::random()).into())
         .await
         .unwrap();
     let all = || index(1, 100);

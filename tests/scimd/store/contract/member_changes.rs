@@ -2,6 +2,7 @@
 //! version), `Remove` (only those named), `RemoveAll`, `Replace`, with a document change or
 //! without, at an expected version or not; unknown members and groups; parallel changes.
 
+use scimd::store::{Content, GroupChange};
 use std::collections::BTreeSet;
 
 use serde_json::json;
@@ -9,7 +10,7 @@ use serde_json::json;
 use scimd::scim::resource::{ResourceId, StoredResource, Version};
 use scimd::scim::schema::ResourceKind;
 use scimd::service::now;
-use scimd::store::{Groups, MemberChange, MemberInput, Missing, Resources, StoreError, Write};
+use scimd::store::{Groups, MemberChange, MemberInput, Missing, Resources, StoreError};
 
 use super::{
     Body, Fixture, all_at_once, group, group_ref, member, member_shown, read_members, user,
@@ -190,14 +191,17 @@ async fn a_document_change_and_member_changes_are_one_write(backend: Backend) {
         .store
         .update_group(
             f.tenant.id,
-            team.id,
-            Some(write),
-            Some(Version(1)),
-            &[
-                MemberChange::Add(vec![member(&bob)]),
-                MemberChange::Remove(vec![alice.id]),
-            ],
-            at,
+            GroupChange {
+                group: team.id,
+                content: Some(write),
+                expected: Some(Version(1)),
+                changes: &[
+                    MemberChange::Add(vec![member(&bob)]),
+                    MemberChange::Remove(vec![alice.id]),
+                ],
+                now: at,
+                activity: None,
+            },
         )
         .await
         .unwrap();
@@ -219,11 +223,14 @@ async fn a_document_change_and_member_changes_are_one_write(backend: Backend) {
         .store
         .update_group(
             f.tenant.id,
-            team.id,
-            Some(again.write(team.id)),
-            None,
-            &[],
-            now(),
+            GroupChange {
+                group: team.id,
+                content: Some(again.write(team.id)),
+                expected: None,
+                changes: &[],
+                now: now(),
+                activity: None,
+            },
         )
         .await
         .unwrap();
@@ -251,14 +258,7 @@ async fn a_group_update_at_a_stale_version_is_a_version_mismatch_and_changes_not
     let renamed = group("Renamed");
     assert_err!(
         f.store
-            .update_group(
-                f.tenant.id,
-                team.id,
-                Some(renamed.write(team.id)),
-                Some(Version(1)),
-                &[MemberChange::Remove(vec![alice.id])],
-                now(),
-            )
+            .update_group(f.tenant.id, GroupChange { group: team.id, content: Some(renamed.write(team.id)), expected: Some(Version(1)), changes: &[MemberChange::Remove(vec![alice.id])], now: now(), activity: None })
             .await,
         StoreError::VersionMismatch { kind: ResourceKind::Group, id, expected: Version(1) }
             if *id == team.id
@@ -318,11 +318,14 @@ async fn an_unknown_member_is_an_invalid_reference_and_changes_nothing(backend: 
         f.store
             .update_group(
                 f.tenant.id,
-                team.id,
-                Some(renamed.write(team.id)),
-                Some(Version(1)),
-                &[MemberChange::Add(vec![ghost.clone()])],
-                now(),
+                GroupChange {
+                    group: team.id,
+                    content: Some(renamed.write(team.id)),
+                    expected: Some(Version(1)),
+                    changes: &[MemberChange::Add(vec![ghost.clone()])],
+                    now: now(),
+                    activity: None,
+                },
             )
             .await,
     );
@@ -331,10 +334,11 @@ async fn an_unknown_member_is_an_invalid_reference_and_changes_nothing(backend: 
         f.store
             .replace(
                 f.tenant.id,
-                Write {
+                Content {
                     members: Some(&members),
                     ..renamed.write(team.id)
-                },
+                }
+                .into(),
                 Version(1),
             )
             .await,
@@ -349,10 +353,11 @@ async fn an_unknown_member_is_an_invalid_reference_and_changes_nothing(backend: 
         f.store
             .create(
                 f.tenant.id,
-                Write {
+                Content {
                     members: Some(&members),
                     ..other.write(id)
-                },
+                }
+                .into(),
             )
             .await,
     );
@@ -371,7 +376,7 @@ async fn an_update_of_a_missing_group_is_not_found(backend: Backend) {
         for expected in [None, Some(Version(1))] {
             assert_err!(
                 f.store
-                    .update_group(f.tenant.id, id, None, expected, &add, now())
+                    .update_group(f.tenant.id, GroupChange { group: id, content: None, expected, changes: &add, now: now(), activity: None })
                     .await,
                 StoreError::NotFound(Missing::Resource { kind: ResourceKind::Group, id: i })
                     if *i == id
@@ -396,7 +401,17 @@ async fn parallel_member_additions_lose_none(backend: Backend) {
         let add = [MemberChange::Add(vec![member(&users[i])])];
         async move {
             store
-                .update_group(tenant, group, None, None, &add, now())
+                .update_group(
+                    tenant,
+                    GroupChange {
+                        group,
+                        content: None,
+                        expected: None,
+                        changes: &add,
+                        now: now(),
+                        activity: None,
+                    },
+                )
                 .await
         }
     })

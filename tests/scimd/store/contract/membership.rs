@@ -2,6 +2,7 @@
 //! kind and display, `groups_of` by group name, `replace` with a member list, memberships gone
 //! with their user or group, and kept inside their tenant.
 
+use scimd::store::{Content, GroupChange, Removal};
 use std::collections::HashMap;
 
 use serde_json::json;
@@ -9,7 +10,7 @@ use serde_json::json;
 use scimd::scim::resource::{ResourceId, Version};
 use scimd::scim::schema::ResourceKind;
 use scimd::service::now;
-use scimd::store::{Groups, MemberChange, Missing, Resources, StoreError, Tenants, Write};
+use scimd::store::{Groups, MemberChange, Missing, Resources, StoreError, Tenants};
 
 use super::{Body, Fixture, group, group_ref, member, member_shown, read_members, user};
 use crate::support::Backend;
@@ -110,11 +111,15 @@ async fn a_members_display_is_as_sent_else_its_display_name_else_its_user_name(b
     // a derived display follows the member; a display as sent stays
     let bobby = Body::user(json!({"userName": "Bob", "displayName": "Bobby"}));
     f.store
-        .replace(f.tenant.id, bobby.write(bob.id), Version(1))
+        .replace(f.tenant.id, bobby.write(bob.id).into(), Version(1))
         .await
         .unwrap();
     f.store
-        .replace(f.tenant.id, user("caroline").write(carol.id), Version(1))
+        .replace(
+            f.tenant.id,
+            user("caroline").write(carol.id).into(),
+            Version(1),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -159,7 +164,7 @@ async fn groups_of_lists_the_groups_a_resource_is_a_direct_member_of_by_name(bac
     let renamed = group("Zeta");
     let zeta = f
         .store
-        .replace(f.tenant.id, renamed.write(alpha.id), Version(1))
+        .replace(f.tenant.id, renamed.write(alpha.id).into(), Version(1))
         .await
         .unwrap();
     assert_eq!(
@@ -179,7 +184,15 @@ async fn deleting_a_user_or_group_removes_its_memberships(backend: Backend) {
         )
         .await;
     f.store
-        .delete(f.tenant.id, ResourceKind::User, alice.id, None)
+        .delete(
+            f.tenant.id,
+            Removal {
+                kind: ResourceKind::User,
+                id: alice.id,
+                expected: None,
+                activity: None,
+            },
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -188,13 +201,29 @@ async fn deleting_a_user_or_group_removes_its_memberships(backend: Backend) {
     );
     assert_eq!(f.groups_of(alice.id).await, []);
     f.store
-        .delete(f.tenant.id, ResourceKind::Group, sub.id, None)
+        .delete(
+            f.tenant.id,
+            Removal {
+                kind: ResourceKind::Group,
+                id: sub.id,
+                expected: None,
+                activity: None,
+            },
+        )
         .await
         .unwrap();
     assert_eq!(f.members(team.id).await, read_members(&[(&bob, "bob")]));
     assert_eq!(f.groups_of(bob.id).await, [group_ref(&team)]);
     f.store
-        .delete(f.tenant.id, ResourceKind::Group, team.id, None)
+        .delete(
+            f.tenant.id,
+            Removal {
+                kind: ResourceKind::Group,
+                id: team.id,
+                expected: None,
+                activity: None,
+            },
+        )
         .await
         .unwrap();
     assert_eq!(f.groups_of(bob.id).await, []);
@@ -223,10 +252,11 @@ async fn a_replace_with_a_member_list_replaces_the_members(backend: Backend) {
         .store
         .replace(
             f.tenant.id,
-            Write {
+            Content {
                 members: Some(&list),
                 ..body.write(team.id)
-            },
+            }
+            .into(),
             Version(1),
         )
         .await
@@ -239,7 +269,7 @@ async fn a_replace_with_a_member_list_replaces_the_members(backend: Backend) {
     // without a member list the members are untouched
     let untouched = f
         .store
-        .replace(f.tenant.id, group("Team").write(team.id), Version(2))
+        .replace(f.tenant.id, group("Team").write(team.id).into(), Version(2))
         .await
         .unwrap();
     assert_eq!(untouched.version, Version(3));
@@ -251,10 +281,11 @@ async fn a_replace_with_a_member_list_replaces_the_members(backend: Backend) {
     f.store
         .replace(
             f.tenant.id,
-            Write {
+            Content {
                 members: Some(&[]),
                 ..group("Team").write(team.id)
-            },
+            }
+            .into(),
             Version(3),
         )
         .await
@@ -270,7 +301,7 @@ async fn memberships_stay_in_their_tenant(backend: Backend) {
     let stranger = user("stranger");
     let stranger = f
         .store
-        .create(other.id, stranger.write(ResourceId::random()))
+        .create(other.id, stranger.write(ResourceId::random()).into())
         .await
         .unwrap();
     assert_err!(
@@ -280,7 +311,7 @@ async fn memberships_stay_in_their_tenant(backend: Backend) {
     );
     assert_err!(
         f.store
-            .update_group(other.id, team.id, None, None, &[MemberChange::RemoveAll], now())
+            .update_group(other.id, GroupChange { group: team.id, content: None, expected: None, changes: &[MemberChange::RemoveAll], now: now(), activity: None })
             .await,
         StoreError::NotFound(Missing::Resource { kind: ResourceKind::Group, id }) if *id == team.id
     );

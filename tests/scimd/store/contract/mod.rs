@@ -5,6 +5,7 @@
 //! The documents written here are what the service would write: a document as a client sent
 //! it and its folded copy (`scim::fold`), built by [`Body`].
 
+use scimd::store::{Content, GroupChange};
 use std::future::Future;
 use std::sync::{Arc, LazyLock};
 
@@ -18,7 +19,7 @@ use scimd::scim::schema::{Registry, ResourceKind};
 use scimd::service::now;
 use scimd::store::{
     AnyStore, GroupRef, Groups, Member, MemberChange, MemberInput, Resources, Store, StoreError,
-    Tenants, Write,
+    Tenants,
 };
 
 use tokio::sync::Barrier;
@@ -68,7 +69,7 @@ impl Fixture {
     /// Creates `body` with a new id in tenant `default`.
     async fn create(&self, body: &Body) -> StoredResource {
         self.store
-            .create(self.tenant.id, body.write(ResourceId::random()))
+            .create(self.tenant.id, body.write(ResourceId::random()).into())
             .await
             .unwrap()
     }
@@ -84,11 +85,14 @@ impl Fixture {
 
     /// Creates the group `body` with these members.
     async fn create_group(&self, body: &Body, members: &[MemberInput]) -> StoredResource {
-        let write = Write {
+        let write = Content {
             members: Some(members),
             ..body.write(ResourceId::random())
         };
-        self.store.create(self.tenant.id, write).await.unwrap()
+        self.store
+            .create(self.tenant.id, write.into())
+            .await
+            .unwrap()
     }
 
     /// The resource as stored now.
@@ -115,7 +119,17 @@ impl Fixture {
         changes: &[MemberChange],
     ) -> Result<StoredResource, StoreError> {
         self.store
-            .update_group(self.tenant.id, group.id, None, expected, changes, now())
+            .update_group(
+                self.tenant.id,
+                GroupChange {
+                    group: group.id,
+                    content: None,
+                    expected,
+                    changes,
+                    now: now(),
+                    activity: None,
+                },
+            )
             .await
     }
 
@@ -156,8 +170,8 @@ impl Body {
 
     /// A write of this document as resource `id`: now, members untouched, matched on
     /// `userName`.
-    fn write(&self, id: ResourceId) -> Write<'_> {
-        Write {
+    fn write(&self, id: ResourceId) -> Content<'_> {
+        Content {
             kind: self.kind,
             id,
             doc: &self.doc,

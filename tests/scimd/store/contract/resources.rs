@@ -1,6 +1,7 @@
 //! Resources and the store itself: create, get, compare-and-swap replace, delete, uniqueness
 //! of names, tenant scoping, parallel writers; `ping`, `migrate` and `caches_tokens`.
 
+use scimd::store::Removal;
 use serde_json::json;
 
 use scimd::scim::resource::{ResourceId, StoredResource, Version};
@@ -21,7 +22,7 @@ async fn a_created_resource_reads_back_as_written_at_version_one(backend: Backen
     let id = ResourceId::random();
     let write = body.write(id);
     let at = write.now;
-    let created = f.store.create(f.tenant.id, write).await.unwrap();
+    let created = f.store.create(f.tenant.id, write.into()).await.unwrap();
     assert_eq!(
         created,
         StoredResource {
@@ -50,7 +51,7 @@ async fn a_replace_writes_the_next_version_and_keeps_the_creation_time(backend: 
     let at = write.now;
     let replaced = f
         .store
-        .replace(f.tenant.id, write, Version(1))
+        .replace(f.tenant.id, write.into(), Version(1))
         .await
         .unwrap();
     assert_eq!(
@@ -69,16 +70,20 @@ async fn a_replace_at_a_stale_version_is_a_version_mismatch_and_changes_nothing(
     let f = Fixture::new(backend).await;
     let (a, b, c) = (user("a"), user("b"), user("c"));
     let id = ResourceId::random();
-    let created = f.store.create(f.tenant.id, a.write(id)).await.unwrap();
+    let created = f
+        .store
+        .create(f.tenant.id, a.write(id).into())
+        .await
+        .unwrap();
     assert_eq!(created.version, Version(1));
     let replaced = f
         .store
-        .replace(f.tenant.id, b.write(id), Version(1))
+        .replace(f.tenant.id, b.write(id).into(), Version(1))
         .await
         .unwrap();
     assert_eq!(replaced.version, Version(2));
     assert_err!(
-        f.store.replace(f.tenant.id, c.write(id), Version(1)).await,
+        f.store.replace(f.tenant.id, c.write(id).into(), Version(1)).await,
         StoreError::VersionMismatch {
             kind: ResourceKind::User,
             id: i,
@@ -87,7 +92,7 @@ async fn a_replace_at_a_stale_version_is_a_version_mismatch_and_changes_nothing(
     );
     assert_err!(
         f.store
-            .delete(f.tenant.id, ResourceKind::User, id, Some(Version(1)))
+            .delete(f.tenant.id, Removal { kind: ResourceKind::User, id, expected: Some(Version(1)), activity: None })
             .await,
         StoreError::VersionMismatch {
             kind: ResourceKind::User,
@@ -112,19 +117,19 @@ async fn a_missing_resource_is_not_found_by_get_replace_and_delete(backend: Back
     let body = user("nobody");
     assert_err!(
         f.store
-            .replace(f.tenant.id, body.write(nobody), Version(1))
+            .replace(f.tenant.id, body.write(nobody).into(), Version(1))
             .await,
         StoreError::NotFound(m) if *m == missing
     );
     assert_err!(
         f.store
-            .delete(f.tenant.id, ResourceKind::User, nobody, None)
+            .delete(f.tenant.id, Removal { kind: ResourceKind::User, id: nobody, expected: None, activity: None })
             .await,
         StoreError::NotFound(m) if *m == missing
     );
     assert_err!(
         f.store
-            .delete(f.tenant.id, ResourceKind::User, nobody, Some(Version(1)))
+            .delete(f.tenant.id, Removal { kind: ResourceKind::User, id: nobody, expected: Some(Version(1)), activity: None })
             .await,
         StoreError::NotFound(m) if *m == missing
     );
@@ -136,7 +141,7 @@ async fn a_missing_resource_is_not_found_by_get_replace_and_delete(backend: Back
     );
     assert_err!(
         f.store
-            .delete(f.tenant.id, ResourceKind::User, team.id, None)
+            .delete(f.tenant.id, Removal { kind: ResourceKind::User, id: team.id, expected: None, activity: None })
             .await,
         StoreError::NotFound(Missing::Resource { kind: ResourceKind::User, id }) if *id == team.id
     );
@@ -149,11 +154,27 @@ async fn a_delete_removes_the_resource_unconditionally_or_at_the_expected_versio
     let f = Fixture::new(backend).await;
     let [alice, bob] = f.users(["alice", "bob"]).await;
     f.store
-        .delete(f.tenant.id, ResourceKind::User, alice.id, None)
+        .delete(
+            f.tenant.id,
+            Removal {
+                kind: ResourceKind::User,
+                id: alice.id,
+                expected: None,
+                activity: None,
+            },
+        )
         .await
         .unwrap();
     f.store
-        .delete(f.tenant.id, ResourceKind::User, bob.id, Some(Version(1)))
+        .delete(
+            f.tenant.id,
+            Removal {
+                kind: ResourceKind::User,
+                id: bob.id,
+                expected: Some(Version(1)),
+                activity: None,
+            },
+        )
         .await
         .unwrap();
     for gone in [&alice, &bob] {
@@ -172,14 +193,14 @@ async fn names_are_unique_per_kind_in_any_letter_case(backend: Backend) {
     let alice = f.create(&user("Alice")).await;
     assert_err!(
         f.store
-            .create(f.tenant.id, user("ALICE").write(ResourceId::random()))
+            .create(f.tenant.id, user("ALICE").write(ResourceId::random()).into())
             .await,
         StoreError::Uniqueness { rule: Unique::Name(ResourceKind::User), value } if value == "ALICE"
     );
     f.create(&group("Admins")).await;
     assert_err!(
         f.store
-            .create(f.tenant.id, group("admins").write(ResourceId::random()))
+            .create(f.tenant.id, group("admins").write(ResourceId::random()).into())
             .await,
         StoreError::Uniqueness { rule: Unique::Name(ResourceKind::Group), value } if value == "admins"
     );
@@ -190,7 +211,7 @@ async fn names_are_unique_per_kind_in_any_letter_case(backend: Backend) {
     let bob = f.create(&user("bob")).await;
     assert_err!(
         f.store
-            .replace(f.tenant.id, user("aLiCe").write(bob.id), Version(1))
+            .replace(f.tenant.id, user("aLiCe").write(bob.id).into(), Version(1))
             .await,
         StoreError::Uniqueness { rule: Unique::Name(ResourceKind::User), value } if value == "aLiCe"
     );
@@ -203,7 +224,11 @@ async fn resources_are_invisible_to_other_tenants(backend: Backend) {
     let other = f.store.create_tenant("other").await.unwrap();
     let shared = user("shared");
     let id = ResourceId::random();
-    let mine = f.store.create(f.tenant.id, shared.write(id)).await.unwrap();
+    let mine = f
+        .store
+        .create(f.tenant.id, shared.write(id).into())
+        .await
+        .unwrap();
     let missing = Missing::Resource {
         kind: ResourceKind::User,
         id,
@@ -214,23 +239,23 @@ async fn resources_are_invisible_to_other_tenants(backend: Backend) {
     );
     assert_err!(
         f.store
-            .replace(other.id, user("stolen").write(id), Version(1))
+            .replace(other.id, user("stolen").write(id).into(), Version(1))
             .await,
         StoreError::NotFound(m) if *m == missing
     );
     assert_err!(
-        f.store.delete(other.id, ResourceKind::User, id, None).await,
+        f.store.delete(other.id, Removal { kind: ResourceKind::User, id, expected: None, activity: None }).await,
         StoreError::NotFound(m) if *m == missing
     );
     assert_eq!(f.get(&mine).await, mine);
     // the same userName is free in another tenant, taken in this one
     f.store
-        .create(other.id, shared.write(ResourceId::random()))
+        .create(other.id, shared.write(ResourceId::random()).into())
         .await
         .unwrap();
     assert_err!(
         f.store
-            .create(f.tenant.id, user("SHARED").write(ResourceId::random()))
+            .create(f.tenant.id, user("SHARED").write(ResourceId::random()).into())
             .await,
         StoreError::Uniqueness { rule: Unique::Name(ResourceKind::User), value } if value == "SHARED"
     );
@@ -245,7 +270,9 @@ async fn parallel_replaces_at_one_version_let_exactly_one_win(backend: Backend) 
         let (store, tenant, id) = (f.store.clone(), f.tenant.id, created.id);
         async move {
             let body = Body::user(json!({"userName": "racer", "title": format!("writer {i}")}));
-            let written = store.replace(tenant, body.write(id), Version(1)).await;
+            let written = store
+                .replace(tenant, body.write(id).into(), Version(1))
+                .await;
             (body, written)
         }
     })
@@ -278,7 +305,9 @@ async fn parallel_creates_of_one_name_let_exactly_one_win(backend: Backend) {
         let (store, tenant) = (f.store.clone(), f.tenant.id);
         async move {
             let body = user(if i % 2 == 0 { "Racer" } else { "racer" });
-            let created = store.create(tenant, body.write(ResourceId::random())).await;
+            let created = store
+                .create(tenant, body.write(ResourceId::random()).into())
+                .await;
             (body, created)
         }
     })
@@ -319,7 +348,7 @@ async fn the_store_answers_a_ping_and_migrating_again_changes_nothing(backend: B
     assert_eq!(second.tenants().await.unwrap(), vec![f.tenant.clone()]);
     let bob = user("bob");
     let created = second
-        .create(f.tenant.id, bob.write(ResourceId::random()))
+        .create(f.tenant.id, bob.write(ResourceId::random()).into())
         .await
         .unwrap();
     assert_eq!(created.version, Version(1));

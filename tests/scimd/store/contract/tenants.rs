@@ -1,11 +1,12 @@
 //! Tenants and their rules: unique names, `ensure_tenant`, lookups and the listing by name,
 //! role rules, and the matching attribute whose values the store keeps unique.
 
+use scimd::store::Content;
 use serde_json::{Value, json};
 
 use scimd::domain::{MatchingAttribute, MatchingConflict, Policy, Tenant};
 use scimd::scim::resource::{ResourceId, StoredResource, Version};
-use scimd::store::{Missing, Resources, StoreError, Tenants, Unique, Write};
+use scimd::store::{Missing, Resources, StoreError, Tenants, Unique};
 
 use super::{Body, Fixture, all_at_once};
 use crate::support::Backend;
@@ -18,11 +19,11 @@ impl Fixture {
         value: Value,
     ) -> Result<StoredResource, StoreError> {
         let body = Body::user(value);
-        let write = Write {
+        let write = Content {
             matching,
             ..body.write(ResourceId::random())
         };
-        self.store.create(self.tenant.id, write).await
+        self.store.create(self.tenant.id, write.into()).await
     }
 
     /// The tenant `default` as stored now.
@@ -185,11 +186,11 @@ async fn a_matching_attribute_recomputes_the_keys_so_that_a_taken_value_conflict
     // groups have no matching key
     for name in ["g1", "g2"] {
         let g = Body::group(json!({"displayName": name, "externalId": "E-1"}));
-        let write = Write {
+        let write = Content {
             matching: ExternalId,
             ..g.write(ResourceId::random())
         };
-        f.store.create(f.tenant.id, write).await.unwrap();
+        f.store.create(f.tenant.id, write.into()).await.unwrap();
     }
     // externalId compares exactly; users without one share no value
     let erin = f
@@ -203,14 +204,10 @@ async fn a_matching_attribute_recomputes_the_keys_so_that_a_taken_value_conflict
     let taken = Body::user(json!({"userName": "erin", "externalId": "E-2"}));
     assert_err!(
         f.store
-            .replace(
-                f.tenant.id,
-                Write {
+            .replace(f.tenant.id, Content {
                     matching: ExternalId,
                     ..taken.write(erin.id)
-                },
-                Version(1)
-            )
+                }.into(), Version(1))
             .await,
         StoreError::Uniqueness { rule: Unique::Matching(ExternalId), value } if value == "E-2"
     );
