@@ -7,8 +7,8 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -16,7 +16,6 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::config::Config;
-use crate::http::AppState;
 
 /// Request latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -65,6 +64,19 @@ impl Access {
             (None, None) => Access::Closed,
         }
     }
+
+    /// Whether a request with `authorization` (its `Authorization` header) may read the
+    /// metrics here: `None` when they are not served here at all.
+    pub fn allows(&self, authorization: Option<&str>) -> Option<bool> {
+        let Access::Token(expected) = self else {
+            return None;
+        };
+        let sent = authorization
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| Sha256::digest(token.trim()));
+        Some(sent.is_some_and(|hash| bool::from(hash.as_slice().ct_eq(expected))))
+    }
 }
 
 /// The methods scimd routes; any other is counted as `other`, so that made-up methods cannot
@@ -98,44 +110,6 @@ pub async fn count_requests(req: Request, next: Next) -> Response {
     metrics::histogram!("scimd_http_request_duration_seconds", "route" => route)
         .record(started.elapsed().as_secs_f64());
     response
-}
-
-/// `GET /metrics` on the main address: for bearers of `SCIMD_METRICS_TOKEN` only.
-pub async fn render_guarded(State(app): State<AppState>, headers: HeaderMap) -> Response {
-    let refusal = |status: StatusCode, message: &'static str| {
-        let mut response = (status, message).into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"scimd metrics\""),
-            );
-        }
-        response
-    };
-    let expected = match &app.metrics {
-        Access::Token(hash) => hash,
-        Access::Apart | Access::Closed => {
-            return refusal(
-                StatusCode::NOT_FOUND,
-                "metrics are not served on this address: set SCIMD_METRICS_LISTEN to serve them \
-                 on an address of their own, or SCIMD_METRICS_TOKEN to serve them here to \
-                 bearers of that token\n",
-            );
-        }
-    };
-    let sent = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| Sha256::digest(token.trim()));
-    match sent {
-        Some(hash) if bool::from(hash.as_slice().ct_eq(expected)) => render().await,
-        _ => refusal(
-            StatusCode::UNAUTHORIZED,
-            "send Authorization: Bearer <SCIMD_METRICS_TOKEN> to read the metrics\n",
-        ),
-    }
 }
 
 /// `GET /metrics`, unguarded (on `SCIMD_METRICS_LISTEN`).

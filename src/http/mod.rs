@@ -29,7 +29,7 @@ use crate::service::{Directory, Error};
 use crate::{scim, telemetry};
 
 /// Where the SCIM API lives; Entra's Tenant URL is `<public URL>/scim/v2`.
-pub const SCIM_BASE: &str = "/scim/v2";
+pub const SCIM_BASE: &str = crate::scim::BASE_PATH;
 
 /// Shared state of every request.
 #[derive(Debug, Clone)]
@@ -130,7 +130,7 @@ pub fn app(state: AppState) -> Router {
         .route(oauth::METADATA_PATH, get(oauth::metadata));
     let mut router = Router::new();
     if state.metrics != crate::meter::Access::Apart {
-        router = router.route("/metrics", get(crate::meter::render_guarded));
+        router = router.route("/metrics", get(ops::metrics));
     }
     // every route is behind the guard (requests at once, time per request), whoever calls it
     let router = router

@@ -33,7 +33,7 @@ pub fn service_provider_config(base_url: &str, features: Features, max_payload: 
         "patch": {"supported": features.patch},
         "bulk": {
             "supported": true,
-            "maxOperations": crate::service::BULK_MAX_OPERATIONS,
+            "maxOperations": crate::scim::bulk::MAX_OPERATIONS,
             "maxPayloadSize": max_payload,
         },
         "filter": {"supported": features.filter, "maxResults": MAX_COUNT},

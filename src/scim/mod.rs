@@ -2,6 +2,7 @@
 //! messages, discovery documents. No axum, sqlx or tokio here, and nothing else of scimd's:
 //! the protocol is tested without I/O, and every other layer may use it.
 
+pub mod bulk;
 pub mod canonical;
 pub mod discovery;
 pub mod error;
@@ -17,5 +18,9 @@ pub mod render;
 pub mod resource;
 pub mod schema;
 pub mod urn;
+
+/// The path the SCIM API is served under (RFC 7644 §3.13 leaves it to the service provider);
+/// Entra's Tenant URL is the public URL followed by it.
+pub const BASE_PATH: &str = "/scim/v2";
 
 pub use error::{Error, Note, ScimType, is_attribute_name};

@@ -17,9 +17,6 @@ use crate::scim::resource::ResourceId;
 use crate::scim::{self, ScimType, limits};
 use crate::store::{MemberChange, MemberInput};
 
-/// The PatchOp message URN (RFC 7644 §3.5.2).
-const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-
 fn member_of<'v>(m: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
     m.iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -199,7 +196,7 @@ pub fn split_patch(
     }
     within_limit(split.changes.iter().map(MemberChange::len).sum())?;
     let doc_patch = (!split.doc_ops.is_empty())
-        .then(|| serde_json::json!({"schemas": [PATCH_OP], "Operations": split.doc_ops}));
+        .then(|| serde_json::json!({"schemas": [crate::scim::urn::PATCH_OP], "Operations": split.doc_ops}));
     Ok((doc_patch, split.changes))
 }
 

@@ -29,7 +29,6 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use crate::scim::schema::Registry;
 use crate::store::{AnyStore, Store};
 pub use admins::{ENTRA_REDIRECT_URI, IssuedClient, MIN_PASSWORD_CHARS};
-pub use bulk::MAX_OPERATIONS as BULK_MAX_OPERATIONS;
 pub use error::{Error, Unavailable};
 pub use policy::PolicyChange;
 pub use schemas::{MAX_SCHEMAS, MAX_UNIQUE_ATTRIBUTES, RegisteredSchema};

@@ -48,7 +48,7 @@ impl Directory {
         // parsed before the write: a bad projection changes nothing
         let registry = self.registry_of(ctx.tenant).await?;
         let projection = Self::projection(&registry, ctx, kind)?;
-        let rt = resource_type(&registry, kind)?;
+        let rt = registry.served(kind)?;
         let id = ResourceId::random();
         let (doc, members, unknown) = cpu_bound(body, || {
             self.prepare(ctx.tenant, &registry, rt, body, None, id)
@@ -110,7 +110,7 @@ impl Directory {
     ) -> Result<Shown, Error> {
         let registry = self.registry_of(ctx.tenant).await?;
         let projection = Self::projection(&registry, ctx, kind)?;
-        let rt = resource_type(&registry, kind)?;
+        let rt = registry.served(kind)?;
         let id = parse_id(kind, id)?;
         let replaced = self
             .rewrite(
@@ -142,7 +142,7 @@ impl Directory {
     ) -> Result<Answer, Error> {
         let registry = self.registry_of(ctx.tenant).await?;
         let projection = Self::projection(&registry, ctx, kind)?;
-        let rt = resource_type(&registry, kind)?;
+        let rt = registry.served(kind)?;
         let id = parse_id(kind, id)?;
         let (doc_patch, changes) = match kind {
             ResourceKind::Group => split_patch(body, id)?,
@@ -289,7 +289,7 @@ impl Directory {
         next: impl Fn(&StoredResource) -> Result<Option<Prepared>, Error>,
     ) -> Result<StoredResource, Error> {
         let Rewrite { kind, id, .. } = write;
-        let rt = resource_type(registry, kind)?;
+        let rt = registry.served(kind)?;
         let tenant = ctx.tenant;
         for _ in 0..write.attempts {
             let current = self.store.get(tenant.id, kind, id).await?;
@@ -345,16 +345,6 @@ impl Directory {
         }
         Err(contended(kind, id))
     }
-}
-
-/// The definition of a resource type `registry` serves.
-pub(super) fn resource_type(
-    registry: &Registry,
-    kind: ResourceKind,
-) -> Result<&ResourceType, Error> {
-    registry.resource_type(kind).ok_or_else(|| {
-        scim::Error::not_found(format!("resource type {} is not served", kind.as_str())).into()
-    })
 }
 
 /// What a compare-and-swap loop rewrites: which resource, how often it may try, the member

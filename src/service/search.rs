@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use super::resources::resource_type;
 use super::view::{Page, Shown};
 use super::{Directory, Error};
 use crate::domain::Tenant;
@@ -25,7 +24,7 @@ impl Directory {
         params: &SearchParams,
     ) -> Result<Page, Error> {
         let registry = self.registry_of(tenant).await?;
-        let rt = resource_type(&registry, kind)?;
+        let rt = registry.served(kind)?;
         let (query, projection) = params.compile(rt, registry.common())?;
         let (total, shown, next) = self
             .list(&registry, tenant, kind, &query, &projection)

@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::resources::resource_type;
 use super::{Directory, Error};
 use crate::domain::Tenant;
 use crate::domain::activity::Origin;
@@ -154,7 +153,7 @@ impl Directory {
         kind: ResourceKind,
     ) -> Result<Projection, Error> {
         Ok(Projection::parse(
-            resource_type(registry, kind)?,
+            registry.served(kind)?,
             registry.common(),
             ctx.attributes,
             ctx.excluded_attributes,

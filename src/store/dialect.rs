@@ -19,7 +19,7 @@ use crate::scim::filter::{CompareOp, Filter, Operand, Target};
 use crate::scim::list::SortKey;
 use crate::scim::resource::ResourceId;
 use crate::store::schemas::UniqueIndex;
-use crate::store::sql::{Relation, Sql};
+use crate::store::statement::Sql;
 use crate::store::token_cache::TokenCache;
 use crate::store::{Options, StoreError};
 
@@ -187,6 +187,15 @@ pub trait Leaves {
     fn sort_key(sql: &mut Sql, key: &SortKey);
 }
 
+/// Multi-valued attributes that live in the membership table, not in the document: a group's
+/// `members` and a user's `groups` (RFC 7643 §4.1.2, §4.2). The shared filter compiler
+/// (`store::sql::filter`) reaches through them; a dialect supplies their element's join.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    Members,
+    Groups,
+}
+
 /// One row of a result, read column by column in scimd's types.
 pub trait Record: Send + Sync {
     fn uuid(&self, column: &'static str) -> Result<Uuid, StoreError>;
@@ -212,7 +221,7 @@ macro_rules! run_with_sqlx {
             sql: Sql,
         ) -> Result<Vec<Self::Row>, StoreError> {
             let (text, args) = sql.into_parts();
-            $crate::store::sql::check_storable(&args)?;
+            $crate::store::statement::check_storable(&args)?;
             sqlx::query_with(&text, arguments(args)?)
                 .fetch_all(conn)
                 .await
@@ -224,7 +233,7 @@ macro_rules! run_with_sqlx {
             sql: Sql,
         ) -> Result<Option<Self::Row>, StoreError> {
             let (text, args) = sql.into_parts();
-            $crate::store::sql::check_storable(&args)?;
+            $crate::store::statement::check_storable(&args)?;
             sqlx::query_with(&text, arguments(args)?)
                 .fetch_optional(conn)
                 .await
@@ -236,7 +245,7 @@ macro_rules! run_with_sqlx {
             sql: Sql,
         ) -> Result<u64, StoreError> {
             let (text, args) = sql.into_parts();
-            $crate::store::sql::check_storable(&args)?;
+            $crate::store::statement::check_storable(&args)?;
             let done = sqlx::query_with(&text, arguments(args)?)
                 .execute(conn)
                 .await

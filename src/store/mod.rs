@@ -16,6 +16,7 @@ pub mod sessions;
 mod shadow;
 mod sql;
 pub mod sqlite;
+pub mod statement;
 mod token_cache;
 
 use std::collections::HashMap;

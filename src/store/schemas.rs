@@ -71,3 +71,9 @@ pub trait SchemaStore {
         rule: UnknownAttributes,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
+
+/// Whether `name` is the name of an extension's unique index (and so safe in DDL).
+pub fn is_extension_index(name: &str) -> bool {
+    name.strip_prefix(UNIQUE_INDEX_PREFIX)
+        .is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_hexdigit()))
+}

@@ -13,6 +13,7 @@
 mod api;
 mod binary;
 mod entra_jwt;
+mod layers;
 mod store;
 mod support;
 

@@ -142,6 +142,14 @@ impl Registry {
         self.resource_types.iter().find(|rt| rt.kind == kind)
     }
 
+    /// The definition of a resource type a request names: 404 when this registry does not
+    /// serve it.
+    pub fn served(&self, kind: ResourceKind) -> Result<&ResourceType, crate::scim::Error> {
+        self.resource_type(kind).ok_or_else(|| {
+            crate::scim::Error::not_found(format!("resource type {} is not served", kind.as_str()))
+        })
+    }
+
     /// Every schema of every resource type, core schemas first, each once.
     pub fn schemas(&self) -> Vec<&Schema> {
         let mut out: Vec<&Schema> = Vec::new();

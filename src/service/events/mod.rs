@@ -51,7 +51,7 @@ impl Default for EventSettings {
             timeout: Duration::from_secs(10),
             issuer: Issuer {
                 iss: "http://127.0.0.1:8080".into(),
-                scim_base: format!("http://127.0.0.1:8080{}", crate::http::SCIM_BASE),
+                scim_base: format!("http://127.0.0.1:8080{}", crate::scim::BASE_PATH),
             },
         }
     }

@@ -13,11 +13,7 @@ use crate::scim::render::{render, timestamp};
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::{Registry, ResourceKind};
 
-/// The prefix of provisioning event URIs (RFC 9967 §2.4).
-pub const PROV: &str = "urn:ietf:params:scim:event:prov";
-/// The URI of the test event `scimd webhook test` sends (RFC 9967 defines no test event; this
-/// is the nearest form, under its `misc` prefix).
-pub const TEST_EVENT: &str = "urn:ietf:params:scim:event:misc:test";
+use crate::scim::urn::{EVENT_PROV as PROV, EVENT_TEST as TEST_EVENT};
 /// The media type of a SET (RFC 8417 §2.3), its JOSE `typ` and the push request's body type.
 pub const MEDIA_TYPE: &str = "application/secevent+jwt";
 

@@ -10,7 +10,8 @@ use super::Pg;
 use crate::scim::filter::{CompareOp, Filter, Kind, Operand, Target};
 use crate::scim::list::SortKey;
 use crate::store::dialect::Leaves;
-use crate::store::sql::{Arg, Relation, Sql};
+use crate::store::dialect::Relation;
+use crate::store::statement::{Arg, Sql};
 
 impl Leaves for Pg {
     fn compare(sql: &mut Sql, target: &Target, op: CompareOp, value: &Operand) {

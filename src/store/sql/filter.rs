@@ -10,7 +10,7 @@ use crate::scim::filter::{CompareOp, Filter, Operand, Target};
 use crate::scim::list::SortKey;
 use crate::scim::resource::ResourceId;
 use crate::scim::schema::ResourceKind;
-use crate::store::dialect::Dialect;
+use crate::store::dialect::{Dialect, Relation};
 use crate::store::name_attribute;
 
 use super::Sql;
@@ -128,14 +128,7 @@ pub fn push_sort_key<D: Dialect>(sql: &mut Sql, key: &SortKey) {
     }
 }
 
-/// Multi-valued attributes that live in the membership table, not in the document: a group's
-/// `members` and a user's `groups` (RFC 7643 §4.1.2, §4.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Relation {
-    Members,
-    Groups,
-}
-
+/// How a filter reaches through a [`Relation`] (the type is the dialect seam's).
 impl Relation {
     fn of(kind: ResourceKind, path: &[String]) -> Option<Self> {
         match (kind, path) {

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::Transaction;
 
-use super::resources::{not_found, update};
+use super::documents::{not_found, update};
 use super::rows::{self, RESOURCE_COLUMNS};
 use super::{Arg, Sql, SqlStore, commit, execute};
 use crate::domain::TenantId;

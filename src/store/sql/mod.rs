@@ -4,6 +4,7 @@
 
 mod activity;
 mod attempts;
+mod documents;
 mod events;
 mod filter;
 mod listing;
@@ -14,7 +15,6 @@ mod resources;
 mod rows;
 mod schemas;
 mod sessions;
-mod statement;
 mod tenants;
 mod tokens;
 mod upkeep;
@@ -24,11 +24,9 @@ use std::sync::Arc;
 use sqlx::Pool;
 
 use crate::store::dialect::{Conn, Dialect};
+pub use crate::store::statement::{Arg, Sql};
 use crate::store::token_cache::TokenCache;
 use crate::store::{Options, Store, StoreError};
-pub use filter::Relation;
-pub(crate) use schemas::is_extension_index;
-pub use statement::{Arg, Sql, check_storable};
 
 /// Connections to one database, and the token cache of this process.
 pub struct SqlStore<D: Dialect> {

@@ -15,7 +15,7 @@
 use super::{Arg, Sql, SqlStore, commit, execute};
 use crate::domain::{TenantId, UnknownAttributes};
 use crate::store::dialect::{Conn, Dialect, Record};
-use crate::store::schemas::{SchemaStore, StoredSchema, UNIQUE_INDEX_PREFIX, UniqueIndex};
+use crate::store::schemas::{SchemaStore, StoredSchema, UniqueIndex};
 use crate::store::{Missing, StoreError, sql::rows};
 
 impl<D: Dialect> SchemaStore for SqlStore<D> {
@@ -295,10 +295,4 @@ impl<D: Dialect> SqlStore<D> {
         execute::<D>(tx, bump).await?;
         D::announce_token_change(tx).await
     }
-}
-
-/// Whether `name` is the name of an extension's unique index (and so safe in DDL).
-pub(crate) fn is_extension_index(name: &str) -> bool {
-    name.strip_prefix(UNIQUE_INDEX_PREFIX)
-        .is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_hexdigit()))
 }

@@ -10,7 +10,8 @@ use super::Lite;
 use crate::scim::filter::{CompareOp, Filter, Kind, Operand, Target};
 use crate::scim::list::SortKey;
 use crate::store::dialect::Leaves;
-use crate::store::sql::{Relation, Sql};
+use crate::store::dialect::Relation;
+use crate::store::statement::Sql;
 
 impl Leaves for Lite {
     fn compare(sql: &mut Sql, target: &Target, op: CompareOp, value: &Operand) {

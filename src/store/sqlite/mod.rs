@@ -24,7 +24,8 @@ use crate::scim::canonical::Document;
 use crate::scim::resource::ResourceId;
 use crate::store::dialect::{Constraint, Dialect, Record, common_columns, run_with_sqlx};
 use crate::store::schemas::UniqueIndex;
-use crate::store::sql::{Arg, Sql, SqlStore};
+use crate::store::sql::SqlStore;
+use crate::store::statement::{Arg, Sql};
 use crate::store::token_cache::TokenCache;
 use crate::store::{Options, StoreError};
 
@@ -126,7 +127,7 @@ impl Dialect for Lite {
             .rsplit_once("index '")?
             .1
             .trim_end_matches('\'');
-        (db.is_unique_violation() && crate::store::sql::is_extension_index(name))
+        (db.is_unique_violation() && crate::store::schemas::is_extension_index(name))
             .then(|| name.to_owned())
     }
 

@@ -9,7 +9,7 @@ use crate::domain::TenantId;
 use crate::scim::canonical::Document;
 use crate::scim::resource::ResourceId;
 use crate::store::StoreError;
-use crate::store::sql::{Arg, Sql};
+use crate::store::statement::{Arg, Sql};
 
 use super::Lite;
 use crate::store::dialect::Dialect;

@@ -14,7 +14,7 @@ use std::collections::{BinaryHeap, HashMap};
 
 /// An operation as ordering sees it.
 #[derive(Debug, Clone, Copy, Default)]
-pub(super) struct Node<'a> {
+pub struct Node<'a> {
     /// The bulkId it defines: a POST's.
     pub defines: Option<&'a str>,
     /// The bulkIds it names, each once.
@@ -23,13 +23,13 @@ pub(super) struct Node<'a> {
 
 /// What to do with an operation, by its index in the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Step {
+pub enum Step {
     Run(usize),
     Circular(usize),
 }
 
 /// Every operation once: those that can run in dependency order, then the rest as circular.
-pub(super) fn order(ops: &[Node<'_>]) -> Vec<Step> {
+pub fn order(ops: &[Node<'_>]) -> Vec<Step> {
     // should two POSTs share a bulkId, the later one defines it
     let defines: HashMap<&str, usize> = ops
         .iter()
