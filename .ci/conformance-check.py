@@ -1,9 +1,9 @@
 """Reads newman JSON reports and fails unless the failed assertions are exactly the deviations
-docs/conformance.md documents."""
+docs/src/contributor/conformance.md documents."""
 import json
 import sys
 
-# (request name, assertion) pairs that fail by design; see docs/conformance.md
+# (request name, assertion) pairs that fail by design; see docs/src/contributor/conformance.md
 EXPECTED = {
     # A user PATCH answers 200 with the resource, the collection wants 204; RFC 7644 §3.5.2
     # allows either (https://www.rfc-editor.org/rfc/rfc7644#section-3.5.2).
@@ -36,7 +36,7 @@ missing = sorted(EXPECTED - failed)
 for name, assertion in unexpected:
     print(f"UNEXPECTED FAILURE: {name}: {assertion}")
 for name, assertion in missing:
-    print(f"documented deviation no longer fails (update docs/conformance.md): {name}: {assertion}")
+    print(f"documented deviation no longer fails (update docs/src/contributor/conformance.md): {name}: {assertion}")
 print(f"Microsoft SCIM reference collection: {requests} requests")
 print(
     f"assertions: {passed} passed; {len(failed & EXPECTED)} documented deviations failed as expected; "

@@ -2,7 +2,7 @@
 //! cycle and sees the refused request with its reason, searches a user, revokes a token, and
 //! pauses and resumes the application's webhook after its events were delivered — against
 //! `scimd serve` with a directory Entra's requests filled. Screenshots of the overview
-//! and the cycle are written for the README (`docs/console-*.png` are copies of them).
+//! and the cycle are written for the book (`docs/src/screenshots/console-*.png` are copies).
 
 use std::time::Duration;
 
