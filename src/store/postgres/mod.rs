@@ -63,7 +63,7 @@ impl Dialect for Pg {
             // Every statement is prepared once per connection and its shape decides its plan
             // (the lookups are index probes whatever the values); without this, PostgreSQL
             // re-plans statements whose generic plan looks costlier on every execution, which
-            // halved the lookup throughput (docs/benchmarks.md).
+            // halved the lookup throughput (docs/src/contributor/benchmarks.md).
             .options([("plan_cache_mode", "force_generic_plan")])
             // No statement or lock wait holds a connection of the pool for long: past these
             // the statement fails, and the request answers 503 with Retry-After.

@@ -141,7 +141,7 @@ fn page<D: Dialect>(
 ///   `resources_match_key` serves (its `'User'` a literal, so that a generic plan may use it);
 /// - any other filter: `scope = … and (…)`: the listing order, or the GIN index for a
 ///   containment; which one, the planner decides once per connection without knowing how many
-///   rows match (`docs/architecture.md`).
+///   rows match (the book: `docs/src/contributor/plans.md`).
 fn scope<D: Dialect>(sql: &mut Sql, tenant: TenantId, kind: ResourceKind, query: &ListQuery) {
     let Some(filter) = &query.filter else {
         sql.push("scope = ").push_bind(scope_key(tenant, kind));

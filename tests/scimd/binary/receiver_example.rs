@@ -1,4 +1,4 @@
-//! The README's example receiver, `docs/event-receiver.py`, run as it is (python3, which the
+//! The book's example receiver, `docs/event-receiver.py`, run as it is (python3, which the
 //! test needs and fails without) against a real scimd process and its CLI: it verifies and
 //! prints the SCIM events scimd pushes, answers a malformed body `invalid_request`, and once the
 //! secret is rotated without telling it, refuses the next event (400 `invalid_key`), which
