@@ -16,7 +16,7 @@ use crate::domain::events::{FailedDelivery, Subscription};
 use crate::domain::oauth::Admin;
 use crate::domain::{Tenant, TokenInfo};
 use crate::scim;
-use crate::store::{EventStore, Missing, OAuthStore, SessionStore, StoreError, Tokens};
+use crate::store::{EventStore, Groups, Missing, OAuthStore, SessionStore, StoreError, Tokens};
 
 /// A session ends after this long without a request.
 pub const IDLE: Duration = Duration::from_secs(30 * 60);
@@ -100,6 +100,21 @@ impl Directory {
             tenant,
             csrf,
         }))
+    }
+
+    /// A page of a group of the session's tenant's members, in the order they were added, and
+    /// how many it has: read a page at a time, however large the group.
+    pub async fn group_members(
+        &self,
+        session: &Session,
+        group: crate::scim::resource::ResourceId,
+        start: u64,
+        count: u32,
+    ) -> Result<(Vec<crate::store::Member>, u64), Error> {
+        let tenant = session.tenant.id;
+        let page = self.store.member_page(tenant, group, start, count).await?;
+        let counts = self.store.member_counts(tenant, &[group]).await?;
+        Ok((page, counts.get(&group).copied().unwrap_or(0)))
     }
 
     pub async fn console_sign_out(&self, token: &str) -> Result<(), Error> {

@@ -322,6 +322,14 @@ pub trait Groups {
         tenant: TenantId,
         groups: &[ResourceId],
     ) -> impl Future<Output = Result<HashMap<ResourceId, Vec<Member>>, StoreError>> + Send;
+    /// One page of a group's members, in the order they were added: `limit` from `offset`.
+    fn member_page(
+        &self,
+        tenant: TenantId,
+        group: ResourceId,
+        offset: u64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Member>, StoreError>> + Send;
     /// How many members each of `groups` has (groups without members are left out).
     fn member_counts(
         &self,
@@ -437,6 +445,7 @@ delegate!(Resources {
 delegate!(Groups {
     async update_group(tenant: TenantId, change: GroupChange<'_>) -> Result<StoredResource, StoreError>;
     async members(tenant: TenantId, groups: &[ResourceId]) -> Result<HashMap<ResourceId, Vec<Member>>, StoreError>;
+    async member_page(tenant: TenantId, group: ResourceId, offset: u64, limit: u32) -> Result<Vec<Member>, StoreError>;
     async member_counts(tenant: TenantId, groups: &[ResourceId]) -> Result<HashMap<ResourceId, u64>, StoreError>;
     async groups_of(tenant: TenantId, members: &[ResourceId]) -> Result<HashMap<ResourceId, Vec<GroupRef>>, StoreError>;
 });

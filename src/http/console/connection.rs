@@ -3,12 +3,11 @@
 //! with their delivery state (pause, resume, send a test event, retry parked events; never
 //! their secret), and the tenant's rules.
 
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Response;
 
 use super::views;
-use super::{Signed, failure};
+use super::{CsrfForm, NoFields, Page, Signed, page};
 use crate::domain::events::Outcome;
 use crate::http::AppState;
 use crate::service::IssuedClient;
@@ -16,13 +15,8 @@ use crate::service::IssuedClient;
 /// Dropped or parked deliveries shown per webhook.
 const FAILURES_SHOWN: u32 = 5;
 
-pub async fn connection(State(app): State<AppState>, s: Signed) -> Response {
-    show(&app, &s, None).await
-}
-
-/// The page, with an optional notice.
-async fn show(app: &AppState, s: &Signed, message: Option<String>) -> Response {
-    render(app, s, message, None).await
+pub async fn connection(State(app): State<AppState>, s: Signed) -> Page {
+    render(&app, &s, None, None).await
 }
 
 /// The page, with an optional notice and an optional alert.
@@ -31,19 +25,14 @@ async fn render(
     s: &Signed,
     message: Option<String>,
     alert: Option<String>,
-) -> Response {
+) -> Page {
     let tenant = &s.0.tenant;
-    let (tokens, clients, webhooks) = match (
-        app.directory.tokens(&tenant.name).await,
-        app.directory.clients(&tenant.name).await,
-        app.directory.tenant_webhooks(&s.0, FAILURES_SHOWN).await,
-    ) {
-        (Ok(t), Ok(c), Ok(w)) => (t, c, w),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return failure(e),
-    };
+    let tokens = app.directory.tokens(&tenant.name).await?;
+    let clients = app.directory.clients(&tenant.name).await?;
+    let webhooks = app.directory.tenant_webhooks(&s.0, FAILURES_SHOWN).await?;
     let policy = &tenant.policy;
     let now = chrono::Utc::now();
-    let page = views::Connection {
+    Ok(page(views::Connection {
         nav: s.nav("connection"),
         message,
         alert,
@@ -80,196 +69,118 @@ async fn render(
         entra: policy.entra_tenant.map_or("not accepted".into(), |t| {
             format!("accepted from Entra tenant {t}")
         }),
-    };
-    super::super::page::html(
-        axum::http::StatusCode::OK,
-        askama::Template::render(&page),
-        "",
-    )
+    }))
+}
+
+/// The page with a notice.
+async fn notice(app: &AppState, s: &Signed, message: String) -> Page {
+    render(app, s, Some(message), None).await
 }
 
 #[derive(serde::Deserialize)]
 pub struct TokenForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     label: String,
 }
 
 pub async fn issue_token(
     State(app): State<AppState>,
-    s: Signed,
-    Form(form): Form<TokenForm>,
-) -> Response {
-    if let Some(refused) = s.refusal(&form.csrf) {
-        return refused;
-    }
-    match app.directory.issue_tenant_token(&s.0, &form.label).await {
-        Ok(issued) => secret(
-            &s,
-            "New secret token",
-            vec![
-                ("Secret Token", issued.token),
-                ("Label", issued.info.label.unwrap_or_default()),
-            ],
-        ),
-        Err(e) => failure(e),
-    }
-}
-
-#[derive(serde::Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
+    CsrfForm(s, form): CsrfForm<TokenForm>,
+) -> Page {
+    let issued = app.directory.issue_tenant_token(&s.0, &form.label).await?;
+    Ok(secret(
+        &s,
+        "New secret token",
+        vec![
+            ("Secret Token", issued.token),
+            ("Label", issued.info.label.unwrap_or_default()),
+        ],
+    ))
 }
 
 pub async fn revoke_token(
     State(app): State<AppState>,
-    s: Signed,
     Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
-) -> Response {
-    if let Some(refused) = s.refusal(&form.csrf) {
-        return refused;
-    }
+    CsrfForm(s, NoFields {}): CsrfForm<NoFields>,
+) -> Page {
     let Ok(id) = id.parse() else {
-        return failure(crate::scim::Error::not_found(format!("no token with id {id}")).into());
+        let missing = crate::scim::Error::not_found(format!("no token with id {id}"));
+        return Err(crate::service::Error::from(missing).into());
     };
-    match app.directory.revoke_tenant_token(&s.0, id).await {
-        Ok(t) => {
-            let label = t.label.unwrap_or_else(|| t.id.to_string());
-            show(
-                &app,
-                &s,
-                Some(format!(
-                    "Token '{label}' is revoked: requests with it get 401 from now on."
-                )),
-            )
-            .await
-        }
-        Err(e) => failure(e),
-    }
+    let t = app.directory.revoke_tenant_token(&s.0, id).await?;
+    let label = t.label.unwrap_or_else(|| t.id.to_string());
+    let message = format!("Token '{label}' is revoked: requests with it get 401 from now on.");
+    notice(&app, &s, message).await
 }
 
 #[derive(serde::Deserialize)]
 pub struct ClientForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     redirect_uri: String,
 }
 
 pub async fn add_client(
     State(app): State<AppState>,
-    s: Signed,
-    Form(form): Form<ClientForm>,
-) -> Response {
-    if let Some(refused) = s.refusal(&form.csrf) {
-        return refused;
-    }
-    match app
+    CsrfForm(s, form): CsrfForm<ClientForm>,
+) -> Page {
+    let issued = app
         .directory
         .add_tenant_client(&s.0, &form.redirect_uri)
-        .await
-    {
-        Ok(issued) => client_secret(&s, "New OAuth client", issued),
-        Err(e) => failure(e),
-    }
+        .await?;
+    Ok(client_secret(&s, "New OAuth client", issued))
 }
 
 pub async fn rotate_client(
     State(app): State<AppState>,
-    s: Signed,
     Path(client_id): Path<String>,
-    Form(form): Form<CsrfOnly>,
-) -> Response {
-    if let Some(refused) = s.refusal(&form.csrf) {
-        return refused;
-    }
-    match app.directory.rotate_tenant_client(&s.0, &client_id).await {
-        Ok(issued) => client_secret(&s, "New client secret", issued),
-        Err(e) => failure(e),
-    }
+    CsrfForm(s, NoFields {}): CsrfForm<NoFields>,
+) -> Page {
+    let issued = app.directory.rotate_tenant_client(&s.0, &client_id).await?;
+    Ok(client_secret(&s, "New client secret", issued))
 }
 
 pub async fn remove_client(
     State(app): State<AppState>,
-    s: Signed,
     Path(client_id): Path<String>,
-    Form(form): Form<CsrfOnly>,
-) -> Response {
-    if let Some(refused) = s.refusal(&form.csrf) {
-        return refused;
-    }
-    match app.directory.remove_tenant_client(&s.0, &client_id).await {
-        Ok(()) => {
-            show(
-                &app,
-                &s,
-                Some(format!(
-                    "OAuth client {client_id} and its tokens are removed."
-                )),
-            )
-            .await
-        }
-        Err(e) => failure(e),
-    }
+    CsrfForm(s, NoFields {}): CsrfForm<NoFields>,
+) -> Page {
+    app.directory.remove_tenant_client(&s.0, &client_id).await?;
+    let message = format!("OAuth client {client_id} and its tokens are removed.");
+    notice(&app, &s, message).await
 }
 
 pub async fn pause_webhook(
     State(app): State<AppState>,
-    s: Signed,
     Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
-) -> Response {
-    set_paused(&app, &s, &id, &form.csrf, true).await
+    CsrfForm(s, NoFields {}): CsrfForm<NoFields>,
+) -> Page {
+    let w = app.directory.pause_tenant_webhook(&s.0, &id, true).await?;
+    let message = format!(
+        "Events to {} are paused: they wait until the webhook is resumed.",
+        w.url
+    );
+    notice(&app, &s, message).await
 }
 
 pub async fn resume_webhook(
     State(app): State<AppState>,
-    s: Signed,
     Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
-) -> Response {
-    set_paused(&app, &s, &id, &form.csrf, false).await
-}
-
-async fn set_paused(app: &AppState, s: &Signed, id: &str, csrf: &str, paused: bool) -> Response {
-    if let Some(refused) = s.refusal(csrf) {
-        return refused;
-    }
-    match app.directory.pause_tenant_webhook(&s.0, id, paused).await {
-        Ok(w) if paused => {
-            let message = format!(
-                "Events to {} are paused: they wait until the webhook is resumed.",
-                w.url
-            );
-            show(app, s, Some(message)).await
-        }
-        Ok(w) => {
-            let message = format!(
-                "Events to {} are resumed: {} waiting to be delivered.",
-                w.url, w.backlog
-            );
-            show(app, s, Some(message)).await
-        }
-        Err(e) => failure(e),
-    }
+    CsrfForm(s, NoFields {}): CsrfForm<NoFields>,
+) -> Page {
+    let w = app.directory.pause_tenant_webhook(&s.0, &id, false).await?;
+    let message = format!(
+        "Events to {} are resumed: {} waiting to be delivered.",
+        w.url, w.backlog
+    );
+    notice(&app, &s, message).await
 }
 
 pub async fn test_webhook(
     State(app): State<AppState>,
-    s: Signed,
     Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
-) -> Response {
-    if let Some(refused) = s.refusal(&form.csrf) {
-        return refused;
-    }
-    let (w, answer) = match app.directory.test_tenant_webhook(&s.0, &id).await {
-        Ok(tested) => tested,
-        Err(e) => return failure(e),
-    };
+    CsrfForm(s, NoFields {}): CsrfForm<NoFields>,
+) -> Page {
+    let (w, answer) = app.directory.test_tenant_webhook(&s.0, &id).await?;
     let status = answer
         .status
         .map_or_else(|| "no answer".to_owned(), |s| format!("HTTP {s}"));
@@ -294,20 +205,12 @@ pub async fn test_webhook(
 
 pub async fn retry_webhook(
     State(app): State<AppState>,
-    s: Signed,
     Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
-) -> Response {
-    if let Some(refused) = s.refusal(&form.csrf) {
-        return refused;
-    }
-    match app.directory.retry_tenant_parked(&s.0, &id).await {
-        Ok((w, n)) => {
-            let message = format!("{n} parked event(s) to {} queued again.", w.url);
-            show(&app, &s, Some(message)).await
-        }
-        Err(e) => failure(e),
-    }
+    CsrfForm(s, NoFields {}): CsrfForm<NoFields>,
+) -> Page {
+    let (w, n) = app.directory.retry_tenant_parked(&s.0, &id).await?;
+    let message = format!("{n} parked event(s) to {} queued again.", w.url);
+    notice(&app, &s, message).await
 }
 
 fn client_secret(s: &Signed, title: &'static str, issued: IssuedClient) -> Response {
@@ -323,14 +226,9 @@ fn client_secret(s: &Signed, title: &'static str, issued: IssuedClient) -> Respo
 
 /// A secret, shown this once.
 fn secret(s: &Signed, title: &'static str, fields: Vec<(&'static str, String)>) -> Response {
-    let page = views::Secret {
+    page(views::Secret {
         nav: s.nav("connection"),
         title,
         fields,
-    };
-    super::super::page::html(
-        axum::http::StatusCode::OK,
-        askama::Template::render(&page),
-        "",
-    )
+    })
 }

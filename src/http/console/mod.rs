@@ -5,6 +5,7 @@
 //! HTML). Every page and change is of the session's tenant only.
 
 mod connection;
+mod directory;
 mod pages;
 mod views;
 
@@ -33,9 +34,9 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/cycles", get(pages::cycles))
         .route("/admin/cycles/{start}", get(pages::cycle))
         .route("/admin/activity", get(pages::activity))
-        .route("/admin/directory", get(pages::directory))
-        .route("/admin/users/{id}", get(pages::user))
-        .route("/admin/groups/{id}", get(pages::group))
+        .route("/admin/directory", get(directory::directory))
+        .route("/admin/users/{id}", get(directory::user))
+        .route("/admin/groups/{id}", get(directory::group))
         .route("/admin/connection", get(connection::connection))
         .route("/admin/tokens", post(connection::issue_token))
         .route("/admin/tokens/{id}/revoke", post(connection::revoke_token))
@@ -103,7 +104,7 @@ impl Signed {
     }
 
     /// The refusal of a form whose CSRF token is not the session's.
-    pub fn refusal(&self, csrf: &str) -> Option<Response> {
+    fn refusal(&self, csrf: &str) -> Option<Response> {
         if same_token(csrf, &self.0.csrf) {
             return None;
         }
@@ -169,6 +170,69 @@ pub fn set_cookie(
 ) {
     cookies.set(response, (name, value), "/admin", same_site);
 }
+
+/// A POSTed console form of a signed-in team admin, its CSRF token checked: the session and
+/// the form's other fields. The only way a console handler reads a form, so none can forget
+/// the check. Without a session, the sign-in page; with another token, 403 and nothing done.
+pub struct CsrfForm<T>(pub Signed, pub T);
+
+/// A form's fields with its CSRF token (`csrf`).
+#[derive(serde::Deserialize)]
+struct WithCsrf<T> {
+    #[serde(default)]
+    csrf: String,
+    #[serde(flatten)]
+    fields: T,
+}
+
+impl<T: serde::de::DeserializeOwned + Send> axum::extract::FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, app: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let signed = Signed::from_request_parts(&mut parts, app).await?;
+        let req = axum::extract::Request::from_parts(parts, body);
+        let axum::Form(form) = axum::Form::<WithCsrf<T>>::from_request(req, app)
+            .await
+            .map_err(|e| {
+                html(
+                    StatusCode::BAD_REQUEST,
+                    views::Message {
+                        title: "Form refused",
+                        message: &format!("the form could not be read: {e}"),
+                    }
+                    .render(),
+                    "",
+                )
+            })?;
+        if let Some(refused) = signed.refusal(&form.csrf) {
+            return Err(refused);
+        }
+        Ok(CsrfForm(signed, form.fields))
+    }
+}
+
+/// A console form without fields besides its CSRF token.
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
+
+/// A use case's failure, answered as a console page ([`failure`]).
+pub struct ConsoleError(pub Error);
+
+impl From<Error> for ConsoleError {
+    fn from(e: Error) -> Self {
+        ConsoleError(e)
+    }
+}
+
+impl IntoResponse for ConsoleError {
+    fn into_response(self) -> Response {
+        failure(self.0)
+    }
+}
+
+/// What a console handler answers: a page, or a failure as a page.
+pub type Page = Result<Response, ConsoleError>;
 
 /// A use case's failure as a page: 4xx with its detail, 503 with Retry-After, 500.
 pub fn failure(e: Error) -> Response {

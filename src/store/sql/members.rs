@@ -70,26 +70,23 @@ impl<D: Dialect> Groups for SqlStore<D> {
         tenant: TenantId,
         groups: &[ResourceId],
     ) -> Result<HashMap<ResourceId, Vec<Member>>, StoreError> {
-        // the member's row by its primary key, in subqueries: as a join, a plan made on an
-        // empty table scanned every resource of the tenant for each member
-        let member = "from resources r where r.tenant_id = m.tenant_id and r.id = m.member_id";
-        let text = format!(
-            "select m.member_id as id, (select r.resource_type {member}) as resource_type,
-                    coalesce(m.display, (select coalesce({}, {}) {member})) as display
-             from memberships m
-             where m.tenant_id = $1 and m.group_id = $2
-             order by m.seq",
-            D::json_text("r.doc", "displayName"),
-            D::json_text("r.doc", "userName"),
-        );
-        self.per_id(tenant, groups, &text, |r| {
-            Ok(Member {
-                id: ResourceId(r.uuid("id")?),
-                kind: rows::kind(r, "resource_type")?,
-                display: r.text("display")?,
-            })
-        })
-        .await
+        self.per_id(tenant, groups, &member_select::<D>(""), member)
+            .await
+    }
+
+    async fn member_page(
+        &self,
+        tenant: TenantId,
+        group: ResourceId,
+        offset: u64,
+        limit: u32,
+    ) -> Result<Vec<Member>, StoreError> {
+        let sql = Sql::new(member_select::<D>(" limit $3 offset $4"))
+            .arg(tenant)
+            .arg(group)
+            .arg(i64::from(limit))
+            .arg(i64::try_from(offset).unwrap_or(i64::MAX));
+        self.fetch_all(sql).await?.iter().map(member).collect()
     }
 
     async fn member_counts(
@@ -167,6 +164,30 @@ impl<D: Dialect> SqlStore<D> {
     ) -> Result<StoredResource, StoreError> {
         crate::store::Resources::get(self, tenant, ResourceKind::Group, group).await
     }
+}
+
+/// The members of group `$2` of tenant `$1` in the order they were added, with `tail` (a
+/// limit, say) after the order. The member's row is read by its primary key in subqueries: as
+/// a join, a plan made on an empty table scanned every resource of the tenant for each member.
+fn member_select<D: Dialect>(tail: &str) -> String {
+    let member = "from resources r where r.tenant_id = m.tenant_id and r.id = m.member_id";
+    format!(
+        "select m.member_id as id, (select r.resource_type {member}) as resource_type,
+                coalesce(m.display, (select coalesce({}, {}) {member})) as display
+         from memberships m
+         where m.tenant_id = $1 and m.group_id = $2
+         order by m.seq{tail}",
+        D::json_text("r.doc", "displayName"),
+        D::json_text("r.doc", "userName"),
+    )
+}
+
+fn member(r: &impl Record) -> Result<Member, StoreError> {
+    Ok(Member {
+        id: ResourceId(r.uuid("id")?),
+        kind: rows::kind(r, "resource_type")?,
+        display: r.text("display")?,
+    })
 }
 
 /// One member change; how many memberships it added or removed.

@@ -8,6 +8,7 @@ mod concurrency;
 mod console;
 mod console_clients;
 mod console_events;
+mod console_members;
 mod discovery;
 mod errors;
 mod events;
