@@ -7,8 +7,10 @@ use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand};
 
+mod duration;
 mod events;
 mod schemas;
+pub use duration::{MAX_DURATION, access_token_ttl, duration};
 pub use events::{EventsCommand, WebhookCommand};
 pub use schemas::SchemaCommand;
 
@@ -188,28 +190,6 @@ pub struct Config {
     /// Seconds one event delivery may take before it counts as failed (and is retried).
     #[arg(long, env = "SCIMD_EVENTS_TIMEOUT", default_value_t = 10, value_parser = seconds, global = true)]
     pub events_timeout: u64,
-}
-
-/// A positive duration: a number with `d`, `h`, `m` or `s` (`30d`, `10m`).
-pub fn duration(text: &str) -> Result<std::time::Duration, String> {
-    let text = text.trim();
-    let (number, unit) = text.split_at(
-        text.find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len()),
-    );
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' is not a duration such as 30d, 12h, 10m or 90s"))?;
-    let seconds = match unit {
-        "d" => n.checked_mul(86_400),
-        "h" => n.checked_mul(3_600),
-        "m" => n.checked_mul(60),
-        "s" | "" => Some(n),
-        _ => None,
-    }
-    .filter(|s| *s > 0)
-    .ok_or_else(|| format!("'{text}' is not a duration such as 30d, 12h, 10m or 90s"))?;
-    Ok(std::time::Duration::from_secs(seconds))
 }
 
 /// A secret of at least 16 characters.
