@@ -1,6 +1,6 @@
-//! The command line: the commands, and the parse that runs `serve` when no command is named.
-//! Each command group is a module holding its arguments, its code and its printing; each takes
-//! only the settings it uses.
+//! The command line: the commands, listed by task in `scimd --help`, and the parse that runs
+//! `serve` when no command is named. Each command group is a module holding its arguments, its
+//! code and its printing; each takes only the settings it uses.
 
 use std::ffi::OsString;
 
@@ -65,6 +65,19 @@ pub enum Command {
     Events(events::Events),
 }
 
+/// The commands by task, in the order `scimd --help` lists them. clap lists subcommands under
+/// one heading only, so the list is written here and rendered with each command's own `about`.
+const TASKS: &[(&str, &[&str])] = &[
+    ("Running scimd", &["serve", "migrate"]),
+    (
+        "Connecting Entra ID",
+        &["tenant", "token", "admin", "oauth-client"],
+    ),
+    ("Custom attributes", &["schema"]),
+    ("What Entra did", &["activity", "cycles"]),
+    ("Events for the application", &["webhook", "events"]),
+];
+
 /// The command line of this process: the logging settings and the command to run.
 pub fn parse() -> (Logging, Command) {
     let args: Vec<OsString> = std::env::args_os().collect();
@@ -106,14 +119,59 @@ fn try_parse(args: &[OsString]) -> Result<Cli, clap::Error> {
     Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))
 }
 
-/// The command tree.
+/// The command tree, its help listing the commands by task.
 fn command() -> clap::Command {
-    Cli::command()
+    let command = Cli::command();
+    let template = help_template(&command);
+    command.help_template(template)
+}
+
+/// `scimd --help`: about, usage, the commands under their tasks, the options.
+fn help_template(command: &clap::Command) -> String {
+    let styles = command.get_styles();
+    let (header, literal) = (styles.get_header(), styles.get_literal());
+    let width = TASKS
+        .iter()
+        .flat_map(|(_, names)| names.iter())
+        .map(|name| name.len())
+        .max()
+        .unwrap_or(0);
+    let mut tasks = String::new();
+    for (task, names) in TASKS {
+        tasks.push_str(&format!("{header}{task}:{header:#}\n"));
+        for name in *names {
+            let about = command
+                .find_subcommand(name)
+                .and_then(|c| c.get_about())
+                .map(|about| about.to_string())
+                .unwrap_or_default();
+            let padded = format!("{name:width$}");
+            tasks.push_str(&format!("  {literal}{padded}{literal:#}  {about}\n"));
+        }
+        tasks.push('\n');
+    }
+    // the template's tags are in braces: the task list, written here, has none of its own
+    let tasks = tasks.replace(['{', '}'], "");
+    format!(
+        "{{about-with-newline}}\n{{usage-heading}} {{usage}}\n\n{tasks}\
+         {header}Options:{header:#}\n{{options}}{{after-help}}"
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_command_is_under_one_task() {
+        let command = Cli::command();
+        let listed: Vec<&str> = TASKS.iter().flat_map(|(_, n)| n.iter().copied()).collect();
+        let mut names: Vec<&str> = command.get_subcommands().map(|c| c.get_name()).collect();
+        names.sort_unstable();
+        let mut sorted = listed.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, names, "TASKS and the commands differ");
+    }
 
     #[test]
     fn the_command_tree_is_consistent() {
