@@ -163,8 +163,7 @@ async fn run(db: &Db, members: usize) -> BoxResult<Run> {
     let backend = db.backend;
     println!("\n# {backend}: {}", db.describe());
     db.drop_database().await?;
-    let cli = db.cli(4);
-    let state = scimd::build_state(&cli.config).await?;
+    let state = scimd::build_state(&db.settings(4)).await?;
     // one more user than members: the one added to and removed from both groups
     let users_count = u64::try_from(members)? + 1;
     db.seed(users_count).await?;

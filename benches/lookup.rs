@@ -202,8 +202,7 @@ async fn main() -> BoxResult<()> {
             if fresh {
                 db.drop_database().await?;
             }
-            let cli = db.cli(16);
-            let state = scimd::build_state(&cli.config).await?;
+            let state = scimd::build_state(&db.settings(16)).await?;
             if fresh {
                 db.seed(size).await?;
             } else {

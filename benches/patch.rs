@@ -114,7 +114,7 @@ async fn measure(
 async fn run(backend: Backend, repetitions: usize) -> BoxResult<Vec<(String, Stats, Duration)>> {
     let db = Db::new(backend, &common::pg_server(), "scimd_bench_patch", "patch")?;
     db.drop_database().await?;
-    let state = scimd::build_state(&db.cli(4).config).await?;
+    let state = scimd::build_state(&db.settings(4)).await?;
     let tenant = state.directory.tenant("default").await?;
     let values = thousand_values();
     let add = json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "emails", "value": values}]});

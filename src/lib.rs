@@ -20,10 +20,10 @@ use tower::ServiceExt;
 
 pub use http::{AppState, app};
 
-use crate::config::Config;
+use crate::config::{Address, Config, Database};
 use crate::scim::schema::Registry;
 use crate::service::Directory;
-use crate::store::{AnyStore, Options, Store};
+use crate::store::{AnyStore, Store};
 
 /// Errors that stop the process.
 #[derive(Debug, thiserror::Error)]
@@ -40,57 +40,65 @@ pub enum StartError {
     Config(String),
 }
 
-/// Opens the store named by the configuration (creating the database if needed) and applies
-/// the migrations.
+/// Opens the database (creating it if needed) and applies the migrations: the directory of
+/// the commands that manage what is stored, with scimd's defaults for the settings they do
+/// not take (those of serving, of OAuth and of Entra's keys).
+pub async fn open_database(database: &Database) -> Result<Directory, StartError> {
+    let store = open_store(database).await?;
+    Ok(Directory::new(
+        store,
+        Arc::new(Registry::new()?),
+        config::DEFAULT_MAX_MEMBERS_PER_PAGE,
+    ))
+}
+
+/// The directory `scimd serve` works with: the database opened and migrated, and every
+/// setting of `config` the directory holds.
 pub async fn open_directory(config: &Config) -> Result<Directory, StartError> {
-    let options = Options {
-        max_connections: config.database_max_connections,
-        statement_timeout: Duration::from_secs(config.database_statement_timeout),
-        lock_timeout: Duration::from_secs(config.database_lock_timeout),
-    };
-    if let Some(dir) = config
-        .data_dir
-        .as_ref()
-        .filter(|_| config.database_url.is_none())
-    {
-        std::fs::create_dir_all(dir)?;
-    }
-    let store = AnyStore::open(&config.database_url(), options).await?;
-    store.migrate().await?;
-    let access_ttl = config.oauth_access_token_ttl;
-    if !service::oauth::ACCESS_TTL_RANGE.contains(&access_ttl) {
-        return Err(StartError::Config(format!(
-            "SCIMD_OAUTH_ACCESS_TOKEN_TTL is {access_ttl} s; use 3600 to 21600 (1 to 6 hours)"
-        )));
-    }
+    let store = open_store(&config.database).await?;
     Directory::new(
         store,
         Arc::new(Registry::new()?),
         config.max_members_per_page,
     )
-    .with_access_token_ttl(Duration::from_secs(access_ttl))
+    .with_access_token_ttl(config.oauth_access_token_ttl)
     .with_refresh_max_age(config.oauth_refresh_max_age)
     .with_max_payload(config.max_body_bytes)
     .with_entra_keys(
         service::entra_jwt::EntraKeys::new(&config.entra_metadata_url)
             .map_err(|e| StartError::Config(format!("SCIMD_ENTRA_METADATA_URL: {e}")))?,
     )
-    .with_events(event_settings(config))
+    .with_events(service::events::EventSettings {
+        retry_for: config.events_retry_for,
+        retention: config.events_retention,
+        timeout: config.delivery.events_timeout,
+        issuer: events_issuer(&config.address),
+    })
     .map_err(StartError::Config)
 }
 
-/// How events are delivered: `SCIMD_EVENTS_*`, and `iss` from `SCIMD_PUBLIC_URL` (else the
-/// listening address).
-fn event_settings(config: &Config) -> service::events::EventSettings {
-    let root = config.root_url();
-    service::events::EventSettings {
-        retry_for: config.events_retry_for,
-        retention: config.events_retention,
-        timeout: Duration::from_secs(config.events_timeout),
-        issuer: service::events::Issuer {
-            iss: root.clone(),
-            scim_base: format!("{root}{}", http::SCIM_BASE),
-        },
+/// The store named by `database`, created if missing (with the data directory of the default
+/// SQLite file) and migrated.
+async fn open_store(database: &Database) -> Result<AnyStore, StartError> {
+    if let Some(dir) = database
+        .data_dir
+        .as_ref()
+        .filter(|_| database.database_url.is_none())
+    {
+        std::fs::create_dir_all(dir)?;
+    }
+    let store = AnyStore::open(&database.url(), database.options()).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// Who the events say sent them (`iss`) and where their resources are: `SCIMD_PUBLIC_URL`,
+/// else the listening address.
+pub fn events_issuer(address: &Address) -> service::events::Issuer {
+    let root = address.root_url();
+    service::events::Issuer {
+        iss: root.clone(),
+        scim_base: format!("{root}{}", http::SCIM_BASE),
     }
 }
 

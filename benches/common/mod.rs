@@ -31,7 +31,7 @@ use tracing::{Event, Metadata, Subscriber};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 
-use scimd::config::Cli;
+use scimd::config::Config;
 
 pub type BoxResult<T> = Result<T, Box<dyn Error + Send + Sync>>;
 
@@ -276,9 +276,9 @@ impl Db {
         }
     }
 
-    /// scimd's command line for this database.
-    pub fn cli(&self, max_connections: u32) -> Cli {
-        Cli::parse_from([
+    /// The settings `scimd serve` reads for this database.
+    pub fn settings(&self, max_connections: u32) -> Config {
+        Config::parse_from([
             "scimd",
             "--database-url",
             &self.url,

@@ -67,17 +67,17 @@ impl std::ops::Deref for AppState {
 impl AppState {
     pub fn new(directory: Directory, config: &Config) -> Self {
         Self(Arc::new(Inner {
-            public_url: config.public_url.clone(),
+            public_url: config.address.public_url.clone(),
             max_body_bytes: config.max_body_bytes,
-            header_timeout: Duration::from_secs(config.header_timeout),
+            header_timeout: config.header_timeout,
             activity_retention: config.activity_retention,
             metrics: crate::meter::Access::of(config),
             proxies: client::TrustedProxies::new(config.trusted_proxies.clone()),
-            issuer: config.root_url(),
-            cycle_gap: config.cycle_gap,
+            issuer: config.address.root_url(),
+            cycle_gap: config.cycles.cycle_gap,
             guard: Guard::new(
                 config.max_concurrent_requests,
-                Duration::from_secs(config.request_timeout),
+                config.request_timeout,
                 directory.requests_in_flight(),
             ),
             directory,

@@ -143,7 +143,7 @@ async fn a_token_revoked_on_another_replica_stops_working_here_too(backend: Back
     let issued = dir.issue_token("replicated", None).await.unwrap();
     let bearer = format!("Bearer {}", issued.token);
     // a second replica on the same database: its own pool, its own token cache
-    let other = scimd::build_state(&crate::support::cli(&app.db.url).config)
+    let other = scimd::build_state(&crate::support::settings(&app.db.url))
         .await
         .unwrap();
     // warm this replica's cache (PostgreSQL: once its invalidation feed listens; SQLite keeps

@@ -4,7 +4,7 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 
-use crate::support::{Backend, TOKEN, TestApp, TestDb, cli};
+use crate::support::{Backend, TOKEN, TestApp, TestDb, settings};
 
 const NEXT: &str = "next-bootstrap-token-0123456789";
 
@@ -19,7 +19,7 @@ async fn status(app: &TestApp, token: &str) -> StatusCode {
 
 /// `db` restarted with `token` as its bootstrap token.
 async fn restart(db: TestDb, token: &str) -> TestApp {
-    let mut config = cli(&db.url).config;
+    let mut config = settings(&db.url);
     config.bootstrap_token = Some(token.parse().unwrap());
     TestApp::configured(db, config).await
 }

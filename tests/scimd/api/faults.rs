@@ -13,7 +13,7 @@ use serde_json::json;
 use tokio::sync::Notify;
 
 use crate::support::proxy::Proxy;
-use crate::support::{Backend, TestApp, TestDb, cli, open_store, pg};
+use crate::support::{Backend, TestApp, TestDb, open_store, pg, settings};
 use scimd::domain::TenantId;
 use scimd::scim::list::{ListQuery, Page, Paging};
 use scimd::scim::schema::ResourceKind;
@@ -82,12 +82,11 @@ async fn ready(app: &TestApp) -> StatusCode {
 async fn postgresql_going_away_under_load_gives_only_201_or_503_and_scimd_recovers_by_itself() {
     let db = TestDb::new(Backend::Postgres).await;
     let proxy = Proxy::to(pg::server_url().await).await;
-    let mut config = cli(&format!(
+    let mut config = settings(&format!(
         "postgres://postgres@{}/{}",
         proxy.address, db.name
-    ))
-    .config;
-    config.database_max_connections = 4;
+    ));
+    config.database.database_max_connections = 4;
     let direct_url = db.url.clone();
     let app = Arc::new(TestApp::configured(db, config).await);
     let (seen, stop) = (Arc::new(Seen::default()), Arc::new(AtomicBool::new(false)));

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::groups::{group, member_ids, patch, user};
-use crate::support::{Backend, TestApp, TestDb, cli};
+use crate::support::{Backend, TestApp, TestDb, settings};
 
 fn random_ids(n: usize) -> Vec<Value> {
     (0..n)
@@ -56,7 +56,7 @@ async fn more_members_than_a_request_may_name_are_400_naming_the_limit(backend: 
 
 async fn a_page_of_groups_holding_more_members_than_a_page_may_show_is_cut_short(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let mut config = cli(&db.url).config;
+    let mut config = settings(&db.url);
     config.max_members_per_page = 3;
     let app = TestApp::configured(db, config).await;
     let (a, b) = (user(&app, "a").await, user(&app, "b").await);

@@ -10,7 +10,7 @@ use futures_util::stream;
 use serde_json::json;
 use tokio::sync::oneshot;
 
-use crate::support::{Backend, TOKEN, TestApp, TestDb, TestResponse, cli, send};
+use crate::support::{Backend, TOKEN, TestApp, TestDb, TestResponse, send, settings};
 
 #[expect(clippy::panic, reason = "the panic the net must catch")]
 async fn boom() -> &'static str {
@@ -58,7 +58,7 @@ async fn a_request_beyond_the_concurrency_limit_is_503_at_once_and_the_first_com
     backend: Backend,
 ) {
     let db = TestDb::new(backend).await;
-    let mut config = cli(&db.url).config;
+    let mut config = settings(&db.url);
     config.max_concurrent_requests = 1;
     let app = TestApp::configured(db, config).await;
     let (body, started, finish) = held_body(json!({"userName": "first"}).to_string());
@@ -83,8 +83,8 @@ async fn a_request_beyond_the_concurrency_limit_is_503_at_once_and_the_first_com
 
 async fn a_request_beyond_the_time_limit_is_503_and_leaves_nothing_behind(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let mut config = cli(&db.url).config;
-    config.request_timeout = 1;
+    let mut config = settings(&db.url);
+    config.request_timeout = std::time::Duration::from_secs(1);
     let app = TestApp::configured(db, config).await;
     // the body never ends: the request outlives its second
     let (body, _started, _finish) = held_body(json!({"userName": "slow"}).to_string());

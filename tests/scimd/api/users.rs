@@ -333,10 +333,10 @@ async fn data_survives_a_restart_and_the_bootstrap_token_stays_valid(backend: Ba
 
 async fn meta_location_follows_the_request_host_when_no_public_url_is_set(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let mut cli = crate::support::cli(&db.url);
-    cli.config.public_url = None;
-    cli.config.trusted_proxies = vec!["10.0.0.0/8".parse().unwrap()];
-    let state = scimd::build_state(&cli.config).await.unwrap();
+    let mut config = crate::support::settings(&db.url);
+    config.address.public_url = None;
+    config.trusted_proxies = vec!["10.0.0.0/8".parse().unwrap()];
+    let state = scimd::build_state(&config).await.unwrap();
     let router = scimd::app(state);
     let create = |peer: &str, name: &str| {
         let mut req = Request::post("/scim/v2/Users")

@@ -331,7 +331,7 @@ async fn the_metadata_url_must_be_http_and_name_the_tenant() {
     let parse = |args: &[&str]| {
         let mut all = vec!["scimd"];
         all.extend_from_slice(args);
-        scimd::config::Cli::try_parse_from(all).map(|cli| cli.config.entra_metadata_url)
+        scimd::config::Config::try_parse_from(all).map(|config| config.entra_metadata_url)
     };
     assert_eq!(parse(&[]).unwrap(), DEFAULT_METADATA_URL);
     let local = "http://127.0.0.1:9/{tenant}/.well-known/openid-configuration";

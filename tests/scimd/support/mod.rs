@@ -19,7 +19,7 @@ use sqlx::postgres::PgConnection;
 use tower::ServiceExt;
 
 use scimd::AppState;
-use scimd::config::Cli;
+use scimd::config::Config;
 use scimd::store::{AnyStore, Options};
 
 /// The bootstrap token every test app accepts for tenant `default`.
@@ -196,9 +196,9 @@ pub struct TestApp {
     pub db: TestDb,
 }
 
-/// The configuration `scimd serve` would read with these flags.
-pub fn cli(db_url: &str) -> Cli {
-    Cli::parse_from([
+/// The settings `scimd serve` would read with these flags.
+pub fn settings(db_url: &str) -> Config {
+    Config::parse_from([
         "scimd",
         "--database-url",
         db_url,
@@ -220,12 +220,12 @@ impl TestApp {
 
     /// An app on an existing database, as after a restart.
     pub async fn on(db: TestDb) -> Self {
-        let config = cli(&db.url).config;
+        let config = settings(&db.url);
         Self::configured(db, config).await
     }
 
     /// An app on an existing database, started with `config`.
-    pub async fn configured(db: TestDb, config: scimd::config::Config) -> Self {
+    pub async fn configured(db: TestDb, config: Config) -> Self {
         let state = scimd::build_state(&config).await.expect("start scimd");
         Self {
             router: scimd::app(state.clone()),

@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
 
-use super::{TestDb, cli};
+use super::{TestDb, settings};
 
 /// The server; stops when dropped.
 pub struct Served {
@@ -21,7 +21,7 @@ pub struct Served {
 impl Served {
     /// scimd on `db` with the test configuration, once it listens and its state is built.
     pub async fn start(db: &TestDb) -> Self {
-        let config = cli(&db.url).config;
+        let config = settings(&db.url);
         let (listening, address) = oneshot::channel();
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {

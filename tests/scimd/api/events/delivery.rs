@@ -200,7 +200,10 @@ async fn an_event_failing_longer_than_retry_for_is_parked_and_the_next_ones_flow
 async fn a_hanging_receiver_holds_up_neither_another_subscription_nor_scim_requests(
     backend: Backend,
 ) {
-    let scimd = Events::configured(backend, |c| c.events_timeout = 2).await;
+    let scimd = Events::configured(backend, |c| {
+        c.delivery.events_timeout = Duration::from_secs(2);
+    })
+    .await;
     let (hanging, prompt) = (Receiver::start().await, Receiver::start().await);
     hanging.answer(Script::Hang);
     let stuck = scimd.subscribe(&hanging, Kinds::ALL, false).await;

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use sqlx::Connection;
 
 use crate::support::receiver::Receiver;
-use crate::support::{Backend, TOKEN, TestApp, TestDb, TestResponse, cli, entra_user};
+use crate::support::{Backend, TOKEN, TestApp, TestDb, TestResponse, entra_user, settings};
 
 /// How long a test waits for what should come within a second or two.
 pub const WAIT: Duration = Duration::from_secs(20);
@@ -60,7 +60,7 @@ impl Events {
     /// The same, with `configure` applied to the settings first.
     pub async fn configured(backend: Backend, configure: impl FnOnce(&mut Config)) -> Self {
         let db = TestDb::new(backend).await;
-        let mut config = cli(&db.url).config;
+        let mut config = settings(&db.url);
         configure(&mut config);
         let app = TestApp::configured(db, config).await;
         let dispatcher = tokio::spawn(app.state.directory.clone().dispatch_events());

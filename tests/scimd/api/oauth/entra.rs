@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use uuid::{Uuid, uuid};
 
 use crate::support::jwks::{KeyServer, TestKey, entra_claims, sign};
-use crate::support::{Backend, TestApp, TestDb, TestResponse, cli, encode};
+use crate::support::{Backend, TestApp, TestDb, TestResponse, encode, settings};
 
 const TID: Uuid = uuid!("5b2c1ea0-7c62-4a1b-9d5e-3f1c2d4e5f60");
 const OTHER_TID: Uuid = uuid!("0d9e8f7a-6b5c-4d3e-2f1a-0b9c8d7e6f5a");
@@ -20,7 +20,7 @@ const OTHER_TID: Uuid = uuid!("0d9e8f7a-6b5c-4d3e-2f1a-0b9c8d7e6f5a");
 /// A test app that fetches keys from `server`, whose tenant `default` accepts Entra tenant TID.
 async fn app(backend: Backend, server: &KeyServer) -> TestApp {
     let db = TestDb::new(backend).await;
-    let mut config = cli(&db.url).config;
+    let mut config = settings(&db.url);
     config.entra_metadata_url = server.metadata_url();
     let app = TestApp::configured(db, config).await;
     let change = PolicyChange {

@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, header};
 use serde_json::Value;
 
-use crate::support::{Backend, METRICS_TOKEN, TOKEN, TestApp, TestDb, cli};
+use crate::support::{Backend, METRICS_TOKEN, TOKEN, TestApp, TestDb, settings};
 
 async fn scrape(app: &TestApp, bearer: Option<&str>) -> crate::support::TestResponse {
     let mut req = Request::get("/metrics");
@@ -38,7 +38,7 @@ async fn the_main_address_serves_metrics_only_to_bearers_of_the_metrics_token(ba
     );
     // without a token, and without an address of their own, they are not served here at all
     let db = TestDb::new(backend).await;
-    let mut config = cli(&db.url).config;
+    let mut config = settings(&db.url);
     config.metrics_token = None;
     let closed = TestApp::configured(db, config).await;
     for bearer in [None, Some(METRICS_TOKEN)] {

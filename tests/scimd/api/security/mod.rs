@@ -20,7 +20,7 @@ use axum::http::{Request, header};
 
 use crate::api::oauth::field;
 use crate::support::cookie_pair;
-use crate::support::{Backend, TestApp, TestDb, TestResponse, cli};
+use crate::support::{Backend, TestApp, TestDb, TestResponse, settings};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 /// The proxy every request of [`proxied_app`] comes from.
@@ -30,7 +30,7 @@ pub const PROXY: &str = "10.9.8.7:4711";
 /// in tenant `default`.
 pub async fn proxied_app(backend: Backend) -> TestApp {
     let db = TestDb::new(backend).await;
-    let mut config = cli(&db.url).config;
+    let mut config = settings(&db.url);
     config.trusted_proxies = vec!["10.0.0.0/8".parse().unwrap()];
     let app = TestApp::configured(db, config).await;
     let dir = &app.state.directory;

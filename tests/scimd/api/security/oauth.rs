@@ -6,7 +6,7 @@ use axum::http::Request;
 
 use super::{PROXY, from_peer};
 use crate::api::oauth::{ENTRA, OAuthApp, assert_oauth_error, get, query_param};
-use crate::support::{Backend, TestApp, TestDb, cli, execute_sql};
+use crate::support::{Backend, TestApp, TestDb, execute_sql, settings};
 
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
@@ -42,10 +42,10 @@ async fn pkce_is_s256_only_and_a_challenge_without_a_method_is_refused(backend: 
 
 async fn the_issuer_is_configured_and_never_taken_from_forwarding_headers(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let mut config = cli(&db.url).config;
-    config.public_url = None;
+    let mut config = settings(&db.url);
+    config.address.public_url = None;
     config.trusted_proxies = vec!["10.0.0.0/8".parse().unwrap()];
-    let listen = config.listen;
+    let listen = config.address.listen;
     let app = TestApp::configured(db, config).await;
     for peer in [PROXY, "198.51.100.1:1234"] {
         let req = Request::get("/.well-known/oauth-authorization-server")

@@ -103,7 +103,7 @@ async fn a_success_starts_the_count_again_and_unknown_names_count_like_known_one
 
 async fn replicas_share_one_count_and_an_ended_window_forgets_it(backend: Backend) {
     let a = proxied_app(backend).await;
-    let mut config = crate::support::cli(&a.db.url).config;
+    let mut config = crate::support::settings(&a.db.url);
     config.trusted_proxies = vec!["10.0.0.0/8".parse().unwrap()];
     let b = TestApp::configured(a.db.replica(), config).await;
     for app in [&a, &a, &a, &b, &b] {

@@ -1,0 +1,139 @@
+//! `scimd tenant …`: tenants, one per connected Entra provisioning job, and their rules.
+
+use clap::{Args, Subcommand};
+
+use scimd::StartError;
+use scimd::config::Database;
+use scimd::domain::{MatchingAttribute, Policy, UnknownAttributes};
+use scimd::service::PolicyChange;
+
+#[derive(Debug, Args)]
+pub struct Tenant {
+    #[command(flatten)]
+    database: Database,
+    #[command(subcommand)]
+    command: TenantCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum TenantCommand {
+    /// Create a tenant.
+    Create {
+        /// A name for the tenant, e.g. the customer or the Entra tenant it connects.
+        name: String,
+    },
+    /// List tenants with their rules.
+    List,
+    /// Change a tenant's rules: the matching attribute and the roles users may or must carry.
+    Set {
+        /// The tenant's name, as `scimd tenant list` shows it.
+        name: String,
+        /// The attribute Entra matches users on, unique in the tenant: userName (default),
+        /// externalId, or 'emails[type eq "work"].value'; fails, listing them, if users already
+        /// share values.
+        #[arg(long, value_name = "ATTRIBUTE")]
+        matching_attribute: Option<MatchingAttribute>,
+        /// Role values users may carry, comma-separated (e.g. Organizer,Attendee).
+        #[arg(
+            long,
+            value_name = "ROLES",
+            value_delimiter = ',',
+            conflicts_with = "any_role"
+        )]
+        allowed_roles: Option<Vec<String>>,
+        /// Allow any role value again.
+        #[arg(long)]
+        any_role: bool,
+        /// Every active user must carry a role (Entra's "Default Access" is refused).
+        #[arg(long, conflicts_with = "no_require_role")]
+        require_role: bool,
+        /// Users need no role (the default).
+        #[arg(long)]
+        no_require_role: bool,
+        /// Accept the tokens this Entra tenant (its tenant id, a GUID) signs when the Secret
+        /// Token is left blank.
+        #[arg(long, value_name = "GUID", conflicts_with = "no_entra_tenant_id")]
+        entra_tenant_id: Option<uuid::Uuid>,
+        /// Stop accepting Entra-signed tokens.
+        #[arg(long)]
+        no_entra_tenant_id: bool,
+        /// What attributes no schema of the tenant defines get: `ignore` (dropped, counted and
+        /// noted in the activity log; the default) or `reject` (400 naming them).
+        #[arg(long, value_name = "RULE")]
+        unknown_attributes: Option<UnknownAttributes>,
+    },
+}
+
+impl Tenant {
+    pub async fn run(self) -> Result<(), StartError> {
+        let dir = scimd::open_database(&self.database).await?;
+        match self.command {
+            TenantCommand::Create { name } => {
+                let tenant = dir.create_tenant(&name).await?;
+                println!("created tenant {} ({})", tenant.name, tenant.id.0);
+            }
+            TenantCommand::List => {
+                for tenant in dir.tenants().await? {
+                    println!(
+                        "{}\t{}\t{}",
+                        tenant.id.0,
+                        tenant.name,
+                        describe(&tenant.policy)
+                    );
+                }
+            }
+            TenantCommand::Set {
+                name,
+                matching_attribute,
+                allowed_roles,
+                any_role,
+                require_role,
+                no_require_role,
+                entra_tenant_id,
+                no_entra_tenant_id,
+                unknown_attributes,
+            } => {
+                let change = PolicyChange {
+                    matching: matching_attribute,
+                    allowed_roles: if any_role {
+                        Some(None)
+                    } else {
+                        allowed_roles.map(Some)
+                    },
+                    require_role: (require_role || no_require_role).then_some(require_role),
+                    entra_tenant: if no_entra_tenant_id {
+                        Some(None)
+                    } else {
+                        entra_tenant_id.map(Some)
+                    },
+                    unknown_attributes,
+                };
+                let policy = dir.set_policy(&name, &change).await?;
+                println!("tenant {name}: {}", describe(&policy));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A tenant's rules in one line.
+fn describe(policy: &Policy) -> String {
+    let roles = match &policy.allowed_roles {
+        None => "any role".to_owned(),
+        Some(roles) => format!("roles {}", roles.join(",")),
+    };
+    let required = if policy.require_role {
+        ", role required"
+    } else {
+        ""
+    };
+    let entra = policy
+        .entra_tenant
+        .map(|t| format!("; accepts tokens of Entra tenant {t}"))
+        .unwrap_or_default();
+    format!(
+        "matching {}; {roles}{required}{entra}; unknown attributes: {}",
+        policy.matching.as_str(),
+        policy.unknown_attributes.as_str()
+    )
+}
