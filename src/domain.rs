@@ -2,6 +2,7 @@
 //! operators see them. No I/O here; `store` persists these, `service` enforces them.
 
 pub mod activity;
+pub mod clock;
 pub mod events;
 pub mod oauth;
 

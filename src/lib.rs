@@ -220,7 +220,7 @@ async fn housekeeping(state: AppState) {
                 Ok(n) => tracing::info!(rows = n, "pruned the activity log"),
                 Err(e) => tracing::warn!(error = %telemetry::chain(&e), "activity log not pruned"),
             }
-            let now = service::now();
+            let now = state.directory.now();
             match state.directory.park_paused(now).await {
                 Ok(0) => {}
                 Ok(n) => tracing::warn!(rows = n, "parked the events of long-paused webhooks"),

@@ -48,12 +48,18 @@ pub struct Activity {
 }
 
 impl Activity {
-    /// A successful change, before its status and details are known.
-    pub fn change(tenant: TenantId, origin: &Origin, operation: &str, status: u16) -> Self {
+    /// A row of `tenant` at `at`, before its details are known.
+    pub fn change(
+        tenant: TenantId,
+        at: DateTime<Utc>,
+        origin: &Origin,
+        operation: &str,
+        status: u16,
+    ) -> Self {
         Self {
             id: Uuid::new_v4(),
             tenant,
-            at: Utc::now(),
+            at,
             origin: origin.clone(),
             resource_type: None,
             resource_id: None,

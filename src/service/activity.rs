@@ -30,6 +30,7 @@ pub struct LookupCounts(Mutex<HashMap<(TenantId, DateTime<Utc>), u64>>);
 /// The row of a change a request makes, when the request has an origin (SCIM requests do;
 /// calls from the CLI or tests do not, and record nothing).
 pub(super) fn change(
+    at: DateTime<Utc>,
     ctx: &Context<'_>,
     kind: ResourceKind,
     id: ResourceId,
@@ -37,7 +38,7 @@ pub(super) fn change(
     status: u16,
 ) -> Option<Activity> {
     let origin = ctx.origin?;
-    let mut a = Activity::change(ctx.tenant.id, origin, operation, status);
+    let mut a = Activity::change(ctx.tenant.id, at, origin, operation, status);
     a.resource_type = Some(kind.as_str().to_owned());
     a.resource_id = Some(id.0);
     Some(a)
@@ -201,7 +202,7 @@ impl Directory {
         status: u16,
         error: Option<&scim::Error>,
     ) -> Result<(), Error> {
-        let mut a = Activity::change(tenant, origin, operation, status);
+        let mut a = Activity::change(tenant, self.now(), origin, operation, status);
         if let Some((kind, id)) = resource {
             a.resource_type = Some(kind.as_str().to_owned());
             a.resource_id = id.map(|i| i.0);
@@ -219,7 +220,7 @@ impl Directory {
     /// Counts one lookup of `tenant` (added to the store by [`Directory::flush_lookups`]).
     pub fn count_lookup(&self, tenant: TenantId) {
         if let Ok(mut counts) = self.lookups.0.lock() {
-            *counts.entry((tenant, minute(Utc::now()))).or_default() += 1;
+            *counts.entry((tenant, minute(self.now()))).or_default() += 1;
         }
     }
 
@@ -246,7 +247,7 @@ impl Directory {
 
     /// Deletes the log's rows older than `retention`, in small batches; how many went.
     pub async fn prune_activity(&self, retention: std::time::Duration) -> Result<u64, Error> {
-        let before = Utc::now() - TimeDelta::from_std(retention).unwrap_or(TimeDelta::days(30));
+        let before = self.now() - TimeDelta::from_std(retention).unwrap_or(TimeDelta::days(30));
         let mut total = 0;
         loop {
             let pruned = self.store.prune_activity(before, PRUNE_BATCH).await?;
@@ -302,7 +303,13 @@ mod tests {
             method: "PATCH".into(),
             route: "/Users/{id}".into(),
         };
-        let mut row = Activity::change(TenantId(uuid::Uuid::nil()), &origin, "patch", 200);
+        let mut row = Activity::change(
+            TenantId(uuid::Uuid::nil()),
+            Utc::now(),
+            &origin,
+            "patch",
+            200,
+        );
         note_change(&mut row, ResourceKind::User, Some(&before), &after, false);
         assert_eq!(
             row.changed,

@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use chrono::{TimeDelta, Utc};
+use chrono::TimeDelta;
 use uuid::Uuid;
 
 use super::events::{Answer, webhook_id};
@@ -79,7 +79,7 @@ impl Directory {
         let csrf = secret("")?;
         let opened = self
             .store
-            .put_session(&hash_token(&token), &admin, &csrf, Utc::now())
+            .put_session(&hash_token(&token), &admin, &csrf, self.now())
             .await;
         opened.map_err(Error::from)?;
         tracing::info!(tenant = %tenant.name, admin = %admin.username, "console sign-in");
@@ -88,7 +88,7 @@ impl Directory {
 
     /// The session of a cookie value, if it is open; using it keeps it open.
     pub async fn console_session(&self, token: &str) -> Result<Option<Session>, Error> {
-        let now = Utc::now();
+        let now = self.now();
         let idle = now - TimeDelta::from_std(IDLE).unwrap_or(TimeDelta::minutes(30));
         let opened = now - TimeDelta::from_std(LIFETIME).unwrap_or(TimeDelta::hours(12));
         let session = self

@@ -18,6 +18,8 @@ use uuid::Uuid;
 
 pub use keys::KeyPolicy;
 
+use crate::domain::clock::Clock;
+
 /// Where an Entra tenant's OpenID configuration is, `{tenant}` standing for its id; the
 /// configuration's `jwks_uri` names the tenant's signing keys.
 pub const DEFAULT_METADATA_URL: &str =
@@ -179,6 +181,12 @@ impl EntraKeys {
         let shaped =
             (0..3).all(|_| parts.next().is_some_and(is_base64url)) && parts.next().is_none();
         shaped && token.len() <= MAX_TOKEN_BYTES && jsonwebtoken::decode_header(token).is_ok()
+    }
+
+    /// The cache's ages read on `clock` (the directory's, so that a test moves one clock).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.keys.clock = clock;
+        self
     }
 
     /// The Entra tenant a token claims to be from — its `tid`, else the tenant in its `iss` —

@@ -24,8 +24,10 @@ mod view;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 
+use crate::domain::clock::Clock;
+pub use crate::domain::clock::now;
 use crate::scim::schema::Registry;
 use crate::store::{AnyStore, Store};
 pub use admins::{ENTRA_REDIRECT_URI, IssuedClient, MIN_PASSWORD_CHARS};
@@ -53,6 +55,8 @@ pub struct Directory {
     events: Arc<events::Events>,
     /// The registries of tenants with extension schemas of their own.
     schemas: Arc<schemas::SchemaCache>,
+    /// What time it is for every use case (tests set it).
+    clock: Clock,
 }
 
 impl Directory {
@@ -67,13 +71,24 @@ impl Directory {
             max_payload: 1_048_576,
             events: Default::default(),
             schemas: Default::default(),
+            clock: Clock::default(),
         }
+    }
+
+    /// The clock every use case reads; a test sets or moves it instead of sleeping.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Now, by [`Directory::clock`], to the millisecond.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     /// Accept Entra-signed tokens, verified with the keys these fetch, for the tenants that
     /// name an Entra tenant.
     pub fn with_entra_keys(mut self, keys: entra_jwt::EntraKeys) -> Self {
-        self.entra = Some(Arc::new(keys));
+        self.entra = Some(Arc::new(keys.with_clock(self.clock.clone())));
         self
     }
 
@@ -112,11 +127,4 @@ impl Directory {
     pub fn caches_tokens(&self) -> bool {
         self.store.caches_tokens()
     }
-}
-
-/// Now, to the millisecond: the precision of every timestamp scimd stores and renders, so
-/// that what a client saw on create is what it reads back.
-pub fn now() -> DateTime<Utc> {
-    let t = Utc::now();
-    t.duration_trunc(TimeDelta::milliseconds(1)).unwrap_or(t)
 }

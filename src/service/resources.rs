@@ -11,7 +11,7 @@ use super::error::contended;
 use super::members::{split_patch, take_members};
 use super::policy::check_user;
 use super::view::{Answer, Context, Shown, patch_is_quiet};
-use super::{Directory, Error, now};
+use super::{Directory, Error};
 use super::{activity, schemas};
 use crate::domain::{Tenant, UnknownAttributes};
 use crate::scim::canonical::{Document, canonicalize_noting};
@@ -54,7 +54,7 @@ impl Directory {
             self.prepare(ctx.tenant, &registry, rt, body, None, id)
         })?;
         let folded = fold(rt, registry.common(), &doc);
-        let mut row = activity::change(ctx, kind, id, "create", 201);
+        let mut row = activity::change(self.now(), ctx, kind, id, "create", 201);
         if let Some(row) = &mut row {
             let members = members.as_ref().is_some_and(|m| !m.is_empty());
             activity::note_change(row, kind, None, &doc, members);
@@ -66,7 +66,7 @@ impl Directory {
                 id,
                 doc: &doc,
                 folded: &folded,
-                now: now(),
+                now: self.now(),
                 members: members.as_deref(),
                 matching: ctx.tenant.policy.matching,
             },
@@ -154,7 +154,7 @@ impl Directory {
         let patched = match doc_patch {
             None => {
                 let expected = self.expected(ctx, kind, id).await?;
-                let mut row = activity::change(ctx, kind, id, "patch", status);
+                let mut row = activity::change(self.now(), ctx, kind, id, "patch", status);
                 if let Some(row) = &mut row {
                     row.paths = paths;
                     row.changed = vec!["members".to_owned()];
@@ -164,7 +164,7 @@ impl Directory {
                     content: None,
                     expected,
                     changes: &changes,
-                    now: now(),
+                    now: self.now(),
                     activity: row.as_ref(),
                 };
                 let update = self.store.update_group(ctx.tenant.id, change);
@@ -201,7 +201,7 @@ impl Directory {
     ) -> Result<(), Error> {
         let id = parse_id(kind, id)?;
         let expected = self.expected(ctx, kind, id).await?;
-        let row = activity::change(ctx, kind, id, "delete", 204);
+        let row = activity::change(self.now(), ctx, kind, id, "delete", 204);
         let removal = Removal {
             kind,
             id,
@@ -305,12 +305,13 @@ impl Directory {
                 id,
                 doc: &doc,
                 folded: &folded,
-                now: now(),
+                now: self.now(),
                 members: members.as_deref(),
                 matching: tenant.policy.matching,
             };
             let (expected, changes) = (current.version, write.changes);
-            let mut row = activity::change(ctx, kind, id, write.operation, write.status);
+            let mut row =
+                activity::change(self.now(), ctx, kind, id, write.operation, write.status);
             if let Some(row) = &mut row {
                 row.paths = write.paths.clone();
                 let members = members.is_some() || !changes.is_empty();
@@ -330,7 +331,7 @@ impl Directory {
                         content: Some(content),
                         expected: Some(expected),
                         changes,
-                        now: now(),
+                        now: self.now(),
                         activity,
                     };
                     self.recorded(activity, self.store.update_group(tenant.id, change))

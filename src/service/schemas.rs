@@ -128,7 +128,7 @@ impl Directory {
             kind,
             document: serde_json::to_value(&schema)
                 .map_err(|e| Error::internal(format!("cannot store the schema: {e}")))?,
-            created: super::now(),
+            created: self.now(),
         };
         match self
             .store

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use chrono::{TimeDelta, Utc};
+use chrono::TimeDelta;
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
@@ -102,7 +102,7 @@ impl Directory {
     /// Counts an attempt at `keys`, before its password is checked; held when the address
     /// has used up its attempts at the account or at all accounts.
     pub(super) async fn count_sign_in(&self, keys: &AttemptKeys) -> Result<Option<Held>, Error> {
-        let now = Utc::now();
+        let now = self.now();
         let window = TimeDelta::from_std(WINDOW).unwrap_or(TimeDelta::minutes(15));
         let counted = self
             .store
@@ -163,7 +163,7 @@ impl Directory {
     /// Forgets the attempts whose window is over; how many keys went.
     pub async fn prune_sign_in_attempts(&self) -> Result<u64, Error> {
         let window = TimeDelta::from_std(WINDOW).unwrap_or(TimeDelta::minutes(15));
-        Ok(self.store.prune_attempts(Utc::now() - window).await?)
+        Ok(self.store.prune_attempts(self.now() - window).await?)
     }
 }
 

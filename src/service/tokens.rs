@@ -158,7 +158,7 @@ impl Directory {
         if found.revoked {
             return Ok(TokenCheck::Revoked { tenant, client });
         }
-        if found.expires.is_some_and(|e| e <= chrono::Utc::now()) {
+        if found.expires.is_some_and(|e| e <= self.now()) {
             return Ok(TokenCheck::Expired { tenant, client });
         }
         let credential = match &found.client {

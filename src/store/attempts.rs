@@ -18,7 +18,7 @@ pub struct Attempts {
 /// Counting sign-in attempts.
 pub trait AttemptStore {
     /// Counts one attempt for each key at `now`, atomically per key: a key whose window
-    /// started before `window_after` starts a new window at `now`. The counts, after this
+    /// started at or before `window_after` starts a new window at `now`. The counts, after this
     /// attempt, in the order of `keys`.
     fn count_attempt(
         &self,

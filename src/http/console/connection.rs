@@ -31,7 +31,7 @@ async fn render(
     let clients = app.directory.clients(&tenant.name).await?;
     let webhooks = app.directory.tenant_webhooks(&s.0, FAILURES_SHOWN).await?;
     let policy = &tenant.policy;
-    let now = chrono::Utc::now();
+    let now = app.directory.now();
     Ok(page(views::Connection {
         nav: s.nav("connection"),
         message,

@@ -8,7 +8,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use chrono::{TimeDelta, Utc};
+use chrono::TimeDelta;
 use serde_json::Value;
 
 use super::views;
@@ -134,9 +134,9 @@ pub async fn overview(
         Err(sign_in) => return Ok(sign_in),
     };
     let tenant = &s.0.tenant.name;
-    let since = Utc::now() - TimeDelta::days(30);
+    let since = app.directory.now() - TimeDelta::days(30);
     let cycles = app.directory.cycles(tenant, since, gap(&app)).await?;
-    let day = Utc::now() - TimeDelta::hours(24);
+    let day = app.directory.now() - TimeDelta::hours(24);
     let filter = ActivityFilter {
         since: Some(day),
         refused: true,
@@ -151,7 +151,7 @@ pub async fn overview(
         tenant_url: base.0,
         last: cycles
             .last()
-            .map(|c| views::cycle(c, gap(&app), Utc::now())),
+            .map(|c| views::cycle(c, gap(&app), app.directory.now())),
         errors_count: count,
         errors_more: count >= ERRORS_COUNTED as usize,
         rows: views::rows(&shown, &names(&app, &s, &shown).await),
@@ -159,7 +159,7 @@ pub async fn overview(
 }
 
 pub async fn cycles(State(app): State<AppState>, s: Signed) -> Page {
-    let since = Utc::now() - TimeDelta::days(30);
+    let since = app.directory.now() - TimeDelta::days(30);
     let cycles = app
         .directory
         .cycles(&s.0.tenant.name, since, gap(&app))
@@ -170,14 +170,14 @@ pub async fn cycles(State(app): State<AppState>, s: Signed) -> Page {
         cycles: cycles
             .iter()
             .rev()
-            .map(|c| views::cycle(c, gap(&app), Utc::now()))
+            .map(|c| views::cycle(c, gap(&app), app.directory.now()))
             .collect(),
     }))
 }
 
 pub async fn cycle(State(app): State<AppState>, s: Signed, Path(start): Path<i64>) -> Page {
     let tenant = &s.0.tenant.name;
-    let since = Utc::now() - TimeDelta::days(30);
+    let since = app.directory.now() - TimeDelta::days(30);
     let all = app.directory.cycles(tenant, since, gap(&app)).await?;
     let Some(c) = all.iter().find(|c| c.started.timestamp() == start) else {
         let missing =
@@ -196,7 +196,7 @@ pub async fn cycle(State(app): State<AppState>, s: Signed, Path(start): Path<i64
     let changes = app.directory.activity(tenant, &within(false)).await?;
     Ok(page(views::CyclePage {
         nav: s.nav("cycles"),
-        c: views::cycle(c, gap(&app), Utc::now()),
+        c: views::cycle(c, gap(&app), app.directory.now()),
         rows: views::rows(&refused, &names(&app, &s, &refused).await),
         changes: views::rows(&changes, &names(&app, &s, &changes).await),
     }))

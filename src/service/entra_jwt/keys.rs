@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use jsonwebtoken::DecodingKey;
 use serde::Deserialize;
@@ -15,6 +17,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{EntraSetupError, JwtRefusal, TENANT_PLACEHOLDER};
+use crate::domain::clock::Clock;
 use crate::service::outbound::{self, End};
 use crate::telemetry::chain;
 
@@ -56,6 +59,8 @@ pub(super) struct KeyCache {
     template: String,
     policy: KeyPolicy,
     tenants: Mutex<HashMap<Uuid, Arc<TenantKeys>>>,
+    /// What time it is for the cache's ages (tests move it).
+    pub(super) clock: Clock,
 }
 
 impl fmt::Debug for KeyCache {
@@ -86,14 +91,14 @@ struct TenantKeys {
 struct KeySet {
     /// By key id (`kid`).
     keys: HashMap<String, DecodingKey>,
-    fetched: Instant,
+    fetched: DateTime<Utc>,
 }
 
 #[derive(Default)]
 struct FetchState {
-    last_attempt: Option<Instant>,
+    last_attempt: Option<DateTime<Utc>>,
     /// The last fetch made for a `kid` missing from fresh keys.
-    last_refetch: Option<Instant>,
+    last_refetch: Option<DateTime<Utc>>,
     /// Why the last fetch failed; `None` after a successful one.
     last_error: Option<String>,
 }
@@ -120,6 +125,7 @@ impl KeyCache {
             template: template.to_owned(),
             policy,
             tenants: Mutex::new(HashMap::new()),
+            clock: Clock::default(),
         })
     }
 
@@ -129,7 +135,7 @@ impl KeyCache {
     /// fetch, not before [`KeyPolicy::retry_after_failure`].
     pub(super) async fn key(&self, tid: Uuid, kid: &str) -> Result<DecodingKey, JwtRefusal> {
         let tenant = self.tenant(tid);
-        let fresh = |set: &KeySet| set.fetched.elapsed() < self.policy.cache_for;
+        let fresh = |set: &KeySet| self.clock.since(set.fetched) < self.policy.cache_for;
         let cached = tenant.current().filter(|set| fresh(set));
         if let Some(key) = cached.as_ref().and_then(|set| set.keys.get(kid)) {
             return Ok(key.clone());
@@ -146,7 +152,9 @@ impl KeyCache {
         {
             return Ok(key.clone());
         }
-        let since = |at: Option<Instant>, wait: Duration| at.is_none_or(|at| at.elapsed() >= wait);
+        let since = |at: Option<DateTime<Utc>>, wait: Duration| {
+            at.is_none_or(|at| self.clock.since(at) >= wait)
+        };
         let may_fetch = if fetch.last_error.is_some() {
             since(fetch.last_attempt, self.policy.retry_after_failure)
         } else if is_fresh {
@@ -158,7 +166,7 @@ impl KeyCache {
         };
         let mut keys = current;
         if may_fetch {
-            fetch.last_attempt = Some(Instant::now());
+            fetch.last_attempt = Some(self.clock.now());
             if is_fresh {
                 fetch.last_refetch = fetch.last_attempt;
             }
@@ -213,7 +221,7 @@ impl KeyCache {
             }
             Ok(KeySet {
                 keys,
-                fetched: Instant::now(),
+                fetched: self.clock.now(),
             })
         };
         tokio::time::timeout(self.policy.fetch_timeout, fetch)

@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::{TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
 use super::set;
 use crate::domain::events::{Outcome, Pending, Receiver};
@@ -55,7 +55,7 @@ impl Directory {
 
     /// Claims the subscriptions that have events due and starts a worker for each.
     async fn claim_and_deliver(&self) {
-        let now = Utc::now();
+        let now = self.now();
         let until = now + lease(self.events.settings.timeout);
         match self
             .store
@@ -106,10 +106,10 @@ impl Directory {
             for pending in batch {
                 if renewed.elapsed() > lease(timeout) / 3 {
                     self.store
-                        .delivered(receiver.id, &delivered, Utc::now())
+                        .delivered(receiver.id, &delivered, self.now())
                         .await?;
                     delivered.clear();
-                    let until = Utc::now() + lease(timeout);
+                    let until = self.now() + lease(timeout);
                     if !self.store.renew(receiver.id, owner, until).await? {
                         // paused, removed, or taken over after a stall: stop here
                         return self.store.release(receiver.id, owner, None).await;
@@ -131,14 +131,15 @@ impl Directory {
                     .increment(1);
                 match answer.outcome {
                     Outcome::Delivered => {
-                        let lag = (Utc::now() - pending.event.at).to_std().unwrap_or_default();
+                        let lag = self.clock().since(pending.event.at);
                         metrics::histogram!("scimd_events_lag_seconds").record(lag.as_secs_f64());
                         delivered.push(pending.event.seq);
                     }
                     Outcome::Dropped { status, error } => {
                         tracing::warn!(subscription = %receiver.id, seq = pending.event.seq,
                             status, %error, "the receiver refused an event; dropped");
-                        let failure = failure(&pending, "dropped", Some(status), error);
+                        let failure =
+                            failure(&pending, "dropped", (Some(status), error), self.now());
                         self.store.failed(receiver.id, &failure).await?;
                     }
                     Outcome::Retry {
@@ -147,9 +148,9 @@ impl Directory {
                         after,
                     } => {
                         self.store
-                            .delivered(receiver.id, &delivered, Utc::now())
+                            .delivered(receiver.id, &delivered, self.now())
                             .await?;
-                        let mut failure = failure(&pending, "pending", status, error);
+                        let mut failure = failure(&pending, "pending", (status, error), self.now());
                         let retry_for = TimeDelta::from_std(self.events.settings.retry_for)
                             .unwrap_or(TimeDelta::days(3));
                         if failure.at - failure.first_failure >= retry_for {
@@ -172,7 +173,7 @@ impl Directory {
                 }
             }
             self.store
-                .delivered(receiver.id, &delivered, Utc::now())
+                .delivered(receiver.id, &delivered, self.now())
                 .await?;
         }
     }
@@ -193,9 +194,13 @@ fn lease(timeout: Duration) -> Duration {
     (timeout * 3).max(Duration::from_secs(30))
 }
 
-/// The record of a failed attempt of `pending`.
-fn failure(pending: &Pending, state: &'static str, status: Option<u16>, error: String) -> Failure {
-    let at = Utc::now();
+/// The record of a failed attempt of `pending`, at `at`.
+fn failure(
+    pending: &Pending,
+    state: &'static str,
+    (status, error): (Option<u16>, String),
+    at: DateTime<Utc>,
+) -> Failure {
     Failure {
         seq: pending.event.seq,
         state,

@@ -141,7 +141,7 @@ impl Directory {
             full,
             secret: secret.clone(),
         };
-        let subscription = self.store.add_subscription(&new, super::now()).await?;
+        let subscription = self.store.add_subscription(&new, self.now()).await?;
         Ok(IssuedWebhook {
             subscription,
             secret,
@@ -207,7 +207,7 @@ impl Directory {
     /// Sends a test event to the subscription and returns the receiver's answer.
     pub async fn test_webhook(&self, id: &str) -> Result<Answer, Error> {
         let receiver = self.store.receiver(webhook_id(id)?).await?;
-        let claims = set::test_claims(&self.events.settings.issuer, &receiver, Utc::now());
+        let claims = set::test_claims(&self.events.settings.issuer, &receiver, self.now());
         Ok(self.push(&receiver, &claims).await)
     }
 

@@ -4,7 +4,6 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::Utc;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
@@ -30,7 +29,7 @@ impl Directory {
             "refresh_token" => self.refresh(req, &client).await,
             "client_credentials" => {
                 let grant = self.new_grant(&client, (Uuid::new_v4(), None), false)?;
-                let stored = self.store.store_tokens(&grant.0, Utc::now()).await;
+                let stored = self.store.store_tokens(&grant.0, self.now()).await;
                 stored.map_err(Error::from)?;
                 tracing::info!(tenant = %client.tenant_name, client = %client.client_id,
                     "access token issued (client credentials)");
@@ -95,7 +94,7 @@ impl Directory {
         let Some(code) = &req.code else {
             return Err(refused("invalid_request", "code is missing"));
         };
-        let now = Utc::now();
+        let now = self.now();
         let taken = self.store.take_code(&hash_token(code), now).await;
         let Some((grant, first)) = taken.map_err(Error::from)? else {
             return Err(refused("invalid_grant", "the code is not valid"));
@@ -148,7 +147,7 @@ impl Directory {
         let max_age = self.oauth.refresh_max_age;
         let rotation = self
             .store
-            .rotate_refresh(&hash_token(old), client.id, &next, Utc::now(), max_age)
+            .rotate_refresh(&hash_token(old), client.id, &next, self.now(), max_age)
             .await
             .map_err(Error::from)?;
         match rotation {
@@ -183,7 +182,7 @@ impl Directory {
         } else {
             None
         };
-        let now = Utc::now();
+        let now = self.now();
         let ttl = self.oauth.access_ttl;
         let grant = TokenGrant {
             tenant: client.tenant,
@@ -261,7 +260,7 @@ mod tests {
             challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
             challenge_method: Some("S256".into()),
             family: Uuid::nil(),
-            expires: Utc::now(),
+            expires: chrono::Utc::now(),
         };
         assert!(
             check_verifier(&grant, Some("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")).is_ok()

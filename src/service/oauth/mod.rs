@@ -9,7 +9,6 @@ mod grants;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use chrono::Utc;
 use uuid::Uuid;
 
 use super::throttle::{AttemptKeys, Held, Throttle};
@@ -307,7 +306,7 @@ impl Directory {
             challenge: req.code_challenge.clone(),
             challenge_method: req.code_challenge_method.clone(),
             family: Uuid::new_v4(),
-            expires: Utc::now() + CODE_TTL,
+            expires: self.now() + CODE_TTL,
         };
         let stored = self.store.put_code(&hash_token(&code), &grant).await;
         stored.map_err(Error::from)?;

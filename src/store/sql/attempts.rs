@@ -21,9 +21,9 @@ impl<D: Dialect> AttemptStore for SqlStore<D> {
             let sql = Sql::new(
                 "insert into sign_in_attempts (key, window_start, attempts) values ($1, $2, 1)
                  on conflict (key) do update set
-                     attempts = case when sign_in_attempts.window_start < $3 then 1
+                     attempts = case when sign_in_attempts.window_start <= $3 then 1
                                      else sign_in_attempts.attempts + 1 end,
-                     window_start = case when sign_in_attempts.window_start < $3 then $2
+                     window_start = case when sign_in_attempts.window_start <= $3 then $2
                                          else sign_in_attempts.window_start end
                  returning attempts, window_start",
             )

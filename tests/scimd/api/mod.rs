@@ -4,6 +4,7 @@ mod activity;
 mod auth;
 mod bootstrap;
 mod bulk;
+mod clock;
 mod concurrency;
 mod console;
 mod console_clients;

@@ -5,15 +5,22 @@
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
+use scimd::domain::clock::Clock;
 use scimd::service::entra_jwt::{EntraKeys, JwtRefusal, KeyPolicy};
 
 use super::{TID, setup};
 use crate::support::endless::{Endless, Framing};
 use crate::support::jwks::{KeyServer, TestKey, entra_claims, sign, sign_as};
 
-/// A verifier of `server`'s keys with `policy`'s times shortened to what a test can wait.
-fn verifier(server: &KeyServer, policy: KeyPolicy) -> EntraKeys {
-    EntraKeys::with_policy(&server.metadata_url(), policy).unwrap()
+/// A verifier of `server`'s keys with `policy`'s times, on a clock the test moves (no test
+/// sleeps for a cache to age).
+fn verifier(server: &KeyServer, policy: KeyPolicy) -> (EntraKeys, Clock) {
+    let clock = Clock::default();
+    clock.set(scimd::service::now());
+    let keys = EntraKeys::with_policy(&server.metadata_url(), policy)
+        .unwrap()
+        .with_clock(clock.clone());
+    (keys, clock)
 }
 
 #[tokio::test]
@@ -68,8 +75,8 @@ async fn an_unknown_key_is_refused_after_one_refetch_and_refetches_are_rate_limi
 #[tokio::test]
 async fn an_unknown_key_is_looked_up_again_once_the_refetch_interval_has_passed() {
     let server = KeyServer::start(&[TestKey::A]).await;
-    let min_refetch = Duration::from_millis(300);
-    let keys = verifier(
+    let min_refetch = Duration::from_secs(300);
+    let (keys, clock) = verifier(
         &server,
         KeyPolicy {
             min_refetch,
@@ -91,7 +98,7 @@ async fn an_unknown_key_is_looked_up_again_once_the_refetch_interval_has_passed(
     );
     assert_eq!(server.key_fetches(), 2, "no refetch within the interval");
 
-    tokio::time::sleep(min_refetch + Duration::from_millis(100)).await;
+    clock.advance(min_refetch);
     assert!(keys.verify(&rolled_over, TID).await.is_ok());
     assert_eq!(server.key_fetches(), 3);
 }
@@ -117,8 +124,8 @@ async fn a_key_published_after_the_first_fetch_is_picked_up_through_the_unknown_
 #[tokio::test]
 async fn keys_past_their_cache_time_are_fetched_again_and_kept_while_the_key_server_fails() {
     let server = KeyServer::start(&[TestKey::A]).await;
-    let cache_for = Duration::from_millis(300);
-    let keys = verifier(
+    let cache_for = Duration::from_secs(24 * 3600);
+    let (keys, clock) = verifier(
         &server,
         KeyPolicy {
             cache_for,
@@ -128,12 +135,12 @@ async fn keys_past_their_cache_time_are_fetched_again_and_kept_while_the_key_ser
     let token = sign(&entra_claims(TID), TestKey::A);
     keys.verify(&token, TID).await.unwrap();
 
-    tokio::time::sleep(cache_for + Duration::from_millis(100)).await;
+    clock.advance(cache_for);
     keys.verify(&token, TID).await.unwrap();
     assert_eq!(server.key_fetches(), 2);
 
     server.fail(true);
-    tokio::time::sleep(cache_for + Duration::from_millis(100)).await;
+    clock.advance(cache_for);
     assert!(
         keys.verify(&token, TID).await.is_ok(),
         "the old keys are still used"
@@ -144,12 +151,12 @@ async fn keys_past_their_cache_time_are_fetched_again_and_kept_while_the_key_ser
 #[tokio::test]
 async fn a_failing_key_server_makes_keys_unavailable_until_a_retry_after_a_pause_succeeds() {
     let server = KeyServer::start(&[TestKey::A]).await;
-    let retry_after_failure = Duration::from_millis(300);
+    let retry_after_failure = Duration::from_secs(60);
     let policy = KeyPolicy {
         retry_after_failure,
         ..KeyPolicy::default()
     };
-    let keys = verifier(&server, policy);
+    let (keys, clock) = verifier(&server, policy);
     let token = sign(&entra_claims(TID), TestKey::A);
     server.fail(true);
 
@@ -166,7 +173,7 @@ async fn a_failing_key_server_makes_keys_unavailable_until_a_retry_after_a_pause
     assert_eq!(server.metadata_fetches(), 1);
 
     server.fail(false);
-    tokio::time::sleep(retry_after_failure + Duration::from_millis(100)).await;
+    clock.advance(retry_after_failure);
     assert!(keys.verify(&token, TID).await.is_ok());
     assert_eq!(server.metadata_fetches(), 2);
 }
@@ -194,7 +201,7 @@ async fn an_unreachable_key_server_makes_keys_unavailable() {
 async fn a_key_server_slower_than_the_fetch_timeout_makes_keys_unavailable_in_time() {
     let server = KeyServer::start(&[TestKey::A]).await;
     let fetch_timeout = Duration::from_millis(300);
-    let keys = verifier(
+    let (keys, _) = verifier(
         &server,
         KeyPolicy {
             fetch_timeout,
