@@ -13,7 +13,7 @@ mod errors;
 mod events;
 mod extensions;
 mod faults;
-mod fuzz;
+pub mod fuzz;
 mod group_limits;
 mod groups;
 mod guard;
