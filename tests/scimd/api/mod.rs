@@ -18,6 +18,7 @@ mod group_limits;
 mod groups;
 mod guard;
 mod hostile;
+mod keep_alive;
 mod journeys;
 mod membership;
 mod metrics;
