@@ -113,6 +113,26 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     }
 }
 
+/// A path parameter (a resource's or a schema's id); one that cannot be read (bytes that are
+/// not UTF-8 once decoded) is a SCIM error rather than axum's plain text.
+#[derive(Debug)]
+pub struct Path<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(e) => Err(scim::Error::bad_request(format!(
+                "the path could not be read: {}",
+                e.body_text()
+            ))
+            .into()),
+        }
+    }
+}
+
 /// The base URL of the SCIM API as the client reaches it, for `Location` and `meta.location`:
 /// `SCIMD_PUBLIC_URL` when set, else derived from the request: its `Host` and TLS, or what a
 /// trusted proxy reports of them (`X-Forwarded-Host`, `X-Forwarded-Proto`; see

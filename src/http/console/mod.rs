@@ -5,6 +5,7 @@
 //! HTML). Every page and change is of the session's tenant only.
 
 mod connection;
+mod extract;
 mod pages;
 mod views;
 
