@@ -3,12 +3,12 @@
 //! connection that ended without one. The request is written while the response is read, so
 //! an answer that comes before the whole body was sent (a 413) is read, not lost.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpSocket, TcpStream};
 
 /// How long one exchange may take: past scimd's own limit per request (30 s, answered 503).
 pub const EXCHANGE: Duration = Duration::from_secs(45);
@@ -51,7 +51,22 @@ pub struct Connection {
 
 impl Connection {
     pub async fn open(address: SocketAddr) -> std::io::Result<Self> {
-        let (read, writer) = TcpStream::connect(address).await?.into_split();
+        Self::of(TcpStream::connect(address).await?)
+    }
+
+    /// A connection from `source` (another loopback address than 127.0.0.1, say, which scimd
+    /// sees as another client).
+    pub async fn open_from(address: SocketAddr, source: IpAddr) -> std::io::Result<Self> {
+        let socket = match source {
+            IpAddr::V4(_) => TcpSocket::new_v4()?,
+            IpAddr::V6(_) => TcpSocket::new_v6()?,
+        };
+        socket.bind(SocketAddr::new(source, 0))?;
+        Self::of(socket.connect(address).await?)
+    }
+
+    fn of(stream: TcpStream) -> std::io::Result<Self> {
+        let (read, writer) = stream.into_split();
         Ok(Self {
             reader: BufReader::new(read),
             writer,
