@@ -29,8 +29,8 @@ pub struct Tally {
     pub families: BTreeMap<&'static str, u64>,
     pub connections: u64,
     pub reused: u64,
-    pub sign_ins: u64,
-    pub throttled: u64,
+    /// Sign-ins with a valid CSRF pair, by status.
+    pub sign_ins: BTreeMap<u16, u64>,
     /// Ids the successful requests created.
     pub created: HashSet<String>,
 }
@@ -46,8 +46,9 @@ impl Tally {
         }
         self.connections += other.connections;
         self.reused += other.reused;
-        self.sign_ins += other.sign_ins;
-        self.throttled += other.throttled;
+        for (k, v) in other.sign_ins {
+            *self.sign_ins.entry(k).or_default() += v;
+        }
         self.created.extend(other.created);
     }
 
@@ -56,8 +57,9 @@ impl Tally {
         self.requests += 1;
         *self.classes.entry(answer.status / 100).or_default() += 1;
         *self.families.entry(request.family).or_default() += 1;
-        self.sign_ins += u64::from(request.sign_in);
-        self.throttled += u64::from(answer.status == 429);
+        if request.sign_in {
+            *self.sign_ins.entry(answer.status).or_default() += 1;
+        }
         self.created.extend(created(request, answer));
     }
 }

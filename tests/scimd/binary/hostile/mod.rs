@@ -245,7 +245,7 @@ async fn hostile_requests_for_a_while_get_complete_answers_below_500_and_leave_a
 fn report(backend: Backend, tally: &Tally) {
     println!(
         "hostile ({backend:?}): {} requests on {} connections ({} on a kept-alive one); \
-         by status class {:?}; by family {:?}; {} sign-ins with a valid CSRF pair, {} throttled (429); \
+         by status class {:?}; by family {:?}; sign-ins with a valid CSRF pair by status {:?}; \
          {} resources created",
         tally.requests,
         tally.connections,
@@ -253,7 +253,6 @@ fn report(backend: Backend, tally: &Tally) {
         tally.classes,
         tally.families,
         tally.sign_ins,
-        tally.throttled,
         tally.created.len()
     );
 }

@@ -47,7 +47,7 @@ fn fields(
         .into_iter()
         .map(|(name, value)| proptest::option::weighted(0.8, value).prop_map(move |v| (name, v)))
         .collect();
-    (picked, any::<bool>()).prop_map(|(picked, duplicate)| {
+    (picked, proptest::bool::weighted(0.15)).prop_map(|(picked, duplicate)| {
         let mut out: Vec<(String, String)> = picked
             .into_iter()
             .filter_map(|(name, v)| v.map(|v| (name.to_owned(), v)))
@@ -130,18 +130,31 @@ fn sign_in_form(
     path: &str,
     page: String,
     form: Vec<(String, String)>,
-    paired: bool,
+    pairing: Pairing,
 ) -> Request {
     let mut r = Request::new(family, "POST", path.to_owned(), Expect::Page).form(form);
-    if paired {
-        if let Some(fields) = r.form.as_mut() {
-            fields.retain(|(k, _)| k != CSRF);
-            fields.push((CSRF.to_owned(), String::new()));
-        }
-        r.pair_from = Some(page);
-        r.sign_in = true;
+    let Some(client) = pairing else {
+        return r;
+    };
+    if let Some(fields) = r.form.as_mut() {
+        fields.retain(|(k, _)| k != CSRF);
+        fields.push((CSRF.to_owned(), String::new()));
     }
-    r
+    r.pair_from = Some(page);
+    r.sign_in = true;
+    match client {
+        Some([a, b]) => r.header("X-Forwarded-For", format!("198.18.{a}.{b}")),
+        None => r,
+    }
+}
+
+/// Whether a sign-in form gets a valid CSRF pair, and then the client the trusted proxy
+/// reports (one of many, so that the throttle, which holds an address after 20 attempts,
+/// lets most of them reach a password check).
+type Pairing = Option<Option<[u8; 2]>>;
+
+fn pairing() -> impl Strategy<Value = Pairing> {
+    proptest::option::weighted(0.3, proptest::option::weighted(0.8, any::<[u8; 2]>()))
 }
 
 fn credentials() -> impl Strategy<Value = Vec<(String, String)>> {
@@ -160,19 +173,17 @@ fn oauth_sign_in(known: &Known) -> impl Strategy<Value = Request> {
         ("client_id".to_owned(), known.client.0.clone()),
         ("redirect_uri".to_owned(), REDIRECT.to_owned()),
     ];
-    let request = prop_oneof![Just(valid), authorization(known)];
-    (request, credentials(), proptest::bool::weighted(0.3)).prop_map(
-        move |(request, credentials, paired)| {
-            let form = [request, credentials].concat();
-            sign_in_form(
-                "oauth-sign-in",
-                "/oauth/authorize",
-                page.clone(),
-                form,
-                paired,
-            )
-        },
-    )
+    let request = prop_oneof![2 => Just(valid), 1 => authorization(known)];
+    (request, credentials(), pairing()).prop_map(move |(request, credentials, paired)| {
+        let form = [request, credentials].concat();
+        sign_in_form(
+            "oauth-sign-in",
+            "/oauth/authorize",
+            page.clone(),
+            form,
+            paired,
+        )
+    })
 }
 
 /// `Authorization` headers of the token endpoint: valid and invalid Basic credentials.
@@ -288,18 +299,16 @@ fn console_pages(known: &Known) -> impl Strategy<Value = Request> {
 fn console_sign_in() -> impl Strategy<Value = Request> {
     let tenants = vec!["default".into(), "other".into(), "de\u{0}fault".into()];
     let form = fields(vec![("tenant", one_of(tenants).boxed())]);
-    (form, credentials(), proptest::bool::weighted(0.3)).prop_map(
-        |(tenant, credentials, paired)| {
-            let form = [tenant, credentials].concat();
-            sign_in_form(
-                "console-sign-in",
-                "/admin/sign-in",
-                "/admin".into(),
-                form,
-                paired,
-            )
-        },
-    )
+    (form, credentials(), pairing()).prop_map(|(tenant, credentials, paired)| {
+        let form = [tenant, credentials].concat();
+        sign_in_form(
+            "console-sign-in",
+            "/admin/sign-in",
+            "/admin".into(),
+            form,
+            paired,
+        )
+    })
 }
 
 /// The console's forms from alice's session: tokens, clients, and webhooks, tokens and clients
