@@ -121,28 +121,9 @@ async fn read_answer(reader: &mut BufReader<OwnedReadHalf>, head: bool) -> Resul
         };
         let closes = version == "HTTP/1.0"
             || find("connection").is_some_and(|c| c.split(',').any(|t| t.trim() == "close"));
-        let body = if head || status == 204 || status == 304 {
-            Vec::new()
-        } else if find("transfer-encoding").is_some_and(|t| t.contains("chunked")) {
-            read_chunked(reader).await?
-        } else if let Some(length) = find("content-length") {
-            let length: usize = length
-                .trim()
-                .parse()
-                .map_err(|_| format!("a Content-Length of {length:?}"))?;
-            let mut body = vec![0; length];
-            reader
-                .read_exact(&mut body)
-                .await
-                .map_err(|e| format!("the body ended early ({length} bytes announced): {e}"))?;
-            body
-        } else {
-            let mut body = Vec::new();
-            reader
-                .read_to_end(&mut body)
-                .await
-                .map_err(|e| format!("a body up to the close: {e}"))?;
-            body
+        let body = match head || status == 204 || status == 304 {
+            true => Vec::new(),
+            false => read_body(reader, find("transfer-encoding"), find("content-length")).await?,
         };
         return Ok(Answer {
             status,
@@ -151,6 +132,35 @@ async fn read_answer(reader: &mut BufReader<OwnedReadHalf>, head: bool) -> Resul
             closes,
         });
     }
+}
+
+/// A body: chunked, of its `Content-Length`, or up to the close.
+async fn read_body(
+    reader: &mut BufReader<OwnedReadHalf>,
+    transfer_encoding: Option<String>,
+    content_length: Option<String>,
+) -> Result<Vec<u8>, String> {
+    if transfer_encoding.is_some_and(|t| t.contains("chunked")) {
+        return read_chunked(reader).await;
+    }
+    let mut body = Vec::new();
+    let Some(length) = content_length else {
+        reader
+            .read_to_end(&mut body)
+            .await
+            .map_err(|e| format!("a body up to the close: {e}"))?;
+        return Ok(body);
+    };
+    let length: usize = length
+        .trim()
+        .parse()
+        .map_err(|_| format!("a Content-Length of {length:?}"))?;
+    body.resize(length, 0);
+    reader
+        .read_exact(&mut body)
+        .await
+        .map_err(|e| format!("the body ended early ({length} bytes announced): {e}"))?;
+    Ok(body)
 }
 
 type Head = (u16, Vec<(String, String)>, String);

@@ -36,7 +36,7 @@ fn assert_page(answer: &TestResponse, status: u16, what: &str) {
     assert!(answer.body.as_str().unwrap().contains("<html"), "{what}");
 }
 
-async fn requests_refused_before_their_handler_get_a_page_or_a_scim_error_never_plain_text(
+async fn the_authorize_page_and_the_sign_in_form_refuse_a_parameter_twice_or_json_on_a_page(
     backend: Backend,
 ) {
     let app = proxied_app(backend).await;
@@ -48,7 +48,6 @@ async fn requests_refused_before_their_handler_get_a_page_or_a_scim_error_never_
         "{}",
         page.body
     );
-
     let form = [(
         header::CONTENT_TYPE.as_str(),
         "application/x-www-form-urlencoded",
@@ -59,18 +58,22 @@ async fn requests_refused_before_their_handler_get_a_page_or_a_scim_error_never_
     let doubled = "tenant=a&tenant=b&username=alice&password=x&csrf=y";
     let sign_in = send(&app, Method::POST, "/admin/sign-in", &form, doubled).await;
     assert_page(&sign_in, 422, "a field twice");
+}
 
+async fn the_console_refuses_forms_paths_and_queries_it_cannot_read_on_a_page_and_scim_with_a_scim_error(
+    backend: Backend,
+) {
+    let app = proxied_app(backend).await;
     let signed = console_sign_in(&app, "192.0.2.5", ("default", "alice", PASSWORD)).await;
     let cookie = signed
         .header("set-cookie")
         .unwrap()
         .split(';')
         .next()
-        .unwrap()
-        .to_owned();
-    let session = [(header::COOKIE.as_str(), cookie.as_str())];
-    let with_json = [json[0], session[0]];
-    let tokens = send(&app, Method::POST, "/admin/tokens", &with_json, "{}").await;
+        .unwrap();
+    let session = (header::COOKIE.as_str(), cookie);
+    let json = (header::CONTENT_TYPE.as_str(), "application/json");
+    let tokens = send(&app, Method::POST, "/admin/tokens", &[json, session], "{}").await;
     assert_page(&tokens, 415, "a console form sent as JSON");
     for (method, path) in [
         (Method::POST, "/admin/webhooks/%FF/pause"),
@@ -78,10 +81,9 @@ async fn requests_refused_before_their_handler_get_a_page_or_a_scim_error_never_
         (Method::GET, "/admin/users/%C0%80"),
         (Method::GET, "/admin/directory?filter=a&filter=b"),
     ] {
-        let answer = send(&app, method, path, &session, "").await;
+        let answer = send(&app, method, path, &[session], "").await;
         assert_page(&answer, 400, path);
     }
-
     for path in [
         "/scim/v2/Users/%FF",
         "/scim/v2/Groups/%C0%80",
@@ -97,5 +99,6 @@ async fn requests_refused_before_their_handler_get_a_page_or_a_scim_error_never_
 }
 
 crate::on_both_stores!(
-    requests_refused_before_their_handler_get_a_page_or_a_scim_error_never_plain_text
+    the_authorize_page_and_the_sign_in_form_refuse_a_parameter_twice_or_json_on_a_page,
+    the_console_refuses_forms_paths_and_queries_it_cannot_read_on_a_page_and_scim_with_a_scim_error,
 );

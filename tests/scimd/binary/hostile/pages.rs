@@ -209,7 +209,8 @@ fn basic(known: &Known) -> impl Strategy<Value = Option<Vec<u8>>> {
     proptest::option::weighted(0.5, proptest::sample::select(values))
 }
 
-fn token(known: &Known) -> impl Strategy<Value = Request> {
+/// The token endpoint's fields: grants, the two tenants' clients, hostile codes and tokens.
+fn token_form(known: &Known) -> impl Strategy<Value = Vec<(String, String)>> {
     let grants = vec![
         "client_credentials".into(),
         "authorization_code".into(),
@@ -219,7 +220,7 @@ fn token(known: &Known) -> impl Strategy<Value = Request> {
     ];
     let ids = vec![known.client.0.clone(), known.other_client.0.clone()];
     let secrets = vec![known.client.1.clone(), known.other_client.1.clone()];
-    let form = fields(vec![
+    fields(vec![
         ("grant_type", one_of(grants).boxed()),
         ("client_id", one_of(ids).boxed()),
         ("client_secret", one_of(secrets).boxed()),
@@ -227,36 +228,41 @@ fn token(known: &Known) -> impl Strategy<Value = Request> {
         ("code_verifier", hostile_text().boxed()),
         ("redirect_uri", one_of(vec![REDIRECT.into()]).boxed()),
         ("refresh_token", hostile_text().boxed()),
-    ]);
+    ])
+}
+
+/// `r` with its `Content-Type` replaced by `content_type` (none when empty).
+fn typed(mut r: Request, content_type: &str) -> Request {
+    r.headers.retain(|(k, _)| k != "Content-Type");
+    match content_type.is_empty() {
+        true => r,
+        false => r.header("Content-Type", content_type),
+    }
+}
+
+fn token(known: &Known) -> impl Strategy<Value = Request> {
     let content_types = [
         "application/x-www-form-urlencoded",
         "application/json",
         "text/plain",
         "",
     ];
-    (
-        form,
-        basic(known),
-        proptest::sample::select(content_types.to_vec()),
-        0..10u8,
-    )
-        .prop_map(|(form, basic, content_type, method)| {
-            let method = if method == 0 { "GET" } else { "POST" };
-            let expect = if method == "POST" {
-                Expect::Token
-            } else {
-                Expect::Scim
+    let content_type = proptest::sample::select(content_types.to_vec());
+    (token_form(known), basic(known), content_type, 0..10u8).prop_map(
+        |(form, basic, content_type, method)| {
+            // a GET is not routed to the token endpoint: the 405 is SCIM's
+            let (method, expect) = match method {
+                0 => ("GET", Expect::Scim),
+                _ => ("POST", Expect::Token),
             };
-            let mut r = Request::new("token", method, "/oauth/token".into(), expect).form(form);
-            r.headers.retain(|(k, _)| k != "Content-Type");
-            if !content_type.is_empty() {
-                r = r.header("Content-Type", content_type);
-            }
+            let r = Request::new("token", method, "/oauth/token".into(), expect).form(form);
+            let r = typed(r, content_type);
             match basic {
                 Some(value) => r.header("Authorization", value),
                 None => r,
             }
-        })
+        },
+    )
 }
 
 /// Console pages, with alice's session or a forged one.
@@ -311,9 +317,9 @@ fn console_sign_in() -> impl Strategy<Value = Request> {
     })
 }
 
-/// The console's forms from alice's session: tokens, clients, and webhooks, tokens and clients
-/// named by id (the other tenant's, NUL, broken escapes; never one of hers that the run needs).
-fn console_forms(known: &Known) -> impl Strategy<Value = Request> {
+/// Where the console's forms go: tokens and clients, and webhooks, tokens and clients named by
+/// id (the other tenant's, NUL, broken escapes; never one of alice's that the run needs).
+fn console_target(known: &Known) -> impl Strategy<Value = String> {
     let ids = vec![
         known.webhook.clone(),
         known.other_webhook.clone(),
@@ -332,12 +338,17 @@ fn console_forms(known: &Known) -> impl Strategy<Value = Request> {
         "/admin/clients/{}/rotate",
         "/admin/clients/{}/remove",
     ];
-    let target = prop_oneof![
+    prop_oneof![
         2 => Just("/admin/tokens".to_owned()),
         2 => Just("/admin/clients".to_owned()),
         3 => (proptest::sample::select(actions), proptest::sample::select(ids))
             .prop_map(|(action, id)| action.replace("{}", &id)),
-    ];
+    ]
+}
+
+/// The console's forms posted from alice's session (or none), their fields hostile, the
+/// session's CSRF token sent or not.
+fn console_forms(known: &Known) -> impl Strategy<Value = Request> {
     let redirects = vec![
         "https://app.example/cb".into(),
         "https://a\u{0}.example/cb".into(),
@@ -349,27 +360,23 @@ fn console_forms(known: &Known) -> impl Strategy<Value = Request> {
         ("label", hostile_text().boxed()),
         ("redirect_uri", one_of(redirects).boxed()),
     ]);
-    let session = known.session.clone();
     let content_types = [
         "application/x-www-form-urlencoded",
         "application/json",
         "multipart/form-data",
     ];
-    (
-        target,
-        form,
-        proptest::sample::select(content_types.to_vec()),
-        0..8u8,
-    )
-        .prop_map(move |(target, form, content_type, signed)| {
-            let mut r = Request::new("console-form", "POST", target, Expect::Page).form(form);
-            r.headers.retain(|(k, _)| k != "Content-Type");
-            r = r.header("Content-Type", content_type);
+    let content_type = proptest::sample::select(content_types.to_vec());
+    let session = known.session.clone();
+    (console_target(known), form, content_type, 0..8u8).prop_map(
+        move |(target, form, content_type, signed)| {
+            let r = Request::new("console-form", "POST", target, Expect::Page).form(form);
+            let r = typed(r, content_type);
             match signed {
                 0 => r,
                 _ => r.header("Cookie", session.clone()),
             }
-        })
+        },
+    )
 }
 
 /// `/healthz`, `/readyz`, `/metrics` with odd tokens, the OAuth metadata, the stylesheet.

@@ -203,46 +203,37 @@ fn foreign(known: &Known) -> impl Strategy<Value = Request> {
         format!("/scim/v2/Groups/{}", known.group),
     ];
     let other_token = known.other_token.clone();
-    let (other_user, other_group) = (known.other_user.clone(), known.other_group.clone());
+    let other = (known.other_user.clone(), known.other_group.clone());
     let methods = ["GET", "PUT", "PATCH", "DELETE"];
-    (
-        proptest::sample::select(methods.to_vec()),
-        0..2usize,
-        0..3u8,
-    )
-        .prop_map(move |(method, at, how)| {
-            let body = match method {
-                "PATCH" => Some(json!({"schemas": [PATCH_OP], "Operations": [
-                {"op": "add", "path": "members", "value": [{"value": other_user}]},
-                {"op": "replace", "path": "displayName", "value": "stolen"}]})),
-                "PUT" => Some(json!({"userName": "stolen", "displayName": "stolen",
-                "members": [{"value": other_group}]})),
-                _ => None,
+    let method = proptest::sample::select(methods.to_vec());
+    (method, 0..2usize, 0..3u8).prop_map(move |(method, at, how)| {
+        let body = stolen(method, &other);
+        let mut r = match how {
+            0 => scim("foreign", method, theirs[at].clone(), body),
+            1 => {
+                let mut r = scim("foreign", method, ours[at].clone(), body);
+                r.headers[0].1 = format!("Bearer {other_token}").into_bytes();
+                r
             }
-            .map(|b| b.to_string().into_bytes());
-            let mut r = match how {
-                0 => scim("foreign", method, theirs[at].clone(), body),
-                1 => {
-                    let mut r = scim("foreign", method, ours[at].clone(), body);
-                    r.headers[0].1 = format!("Bearer {other_token}").into_bytes();
-                    r
-                }
-                _ => {
-                    return scim(
-                        "foreign",
-                        "PATCH",
-                        ours[1].clone(),
-                        body.or_else(|| {
-                            let add = json!({"schemas": [PATCH_OP], "Operations": [
-                    {"op": "add", "path": "members", "value": [{"value": other_user}]}]});
-                            Some(add.to_string().into_bytes())
-                        }),
-                    );
-                }
-            };
-            r.foreign = true;
-            r
-        })
+            // the other tenant's user into the first tenant's group: the final check looks
+            _ => return scim("foreign", "PATCH", ours[1].clone(), stolen("PATCH", &other)),
+        };
+        r.foreign = true;
+        r
+    })
+}
+
+/// A body for `method` that names the other tenant's user and group.
+fn stolen(method: &str, (other_user, other_group): &(String, String)) -> Option<Vec<u8>> {
+    let body = match method {
+        "PATCH" => json!({"schemas": [PATCH_OP], "Operations": [
+            {"op": "add", "path": "members", "value": [{"value": other_user}]},
+            {"op": "replace", "path": "displayName", "value": "stolen"}]}),
+        "PUT" => json!({"userName": "stolen", "displayName": "stolen",
+            "members": [{"value": other_group}]}),
+        _ => return None,
+    };
+    Some(body.to_string().into_bytes())
 }
 
 fn methods(known: &Known) -> impl Strategy<Value = Request> {
