@@ -1,6 +1,6 @@
 //! Extractors whose rejections are SCIM errors: the JSON body (either `application/scim+json`
-//! or `application/json`, RFC 7644 §3.8), query parameters, the base URL and the ETag
-//! preconditions. axum's own 415/422 bodies never reach a client.
+//! or `application/json`, RFC 7644 §3.8), query parameters, path parameters, the base URL and
+//! the ETag preconditions. axum's own 400/415/422 bodies never reach a client.
 
 use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Query, Request};
