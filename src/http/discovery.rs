@@ -1,9 +1,9 @@
 //! Discovery endpoints (RFC 7644 §4): `/ServiceProviderConfig`, `/Schemas`, `/ResourceTypes`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 
 use crate::http::AppState;
-use crate::http::extract::{BaseUrl, Ctx};
+use crate::http::extract::{BaseUrl, Ctx, Path};
 use crate::http::response::Scim;
 use crate::service::Error;
 

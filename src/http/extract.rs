@@ -1,6 +1,6 @@
 //! Extractors whose rejections are SCIM errors: the JSON body (either `application/scim+json`
-//! or `application/json`, RFC 7644 §3.8), query parameters, the base URL and the ETag
-//! preconditions. axum's own 415/422 bodies never reach a client.
+//! or `application/json`, RFC 7644 §3.8), query parameters, path parameters, the base URL and
+//! the ETag preconditions. axum's own 400/415/422 bodies never reach a client.
 
 use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Query, Request};
@@ -110,6 +110,26 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
                 scim::Error::bad_request(format!("the query string could not be parsed: {e}"))
             })?;
         Ok(Params(pairs))
+    }
+}
+
+/// A path parameter (a resource's or a schema's id); one that cannot be read (bytes that are
+/// not UTF-8 once decoded) is a SCIM error rather than axum's plain text.
+#[derive(Debug)]
+pub struct Path<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(e) => Err(scim::Error::bad_request(format!(
+                "the path could not be read: {}",
+                e.body_text()
+            ))
+            .into()),
+        }
     }
 }
 

@@ -4,6 +4,7 @@ mod auth;
 pub mod client;
 mod console;
 mod discovery;
+mod drain;
 pub mod error;
 pub mod extract;
 pub mod guard;
@@ -158,9 +159,11 @@ pub fn app(state: AppState) -> Router {
     let normalized = tower::ServiceBuilder::new()
         .map_request(normalize::normalize)
         .service(router);
-    telemetry::instrument(guard::catch_panics(
-        Router::new().fallback_service(normalized),
-    ))
+    // what a handler leaves of a body is read after it, outside the limit on requests at once
+    let drained = Router::new()
+        .fallback_service(normalized)
+        .layer(middleware::from_fn(drain::unread_bodies));
+    telemetry::instrument(guard::catch_panics(drained))
 }
 
 async fn not_found(uri: axum::http::Uri) -> Error {

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::rejection::FormRejection;
+use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -81,8 +81,20 @@ impl SignInForm {
 pub async fn authorize(
     State(app): State<AppState>,
     cookies: Cookies,
-    Query(req): Query<AuthorizeRequest>,
+    query: Result<Query<AuthorizeRequest>, QueryRejection>,
 ) -> Response {
+    // a parameter sent twice (RFC 6749 §3.1 allows each once) is refused on a page, as the
+    // request's other faults are
+    let req = match query {
+        Ok(Query(req)) => req,
+        Err(e) => {
+            let message = format!(
+                "the authorization request could not be read: {}",
+                e.body_text()
+            );
+            return error_page(StatusCode::BAD_REQUEST, &message);
+        }
+    };
     match app.directory.check_authorize(&req).await {
         Ok(auth) => sign_in_page(cookies, &req, &auth, "", None, StatusCode::OK),
         Err(e) => authorize_error(e),

@@ -1,12 +1,12 @@
 //! Handlers of the resource endpoints (`/Users`, `/Groups`) and of the queries across them
 //! (`/.search`, `/`): parse, delegate to one use case, wrap.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::http::AppState;
-use crate::http::extract::{Ctx, ScimJson};
+use crate::http::extract::{Ctx, Path, ScimJson};
 use crate::http::response::{Scim, no_content, not_modified};
 use crate::scim::query::SearchParams;
 use crate::scim::schema::ResourceKind;

@@ -1,6 +1,7 @@
 //! Structured input: JSON values and PatchOp messages built from the fuzzer's bytes out of
-//! scimd's vocabulary (attribute names in odd letter cases, Entra's shapes, hostile strings) and
-//! arbitrary text, so that the fuzzer reaches past "unknown attribute" within seconds.
+//! scimd's vocabulary (attribute names in odd letter cases, Entra's shapes, hostile strings,
+//! member names cut by a NUL or a quote) and arbitrary text, so that the fuzzer reaches past
+//! "unknown attribute" within seconds.
 
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use serde_json::{Map, Number, Value, json};
@@ -160,6 +161,32 @@ pub const PATHS: &[&str] = &[
     "emails[type eq \"work\"].",
 ];
 
+/// What cuts a member name: characters PostgreSQL's `jsonb` cannot hold, or that end a string
+/// in JSON, SQL or HTML.
+pub const MARKS: &[&str] = &["\u{0}", "\"", "'", "\u{0}\"", "\\\u{0}", "\u{0}\u{0}"];
+
+/// A member name: one of `vocabulary` (or text, as [`text`] makes it), one time in four cut by
+/// one of [`MARKS`].
+pub fn member(u: &mut Unstructured<'_>, vocabulary: &[&str]) -> Result<String> {
+    let name = text(u, vocabulary)?;
+    match u.ratio(1, 4)? {
+        true => cut(u, &name),
+        false => Ok(name),
+    }
+}
+
+/// `name` with one of [`MARKS`] at one of its character boundaries.
+pub fn cut(u: &mut Unstructured<'_>, name: &str) -> Result<String> {
+    let mark = u.choose(MARKS)?;
+    let boundaries: Vec<usize> = name
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain([name.len()])
+        .collect();
+    let at = *u.choose(&boundaries)?;
+    Ok(format!("{}{mark}{}", &name[..at], &name[at..]))
+}
+
 /// Vocabulary, vocabulary with an arbitrary tail, or arbitrary text.
 pub fn text(u: &mut Unstructured<'_>, vocabulary: &[&str]) -> Result<String> {
     Ok(match u.int_in_range(0..=5)? {
@@ -199,12 +226,13 @@ pub fn body(data: &[u8], depth: u32) -> Option<Value> {
     }
 }
 
-/// A JSON object with keys of [`KEYS`] and arbitrary ones.
+/// A JSON object with keys of [`KEYS`] and arbitrary ones, some cut by a NUL or a quote, at
+/// the top level as in extension objects and complex values (every level is made here).
 pub fn object(u: &mut Unstructured<'_>, depth: u32) -> Result<Map<String, Value>> {
     let n = u.int_in_range(0..=6)?;
     let mut members = Map::new();
     for _ in 0..n {
-        members.insert(text(u, KEYS)?, value(u, depth)?);
+        members.insert(member(u, KEYS)?, value(u, depth)?);
     }
     Ok(members)
 }
@@ -216,17 +244,25 @@ pub fn patch_op(u: &mut Unstructured<'_>) -> Result<Value> {
     Ok(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops}))
 }
 
+/// An operation's member name, one time in eight cut by one of [`MARKS`].
+fn op_member(u: &mut Unstructured<'_>, name: &str) -> Result<String> {
+    match u.ratio(1, 8)? {
+        true => cut(u, name),
+        false => Ok(name.to_owned()),
+    }
+}
+
 fn operation(u: &mut Unstructured<'_>) -> Result<Value> {
     const OPS: &[&str] = &[
         "add", "replace", "remove", "Add", "Replace", "Remove", "REPLACE", "move",
     ];
     let mut op = Map::new();
-    op.insert("op".into(), Value::String(text(u, OPS)?));
+    op.insert(op_member(u, "op")?, Value::String(text(u, OPS)?));
     if u.ratio(3, 4)? {
-        op.insert("path".into(), Value::String(text(u, PATHS)?));
+        op.insert(op_member(u, "path")?, Value::String(text(u, PATHS)?));
     }
     if u.ratio(3, 4)? {
-        op.insert("value".into(), value(u, 1)?);
+        op.insert(op_member(u, "value")?, value(u, 1)?);
     }
     Ok(Value::Object(op))
 }

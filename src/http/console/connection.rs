@@ -3,9 +3,10 @@
 //! with their delivery state (pause, resume, send a test event, retry parked events; never
 //! their secret), and the tenant's rules.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 
+use super::extract::Path;
 use super::views;
 use super::{CsrfForm, NoFields, Page, Signed, page};
 use crate::domain::events::Outcome;

@@ -2,9 +2,10 @@
 //! groups) or group (with its members, a page at a time, read a page at a time) with its
 //! attributes and its activity.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use serde_json::Value;
 
+use super::extract::{Path, Query};
 use super::pages::names;
 use super::{Page, Signed, page, views};
 use crate::domain::activity::ActivityFilter;

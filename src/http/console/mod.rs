@@ -6,6 +6,7 @@
 
 mod connection;
 mod directory;
+mod extract;
 mod pages;
 mod views;
 
@@ -192,19 +193,9 @@ impl<T: serde::de::DeserializeOwned + Send> axum::extract::FromRequest<AppState>
         let (mut parts, body) = req.into_parts();
         let signed = Signed::from_request_parts(&mut parts, app).await?;
         let req = axum::extract::Request::from_parts(parts, body);
-        let axum::Form(form) = axum::Form::<WithCsrf<T>>::from_request(req, app)
+        let extract::Form(form) = extract::Form::<WithCsrf<T>>::from_request(req, app)
             .await
-            .map_err(|e| {
-                html(
-                    StatusCode::BAD_REQUEST,
-                    views::Message {
-                        title: "Form refused",
-                        message: &format!("the form could not be read: {e}"),
-                    }
-                    .render(),
-                    "",
-                )
-            })?;
+            .map_err(IntoResponse::into_response)?;
         if let Some(refused) = signed.refusal(&form.csrf) {
             return Err(refused);
         }

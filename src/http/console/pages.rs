@@ -4,13 +4,13 @@
 
 use std::collections::HashMap;
 
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::TimeDelta;
 use serde_json::Value;
 
+use super::extract::{Form, Path, Query};
 use super::views;
 use super::{
     CsrfForm, NoFields, Page, SESSION_COOKIE, Signed, failure, login_csrf_ok, page, see_other,

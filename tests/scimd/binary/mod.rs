@@ -7,6 +7,7 @@ mod console_browser;
 mod durability;
 mod events;
 mod first_start;
+mod hostile;
 mod receiver_example;
 mod schemas;
 mod sign_in_flood;

@@ -7,6 +7,7 @@ pub mod process;
 pub mod proxy;
 pub mod receiver;
 pub mod served;
+pub mod wire;
 
 use axum::Router;
 use axum::body::Body;

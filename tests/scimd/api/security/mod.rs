@@ -1,14 +1,16 @@
 //! What an attacker can and cannot make scimd do (issue 21's findings, one file each): the
 //! sign-in throttle, `/metrics`, the activity log's notes, console sessions and OAuth families,
-//! cookies behind a trusted proxy, OAuth's fixed issuer and S256, and NUL characters in every
-//! kind of field. Requests carry the peer a listener would give them, and trusted proxies
-//! report clients in `X-Forwarded-For`.
+//! cookies behind a trusted proxy, OAuth's fixed issuer and S256, NUL characters in every
+//! kind of field, and the answers to requests refused before their handler runs. Requests
+//! carry the peer a listener would give them, and trusted proxies report clients in
+//! `X-Forwarded-For`.
 
 mod activity;
 mod cookies;
 mod metrics;
 mod nul;
 mod oauth;
+mod rejections;
 mod sessions;
 mod sign_ins;
 
