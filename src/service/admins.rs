@@ -1,30 +1,17 @@
-//! The application's admins and its OAuth clients, as the CLI manages them. Passwords are
-//! hashed with Argon2id at OWASP's parameters (19 MiB, 2 passes, 1 lane: the "Password Storage
-//! Cheat Sheet"); client secrets are 32 random bytes, stored as SHA-256, shown once.
+//! The application's admins, who sign in to authorize Entra (the console and OAuth's Authorize
+//! page), as the CLI manages them. Passwords are hashed with Argon2id at OWASP's parameters
+//! (19 MiB, 2 passes, 1 lane: the "Password Storage Cheat Sheet").
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
-use super::tokens::{hash_token, secret};
-use super::urls::https_or_loopback;
 use super::{Directory, Error};
-use crate::domain::oauth::{Admin, OAuthClient};
+use crate::domain::oauth::Admin;
 use crate::scim::{self, limits};
 use crate::store::OAuthStore;
 
-/// The redirect URI Entra's provisioning service uses after "Authorize".
-pub const ENTRA_REDIRECT_URI: &str = "https://portal.azure.com/TokenAuthorize";
-/// Client secrets start with this, so that leaked ones are easy to recognise.
-pub const CLIENT_SECRET_PREFIX: &str = "scimd_cs_";
 /// The shortest password `admin add` accepts.
 pub const MIN_PASSWORD_CHARS: usize = 12;
-
-/// A client just registered or given a new secret: the secret is here and nowhere else.
-#[derive(Debug)]
-pub struct IssuedClient {
-    pub client: OAuthClient,
-    pub secret: String,
-}
 
 fn argon2() -> Result<Argon2<'static>, Error> {
     let params = Params::new(19 * 1024, 2, 1, None)
@@ -72,12 +59,6 @@ fn check_username(username: &str) -> Result<&str, Error> {
     limits::check_string("username", username)?;
     limits::check_name("username", username)?;
     Ok(username)
-}
-
-/// A redirect URI a client may register: absolute `https`, or `http` on a loopback host (for
-/// local development and tests), without user-info or a fragment (RFC 6749 §3.1.2).
-fn check_redirect_uri(uri: &str) -> Result<(), Error> {
-    https_or_loopback("redirect URI", uri)
 }
 
 impl Directory {
@@ -135,46 +116,6 @@ impl Directory {
     pub async fn remove_admin(&self, tenant: &str, username: &str) -> Result<(), Error> {
         let tenant = self.tenant(tenant).await?;
         Ok(self.store.remove_admin(tenant.id, username).await?)
-    }
-
-    /// Registers an OAuth client of `tenant` with its redirect URIs (matched exactly).
-    pub async fn add_client(
-        &self,
-        tenant: &str,
-        redirect_uris: &[String],
-    ) -> Result<IssuedClient, Error> {
-        for uri in redirect_uris {
-            check_redirect_uri(uri)?;
-        }
-        let tenant = self.tenant(tenant).await?;
-        let client_id = secret("scimd-")?.chars().take(6 + 24).collect::<String>();
-        let secret = secret(CLIENT_SECRET_PREFIX)?;
-        let client = self
-            .store
-            .add_client(tenant.id, &client_id, &hash_token(&secret), redirect_uris)
-            .await?;
-        Ok(IssuedClient { client, secret })
-    }
-
-    pub async fn clients(&self, tenant: &str) -> Result<Vec<OAuthClient>, Error> {
-        let tenant = self.tenant(tenant).await?;
-        Ok(self.store.clients(tenant.id).await?)
-    }
-
-    /// A new secret for the client; the old one stops working at once (tokens already issued
-    /// stay valid until they expire).
-    pub async fn rotate_client_secret(&self, client_id: &str) -> Result<IssuedClient, Error> {
-        let secret = secret(CLIENT_SECRET_PREFIX)?;
-        let client = self
-            .store
-            .set_client_secret(client_id, &hash_token(&secret))
-            .await?;
-        Ok(IssuedClient { client, secret })
-    }
-
-    /// Removes the client and every token issued to it.
-    pub async fn remove_client(&self, client_id: &str) -> Result<(), Error> {
-        Ok(self.store.remove_client(client_id).await?)
     }
 }
 

@@ -1,6 +1,26 @@
 //! Use cases: what a request or a CLI command asks of the directory. The only caller of the
 //! store; store facts become SCIM errors in one place (`error`). `http` and the CLI see the
 //! [`Directory`] and nothing behind it.
+//!
+//! `Directory`'s methods live in the module named for the use case they serve:
+//!
+//! | module | use case | methods |
+//! |---|---|---|
+//! | `resources` | SCIM: one user or group | `create`, `get`, `replace`, `patch`, `delete` |
+//! | `search` | SCIM: lists and searches | `search`, `search_all` |
+//! | `bulk` | SCIM: a BulkRequest | `bulk` |
+//! | `discovery` | SCIM: what the service offers | `service_provider_config`, `schemas`, `schema`, `resource_types`, `resource_type_document` |
+//! | `tokens` | bearer tokens, and what one is | `tokens`, `issue_token`, `revoke_token`, `authenticate` |
+//! | `tenants` | tenants | `create_tenant`, `tenant`, `tenants`, `bootstrap` |
+//! | `policy` | a tenant's rules | `set_policy` |
+//! | `schemas` | a tenant's extension schemas | `add_schema`, `schemas_of`, `remove_schema`, `set_unknown_attributes` |
+//! | `admins` | the application's admins | `add_admin`, `admins`, `set_team_admin`, `set_admin_password`, `remove_admin` |
+//! | `oauth` | OAuth: Authorize, the token endpoint, clients | `check_authorize`, `sign_in`, `token`; (`oauth::clients`) `add_client`, `clients`, `rotate_client_secret`, `remove_client` |
+//! | `throttle` | the sign-in throttle | `password_checks`, `prune_sign_in_attempts` |
+//! | `console` | the console, on one session's tenant | `console_sign_in`, `console_session`, `console_sign_out`, `group_members`, `tenant_webhooks`, `*_tenant_*` |
+//! | `activity` | the activity log and cycles | `activity`, `cycles`, `record_refusal`, `count_lookup`, `flush_lookups`, `prune_activity` |
+//! | `events` | SCIM events: subscriptions, the outbox, delivery | `with_events`, `requests_in_flight`, `add_webhook`, `webhooks`, `webhook`, `pause_webhook`, `remove_webhook`, `rotate_webhook_secret`, `webhook_failures`, `retry_parked`, `test_webhook`, `last_event`, `events_after`, `event_claims`, `report_events`, `prune_events`, `park_paused`; (`events::dispatch`) `dispatch_events` |
+//! | this module | building the directory, its clock, its health | `new`, `with_*`, `clock`, `now`, `ready`, `report_pool`, `caches_tokens` |
 
 mod activity;
 mod admins;
@@ -17,6 +37,7 @@ mod policy;
 mod resources;
 mod schemas;
 mod search;
+mod tenants;
 pub mod throttle;
 mod tokens;
 mod urls;
@@ -30,8 +51,9 @@ use crate::domain::clock::Clock;
 pub use crate::domain::clock::now;
 use crate::scim::schema::Registry;
 use crate::store::{AnyStore, Store};
-pub use admins::{ENTRA_REDIRECT_URI, IssuedClient, MIN_PASSWORD_CHARS};
+pub use admins::MIN_PASSWORD_CHARS;
 pub use error::{Error, Unavailable};
+pub use oauth::{ENTRA_REDIRECT_URI, IssuedClient};
 pub use policy::PolicyChange;
 pub use schemas::{MAX_SCHEMAS, MAX_UNIQUE_ATTRIBUTES, RegisteredSchema};
 pub use tokens::{BOOTSTRAP_TENANT, IssuedToken, TOKEN_PREFIX, TokenCheck, hash_token};

@@ -1,6 +1,6 @@
-//! Tenants and bearer tokens. A token belongs to one tenant and selects it, so every tenant
-//! uses the same Tenant URL; tokens are 32 random bytes, shown once, stored only as a SHA-256
-//! hash, compared in constant time, revocable, several valid at once for rotation.
+//! Bearer tokens, and what a bearer token is. A token belongs to one tenant and selects it, so
+//! every tenant uses the same Tenant URL; tokens are 32 random bytes, shown once, stored only
+//! as a SHA-256 hash, compared in constant time, revocable, several valid at once for rotation.
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -49,32 +49,6 @@ pub(super) fn secret(prefix: &str) -> Result<String, Error> {
 }
 
 impl Directory {
-    pub async fn create_tenant(&self, name: &str) -> Result<Tenant, Error> {
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(scim::Error::invalid_value("a tenant name may not be empty").into());
-        }
-        limits::check_string("tenant name", name)?;
-        limits::check_name("tenant name", name)?;
-        Ok(self.store.create_tenant(name).await?)
-    }
-
-    pub async fn tenant(&self, name: &str) -> Result<Tenant, Error> {
-        if name.contains('\0') {
-            // no tenant can have such a name, and the database cannot be asked for it
-            let missing = crate::store::Missing::Tenant {
-                name: name.to_owned(),
-            };
-            return Err(crate::store::StoreError::NotFound(missing).into());
-        }
-        Ok(self.store.tenant(name).await?)
-    }
-
-    /// Every tenant, by name.
-    pub async fn tenants(&self) -> Result<Vec<Tenant>, Error> {
-        Ok(self.store.tenants().await?)
-    }
-
     /// The tokens of the tenant called `tenant`, in the order they were issued.
     pub async fn tokens(&self, tenant: &str) -> Result<Vec<TokenInfo>, Error> {
         let tenant = self.tenant(tenant).await?;
@@ -109,37 +83,6 @@ impl Directory {
             .put_token(tenant.id, label, &hash_token(&token))
             .await?;
         Ok(IssuedToken { info, token })
-    }
-
-    /// Makes sure tenant `default` exists and `token` is its bootstrap token, idempotently.
-    /// A bootstrap token an operator revoked stays revoked (a warning says so), and a new
-    /// `SCIMD_BOOTSTRAP_TOKEN` revokes the previous one.
-    pub async fn bootstrap(&self, token: &str) -> Result<Tenant, Error> {
-        if token.len() < 16 {
-            return Err(scim::Error::invalid_value(
-                "SCIMD_BOOTSTRAP_TOKEN must be at least 16 characters",
-            )
-            .into());
-        }
-        let tenant = self.store.ensure_tenant(BOOTSTRAP_TENANT).await?;
-        let current = self
-            .store
-            .put_token(tenant.id, Some(BOOTSTRAP_LABEL), &hash_token(token))
-            .await?;
-        if current.revoked.is_some() {
-            tracing::warn!(
-                token = %current.id,
-                "SCIMD_BOOTSTRAP_TOKEN was revoked and stays revoked; set another one or issue a token"
-            );
-        }
-        for previous in self.store.tokens(tenant.id).await? {
-            let bootstrap = previous.label.as_deref() == Some(BOOTSTRAP_LABEL);
-            if bootstrap && previous.id != current.id && previous.revoked.is_none() {
-                self.store.revoke_token(previous.id).await?;
-                tracing::info!(token = %previous.id, "revoked the previous bootstrap token");
-            }
-        }
-        Ok(tenant)
     }
 
     /// What a bearer token is: valid for its tenant, or why not.

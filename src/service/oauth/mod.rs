@@ -4,12 +4,15 @@
 //! endpoint's three grants. Access tokens are bearer tokens of the client's tenant with an
 //! expiry; refresh tokens rotate, and a reused one revokes its whole family.
 
+mod clients;
 mod grants;
 
 use std::net::IpAddr;
 use std::time::Duration;
 
 use uuid::Uuid;
+
+pub use clients::{CLIENT_SECRET_PREFIX, ENTRA_REDIRECT_URI, IssuedClient};
 
 use super::throttle::{AttemptKeys, Held, Throttle};
 use super::tokens::{hash_token, secret};
