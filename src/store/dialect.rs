@@ -149,6 +149,9 @@ pub trait Dialect: Leaves + Sized + Send + Sync + 'static {
     const GROUPS_COLUMN: &'static str;
     /// Tokens in the order they were issued.
     const TOKEN_ORDER: &'static str;
+    /// OAuth clients in the order they were added (`created` alone ties within SQLite's
+    /// milliseconds).
+    const CLIENT_ORDER: &'static str;
     /// What ends a `select` whose rows one process claims while others skip them
     /// (PostgreSQL's `for update skip locked`; SQLite has one writer and nothing to add).
     const SKIP_LOCKED: &'static str;

@@ -191,7 +191,8 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
 
     async fn clients(&self, tenant: TenantId) -> Result<Vec<OAuthClient>, StoreError> {
         let sql = Sql::new(format!(
-            "{CLIENT_SELECT} where oauth_clients.tenant_id = $1 order by oauth_clients.created, oauth_clients.client_id"
+            "{CLIENT_SELECT} where oauth_clients.tenant_id = $1 order by {}",
+            D::CLIENT_ORDER
         ))
         .arg(tenant);
         self.fetch_all(sql).await?.iter().map(client).collect()

@@ -1,9 +1,10 @@
-//! OAuth clients: added and found by `client_id`, a client_id taken refused, a new secret's
-//! hash, and removal with the client's codes and tokens (refused at once, here and
+//! OAuth clients: added and found by `client_id`, listed per tenant in the order added, a new
+//! secret's hash, and removal with the client's codes and tokens (refused at once, here and
 //! on another replica's token cache).
 
 use std::time::Duration;
 
+use chrono::Utc;
 use uuid::Uuid;
 
 use scimd::domain::oauth::{CodeGrant, OAuthClient, Rotation};
@@ -12,8 +13,60 @@ use scimd::store::{Missing, OAuthStore, StoreError, Tenants, Tokens};
 
 use super::super::stored::refresh_tokens;
 use super::super::{at, until_tokens_are_cached};
-use super::OAuth;
+use super::{OAuth, stamped};
 use crate::support::{Backend, open_store};
+
+async fn clients_are_found_by_client_id_and_listed_per_tenant_in_the_order_added(backend: Backend) {
+    let o = OAuth::new(backend).await;
+    let (store, tenant) = (&o.f.store, o.f.tenant.id);
+    let other = store.create_tenant("other").await.unwrap();
+    let uris = [
+        "https://a.example/cb".to_owned(),
+        "https://b.example/cb".to_owned(),
+    ];
+    let before = Utc::now();
+    let mut added = vec![o.client.clone()];
+    // names against their order, so that no order of names passes for the order added
+    for name in ["zulu", "yankee", "xray", "whiskey"] {
+        let secret = hash_token(name);
+        added.push(
+            store
+                .add_client(tenant, name, &secret, &uris)
+                .await
+                .unwrap(),
+        );
+    }
+    let after = Utc::now();
+    let theirs = store
+        .add_client(other.id, "theirs", b"s", &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        added[1],
+        OAuthClient {
+            id: added[1].id,
+            tenant,
+            tenant_name: "default".into(),
+            client_id: "zulu".into(),
+            redirect_uris: uris.to_vec(),
+            created: added[1].created,
+            secret_hash: hash_token("zulu").to_vec(),
+        }
+    );
+    stamped(added[1].created, before, after);
+    assert_eq!(theirs.redirect_uris, Vec::<String>::new());
+    assert_eq!(theirs.tenant_name, "other");
+    let listed = store.clients(tenant).await.unwrap();
+    let names: Vec<&str> = listed.iter().map(|c| c.client_id.as_str()).collect();
+    assert_eq!(names, ["entra", "zulu", "yankee", "xray", "whiskey"]);
+    assert_eq!(listed, added);
+    assert_eq!(store.clients(other.id).await.unwrap(), [theirs.clone()]);
+    for client in added.iter().chain([&theirs]) {
+        let found = store.client(&client.client_id).await.unwrap();
+        assert_eq!(found.as_ref(), Some(client));
+    }
+    assert_eq!(store.client("nobody").await.unwrap(), None);
+}
 
 async fn a_client_id_taken_is_refused_and_changes_nothing(backend: Backend) {
     let o = OAuth::new(backend).await;
@@ -144,6 +197,7 @@ async fn a_client_removed_on_another_replica_has_its_tokens_forgotten(backend: B
 }
 
 crate::on_both_stores!(
+    clients_are_found_by_client_id_and_listed_per_tenant_in_the_order_added,
     a_client_id_taken_is_refused_and_changes_nothing,
     a_new_secret_replaces_the_clients_hash,
     removing_a_client_takes_its_codes_and_tokens_with_it,
