@@ -323,9 +323,11 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
             return Ok(Rotation::Reused);
         }
         let family_started = row.instant("started")?;
-        let family_ends =
-            family_started + chrono::TimeDelta::from_std(max_age).unwrap_or(chrono::TimeDelta::MAX);
-        if row.instant("expires_at")? <= now || family_ends <= now {
+        // none when `max_age` reaches beyond the calendar: the family never ends
+        let family_ends = chrono::TimeDelta::from_std(max_age)
+            .ok()
+            .and_then(|age| family_started.checked_add_signed(age));
+        if row.instant("expires_at")? <= now || family_ends.is_some_and(|end| end <= now) {
             return Ok(Rotation::Expired);
         }
         // the condition makes one of two concurrent rotations of the same token the loser
@@ -348,7 +350,7 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
             refresh: next
                 .refresh
                 .clone()
-                .map(|(hash, expires)| (hash, expires.min(family_ends))),
+                .map(|(hash, expires)| (hash, family_ends.map_or(expires, |end| expires.min(end)))),
             ..next.clone()
         };
         insert_tokens::<D>(&mut tx, &next, now).await?;

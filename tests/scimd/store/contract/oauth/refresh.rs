@@ -265,6 +265,21 @@ async fn an_expired_token_or_family_is_expired_and_the_token_stays_unused(backen
     assert_eq!(o.access("a2").await.unwrap().expires, Some(at(7200)));
 }
 
+/// A `max_age` longer than any date can hold never ends a family.
+async fn a_max_age_beyond_the_calendar_never_ends_a_family(backend: Backend) {
+    let o = OAuth::new(backend).await;
+    let family = Uuid::new_v4();
+    o.issue(&o.grant(family, Some(&o.ada), "a1", Some("r1")))
+        .await;
+    let next = o.next("a2", "r2", at(90_000)).await;
+    assert_eq!(
+        o.rotate("r1", &next, at(100), Duration::MAX).await,
+        Rotation::Rotated
+    );
+    let ada = Some(o.ada.id);
+    assert_eq!(o.refresh("r2").await, Some(valid(family, ada, at(90_000))));
+}
+
 async fn revoking_a_family_revokes_its_access_and_refresh_tokens_only(backend: Backend) {
     let o = OAuth::new(backend).await;
     until_tokens_are_cached(&o.f.store, backend).await;
@@ -307,5 +322,6 @@ crate::on_both_stores!(
     a_used_or_revoked_refresh_token_presented_again_revokes_its_family,
     a_refresh_token_unknown_or_of_another_client_is_unknown_and_changes_nothing,
     an_expired_token_or_family_is_expired_and_the_token_stays_unused,
+    a_max_age_beyond_the_calendar_never_ends_a_family,
     revoking_a_family_revokes_its_access_and_refresh_tokens_only,
 );
