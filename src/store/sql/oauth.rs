@@ -303,11 +303,18 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
         max_age: std::time::Duration,
     ) -> Result<Rotation, StoreError> {
         let mut tx = D::begin_write(&self.writer).await?;
-        let read = Sql::new(
+        // the token's row is held from the read on, so that rotations of one token run one
+        // after the other, each seeing what the one before did. Without it, a loser whose
+        // conditional update below waited for the winner still locked the row (PostgreSQL
+        // locks a row updated meanwhile to recheck it) and went on to revoke the family's
+        // access tokens, while another loser, which had revoked them first, waited for that
+        // row: a deadlock.
+        let read = Sql::new(format!(
             "select tenant_id, family, admin_id, coalesce(family_started, created) as started,
                     expires_at, used_at, revoked_at
-             from refresh_tokens where token_hash = $1 and client_id = $2",
-        )
+             from refresh_tokens where token_hash = $1 and client_id = $2{}",
+            D::FOR_UPDATE
+        ))
         .arg(old)
         .arg(client);
         let Some(row) = D::fetch_optional(&mut tx, read).await? else {
