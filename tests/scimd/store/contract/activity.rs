@@ -117,6 +117,13 @@ async fn recorded_rows_are_read_back_per_tenant_oldest_first_with_what_is_stored
     assert_eq!(f.store.last_event(f.tenant.id).await.unwrap(), 0);
 }
 
+/// `ActivityFilter::default()` as `change` leaves it.
+fn filter(change: impl FnOnce(&mut ActivityFilter)) -> ActivityFilter {
+    let mut filter = ActivityFilter::default();
+    change(&mut filter);
+    filter
+}
+
 async fn activity_is_filtered_by_time_resource_request_status_and_operation(backend: Backend) {
     let f = Fixture::new(backend).await;
     let (t, x, y) = (f.tenant.id, Some(Uuid::new_v4()), Some(Uuid::new_v4()));
@@ -128,92 +135,24 @@ async fn activity_is_filtered_by_time_resource_request_status_and_operation(back
     let g = row(t, at(300), "req-g", "read", 404, x);
     f.record_all(&[&a, &b, &c, &d, &e, &g]).await;
     let cases = [
+        (filter(|f| f.since = Some(at(60))), vec![&b, &c, &d, &e, &g]),
+        (filter(|f| f.until = Some(at(180))), vec![&a, &b, &c]),
         (
-            ActivityFilter {
-                since: Some(at(60)),
-                ..Default::default()
-            },
-            vec![&b, &c, &d, &e, &g],
-        ),
-        (
-            ActivityFilter {
-                until: Some(at(180)),
-                ..Default::default()
-            },
-            vec![&a, &b, &c],
-        ),
-        (
-            ActivityFilter {
-                since: Some(at(60)),
-                until: Some(at(180)),
-                ..Default::default()
-            },
+            filter(|f| (f.since, f.until) = (Some(at(60)), Some(at(180)))),
             vec![&b, &c],
         ),
+        (filter(|f| f.resource = x), vec![&a, &b, &g]),
+        (filter(|f| f.request_id = Some("req-c".into())), vec![&c]),
+        (filter(|f| f.status_class = Some(2)), vec![&a, &b, &d]),
+        (filter(|f| f.status_class = Some(4)), vec![&c, &g]),
+        (filter(|f| f.status_class = Some(5)), vec![&e]),
+        (filter(|f| f.refused = true), vec![&c, &e, &g]),
         (
-            ActivityFilter {
-                resource: x,
-                ..Default::default()
-            },
-            vec![&a, &b, &g],
-        ),
-        (
-            ActivityFilter {
-                request_id: Some("req-c".into()),
-                ..Default::default()
-            },
-            vec![&c],
-        ),
-        (
-            ActivityFilter {
-                status_class: Some(2),
-                ..Default::default()
-            },
-            vec![&a, &b, &d],
-        ),
-        (
-            ActivityFilter {
-                status_class: Some(4),
-                ..Default::default()
-            },
-            vec![&c, &g],
-        ),
-        (
-            ActivityFilter {
-                status_class: Some(5),
-                ..Default::default()
-            },
-            vec![&e],
-        ),
-        (
-            ActivityFilter {
-                refused: true,
-                ..Default::default()
-            },
-            vec![&c, &e, &g],
-        ),
-        (
-            ActivityFilter {
-                operation: Some("create".into()),
-                ..Default::default()
-            },
+            filter(|f| f.operation = Some("create".into())),
             vec![&a, &c],
         ),
-        (
-            ActivityFilter {
-                resource: x,
-                refused: true,
-                ..Default::default()
-            },
-            vec![&g],
-        ),
-        (
-            ActivityFilter {
-                request_id: Some("req-none".into()),
-                ..Default::default()
-            },
-            vec![],
-        ),
+        (filter(|f| (f.resource, f.refused) = (x, true)), vec![&g]),
+        (filter(|f| f.request_id = Some("req-none".into())), vec![]),
     ];
     for (filter, expected) in cases {
         let expected: Vec<Activity> = expected.into_iter().map(read_back).collect();
