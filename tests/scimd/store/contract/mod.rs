@@ -1,6 +1,6 @@
 //! What every store must do, whatever the backend: every method of `Store`, `Tenants`,
-//! `Tokens`, `Resources`, `Groups`, `OAuthStore`, `SessionStore`, `AttemptStore` and
-//! `ActivityStore`, proven on PostgreSQL and SQLite alike.
+//! `Tokens`, `Resources`, `Groups`, `OAuthStore`, `SessionStore`, `AttemptStore`,
+//! `ActivityStore` and `EventStore`, proven on PostgreSQL and SQLite alike.
 //! Each failure is the fact it is (`StoreError`), and a failed write changes nothing. Time is
 //! an argument: the methods that take `now` (or `before`) are given fixed instants ([`at`]).
 //!
@@ -44,6 +44,7 @@ macro_rules! assert_err {
 
 mod activity;
 mod attempts;
+mod events;
 mod listing;
 mod member_changes;
 mod membership;
