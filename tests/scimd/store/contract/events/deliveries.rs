@@ -196,6 +196,42 @@ async fn requeue_puts_parked_deliveries_back_pending_afresh(backend: Backend) {
     assert_eq!(f.store.subscription(s.id).await.unwrap(), after);
 }
 
+/// A worker whose lease lapsed reports deliveries that another worker settled meanwhile: as
+/// delivered, or as failed in any state. Each delivery is counted once, by whoever settled
+/// it first, and what a late report says changes nothing.
+async fn a_delivery_settled_already_is_counted_once_whoever_reports_it(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let (s, [_, _, again]) = queued(&f).await;
+    let seq = seqs(&f.queue(&s).await);
+    f.store.delivered(s.id, &seq[..1], at(40)).await.unwrap();
+    let dropped = failure(seq[1], "dropped", 1, Some(400), "invalid_request", 50);
+    f.store.failed(s.id, &dropped).await.unwrap();
+    let settled = Subscription {
+        delivered: 1,
+        failed: 1,
+        backlog: 1,
+        last_success: Some(at(40)),
+        last_error: Some("invalid_request".into()),
+        last_error_at: Some(at(50)),
+        ..s.clone()
+    };
+    assert_eq!(f.store.subscription(s.id).await.unwrap(), settled);
+    let failures = f.store.failures(s.id, 10).await.unwrap();
+    assert_eq!(failures.iter().map(|d| d.seq).collect::<Vec<_>>(), [seq[1]]);
+
+    f.store.delivered(s.id, &seq[..2], at(60)).await.unwrap();
+    for state in ["pending", "dropped", "parked"] {
+        for late in &seq[..2] {
+            let again = failure(*late, state, 2, Some(503), "503 Service Unavailable", 70);
+            f.store.failed(s.id, &again).await.unwrap();
+        }
+    }
+    assert_eq!(f.store.subscription(s.id).await.unwrap(), settled);
+    assert_eq!(f.store.failures(s.id, 10).await.unwrap(), failures);
+    assert_fresh(&f.queue(&s).await, &[&again]);
+    assert_eq!(f.store.pending_count().await.unwrap(), 1);
+}
+
 async fn pending_count_counts_the_pending_deliveries_of_every_subscription(backend: Backend) {
     let f = Fixture::new(backend).await;
     let acme = f.store.create_tenant("acme").await.unwrap();
@@ -223,5 +259,6 @@ crate::on_both_stores!(
     a_retried_failure_keeps_the_delivery_pending_with_its_attempts,
     dropped_and_parked_deliveries_leave_the_queue_and_are_listed_newest_first,
     requeue_puts_parked_deliveries_back_pending_afresh,
+    a_delivery_settled_already_is_counted_once_whoever_reports_it,
     pending_count_counts_the_pending_deliveries_of_every_subscription,
 );
