@@ -1,6 +1,6 @@
 //! What every store must do, whatever the backend: every method of `Store`, `Tenants`,
 //! `Tokens`, `Resources`, `Groups`, `OAuthStore`, `SessionStore`, `AttemptStore`,
-//! `ActivityStore` and `EventStore`, proven on PostgreSQL and SQLite alike.
+//! `ActivityStore`, `EventStore` and `SchemaStore`, proven on PostgreSQL and SQLite alike.
 //! Each failure is the fact it is (`StoreError`), and a failed write changes nothing. Time is
 //! an argument: the methods that take `now` (or `before`) are given fixed instants ([`at`]).
 //!
@@ -50,6 +50,7 @@ mod member_changes;
 mod membership;
 mod oauth;
 mod resources;
+mod schemas;
 mod sessions;
 mod sorting;
 mod stored;

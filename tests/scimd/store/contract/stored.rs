@@ -1,7 +1,7 @@
 //! What a test database holds, read with the backend's own driver behind the store's back:
-//! the rows no store method reads back (refresh tokens, console sessions), so that a test can
-//! assert what a method stored as well as what it returned. Instants are read as milliseconds
-//! since the epoch on both backends.
+//! the rows no store method reads back (refresh tokens, console sessions, extension indexes
+//! and schema rows), so that a test can assert what a method stored as well as what it
+//! returned. Instants are read as milliseconds since the epoch on both backends.
 
 use std::collections::BTreeMap;
 
@@ -95,4 +95,23 @@ pub async fn session_hashes(db: &TestDb) -> Vec<Vec<u8>> {
     let query = "select session_hash from admin_sessions order by session_hash";
     let found: Vec<(Vec<u8>,)> = rows(db, query, query).await;
     found.into_iter().map(|(hash,)| hash).collect()
+}
+
+/// The names of the extensions' unique indexes, in order.
+pub async fn extension_indexes(db: &TestDb) -> Vec<String> {
+    let found: Vec<(String,)> = rows(
+        db,
+        "select indexname::text from pg_indexes
+         where indexname like 'ext\\_unique\\_%' order by 1",
+        "select name from sqlite_master
+         where type = 'index' and name like 'ext\\_unique\\_%' escape '\\' order by 1",
+    )
+    .await;
+    found.into_iter().map(|(name,)| name).collect()
+}
+
+/// The rows of `tenant_schemas`: the URN as registered and its state, by URN.
+pub async fn schema_rows(db: &TestDb) -> Vec<(String, String)> {
+    let query = "select id, state from tenant_schemas order by id";
+    rows(db, query, query).await
 }
