@@ -192,6 +192,9 @@ async fn activity_reads_the_newest_rows_up_to_the_limit_oldest_first(backend: Ba
         .activity(f.tenant.id, &newest(3, Some(at(30))))
         .await;
     assert_eq!(read.unwrap(), [&rows[3], &rows[4]].map(read_back));
+    // at most none is none
+    let read = f.store.activity(f.tenant.id, &newest(0, None)).await;
+    assert_eq!(read.unwrap(), []);
 }
 
 /// A minute's counts, by what happened.
