@@ -430,7 +430,8 @@ enum Grantor {
 }
 
 /// Revokes the access and refresh tokens of a family, or every token an admin authorized (all
-/// their families), and announces it.
+/// their families, and the codes of theirs not yet exchanged, which would start one), and
+/// announces it.
 async fn revoke<D: Dialect>(
     conn: &mut Conn<D>,
     whose: Grantor,
@@ -440,6 +441,10 @@ async fn revoke<D: Dialect>(
         Grantor::Family(id) => ("family", id),
         Grantor::Admin(id) => ("admin_id", id),
     };
+    if let Grantor::Admin(admin) = whose {
+        let codes = Sql::new("delete from oauth_codes where admin_id = $1").arg(admin);
+        execute::<D>(conn, codes).await?;
+    }
     for table in ["tokens", "refresh_tokens"] {
         let sql = Sql::new(format!(
             "update {table} set revoked_at = coalesce(revoked_at, $2) where {column} = $1"

@@ -5,9 +5,10 @@
 use chrono::Utc;
 use uuid::Uuid;
 
-use scimd::domain::oauth::Admin;
+use scimd::domain::oauth::{Admin, CodeGrant};
 use scimd::store::{Missing, OAuthStore, StoreError, Tenants, Unique};
 
+use super::super::at;
 use super::super::stored::{refresh_tokens, session_hashes};
 use super::{OAuth, stamped};
 use crate::support::Backend;
@@ -117,8 +118,9 @@ async fn updating_an_admin_changes_only_the_right_and_password_given(backend: Ba
     }
 }
 
-/// `ada` with a console session and two OAuth families (one with a refresh token), `bob`
-/// with a session and a family, and a client-credentials family of nobody's.
+/// `ada` with a console session, two OAuth families (one with a refresh token) and a code
+/// not yet exchanged, `bob` with a session, a family and a code, and a client-credentials
+/// family of nobody's.
 struct Authorized {
     o: OAuth,
     bob: Admin,
@@ -142,7 +144,31 @@ impl Authorized {
         }
         o.open_session(b"ada-session", &o.ada).await;
         o.open_session(b"bob-session", &bob).await;
+        for (code, admin) in [(b"ada-code", &o.ada), (b"bob-code", &bob)] {
+            let grant = CodeGrant {
+                client: o.client.id,
+                tenant: o.f.tenant.id,
+                admin: admin.id,
+                redirect_uri: None,
+                challenge: None,
+                challenge_method: None,
+                family: Uuid::new_v4(),
+                expires: at(600),
+            };
+            store.put_code(code, &grant).await.unwrap();
+        }
         Self { o, bob }
+    }
+
+    /// Which of the codes (`ada`'s, `bob`'s) can still be exchanged, using them up.
+    async fn codes(&self) -> [bool; 2] {
+        let store = &self.o.f.store;
+        let mut out = [false; 2];
+        for (i, code) in [b"ada-code", b"bob-code"].iter().enumerate() {
+            let taken = store.take_code(*code, at(1)).await.unwrap();
+            out[i] = taken.is_some_and(|(_, first)| first);
+        }
+        out
     }
 
     /// Which of the access tokens are revoked, in the order of `new`.
@@ -191,6 +217,8 @@ async fn taking_the_team_admin_right_revokes_the_admins_families_and_deletes_the
     assert_eq!(o.session_admin(b"bob-session").await, Some(a.bob.clone()));
     assert_eq!(a.revoked().await, [true, true, false, false]);
     assert_eq!(a.refresh_revoked().await, [true, false]);
+    // what ada authorized and was not yet exchanged goes too
+    assert_eq!(a.codes().await, [false, true]);
 }
 
 async fn a_new_password_ends_the_admins_sessions_and_keeps_their_families(backend: Backend) {
@@ -208,6 +236,7 @@ async fn a_new_password_ends_the_admins_sessions_and_keeps_their_families(backen
     // a session opened with the new password is valid
     o.open_session(b"ada-again", &o.ada).await;
     assert_eq!(o.session_admin(b"ada-again").await, Some(o.ada.clone()));
+    assert_eq!(a.codes().await, [true, true]);
 }
 
 async fn removing_an_admin_revokes_their_families_and_deletes_their_sessions(backend: Backend) {
@@ -229,6 +258,7 @@ async fn removing_an_admin_revokes_their_families_and_deletes_their_sessions(bac
     let again = store.add_admin(tenant, "ada", "hash-again", true).await;
     assert_ne!(again.unwrap().id, o.ada.id);
     assert_eq!(a.revoked().await, [true, true, false, false]);
+    assert_eq!(a.codes().await, [false, true]);
 }
 
 crate::on_both_stores!(
