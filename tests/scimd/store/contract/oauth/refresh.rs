@@ -62,7 +62,7 @@ impl OAuth {
     async fn refresh(&self, token: &str) -> Option<Refresh> {
         refresh_tokens(&self.f.db)
             .await
-            .remove(&hash_token(token).to_vec())
+            .remove(hash_token(token).as_slice())
     }
 }
 
