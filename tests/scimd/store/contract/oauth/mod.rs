@@ -1,21 +1,24 @@
 //! `OAuthStore`: admins (`admins`), OAuth clients (`clients`), single-use codes (`codes`) and
-//! token families that rotate and are revoked (`refresh`), on a store with tenant `default`,
-//! its team admin `ada` and its client `entra`. An access token is judged by what
-//! `token_tenant` answers for it, a refresh token by its stored row.
+//! token families that rotate and are revoked (`refresh`, and at once `rotations`), on a
+//! store with tenant `default`, its team admin `ada` and its client `entra`. An access token
+//! is judged by what `token_tenant` answers for it, a refresh token by its stored row.
 
 mod admins;
 mod clients;
 mod codes;
 mod refresh;
+mod rotations;
 
-use chrono::Utc;
-use chrono::{DateTime, TimeDelta};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
-use scimd::domain::oauth::{Admin, OAuthClient, TokenGrant, TokenRecord};
+use scimd::domain::oauth::{Admin, OAuthClient, Rotation, TokenGrant, TokenRecord};
 use scimd::service::hash_token;
-use scimd::store::{OAuthStore, SessionStore, Tokens};
+use scimd::store::{OAuthStore, SessionStore, Tenants, Tokens};
 
+use super::stored::{Refresh, refresh_tokens};
 use super::{Fixture, at};
 use crate::support::Backend;
 
@@ -92,6 +95,55 @@ impl OAuth {
     async fn open_session(&self, hash: &[u8], admin: &Admin) {
         let store = &self.f.store;
         store.put_session(hash, admin, "csrf", at(0)).await.unwrap();
+    }
+}
+
+/// A month: families younger than this have not expired.
+const MONTH: Duration = Duration::from_secs(30 * 86_400);
+
+impl OAuth {
+    /// Tokens to rotate to, as the service asks for them: a family, admin, start and tenant
+    /// of their own, which the store replaces with the old token's.
+    async fn next(
+        &self,
+        access: &str,
+        refresh: &str,
+        refresh_expires: DateTime<Utc>,
+    ) -> TokenGrant {
+        let elsewhere = self.f.store.ensure_tenant("elsewhere").await.unwrap();
+        TokenGrant {
+            tenant: elsewhere.id,
+            client: self.client.id,
+            family: Uuid::new_v4(),
+            admin: None,
+            family_started: at(50),
+            access_hash: hash_token(access).to_vec(),
+            access_expires: at(7200),
+            refresh: Some((hash_token(refresh).to_vec(), refresh_expires)),
+        }
+    }
+
+    /// `rotate_refresh` of the refresh token `old` of `entra` to `next` at `now`.
+    async fn rotate(
+        &self,
+        old: &str,
+        next: &TokenGrant,
+        now: DateTime<Utc>,
+        max_age: Duration,
+    ) -> Rotation {
+        let old = hash_token(old);
+        let rotated = self
+            .f
+            .store
+            .rotate_refresh(&old, self.client.id, next, now, max_age);
+        rotated.await.unwrap()
+    }
+
+    /// The stored refresh token `token`.
+    async fn refresh(&self, token: &str) -> Option<Refresh> {
+        refresh_tokens(&self.f.db)
+            .await
+            .remove(hash_token(token).as_slice())
     }
 }
 

@@ -1,70 +1,21 @@
 //! Token families: `store_tokens`, `rotate_refresh` (one use per refresh token, the family's
 //! tenant, admin and start kept, a reused or revoked token revoking its family, expiry by the
-//! token's date and by the family's `max_age`, one winner of rotations at once) and
-//! `revoke_family`.
+//! token's date and by the family's `max_age`) and `revoke_family`. Rotations at once are
+//! `rotations`'.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use scimd::domain::oauth::{Rotation, TokenGrant, TokenRecord};
+use scimd::domain::oauth::{Rotation, TokenRecord};
 use scimd::service::hash_token;
-use scimd::store::{OAuthStore, Tenants, Tokens};
+use scimd::store::{OAuthStore, Tokens};
 
 use super::super::stored::{Refresh, refresh_tokens};
-use super::super::{all_at_once, at, until_tokens_are_cached};
-use super::OAuth;
+use super::super::{at, until_tokens_are_cached};
+use super::{MONTH, OAuth};
 use crate::support::Backend;
-
-/// A month: families younger than this have not expired.
-const MONTH: Duration = Duration::from_secs(30 * 86_400);
-
-impl OAuth {
-    /// Tokens to rotate to, as the service asks for them: a family, admin, start and tenant
-    /// of their own, which the store replaces with the old token's.
-    async fn next(
-        &self,
-        access: &str,
-        refresh: &str,
-        refresh_expires: DateTime<Utc>,
-    ) -> TokenGrant {
-        let elsewhere = self.f.store.ensure_tenant("elsewhere").await.unwrap();
-        TokenGrant {
-            tenant: elsewhere.id,
-            client: self.client.id,
-            family: Uuid::new_v4(),
-            admin: None,
-            family_started: at(50),
-            access_hash: hash_token(access).to_vec(),
-            access_expires: at(7200),
-            refresh: Some((hash_token(refresh).to_vec(), refresh_expires)),
-        }
-    }
-
-    /// `rotate_refresh` of the refresh token `old` of `entra` to `next` at `now`.
-    async fn rotate(
-        &self,
-        old: &str,
-        next: &TokenGrant,
-        now: DateTime<Utc>,
-        max_age: Duration,
-    ) -> Rotation {
-        let old = hash_token(old);
-        let rotated = self
-            .f
-            .store
-            .rotate_refresh(&old, self.client.id, next, now, max_age);
-        rotated.await.unwrap()
-    }
-
-    /// The stored refresh token `token`.
-    async fn refresh(&self, token: &str) -> Option<Refresh> {
-        refresh_tokens(&self.f.db)
-            .await
-            .remove(hash_token(token).as_slice())
-    }
-}
 
 /// The stored refresh token of `family`, authorized by `admin` at `at(0)`, that expires at
 /// `expires`, unused and valid.
@@ -281,64 +232,6 @@ async fn a_max_age_beyond_the_calendar_never_ends_a_family(backend: Backend) {
     assert_eq!(o.refresh("r2").await, Some(valid(family, ada, at(90_000))));
 }
 
-/// Rotations of one refresh token at once (a client that retried, or a thief racing it): one
-/// rotates, every other finds it used, and the family — the winner's new tokens included —
-/// is revoked.
-async fn rotations_of_one_token_at_once_rotate_once_and_revoke_the_family(backend: Backend) {
-    let o = OAuth::new(backend).await;
-    // rounds of two, three (the least that can deadlock on PostgreSQL) and eight
-    for (round, n) in [2, 3, 8, 8, 8, 8].into_iter().enumerate() {
-        let family = Uuid::new_v4();
-        let old = format!("r-{round}");
-        o.issue(&o.grant(family, Some(&o.ada), &format!("a-{round}"), Some(&old)))
-            .await;
-        let mut nexts = Vec::new();
-        for i in 0..n {
-            nexts.push(
-                o.next(
-                    &format!("a-{round}-{i}"),
-                    &format!("r-{round}-{i}"),
-                    at(90_000),
-                )
-                .await,
-            );
-        }
-        let rotations = all_at_once(n, |i| {
-            let (store, client, next) = (o.f.store.clone(), o.client.id, nexts[i].clone());
-            let old = hash_token(&old);
-            async move {
-                let rotated = store.rotate_refresh(&old, client, &next, at(100), MONTH);
-                rotated.await.unwrap()
-            }
-        })
-        .await;
-        let winners: Vec<usize> = (0..n)
-            .filter(|i| rotations[*i] == Rotation::Rotated)
-            .collect();
-        assert_eq!(winners.len(), 1, "{rotations:?}");
-        let reused = rotations.iter().filter(|r| **r == Rotation::Reused).count();
-        assert_eq!(reused, n - 1, "{rotations:?}");
-        let winner = winners[0];
-        assert!(o.revoked(&format!("a-{round}")).await);
-        for i in 0..n {
-            let access = o.access(&format!("a-{round}-{i}")).await;
-            let refresh = o.refresh(&format!("r-{round}-{i}")).await;
-            if i == winner {
-                assert!(access.unwrap().revoked);
-                assert!(refresh.unwrap().revoked);
-            } else {
-                assert_eq!(
-                    (access, refresh),
-                    (None, None),
-                    "the loser {i} stored tokens"
-                );
-            }
-        }
-        let old = o.refresh(&old).await.unwrap();
-        assert!(old.used && old.revoked, "{old:?}");
-    }
-}
-
 async fn revoking_a_family_revokes_its_access_and_refresh_tokens_only(backend: Backend) {
     let o = OAuth::new(backend).await;
     until_tokens_are_cached(&o.f.store, backend).await;
@@ -382,6 +275,5 @@ crate::on_both_stores!(
     a_refresh_token_unknown_or_of_another_client_is_unknown_and_changes_nothing,
     an_expired_token_or_family_is_expired_and_the_token_stays_unused,
     a_max_age_beyond_the_calendar_never_ends_a_family,
-    rotations_of_one_token_at_once_rotate_once_and_revoke_the_family,
     revoking_a_family_revokes_its_access_and_refresh_tokens_only,
 );
