@@ -149,9 +149,16 @@ pub trait Dialect: Leaves + Sized + Send + Sync + 'static {
     const GROUPS_COLUMN: &'static str;
     /// Tokens in the order they were issued.
     const TOKEN_ORDER: &'static str;
+    /// OAuth clients in the order they were added (`created` alone ties within SQLite's
+    /// milliseconds).
+    const CLIENT_ORDER: &'static str;
     /// What ends a `select` whose rows one process claims while others skip them
     /// (PostgreSQL's `for update skip locked`; SQLite has one writer and nothing to add).
     const SKIP_LOCKED: &'static str;
+    /// What ends a `select` whose rows the transaction holds until it ends, so that others
+    /// wanting them wait (PostgreSQL's `for update`; SQLite has one writer and nothing to
+    /// add).
+    const FOR_UPDATE: &'static str;
     /// `column in (select)`, where `select` returns at most a batch of keys, as a condition
     /// that reads `column`'s rows by its index whatever the statistics. PostgreSQL computes
     /// `= any(array(…))` once and probes; a plain `in` planned while the table was small is a

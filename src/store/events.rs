@@ -86,14 +86,16 @@ pub trait EventStore {
         id: Uuid,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<Pending>, StoreError>> + Send;
-    /// Marks events delivered (their deliveries go) and counts them.
+    /// Marks events delivered (their deliveries go) and counts them; a delivery no longer
+    /// pending (settled meanwhile) is neither marked nor counted again.
     fn delivered(
         &self,
         id: Uuid,
         seqs: &[i64],
         at: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Records a delivery that failed.
+    /// Records a delivery that failed, if it is still pending (a delivery settled meanwhile
+    /// stays as it was settled).
     fn failed(
         &self,
         id: Uuid,

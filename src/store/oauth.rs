@@ -34,7 +34,7 @@ pub trait OAuthStore {
     ) -> impl Future<Output = Result<Option<(Admin, String)>, StoreError>> + Send;
     /// Changes an admin's rights and/or password. A new password ends the admin's console
     /// sessions; taking the team-admin right ends them too and revokes every OAuth family the
-    /// admin authorized.
+    /// admin authorized, with the codes they authorized that were not yet exchanged.
     fn update_admin(
         &self,
         tenant: TenantId,
@@ -42,7 +42,8 @@ pub trait OAuthStore {
         team_admin: Option<bool>,
         password_hash: Option<&str>,
     ) -> impl Future<Output = Result<Admin, StoreError>> + Send;
-    /// Removes an admin, their sessions and every OAuth family they authorized.
+    /// Removes an admin, their sessions and every OAuth family they authorized (and the codes
+    /// not yet exchanged for one).
     fn remove_admin(
         &self,
         tenant: TenantId,

@@ -222,7 +222,9 @@ impl Dialect for Pg {
          where m.tenant_id = resources.tenant_id and m.member_id = resources.id) as groups";
 
     const TOKEN_ORDER: &'static str = "tokens.created, tokens.id";
+    const CLIENT_ORDER: &'static str = "oauth_clients.created, oauth_clients.client_id";
     const SKIP_LOCKED: &'static str = " for update skip locked";
+    const FOR_UPDATE: &'static str = " for update";
 
     fn in_select(column: &str, select: &str) -> String {
         format!("{column} = any(array({select}))")

@@ -144,7 +144,7 @@ impl<D: Dialect> ActivityStore for SqlStore<D> {
             sql.push(" and status < ").push_bind(low + 100);
         }
         sql.push(" order by at desc, id desc limit ")
-            .push_bind(i64::from(filter.limit.max(1)));
+            .push_bind(i64::from(filter.limit));
         let mut rows: Vec<Activity> = self
             .fetch_all(sql)
             .await?

@@ -290,13 +290,18 @@ impl<D: Dialect> EventStore for SqlStore<D> {
         }
         delete.push(")");
         let mut tx = D::begin_write(&self.writer).await?;
-        execute::<D>(&mut tx, delete).await?;
+        // only what was still pending is counted: a worker whose lease lapsed may report
+        // deliveries that another one settled meanwhile
+        let gone = execute::<D>(&mut tx, delete).await?;
+        if gone == 0 {
+            return Ok(());
+        }
         let sql = Sql::new(
             "update subscriptions set delivered = delivered + $2, last_success = $3
              where id = $1",
         )
         .arg(id)
-        .arg(i64::try_from(seqs.len()).unwrap_or(i64::MAX))
+        .arg(i64::try_from(gone).unwrap_or(i64::MAX))
         .arg(at);
         execute::<D>(&mut tx, sql).await?;
         tracing::trace!(subscription = %id, last, "delivered");
@@ -320,7 +325,12 @@ impl<D: Dialect> EventStore for SqlStore<D> {
         }
         sql.push(" where subscription_id = ").push_bind(id);
         sql.push(" and seq = ").push_bind(f.seq);
-        execute::<D>(&mut tx, sql).await?;
+        // a delivery settled meanwhile (by a worker that took over a lapsed lease) stays as
+        // it was settled, and is not counted again
+        sql.push(" and state = 'pending'");
+        if execute::<D>(&mut tx, sql).await? == 0 {
+            return Ok(());
+        }
         let failed = i64::from(f.state != "pending");
         let sql = Sql::new(
             "update subscriptions set failed = failed + $2, last_error = $3, last_error_at = $4

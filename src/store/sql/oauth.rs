@@ -191,7 +191,8 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
 
     async fn clients(&self, tenant: TenantId) -> Result<Vec<OAuthClient>, StoreError> {
         let sql = Sql::new(format!(
-            "{CLIENT_SELECT} where oauth_clients.tenant_id = $1 order by oauth_clients.created, oauth_clients.client_id"
+            "{CLIENT_SELECT} where oauth_clients.tenant_id = $1 order by {}",
+            D::CLIENT_ORDER
         ))
         .arg(tenant);
         self.fetch_all(sql).await?.iter().map(client).collect()
@@ -302,11 +303,18 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
         max_age: std::time::Duration,
     ) -> Result<Rotation, StoreError> {
         let mut tx = D::begin_write(&self.writer).await?;
-        let read = Sql::new(
+        // the token's row is held from the read on, so that rotations of one token run one
+        // after the other, each seeing what the one before did. Without it, a loser whose
+        // conditional update below waited for the winner still locked the row (PostgreSQL
+        // locks a row updated meanwhile to recheck it) and went on to revoke the family's
+        // access tokens, while another loser, which had revoked them first, waited for that
+        // row: a deadlock.
+        let read = Sql::new(format!(
             "select tenant_id, family, admin_id, coalesce(family_started, created) as started,
                     expires_at, used_at, revoked_at
-             from refresh_tokens where token_hash = $1 and client_id = $2",
-        )
+             from refresh_tokens where token_hash = $1 and client_id = $2{}",
+            D::FOR_UPDATE
+        ))
         .arg(old)
         .arg(client);
         let Some(row) = D::fetch_optional(&mut tx, read).await? else {
@@ -322,9 +330,11 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
             return Ok(Rotation::Reused);
         }
         let family_started = row.instant("started")?;
-        let family_ends =
-            family_started + chrono::TimeDelta::from_std(max_age).unwrap_or(chrono::TimeDelta::MAX);
-        if row.instant("expires_at")? <= now || family_ends <= now {
+        // none when `max_age` reaches beyond the calendar: the family never ends
+        let family_ends = chrono::TimeDelta::from_std(max_age)
+            .ok()
+            .and_then(|age| family_started.checked_add_signed(age));
+        if row.instant("expires_at")? <= now || family_ends.is_some_and(|end| end <= now) {
             return Ok(Rotation::Expired);
         }
         // the condition makes one of two concurrent rotations of the same token the loser
@@ -347,7 +357,7 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
             refresh: next
                 .refresh
                 .clone()
-                .map(|(hash, expires)| (hash, expires.min(family_ends))),
+                .map(|(hash, expires)| (hash, family_ends.map_or(expires, |end| expires.min(end)))),
             ..next.clone()
         };
         insert_tokens::<D>(&mut tx, &next, now).await?;
@@ -420,7 +430,8 @@ enum Grantor {
 }
 
 /// Revokes the access and refresh tokens of a family, or every token an admin authorized (all
-/// their families), and announces it.
+/// their families, and the codes of theirs not yet exchanged, which would start one), and
+/// announces it.
 async fn revoke<D: Dialect>(
     conn: &mut Conn<D>,
     whose: Grantor,
@@ -430,6 +441,10 @@ async fn revoke<D: Dialect>(
         Grantor::Family(id) => ("family", id),
         Grantor::Admin(id) => ("admin_id", id),
     };
+    if let Grantor::Admin(admin) = whose {
+        let codes = Sql::new("delete from oauth_codes where admin_id = $1").arg(admin);
+        execute::<D>(conn, codes).await?;
+    }
     for table in ["tokens", "refresh_tokens"] {
         let sql = Sql::new(format!(
             "update {table} set revoked_at = coalesce(revoked_at, $2) where {column} = $1"

@@ -192,7 +192,9 @@ impl Dialect for Lite {
          where m.tenant_id = resources.tenant_id and m.member_id = resources.id) as groups";
 
     const TOKEN_ORDER: &'static str = "tokens.created, tokens.rowid";
+    const CLIENT_ORDER: &'static str = "oauth_clients.created, oauth_clients.rowid";
     const SKIP_LOCKED: &'static str = "";
+    const FOR_UPDATE: &'static str = "";
 
     /// SQLite runs `in (select …)` as a list it builds once and probes the index with.
     fn in_select(column: &str, select: &str) -> String {

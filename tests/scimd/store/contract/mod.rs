@@ -1,6 +1,8 @@
 //! What every store must do, whatever the backend: every method of `Store`, `Tenants`,
-//! `Tokens`, `Resources` and `Groups`, proven on PostgreSQL and SQLite alike. Each failure is
-//! the fact it is (`StoreError`), and a failed write changes nothing.
+//! `Tokens`, `Resources`, `Groups`, `OAuthStore`, `SessionStore`, `AttemptStore`,
+//! `ActivityStore`, `EventStore` and `SchemaStore`, proven on PostgreSQL and SQLite alike.
+//! Each failure is the fact it is (`StoreError`), and a failed write changes nothing. Time is
+//! an argument: the methods that take `now` (or `before`) are given fixed instants ([`at`]).
 //!
 //! The documents written here are what the service would write: a document as a client sent
 //! it and its folded copy (`scim::fold`), built by [`Body`].
@@ -9,6 +11,7 @@ use scimd::store::{Content, GroupChange};
 use std::future::Future;
 use std::sync::{Arc, LazyLock};
 
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use scimd::domain::Tenant;
@@ -39,13 +42,26 @@ macro_rules! assert_err {
     }};
 }
 
+mod activity;
+mod attempts;
+mod events;
 mod listing;
 mod member_changes;
 mod membership;
+mod oauth;
 mod resources;
+mod schemas;
+mod sessions;
 mod sorting;
+mod stored;
 mod tenants;
 mod tokens;
+
+/// The instant `seconds` after a fixed origin, the start of a minute in 2030: whole seconds,
+/// which both backends keep exactly, and later than any clock the store reads itself.
+fn at(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_900_000_020 + seconds, 0).unwrap()
+}
 
 /// The schemas the service folds documents with.
 static REGISTRY: LazyLock<Registry> = LazyLock::new(|| Registry::new().unwrap());
