@@ -141,12 +141,11 @@ async fn nul_in_every_scim_field_is_refused_or_dropped_and_nothing_is_stored(bac
         .await;
     assert_eq!(dropped.status, 201, "{}", dropped.body);
     assert!(!dropped.body.to_string().contains("\\u0000"));
-    let rows = app
-        .state
-        .directory
-        .activity("default", &Default::default())
-        .await
-        .unwrap();
+    let all = scimd::domain::activity::ActivityFilter {
+        limit: 100,
+        ..Default::default()
+    };
+    let rows = app.state.directory.activity("default", &all).await.unwrap();
     let created = rows
         .iter()
         .find(|r| r.status == 201 && r.ignored.is_some())

@@ -30,10 +30,9 @@ fn row(
         route: "/scim/v2/Users".to_owned(),
     };
     Activity {
-        at,
         resource_type: Some("User".to_owned()),
         resource_id: resource,
-        ..Activity::change(tenant, &origin, operation, status)
+        ..Activity::change(tenant, at, &origin, operation, status)
     }
 }
 

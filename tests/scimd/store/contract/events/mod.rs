@@ -117,11 +117,10 @@ impl Fixture {
         };
         let status = if op == "create" { 201 } else { 200 };
         Activity {
-            at: at(seconds),
             resource_type: Some("User".into()),
             resource_id: Some(id.0),
             changed: vec!["userName".into()],
-            ..Activity::change(tenant, &origin, op, status)
+            ..Activity::change(tenant, at(seconds), &origin, op, status)
         }
     }
 
