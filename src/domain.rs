@@ -2,9 +2,11 @@
 //! operators see them. No I/O here; `store` persists these, `service` enforces them.
 
 pub mod activity;
+pub mod audit;
 pub mod clock;
 pub mod events;
 pub mod oauth;
+pub mod operator;
 
 use std::fmt;
 use std::str::FromStr;
@@ -26,6 +28,7 @@ pub struct Tenant {
     pub id: TenantId,
     pub name: String,
     pub policy: Policy,
+    pub created: DateTime<Utc>,
 }
 
 /// A tenant's directory rules (the matching attribute and the roles of Microsoft's

@@ -73,10 +73,14 @@ impl Directory {
         check_password(password)?;
         let tenant = self.tenant(tenant).await?;
         let hash = hash_password(password)?;
-        Ok(self
+        let admin = self
             .store
             .add_admin(tenant.id, username, &hash, team_admin)
-            .await?)
+            .await?;
+        let detail = team_admin.then(|| "team_admin".to_owned());
+        self.audited("admin.add", Some(&tenant.name), Some(admin.username.clone()), detail)
+            .await;
+        Ok(admin)
     }
 
     pub async fn admins(&self, tenant: &str) -> Result<Vec<Admin>, Error> {
@@ -95,7 +99,11 @@ impl Directory {
         let change = self
             .store
             .update_admin(tenant.id, username, Some(team_admin), None);
-        Ok(change.await?)
+        let admin = change.await?;
+        let detail = format!("team_admin={team_admin}");
+        self.audited("admin.set", Some(&tenant.name), Some(admin.username.clone()), Some(detail))
+            .await;
+        Ok(admin)
     }
 
     pub async fn set_admin_password(
@@ -110,12 +118,18 @@ impl Directory {
         let change = self
             .store
             .update_admin(tenant.id, username, None, Some(&hash));
-        Ok(change.await?)
+        let admin = change.await?;
+        self.audited("admin.password", Some(&tenant.name), Some(admin.username.clone()), None)
+            .await;
+        Ok(admin)
     }
 
     pub async fn remove_admin(&self, tenant: &str, username: &str) -> Result<(), Error> {
         let tenant = self.tenant(tenant).await?;
-        Ok(self.store.remove_admin(tenant.id, username).await?)
+        self.store.remove_admin(tenant.id, username).await?;
+        self.audited("admin.remove", Some(&tenant.name), Some(username.trim().to_owned()), None)
+            .await;
+        Ok(())
     }
 }
 

@@ -105,6 +105,7 @@ pub fn not_found(missing: &Missing) -> scim::Error {
         Missing::Admin { username } => format!("no admin called '{username}' in this tenant"),
         Missing::Client { client_id } => format!("no OAuth client with client_id '{client_id}'"),
         Missing::Subscription { id } => format!("no webhook with id {id}"),
+        Missing::OperatorKey { key } => format!("no operator key '{key}'"),
         Missing::Schema { urn } => format!("no schema '{urn}' in this tenant"),
     })
 }
@@ -133,6 +134,7 @@ pub fn conflict(rule: Unique, value: &str) -> scim::Error {
                 .to_owned()
         }
         Unique::AdminName => format!("the tenant already has an admin called '{value}'"),
+        Unique::OperatorKeyName => format!("an operator key is already called '{value}'"),
         Unique::EntraTenant => {
             format!("another tenant already accepts the tokens of Entra tenant {value}")
         }

@@ -24,6 +24,7 @@
 
 mod activity;
 mod admins;
+mod audit;
 mod bulk;
 pub mod console;
 mod discovery;
@@ -32,6 +33,7 @@ mod error;
 pub mod events;
 mod members;
 pub mod oauth;
+pub mod operators;
 mod outbound;
 mod policy;
 mod resources;
@@ -47,6 +49,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::audit::Actor;
 use crate::domain::clock::Clock;
 pub use crate::domain::clock::now;
 use crate::scim::schema::Registry;
@@ -79,6 +82,8 @@ pub struct Directory {
     schemas: Arc<schemas::SchemaCache>,
     /// What time it is for every use case (tests set it).
     clock: Clock,
+    /// Who the changes this directory makes are recorded as (`acting`).
+    actor: Arc<Actor>,
 }
 
 impl Directory {
@@ -94,6 +99,7 @@ impl Directory {
             events: Default::default(),
             schemas: Default::default(),
             clock: Clock::default(),
+            actor: Arc::new(Actor::cli()),
         }
     }
 

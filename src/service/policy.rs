@@ -23,6 +23,35 @@ pub struct PolicyChange {
     pub unknown_attributes: Option<crate::domain::UnknownAttributes>,
 }
 
+impl PolicyChange {
+    /// What the change sets, for the audit trail: `matching=externalId, require_role=true`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(m) = self.matching {
+            parts.push(format!("matching={}", m.as_str()));
+        }
+        if let Some(roles) = &self.allowed_roles {
+            parts.push(match roles {
+                Some(r) => format!("allowed_roles={}", r.join(",")),
+                None => "allowed_roles=any".to_owned(),
+            });
+        }
+        if let Some(r) = self.require_role {
+            parts.push(format!("require_role={r}"));
+        }
+        if let Some(e) = self.entra_tenant {
+            parts.push(match e {
+                Some(t) => format!("entra_tenant={t}"),
+                None => "entra_tenant=none".to_owned(),
+            });
+        }
+        if let Some(u) = self.unknown_attributes {
+            parts.push(format!("unknown_attributes={}", u.as_str()));
+        }
+        parts.join(", ")
+    }
+}
+
 /// The role values of a canonical user document.
 fn roles(doc: &Document) -> Vec<&str> {
     doc.get("roles")
@@ -96,6 +125,8 @@ impl Directory {
         if let Some(rule) = change.unknown_attributes {
             self.store.set_unknown_attributes(tenant.id, rule).await?;
         }
+        self.audited("tenant.set", Some(&tenant.name), None, Some(change.describe()))
+            .await;
         Ok(self.tenant(name).await?.policy)
     }
 }

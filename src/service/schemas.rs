@@ -150,6 +150,9 @@ impl Directory {
             }
             Err(e) => return Err(registration_error(&tenant, &schema.id, e)),
         }
+        let detail = format!("{} extension", kind.as_str());
+        self.audited("schema.add", Some(&tenant.name), Some(schema.id.clone()), Some(detail))
+            .await;
         Ok(RegisteredSchema {
             kind,
             schema,
@@ -222,6 +225,13 @@ impl Directory {
         self.store
             .remove_tenant_schema(tenant.id, &registered.schema.id, &unique)
             .await?;
+        self.audited(
+            "schema.remove",
+            Some(&tenant.name),
+            Some(registered.schema.id.clone()),
+            None,
+        )
+        .await;
         Ok(registered)
     }
 
@@ -273,7 +283,11 @@ impl Directory {
         rule: UnknownAttributes,
     ) -> Result<(), Error> {
         let tenant = self.tenant(tenant).await?;
-        Ok(self.store.set_unknown_attributes(tenant.id, rule).await?)
+        self.store.set_unknown_attributes(tenant.id, rule).await?;
+        let detail = format!("unknown attributes: {}", rule.as_str());
+        self.audited("tenant.set", Some(&tenant.name), None, Some(detail))
+            .await;
+        Ok(())
     }
 }
 

@@ -6,17 +6,85 @@ use super::tokens::{BOOTSTRAP_LABEL, BOOTSTRAP_TENANT, hash_token};
 use super::{Directory, Error};
 use crate::domain::Tenant;
 use crate::scim::{self, limits};
-use crate::store::{Tenants, Tokens};
+use crate::store::{EventStore, Tenants, Tokens};
+
+/// Resources deleted per statement when a tenant goes.
+const DELETE_BATCH: u32 = 1_000;
+
+/// Whether `name` may name a new tenant: a DNS label — 1 to 63 lower-case letters, digits and
+/// hyphens, neither first nor last a hyphen (RFC 1123 §2.1) — so that it fits a host name, a
+/// path segment and a log line as it is. Tenants created before the rule keep their names.
+pub fn check_tenant_name(name: &str) -> Result<(), scim::Error> {
+    let label = name.len() <= 63
+        && !name.is_empty()
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if label {
+        return Ok(());
+    }
+    Err(scim::Error::invalid_value(format!(
+        "name: '{name}' is not a tenant name: use 1 to 63 lower-case letters, digits and \
+         hyphens, not starting or ending with a hyphen (contoso, acme-eu)"
+    ))
+    .at("name")
+    .because("is not a tenant name"))
+}
 
 impl Directory {
+    /// Creates a tenant; its name must be a DNS label ([`check_tenant_name`]) and not taken.
     pub async fn create_tenant(&self, name: &str) -> Result<Tenant, Error> {
         let name = name.trim();
-        if name.is_empty() {
-            return Err(scim::Error::invalid_value("a tenant name may not be empty").into());
+        check_tenant_name(name)?;
+        let tenant = self.store.create_tenant(name).await?;
+        self.audited("tenant.create", Some(&tenant.name), None, None)
+            .await;
+        Ok(tenant)
+    }
+
+    /// A page of tenants by name: those starting with `prefix`, after `after`.
+    pub async fn tenant_page(
+        &self,
+        prefix: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Tenant>, Error> {
+        for text in [prefix, after].into_iter().flatten() {
+            limits::check_string("q", text)?;
         }
-        limits::check_string("tenant name", name)?;
-        limits::check_name("tenant name", name)?;
-        Ok(self.store.create_tenant(name).await?)
+        Ok(self.store.tenant_page(prefix, after, limit).await?)
+    }
+
+    /// Deletes a tenant with everything of it — its directory, credentials, admins, webhooks
+    /// and their events, activity, schemas — unless its webhooks still have events to deliver
+    /// and `force` is not given.
+    pub async fn delete_tenant(&self, name: &str, force: bool) -> Result<(), Error> {
+        let tenant = self.tenant(name).await?;
+        let subscriptions = self.store.subscriptions(Some(tenant.id)).await?;
+        let backlog: u64 = subscriptions.iter().map(|s| s.backlog).sum();
+        if backlog > 0 && !force {
+            return Err(scim::Error::new(
+                409,
+                None,
+                format!(
+                    "tenant {} has {backlog} event(s) its webhooks have not received yet; \
+                     delete it with force to drop them",
+                    tenant.name
+                ),
+            )
+            .because("its webhooks have events to deliver")
+            .into());
+        }
+        for schema in self.schemas_of(&tenant.name).await? {
+            self.remove_schema(&tenant.name, &schema.schema.id).await?;
+        }
+        self.store.delete_tenant(tenant.id, DELETE_BATCH).await?;
+        let detail = (backlog > 0).then(|| format!("{backlog} undelivered event(s) dropped"));
+        self.audited("tenant.delete", Some(&tenant.name), None, detail)
+            .await;
+        Ok(())
     }
 
     pub async fn tenant(&self, name: &str) -> Result<Tenant, Error> {

@@ -57,7 +57,10 @@ impl Directory {
 
     /// Revokes a token: requests with it are refused from then on, on every replica.
     pub async fn revoke_token(&self, id: Uuid) -> Result<TokenInfo, Error> {
-        Ok(self.store.revoke_token(id).await?)
+        let info = self.store.revoke_token(id).await?;
+        self.audited("token.revoke", Some(&info.tenant), Some(id.to_string()), None)
+            .await;
+        Ok(info)
     }
 
     /// Issues a new random token for the tenant called `tenant`.
@@ -82,6 +85,9 @@ impl Directory {
             .store
             .put_token(tenant.id, label, &hash_token(&token))
             .await?;
+        let detail = info.label.as_ref().map(|l| format!("label={l}"));
+        self.audited("token.issue", Some(&tenant.name), Some(info.id.to_string()), detail)
+            .await;
         Ok(IssuedToken { info, token })
     }
 

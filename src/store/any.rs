@@ -8,6 +8,8 @@ use uuid::Uuid;
 
 use super::*;
 use crate::domain::activity::{Activity, ActivityFilter, MinuteCount};
+use crate::domain::audit::{AuditEntry, AuditFilter};
+use crate::domain::operator::{OperatorKey, Remembered};
 use crate::domain::events::{
     Event, FailedDelivery, NewSubscription, Pending, Receiver, Subscription,
 };
@@ -94,6 +96,8 @@ delegate!(Tenants {
     async create_tenant(name: &str) -> Result<Tenant, StoreError>;
     async ensure_tenant(name: &str) -> Result<Tenant, StoreError>;
     async tenants() -> Result<Vec<Tenant>, StoreError>;
+    async tenant_page(prefix: Option<&str>, after: Option<&str>, limit: u32) -> Result<Vec<Tenant>, StoreError>;
+    async delete_tenant(tenant: TenantId, batch: u32) -> Result<(), StoreError>;
     async tenant(name: &str) -> Result<Tenant, StoreError>;
     async tenant_by_id(id: TenantId) -> Result<Tenant, StoreError>;
     async set_matching(tenant: TenantId, matching: MatchingAttribute) -> Result<(), StoreError>;
@@ -193,6 +197,21 @@ delegate!(OAuthStore {
     async store_tokens(grant: &TokenGrant, now: DateTime<Utc>) -> Result<(), StoreError>;
     async rotate_refresh(old: &[u8], client: Uuid, next: &TokenGrant, now: DateTime<Utc>, max_age: std::time::Duration) -> Result<Rotation, StoreError>;
     async revoke_family(family: Uuid, now: DateTime<Utc>) -> Result<(), StoreError>;
+});
+
+delegate!(OperatorStore {
+    async add_operator_key(name: &str, hash: &[u8], now: DateTime<Utc>) -> Result<OperatorKey, StoreError>;
+    async operator_keys() -> Result<Vec<OperatorKey>, StoreError>;
+    async operator_key(hash: &[u8], now: DateTime<Utc>) -> Result<Option<(OperatorKey, Vec<u8>)>, StoreError>;
+    async remove_operator_key(id_or_name: &str) -> Result<OperatorKey, StoreError>;
+    async remembered(key: Uuid, idempotency_key: &str) -> Result<Option<Remembered>, StoreError>;
+    async remember(key: Uuid, idempotency_key: &str, answer: &Remembered) -> Result<bool, StoreError>;
+    async settle(key: Uuid, idempotency_key: &str, answer: &Remembered) -> Result<(), StoreError>;
+    async forget_answer(key: Uuid, idempotency_key: &str) -> Result<(), StoreError>;
+    async forget_answers(before: DateTime<Utc>) -> Result<u64, StoreError>;
+    async record_audit(entry: &AuditEntry) -> Result<(), StoreError>;
+    async audit(filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError>;
+    async prune_audit(before: DateTime<Utc>, batch: u32) -> Result<u64, StoreError>;
 });
 
 #[cfg(test)]

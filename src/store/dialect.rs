@@ -42,6 +42,8 @@ pub enum Constraint {
     TokenHash,
     /// `tenants_entra_tenant`.
     EntraTenant,
+    /// `operator_keys_name`: operator key names, in any case.
+    OperatorKeyName,
 }
 
 /// What differs between the databases scimd runs on.
@@ -159,6 +161,9 @@ pub trait Dialect: Leaves + Sized + Send + Sync + 'static {
     /// wanting them wait (PostgreSQL's `for update`; SQLite has one writer and nothing to
     /// add).
     const FOR_UPDATE: &'static str;
+    /// What makes a text comparison or order follow code points (like Rust's `str`), whatever
+    /// the database's collation: ` collate "C"` on PostgreSQL; nothing on SQLite (binary).
+    const CODE_POINT_ORDER: &'static str;
     /// `column in (select)`, where `select` returns at most a batch of keys, as a condition
     /// that reads `column`'s rows by its index whatever the statistics. PostgreSQL computes
     /// `= any(array(…))` once and probes; a plain `in` planned while the table was small is a

@@ -93,6 +93,8 @@ pub enum Missing {
     Client { client_id: String },
     #[error("webhook {id}")]
     Subscription { id: Uuid },
+    #[error("operator key '{key}'")]
+    OperatorKey { key: String },
     #[error("schema '{urn}'")]
     Schema { urn: String },
 }
@@ -112,6 +114,8 @@ pub enum Unique {
     AdminName,
     /// The Entra tenant whose tokens a tenant accepts: one scimd tenant per Entra tenant.
     EntraTenant,
+    /// Operator key names, in any case.
+    OperatorKeyName,
 }
 
 impl Unique {
@@ -124,6 +128,7 @@ impl Unique {
             Unique::Token => "token",
             Unique::AdminName => "admin username",
             Unique::EntraTenant => "Entra tenant id",
+            Unique::OperatorKeyName => "operator key name",
         }
     }
 }

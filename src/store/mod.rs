@@ -10,6 +10,7 @@ mod dialect;
 mod error;
 pub mod events;
 pub mod oauth;
+pub mod operators;
 mod paging;
 pub mod postgres;
 pub mod schemas;
@@ -40,6 +41,7 @@ pub use dialect::Dialect;
 pub use error::{Corruption, Missing, StoreError, Unique, name_attribute};
 pub use events::EventStore;
 pub use oauth::OAuthStore;
+pub use operators::OperatorStore;
 pub use schemas::SchemaStore;
 pub use sessions::SessionStore;
 pub use shadow::Shadow;
@@ -213,6 +215,23 @@ pub trait Tenants {
     /// The tenant called `name`, created if missing.
     fn ensure_tenant(&self, name: &str) -> impl Future<Output = Result<Tenant, StoreError>> + Send;
     fn tenants(&self) -> impl Future<Output = Result<Vec<Tenant>, StoreError>> + Send;
+    /// A page of tenants by name (code point order): those whose name starts with `prefix`,
+    /// after `after`, at most `limit`.
+    fn tenant_page(
+        &self,
+        prefix: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Tenant>, StoreError>> + Send;
+    /// Deletes a tenant and everything of it (resources, memberships, credentials, admins,
+    /// sessions, subscriptions, events, activity, schemas' rows), resources in batches so that
+    /// no statement runs long; announced, so that every replica forgets its tokens. Its
+    /// extension indexes are the caller's to drop first.
+    fn delete_tenant(
+        &self,
+        tenant: TenantId,
+        batch: u32,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn tenant(&self, name: &str) -> impl Future<Output = Result<Tenant, StoreError>> + Send;
     fn tenant_by_id(&self, id: TenantId)
     -> impl Future<Output = Result<Tenant, StoreError>> + Send;

@@ -1,4 +1,5 @@
-//! A cache of valid tokens, so that authenticating a request costs no query. It is safe across
+//! A cache of valid credentials — tenants' bearer tokens and the application's operator keys —
+//! so that authenticating a request costs no query. It is safe across
 //! replicas because it is invalidated by the database's own change feed (PostgreSQL `NOTIFY`
 //! on every revocation), is only used while that feed is connected, and expires entries after a
 //! minute regardless. A token that is not valid is never cached: every wrong token is checked.
@@ -14,14 +15,22 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 
 use crate::domain::oauth::TokenRecord;
+use crate::domain::operator::OperatorKey;
 
 /// How long a cached token stays valid without being checked again.
 const TTL: Duration = Duration::from_secs(60);
 /// Beyond this many entries the cache starts over (tokens are few; this bounds a flood).
 const CAPACITY: usize = 10_000;
 
-/// A valid token's record and when it was cached.
-type Entry = (TokenRecord, Instant);
+/// A valid credential and when it was cached.
+type Entry = (Credential, Instant);
+
+/// What a cached hash is (their prefixes differ, so their hashes never meet).
+#[derive(Debug, Clone)]
+enum Credential {
+    Token(TokenRecord),
+    Operator(OperatorKey, Vec<u8>),
+}
 
 #[derive(Debug, Default)]
 pub struct TokenCache {
@@ -41,13 +50,30 @@ impl TokenCache {
     /// The cached record of a valid token's hash, while the cache is live, the entry fresh
     /// and the token unexpired.
     pub fn get(&self, hash: &[u8]) -> Option<TokenRecord> {
+        match self.fresh(hash)? {
+            Credential::Token(record) if record.expires.is_none_or(|e| Utc::now() < e) => {
+                Some(record)
+            }
+            _ => None,
+        }
+    }
+
+    /// The cached operator key of a hash (and its stored hash), while the cache is live and
+    /// the entry fresh.
+    pub fn get_operator(&self, hash: &[u8]) -> Option<(OperatorKey, Vec<u8>)> {
+        match self.fresh(hash)? {
+            Credential::Operator(key, stored) => Some((key, stored)),
+            Credential::Token(_) => None,
+        }
+    }
+
+    fn fresh(&self, hash: &[u8]) -> Option<Credential> {
         if !self.live.load(Ordering::Acquire) {
             return None;
         }
         let entries = self.entries.lock().ok()?;
-        let (record, at) = entries.map.get(hash)?;
-        let unexpired = record.expires.is_none_or(|e| Utc::now() < e);
-        (at.elapsed() < TTL && unexpired).then(|| record.clone())
+        let (credential, at) = entries.map.get(hash)?;
+        (at.elapsed() < TTL).then(|| credential.clone())
     }
 
     /// The current generation, to be taken before the query whose answer is `put`.
@@ -58,7 +84,25 @@ impl TokenCache {
     /// Caches the answer of a lookup that began at `generation`, unless the cache was cleared
     /// since. Only valid tokens are cached.
     pub fn put(&self, generation: u64, hash: &[u8], record: &TokenRecord) {
-        if !self.live.load(Ordering::Acquire) || record.revoked {
+        if record.revoked {
+            return;
+        }
+        self.insert(generation, hash, Credential::Token(record.clone()));
+    }
+
+    /// Caches an operator key found by a lookup that began at `generation` (as [`put`]).
+    ///
+    /// [`put`]: TokenCache::put
+    pub fn put_operator(&self, generation: u64, hash: &[u8], key: &OperatorKey, stored: &[u8]) {
+        self.insert(
+            generation,
+            hash,
+            Credential::Operator(key.clone(), stored.to_vec()),
+        );
+    }
+
+    fn insert(&self, generation: u64, hash: &[u8], credential: Credential) {
+        if !self.live.load(Ordering::Acquire) {
             return;
         }
         if let Ok(mut entries) = self.entries.lock() {
@@ -70,7 +114,7 @@ impl TokenCache {
             }
             entries
                 .map
-                .insert(hash.to_vec(), (record.clone(), Instant::now()));
+                .insert(hash.to_vec(), (credential, Instant::now()));
         }
     }
 
@@ -104,6 +148,7 @@ mod tests {
             id: TenantId(uuid::Uuid::nil()),
             name: "t".into(),
             policy: Default::default(),
+            created: Utc::now(),
         }
     }
 

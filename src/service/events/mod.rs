@@ -142,6 +142,14 @@ impl Directory {
             secret: secret.clone(),
         };
         let subscription = self.store.add_subscription(&new, self.now()).await?;
+        let detail = format!("events: {}; full: {full}", kinds.names().join(","));
+        self.audited(
+            "webhook.add",
+            Some(&tenant.name),
+            Some(subscription.id.to_string()),
+            Some(detail),
+        )
+        .await;
         Ok(IssuedWebhook {
             subscription,
             secret,
@@ -169,12 +177,21 @@ impl Directory {
         if !paused {
             self.committed();
         }
-        Ok(self.store.subscription(id).await?)
+        let subscription = self.store.subscription(id).await?;
+        let action = if paused { "webhook.pause" } else { "webhook.resume" };
+        self.audited(action, Some(&subscription.tenant_name), Some(id.to_string()), None)
+            .await;
+        Ok(subscription)
     }
 
     /// Removes a subscription and the events it had still to receive.
     pub async fn remove_webhook(&self, id: &str) -> Result<(), Error> {
-        Ok(self.store.remove_subscription(webhook_id(id)?).await?)
+        let id = webhook_id(id)?;
+        let tenant = self.store.subscription(id).await?.tenant_name;
+        self.store.remove_subscription(id).await?;
+        self.audited("webhook.remove", Some(&tenant), Some(id.to_string()), None)
+            .await;
+        Ok(())
     }
 
     /// A new signing secret; the old one stops signing at once.
@@ -182,8 +199,16 @@ impl Directory {
         let id = webhook_id(id)?;
         let secret = secret("whsec_")?;
         self.store.set_secret(id, &secret).await?;
+        let subscription = self.store.subscription(id).await?;
+        self.audited(
+            "webhook.rotate",
+            Some(&subscription.tenant_name),
+            Some(id.to_string()),
+            None,
+        )
+        .await;
         Ok(IssuedWebhook {
-            subscription: self.store.subscription(id).await?,
+            subscription,
             secret,
         })
     }
@@ -199,8 +224,17 @@ impl Directory {
 
     /// Parked events of a subscription queued again; how many.
     pub async fn retry_parked(&self, id: &str) -> Result<u64, Error> {
-        let n = self.store.requeue(webhook_id(id)?).await?;
+        let id = webhook_id(id)?;
+        let tenant = self.store.subscription(id).await?.tenant_name;
+        let n = self.store.requeue(id).await?;
         self.committed();
+        self.audited(
+            "webhook.retry",
+            Some(&tenant),
+            Some(id.to_string()),
+            Some(format!("{n} parked event(s) queued again")),
+        )
+        .await;
         Ok(n)
     }
 

@@ -43,6 +43,14 @@ impl Directory {
             .store
             .add_client(tenant.id, &client_id, &hash_token(&secret), redirect_uris)
             .await?;
+        let detail = format!("redirect URIs: {}", redirect_uris.join(" "));
+        self.audited(
+            "client.add",
+            Some(&tenant.name),
+            Some(client.client_id.clone()),
+            Some(detail),
+        )
+        .await;
         Ok(IssuedClient { client, secret })
     }
 
@@ -59,11 +67,22 @@ impl Directory {
             .store
             .set_client_secret(client_id, &hash_token(&secret))
             .await?;
+        self.audited(
+            "client.rotate",
+            Some(&client.tenant_name),
+            Some(client.client_id.clone()),
+            None,
+        )
+        .await;
         Ok(IssuedClient { client, secret })
     }
 
     /// Removes the client and every token issued to it.
     pub async fn remove_client(&self, client_id: &str) -> Result<(), Error> {
-        Ok(self.store.remove_client(client_id).await?)
+        let tenant = self.store.client(client_id).await?.map(|c| c.tenant_name);
+        self.store.remove_client(client_id).await?;
+        self.audited("client.remove", tenant.as_deref(), Some(client_id.to_owned()), None)
+            .await;
+        Ok(())
     }
 }

@@ -131,6 +131,7 @@ impl Dialect for Pg {
             "tenants_name_key" => Some(Constraint::TenantName),
             "tokens_token_hash_key" => Some(Constraint::TokenHash),
             "tenants_entra_tenant" => Some(Constraint::EntraTenant),
+            "operator_keys_name" => Some(Constraint::OperatorKeyName),
             _ => None,
         }
     }
@@ -225,6 +226,7 @@ impl Dialect for Pg {
     const CLIENT_ORDER: &'static str = "oauth_clients.created, oauth_clients.client_id";
     const SKIP_LOCKED: &'static str = " for update skip locked";
     const FOR_UPDATE: &'static str = " for update";
+    const CODE_POINT_ORDER: &'static str = " collate \"C\"";
 
     fn in_select(column: &str, select: &str) -> String {
         format!("{column} = any(array({select}))")

@@ -10,6 +10,7 @@ mod filter;
 mod listing;
 mod members;
 mod oauth;
+mod operators;
 mod outbox;
 mod resources;
 mod rows;

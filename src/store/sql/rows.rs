@@ -28,7 +28,7 @@ pub fn resource(row: &impl Record, kind: ResourceKind) -> Result<StoredResource,
 /// The columns [`tenant`] reads, from `tenants`.
 pub const TENANT_COLUMNS: &str = "tenants.id, tenants.name, tenants.matching_attribute, \
                                   tenants.allowed_roles, tenants.require_role, tenants.entra_tenant_id, \
-                                  tenants.unknown_attributes, tenants.schemas";
+                                  tenants.unknown_attributes, tenants.schemas, tenants.created";
 
 pub fn tenant(row: &impl Record) -> Result<Tenant, StoreError> {
     let matching = row.text("matching_attribute")?.unwrap_or_default();
@@ -53,6 +53,7 @@ pub fn tenant(row: &impl Record) -> Result<Tenant, StoreError> {
                 .unwrap_or_default(),
             schemas: row.int("schemas")?,
         },
+        created: row.instant("created")?,
     })
 }
 

@@ -60,6 +60,60 @@ impl<D: Dialect> Tenants for SqlStore<D> {
         Ok(tenants)
     }
 
+    async fn tenant_page(
+        &self,
+        prefix: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Tenant>, StoreError> {
+        let mut sql = Sql::new(format!("select {TENANT_COLUMNS} from tenants where 1 = 1"));
+        if let Some(prefix) = prefix {
+            let chars = i64::try_from(prefix.chars().count()).unwrap_or(i64::MAX);
+            sql.push(" and substr(name, 1, ").push_bind(chars);
+            sql.push(") = ").push_bind(prefix);
+        }
+        if let Some(after) = after {
+            sql.push(&format!(" and name{} > ", D::CODE_POINT_ORDER))
+                .push_bind(after);
+        }
+        sql.push(&format!(" order by name{} limit ", D::CODE_POINT_ORDER))
+            .push_bind(i64::from(limit));
+        self.fetch_all(sql).await?.iter().map(rows::tenant).collect()
+    }
+
+    async fn delete_tenant(&self, tenant: TenantId, batch: u32) -> Result<(), StoreError> {
+        // the directory first, a batch a statement: one tenant may hold hundreds of thousands
+        // of resources, more than one statement may delete within its time limit
+        for table in ["memberships", "resources"] {
+            let key = if table == "memberships" { "group_id, member_id" } else { "id" };
+            loop {
+                let sql = Sql::new(format!(
+                    "delete from {table} where tenant_id = $1 and ({key}) in
+                         (select {key} from {table} where tenant_id = $1 limit $2)"
+                ))
+                .arg(tenant)
+                .arg(i64::from(batch));
+                let mut conn = self.writer.acquire().await?;
+                if execute::<D>(&mut conn, sql).await? == 0 {
+                    break;
+                }
+            }
+        }
+        let mut tx = D::begin_write(&self.writer).await?;
+        let gone = execute::<D>(
+            &mut tx,
+            Sql::new("delete from tenants where id = $1").arg(tenant),
+        )
+        .await?;
+        if gone == 0 {
+            return Err(missing_tenant(&tenant.0.to_string()));
+        }
+        D::announce_token_change(&mut tx).await?;
+        commit::<D>(tx).await?;
+        self.tokens.clear();
+        Ok(())
+    }
+
     async fn tenant(&self, name: &str) -> Result<Tenant, StoreError> {
         let sql = Sql::new(format!(
             "select {TENANT_COLUMNS} from tenants where name = $1"

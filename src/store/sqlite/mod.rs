@@ -115,6 +115,12 @@ impl Dialect for Lite {
             "tenants.entra_tenant_id" => Some(Constraint::EntraTenant),
             _ => None,
         }
+        .or_else(|| {
+            // an expression index is named in the message instead of its columns
+            db.message()
+                .contains("index 'operator_keys_name'")
+                .then_some(Constraint::OperatorKeyName)
+        })
     }
 
     /// SQLite names an expression index in its message: `UNIQUE constraint failed: index 'x'`.
@@ -195,6 +201,7 @@ impl Dialect for Lite {
     const CLIENT_ORDER: &'static str = "oauth_clients.created, oauth_clients.rowid";
     const SKIP_LOCKED: &'static str = "";
     const FOR_UPDATE: &'static str = "";
+    const CODE_POINT_ORDER: &'static str = "";
 
     /// SQLite runs `in (select …)` as a list it builds once and probes the index with.
     fn in_select(column: &str, select: &str) -> String {

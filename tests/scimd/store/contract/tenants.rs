@@ -2,6 +2,7 @@
 //! role rules, and the matching attribute whose values the store keeps unique.
 
 use scimd::store::Content;
+use chrono::Utc;
 use serde_json::{Value, json};
 
 use scimd::domain::{MatchingAttribute, MatchingConflict, Policy, Tenant};
@@ -41,8 +42,10 @@ async fn creating_a_tenant_twice_is_a_uniqueness_conflict(backend: Backend) {
             id: acme.id,
             name: "acme".into(),
             policy: Policy::default(),
+            created: acme.created,
         }
     );
+    assert!((Utc::now() - acme.created).num_seconds().abs() < 60);
     assert_ne!(acme.id, f.tenant.id);
     for name in ["acme", "default"] {
         assert_err!(

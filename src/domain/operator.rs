@@ -1,0 +1,26 @@
+//! The application's API: its operator keys, and what a write with an Idempotency-Key answered.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// A key of the application's backend (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorKey {
+    pub id: Uuid,
+    pub name: String,
+    pub created: DateTime<Utc>,
+    pub last_used: Option<DateTime<Utc>>,
+}
+
+/// The answer a write with an Idempotency-Key gave, kept for its retries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remembered {
+    /// SHA-256 of the request (method, path, body): a retry must be the same request.
+    pub request_hash: Vec<u8>,
+    pub status: u16,
+    /// The answer's JSON body, its secrets left out.
+    pub body: String,
+    /// The answer held a secret, which is not kept: a retry is told so.
+    pub withheld: bool,
+    pub created: DateTime<Utc>,
+}
