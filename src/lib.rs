@@ -196,7 +196,8 @@ pub async fn serve(
 /// 10 minutes, in small batches, the activity log's rows older than `SCIMD_ACTIVITY_RETENTION`
 /// pruned, the events that waited in a paused webhook's queue longer than
 /// `SCIMD_EVENTS_RETRY_FOR` parked, events older than `SCIMD_EVENTS_RETENTION` that no
-/// delivery needs, and sign-in attempts whose window is over, pruned.
+/// delivery needs, sign-in attempts whose window is over, audit entries older than
+/// `SCIMD_AUDIT_RETENTION` and idempotent answers older than a day, pruned.
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(10));
     let mut ticks: u64 = 0;
@@ -235,6 +236,14 @@ async fn housekeeping(state: AppState) {
             }
             if let Err(e) = state.directory.prune_sign_in_attempts().await {
                 tracing::warn!(error = %telemetry::chain(&e), "sign-in attempts not pruned");
+            }
+            match state.directory.prune_audit(state.audit_retention).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(rows = n, "pruned the audit trail"),
+                Err(e) => tracing::warn!(error = %telemetry::chain(&e), "audit trail not pruned"),
+            }
+            if let Err(e) = state.directory.forget_answers().await {
+                tracing::warn!(error = %telemetry::chain(&e), "idempotent answers not pruned");
             }
         }
         ticks += 1;

@@ -28,6 +28,8 @@ async fn main() -> ExitCode {
         Command::Cycles(cycles) => cycles.run().await,
         Command::Webhook(webhook) => webhook.run().await,
         Command::Events(events) => events.run().await,
+        Command::OperatorKey(key) => key.run().await,
+        Command::Audit(audit) => audit.run().await,
     };
     match done {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,6 +5,8 @@
 create table operator_keys (
     id uuid primary key,
     name text not null,
+    -- may read, not change
+    read_only boolean not null default false,
     key_hash bytea not null,
     created timestamptz not null,
     last_used timestamptz,

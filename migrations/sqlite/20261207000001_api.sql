@@ -3,6 +3,8 @@
 create table operator_keys (
     id text primary key,
     name text not null,
+    -- may read, not change
+    read_only boolean not null default false,
     key_hash blob not null,
     created integer not null,
     last_used integer,

@@ -11,11 +11,13 @@ use scimd::config::Logging;
 
 pub mod activity;
 pub mod admin;
+pub mod audit;
 mod common;
 pub mod cycles;
 pub mod events;
 pub mod migrate;
 pub mod oauth_client;
+pub mod operator_key;
 pub mod schema;
 pub mod serve;
 pub mod tenant;
@@ -63,6 +65,10 @@ pub enum Command {
     Webhook(webhook::Webhook),
     /// Watch a tenant's SCIM events.
     Events(events::Events),
+    /// Manage operator keys, the application backend's credentials at /api/v1.
+    OperatorKey(operator_key::OperatorKey),
+    /// The audit trail of administration: who changed what, when, from where; newest first.
+    Audit(audit::Audit),
 }
 
 /// The commands by task, in the order `scimd --help` lists them. clap lists subcommands under
@@ -76,6 +82,7 @@ const TASKS: &[(&str, &[&str])] = &[
     ("Custom attributes", &["schema"]),
     ("What Entra did", &["activity", "cycles"]),
     ("Events for the application", &["webhook", "events"]),
+    ("The application's API", &["operator-key", "audit"]),
 ];
 
 /// The command line of this process: the logging settings and the command to run.

@@ -138,6 +138,26 @@ pub struct Config {
     pub activity_retention: Duration,
     #[command(flatten)]
     pub cycles: CycleGap,
+    /// How long the audit trail of administration keeps its entries.
+    #[arg(
+        long,
+        env = "SCIMD_AUDIT_RETENTION",
+        value_name = "DURATION",
+        default_value = "365d",
+        value_parser = duration,
+        help_heading = "Application API"
+    )]
+    pub audit_retention: Duration,
+    /// Requests per second one operator key may make at `/api/v1` (a burst of twice as many
+    /// is allowed), on each replica; 0 for no limit.
+    #[arg(
+        long,
+        env = "SCIMD_API_RATE_LIMIT",
+        value_name = "N",
+        default_value_t = 50,
+        help_heading = "Application API"
+    )]
+    pub api_rate_limit: u32,
     /// How long an event is retried while its receiver fails; then it is parked.
     #[arg(
         long,

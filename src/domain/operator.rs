@@ -8,6 +8,8 @@ use uuid::Uuid;
 pub struct OperatorKey {
     pub id: Uuid,
     pub name: String,
+    /// May read, not change.
+    pub read_only: bool,
     pub created: DateTime<Utc>,
     pub last_used: Option<DateTime<Utc>>,
 }

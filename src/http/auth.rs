@@ -161,7 +161,7 @@ fn operation(method: &Method, route: &str) -> &'static str {
 }
 
 /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
-fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+pub(super) fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();

@@ -1,5 +1,6 @@
 //! HTTP: the router, extractors, responses, authentication and the one error → response map.
 
+pub mod api;
 mod auth;
 pub mod client;
 mod console;
@@ -46,6 +47,10 @@ pub struct Inner {
     pub header_timeout: Duration,
     /// How long the activity log keeps its rows.
     pub activity_retention: Duration,
+    /// How long the audit trail keeps its entries.
+    pub audit_retention: Duration,
+    /// Requests per second per operator key at `/api/v1`.
+    pub api_rate: api::RateLimit,
     /// Who may read `/metrics` on the main address.
     pub metrics: crate::meter::Access,
     /// Proxies whose forwarding headers are believed.
@@ -72,6 +77,8 @@ impl AppState {
             max_body_bytes: config.max_body_bytes,
             header_timeout: config.header_timeout,
             activity_retention: config.activity_retention,
+            audit_retention: config.audit_retention,
+            api_rate: api::RateLimit::new(config.api_rate_limit),
             metrics: crate::meter::Access::of(config),
             proxies: client::TrustedProxies::new(config.trusted_proxies.clone()),
             issuer: config.address.root_url(),
@@ -138,6 +145,7 @@ pub fn app(state: AppState) -> Router {
         .nest(SCIM_BASE, scim)
         .merge(oauth)
         .merge(console::routes())
+        .merge(api::routes(&state))
         .route("/static/scimd.css", get(oauth::stylesheet))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
@@ -166,10 +174,34 @@ pub fn app(state: AppState) -> Router {
     telemetry::instrument(guard::catch_panics(drained))
 }
 
-async fn not_found(uri: axum::http::Uri) -> Error {
-    scim::Error::not_found(format!("no endpoint at {}", uri.path())).into()
+/// Whether `path` is the application's API's, whose answers are problems.
+fn in_api(path: &str) -> bool {
+    path == api::API_BASE || path.starts_with("/api/v1/")
 }
 
-async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Error {
-    scim::Error::method_not_allowed(format!("{method} is not allowed on {}", uri.path())).into()
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if in_api(uri.path()) {
+        return api::not_found(uri).await;
+    }
+    Error::from(scim::Error::not_found(format!(
+        "no endpoint at {}",
+        uri.path()
+    )))
+    .into_response()
+}
+
+async fn method_not_allowed(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if in_api(uri.path()) {
+        return api::method_not_allowed(method, uri).await;
+    }
+    Error::from(scim::Error::method_not_allowed(format!(
+        "{method} is not allowed on {}",
+        uri.path()
+    )))
+    .into_response()
 }

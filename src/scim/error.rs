@@ -145,6 +145,11 @@ impl Error {
         self
     }
 
+    /// The attribute (or field) the error is about, when it named one.
+    pub fn attribute(&self) -> Option<&str> {
+        self.note.attribute.as_deref()
+    }
+
     /// What the activity log keeps of the error.
     pub fn note_text(&self) -> String {
         self.note.text(self.status, self.scim_type)

@@ -78,8 +78,13 @@ impl Directory {
             .add_admin(tenant.id, username, &hash, team_admin)
             .await?;
         let detail = team_admin.then(|| "team_admin".to_owned());
-        self.audited("admin.add", Some(&tenant.name), Some(admin.username.clone()), detail)
-            .await;
+        self.audited(
+            "admin.add",
+            Some(&tenant.name),
+            Some(admin.username.clone()),
+            detail,
+        )
+        .await;
         Ok(admin)
     }
 
@@ -101,8 +106,13 @@ impl Directory {
             .update_admin(tenant.id, username, Some(team_admin), None);
         let admin = change.await?;
         let detail = format!("team_admin={team_admin}");
-        self.audited("admin.set", Some(&tenant.name), Some(admin.username.clone()), Some(detail))
-            .await;
+        self.audited(
+            "admin.set",
+            Some(&tenant.name),
+            Some(admin.username.clone()),
+            Some(detail),
+        )
+        .await;
         Ok(admin)
     }
 
@@ -119,16 +129,26 @@ impl Directory {
             .store
             .update_admin(tenant.id, username, None, Some(&hash));
         let admin = change.await?;
-        self.audited("admin.password", Some(&tenant.name), Some(admin.username.clone()), None)
-            .await;
+        self.audited(
+            "admin.password",
+            Some(&tenant.name),
+            Some(admin.username.clone()),
+            None,
+        )
+        .await;
         Ok(admin)
     }
 
     pub async fn remove_admin(&self, tenant: &str, username: &str) -> Result<(), Error> {
         let tenant = self.tenant(tenant).await?;
         self.store.remove_admin(tenant.id, username).await?;
-        self.audited("admin.remove", Some(&tenant.name), Some(username.trim().to_owned()), None)
-            .await;
+        self.audited(
+            "admin.remove",
+            Some(&tenant.name),
+            Some(username.trim().to_owned()),
+            None,
+        )
+        .await;
         Ok(())
     }
 }

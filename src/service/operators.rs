@@ -44,8 +44,13 @@ pub struct IssuedOperatorKey {
 }
 
 impl Directory {
-    /// Adds an operator key called `name` (unique in any case).
-    pub async fn add_operator_key(&self, name: &str) -> Result<IssuedOperatorKey, Error> {
+    /// Adds an operator key called `name` (unique in any case); a `read_only` one may read,
+    /// not change.
+    pub async fn add_operator_key(
+        &self,
+        name: &str,
+        read_only: bool,
+    ) -> Result<IssuedOperatorKey, Error> {
         let name = name.trim();
         if name.is_empty() {
             return Err(scim::Error::invalid_value("name: may not be empty")
@@ -58,9 +63,10 @@ impl Directory {
         let key = secret(OPERATOR_KEY_PREFIX)?;
         let info = self
             .store
-            .add_operator_key(name, &hash_token(&key), self.now())
+            .add_operator_key(name, read_only, &hash_token(&key), self.now())
             .await?;
-        self.audited("operator_key.add", None, Some(info.name.clone()), None)
+        let detail = read_only.then(|| "read-only".to_owned());
+        self.audited("operator_key.add", None, Some(info.name.clone()), detail)
             .await;
         Ok(IssuedOperatorKey { info, key })
     }
@@ -73,8 +79,13 @@ impl Directory {
     /// Removes a key, by id or name: requests with it are refused from then on.
     pub async fn remove_operator_key(&self, id_or_name: &str) -> Result<OperatorKey, Error> {
         let removed = self.store.remove_operator_key(id_or_name.trim()).await?;
-        self.audited("operator_key.remove", None, Some(removed.name.clone()), None)
-            .await;
+        self.audited(
+            "operator_key.remove",
+            None,
+            Some(removed.name.clone()),
+            None,
+        )
+        .await;
         Ok(removed)
     }
 
@@ -123,7 +134,11 @@ impl Directory {
         };
         // twice at most: an expired or stale answer is forgotten once, then claimed again
         for _ in 0..2 {
-            if self.store.remember(key, idempotency_key, &placeholder).await? {
+            if self
+                .store
+                .remember(key, idempotency_key, &placeholder)
+                .await?
+            {
                 return Ok(Claim::Proceed);
             }
             let Some(found) = self.store.remembered(key, idempotency_key).await? else {
@@ -167,7 +182,11 @@ impl Directory {
     }
 
     /// Lets a claimed request be retried for real (it failed on the server's side).
-    pub async fn release_idempotency_key(&self, key: Uuid, idempotency_key: &str) -> Result<(), Error> {
+    pub async fn release_idempotency_key(
+        &self,
+        key: Uuid,
+        idempotency_key: &str,
+    ) -> Result<(), Error> {
         Ok(self.store.forget_answer(key, idempotency_key).await?)
     }
 

@@ -24,6 +24,15 @@ pub struct PolicyChange {
 }
 
 impl PolicyChange {
+    /// Whether the change sets nothing.
+    pub fn is_empty(&self) -> bool {
+        self.matching.is_none()
+            && self.allowed_roles.is_none()
+            && self.require_role.is_none()
+            && self.entra_tenant.is_none()
+            && self.unknown_attributes.is_none()
+    }
+
     /// What the change sets, for the audit trail: `matching=externalId, require_role=true`.
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
@@ -125,8 +134,13 @@ impl Directory {
         if let Some(rule) = change.unknown_attributes {
             self.store.set_unknown_attributes(tenant.id, rule).await?;
         }
-        self.audited("tenant.set", Some(&tenant.name), None, Some(change.describe()))
-            .await;
+        self.audited(
+            "tenant.set",
+            Some(&tenant.name),
+            None,
+            Some(change.describe()),
+        )
+        .await;
         Ok(self.tenant(name).await?.policy)
     }
 }

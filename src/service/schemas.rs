@@ -151,8 +151,13 @@ impl Directory {
             Err(e) => return Err(registration_error(&tenant, &schema.id, e)),
         }
         let detail = format!("{} extension", kind.as_str());
-        self.audited("schema.add", Some(&tenant.name), Some(schema.id.clone()), Some(detail))
-            .await;
+        self.audited(
+            "schema.add",
+            Some(&tenant.name),
+            Some(schema.id.clone()),
+            Some(detail),
+        )
+        .await;
         Ok(RegisteredSchema {
             kind,
             schema,

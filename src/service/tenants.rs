@@ -44,6 +44,37 @@ impl Directory {
         Ok(tenant)
     }
 
+    /// Creates a tenant with its rules at once: a tenant whose rules cannot be set is not
+    /// left behind.
+    pub async fn create_tenant_with(
+        &self,
+        name: &str,
+        rules: &super::PolicyChange,
+    ) -> Result<Tenant, Error> {
+        let tenant = self.create_tenant(name).await?;
+        if rules.is_empty() {
+            return Ok(tenant);
+        }
+        match self.set_policy(&tenant.name, rules).await {
+            Ok(_) => Ok(self.tenant(&tenant.name).await?),
+            Err(e) => {
+                if let Err(undo) = self.store.delete_tenant(tenant.id, DELETE_BATCH).await {
+                    tracing::error!(error = %crate::telemetry::chain(&undo), tenant = %tenant.name,
+                        "a tenant whose rules were refused could not be removed");
+                } else {
+                    self.audited(
+                        "tenant.delete",
+                        Some(&tenant.name),
+                        None,
+                        Some("its rules were refused".into()),
+                    )
+                    .await;
+                }
+                Err(e)
+            }
+        }
+    }
+
     /// A page of tenants by name: those starting with `prefix`, after `after`.
     pub async fn tenant_page(
         &self,

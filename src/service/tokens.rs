@@ -58,8 +58,13 @@ impl Directory {
     /// Revokes a token: requests with it are refused from then on, on every replica.
     pub async fn revoke_token(&self, id: Uuid) -> Result<TokenInfo, Error> {
         let info = self.store.revoke_token(id).await?;
-        self.audited("token.revoke", Some(&info.tenant), Some(id.to_string()), None)
-            .await;
+        self.audited(
+            "token.revoke",
+            Some(&info.tenant),
+            Some(id.to_string()),
+            None,
+        )
+        .await;
         Ok(info)
     }
 
@@ -86,8 +91,13 @@ impl Directory {
             .put_token(tenant.id, label, &hash_token(&token))
             .await?;
         let detail = info.label.as_ref().map(|l| format!("label={l}"));
-        self.audited("token.issue", Some(&tenant.name), Some(info.id.to_string()), detail)
-            .await;
+        self.audited(
+            "token.issue",
+            Some(&tenant.name),
+            Some(info.id.to_string()),
+            detail,
+        )
+        .await;
         Ok(IssuedToken { info, token })
     }
 

@@ -9,11 +9,11 @@ use uuid::Uuid;
 use super::*;
 use crate::domain::activity::{Activity, ActivityFilter, MinuteCount};
 use crate::domain::audit::{AuditEntry, AuditFilter};
-use crate::domain::operator::{OperatorKey, Remembered};
 use crate::domain::events::{
     Event, FailedDelivery, NewSubscription, Pending, Receiver, Subscription,
 };
 use crate::domain::oauth::{Admin, CodeGrant, OAuthClient, Rotation, TokenGrant, TokenRecord};
+use crate::domain::operator::{OperatorKey, Remembered};
 use crate::domain::{MatchingAttribute, Tenant, TenantId, TokenInfo, UnknownAttributes};
 use crate::scim::list::ListQuery;
 use crate::scim::resource::{ResourceId, StoredResource, Version};
@@ -200,7 +200,7 @@ delegate!(OAuthStore {
 });
 
 delegate!(OperatorStore {
-    async add_operator_key(name: &str, hash: &[u8], now: DateTime<Utc>) -> Result<OperatorKey, StoreError>;
+    async add_operator_key(name: &str, read_only: bool, hash: &[u8], now: DateTime<Utc>) -> Result<OperatorKey, StoreError>;
     async operator_keys() -> Result<Vec<OperatorKey>, StoreError>;
     async operator_key(hash: &[u8], now: DateTime<Utc>) -> Result<Option<(OperatorKey, Vec<u8>)>, StoreError>;
     async remove_operator_key(id_or_name: &str) -> Result<OperatorKey, StoreError>;

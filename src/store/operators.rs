@@ -16,6 +16,7 @@ pub trait OperatorStore {
     fn add_operator_key(
         &self,
         name: &str,
+        read_only: bool,
         hash: &[u8],
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<OperatorKey, StoreError>> + Send;

@@ -178,9 +178,18 @@ impl Directory {
             self.committed();
         }
         let subscription = self.store.subscription(id).await?;
-        let action = if paused { "webhook.pause" } else { "webhook.resume" };
-        self.audited(action, Some(&subscription.tenant_name), Some(id.to_string()), None)
-            .await;
+        let action = if paused {
+            "webhook.pause"
+        } else {
+            "webhook.resume"
+        };
+        self.audited(
+            action,
+            Some(&subscription.tenant_name),
+            Some(id.to_string()),
+            None,
+        )
+        .await;
         Ok(subscription)
     }
 

@@ -81,8 +81,13 @@ impl Directory {
     pub async fn remove_client(&self, client_id: &str) -> Result<(), Error> {
         let tenant = self.store.client(client_id).await?.map(|c| c.tenant_name);
         self.store.remove_client(client_id).await?;
-        self.audited("client.remove", tenant.as_deref(), Some(client_id.to_owned()), None)
-            .await;
+        self.audited(
+            "client.remove",
+            tenant.as_deref(),
+            Some(client_id.to_owned()),
+            None,
+        )
+        .await;
         Ok(())
     }
 }

@@ -12,13 +12,14 @@ use crate::store::dialect::{Constraint, Dialect, Record};
 use crate::store::operators::OperatorStore;
 use crate::store::{Missing, StoreError, Unique};
 
-const KEY_COLUMNS: &str = "id, name, created, last_used";
+const KEY_COLUMNS: &str = "id, name, read_only, created, last_used";
 const AUDIT_COLUMNS: &str = "id, at, actor_kind, actor, address, action, tenant, target, detail";
 
 fn key(r: &impl Record) -> Result<OperatorKey, StoreError> {
     Ok(OperatorKey {
         id: r.uuid("id")?,
         name: r.text("name")?.unwrap_or_default(),
+        read_only: r.flag("read_only")?,
         created: r.instant("created")?,
         last_used: r.opt_instant("last_used")?,
     })
@@ -46,27 +47,30 @@ impl<D: Dialect> OperatorStore for SqlStore<D> {
     async fn add_operator_key(
         &self,
         name: &str,
+        read_only: bool,
         hash: &[u8],
         now: DateTime<Utc>,
     ) -> Result<OperatorKey, StoreError> {
         let sql = Sql::new(format!(
-            "insert into operator_keys (id, name, key_hash, created) values ($1, $2, $3, $4)
+            "insert into operator_keys (id, name, read_only, key_hash, created)
+             values ($1, $2, $3, $4, $5)
              returning {KEY_COLUMNS}"
         ))
         .arg(Uuid::new_v4())
         .arg(name)
+        .arg(read_only)
         .arg(hash)
         .arg(now);
         let mut conn = self.writer.acquire().await?;
-        let row = D::fetch_optional(&mut conn, sql).await.map_err(|e| {
-            match D::violated(&e) {
+        let row = D::fetch_optional(&mut conn, sql)
+            .await
+            .map_err(|e| match D::violated(&e) {
                 Some(Constraint::OperatorKeyName) => StoreError::Uniqueness {
                     rule: Unique::OperatorKeyName,
                     value: name.to_owned(),
                 },
                 _ => e,
-            }
-        })?;
+            })?;
         key(&row.ok_or_else(|| missing(name))?)
     }
 
@@ -96,7 +100,10 @@ impl<D: Dialect> OperatorStore for SqlStore<D> {
         let found = key(&row)?;
         let stored = row.bytes("key_hash")?;
         // when it was last used, to the minute: a key in use costs one write a minute
-        if found.last_used.is_none_or(|at| now - at >= TimeDelta::minutes(1)) {
+        if found
+            .last_used
+            .is_none_or(|at| now - at >= TimeDelta::minutes(1))
+        {
             let touch = Sql::new("update operator_keys set last_used = $2 where id = $1")
                 .arg(found.id)
                 .arg(now);
@@ -110,7 +117,10 @@ impl<D: Dialect> OperatorStore for SqlStore<D> {
         let mut find = Sql::new(format!("select {KEY_COLUMNS} from operator_keys where "));
         match id_or_name.parse::<Uuid>() {
             Ok(id) => find.push("id = ").push_bind(id),
-            Err(_) => find.push("lower(name) = lower(").push_bind(id_or_name).push(")"),
+            Err(_) => find
+                .push("lower(name) = lower(")
+                .push_bind(id_or_name)
+                .push(")"),
         };
         let mut tx = D::begin_write(&self.writer).await?;
         let Some(row) = D::fetch_optional(&mut tx, find).await? else {
@@ -191,11 +201,10 @@ impl<D: Dialect> OperatorStore for SqlStore<D> {
     }
 
     async fn forget_answer(&self, key: Uuid, idempotency_key: &str) -> Result<(), StoreError> {
-        let sql = Sql::new(
-            "delete from idempotency where operator_key_id = $1 and idempotency_key = $2",
-        )
-        .arg(key)
-        .arg(idempotency_key);
+        let sql =
+            Sql::new("delete from idempotency where operator_key_id = $1 and idempotency_key = $2")
+                .arg(key)
+                .arg(idempotency_key);
         execute::<D>(&mut *self.writer.acquire().await?, sql).await?;
         Ok(())
     }
@@ -240,7 +249,10 @@ impl<D: Dialect> OperatorStore for SqlStore<D> {
     async fn prune_audit(&self, before: DateTime<Utc>, batch: u32) -> Result<u64, StoreError> {
         let sql = Sql::new(format!(
             "delete from audit where id {}",
-            D::in_select("id", "select id from audit where at < $1 order by at limit $2")
+            D::in_select(
+                "id",
+                "select id from audit where at < $1 order by at limit $2"
+            )
         ))
         .arg(before)
         .arg(i64::from(batch));

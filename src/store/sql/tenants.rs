@@ -78,14 +78,22 @@ impl<D: Dialect> Tenants for SqlStore<D> {
         }
         sql.push(&format!(" order by name{} limit ", D::CODE_POINT_ORDER))
             .push_bind(i64::from(limit));
-        self.fetch_all(sql).await?.iter().map(rows::tenant).collect()
+        self.fetch_all(sql)
+            .await?
+            .iter()
+            .map(rows::tenant)
+            .collect()
     }
 
     async fn delete_tenant(&self, tenant: TenantId, batch: u32) -> Result<(), StoreError> {
         // the directory first, a batch a statement: one tenant may hold hundreds of thousands
         // of resources, more than one statement may delete within its time limit
         for table in ["memberships", "resources"] {
-            let key = if table == "memberships" { "group_id, member_id" } else { "id" };
+            let key = if table == "memberships" {
+                "group_id, member_id"
+            } else {
+                "id"
+            };
             loop {
                 let sql = Sql::new(format!(
                     "delete from {table} where tenant_id = $1 and ({key}) in

@@ -1,8 +1,8 @@
 //! Tenants and their rules: unique names, `ensure_tenant`, lookups and the listing by name,
 //! role rules, and the matching attribute whose values the store keeps unique.
 
-use scimd::store::Content;
 use chrono::Utc;
+use scimd::store::Content;
 use serde_json::{Value, json};
 
 use scimd::domain::{MatchingAttribute, MatchingConflict, Policy, Tenant};

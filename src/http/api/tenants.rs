@@ -1,0 +1,360 @@
+//! `/api/v1/tenants`: create a tenant (with its rules) when a customer turns provisioning on,
+//! list and find them, change their rules, and delete one with everything of it.
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::extract::{Acting, Body, Params, Segments};
+use super::paging::{Page, PageParams};
+use super::problem::{Kind, Problem};
+use crate::domain::{MatchingAttribute, Tenant, UnknownAttributes};
+use crate::service::PolicyChange;
+
+/// A tenant: one customer's directory, one Entra provisioning job.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "name": "contoso",
+    "scim_url": "https://scim.example.com/scim/v2",
+    "matching_attribute": "userName",
+    "allowed_roles": ["Organizer", "Attendee"],
+    "require_role": true,
+    "entra_tenant_id": null,
+    "unknown_attributes": "ignore",
+    "created": "2026-12-04T10:00:00Z"
+}))]
+pub struct TenantView {
+    /// The tenant's name, unique (a DNS label).
+    pub name: String,
+    /// The Tenant URL to enter in Entra (every tenant's; its token tells them apart).
+    pub scim_url: String,
+    /// The attribute Entra matches users on, unique in the tenant.
+    pub matching_attribute: String,
+    /// The role values users may carry; `null`: any.
+    pub allowed_roles: Option<Vec<String>>,
+    /// Whether every active user must carry a role.
+    pub require_role: bool,
+    /// The Entra tenant whose own signed tokens are accepted (when the Secret Token is blank).
+    pub entra_tenant_id: Option<Uuid>,
+    /// What attributes no schema of the tenant defines get.
+    pub unknown_attributes: UnknownRule,
+    pub created: DateTime<Utc>,
+}
+
+/// What attributes no schema of the tenant defines get: `ignore` (dropped, counted, noted)
+/// or `reject` (the request is refused with 400).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownRule {
+    Ignore,
+    Reject,
+}
+
+impl From<UnknownAttributes> for UnknownRule {
+    fn from(rule: UnknownAttributes) -> Self {
+        match rule {
+            UnknownAttributes::Ignore => UnknownRule::Ignore,
+            UnknownAttributes::Reject => UnknownRule::Reject,
+        }
+    }
+}
+
+impl From<UnknownRule> for UnknownAttributes {
+    fn from(rule: UnknownRule) -> Self {
+        match rule {
+            UnknownRule::Ignore => UnknownAttributes::Ignore,
+            UnknownRule::Reject => UnknownAttributes::Reject,
+        }
+    }
+}
+
+impl TenantView {
+    pub fn of(tenant: &Tenant, scim_url: &str) -> Self {
+        let p = &tenant.policy;
+        TenantView {
+            name: tenant.name.clone(),
+            scim_url: scim_url.to_owned(),
+            matching_attribute: p.matching.as_str().to_owned(),
+            allowed_roles: p.allowed_roles.clone(),
+            require_role: p.require_role,
+            entra_tenant_id: p.entra_tenant,
+            unknown_attributes: p.unknown_attributes.into(),
+            created: tenant.created,
+        }
+    }
+}
+
+/// A field that may be absent (unchanged) or `null` (cleared): `Some(None)` for `null`.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A new tenant and, optionally, its rules.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "contoso",
+    "matching_attribute": "userName",
+    "allowed_roles": ["Organizer", "Attendee"],
+    "require_role": true
+}))]
+pub struct NewTenant {
+    /// 1 to 63 lower-case letters, digits and hyphens, not starting or ending with a hyphen.
+    #[schema(pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", example = "contoso")]
+    pub name: String,
+    /// `userName` (the default), `externalId`, or `emails[type eq "work"].value`.
+    #[schema(example = "userName")]
+    pub matching_attribute: Option<String>,
+    /// The role values users may carry; `null` or absent: any.
+    pub allowed_roles: Option<Vec<String>>,
+    pub require_role: Option<bool>,
+    pub entra_tenant_id: Option<Uuid>,
+    pub unknown_attributes: Option<UnknownRule>,
+}
+
+/// Changes to a tenant's rules; a field left out is left as it is, `null` clears it.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"matching_attribute": "externalId", "allowed_roles": null}))]
+pub struct RulesChange {
+    /// `userName`, `externalId`, or `emails[type eq "work"].value`; refused (409, naming them)
+    /// while users share values of it.
+    #[schema(example = "externalId")]
+    pub matching_attribute: Option<String>,
+    /// The role values users may carry; `null`: any.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub allowed_roles: Option<Option<Vec<String>>>,
+    pub require_role: Option<bool>,
+    /// The Entra tenant whose signed tokens are accepted; `null`: none.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
+    pub entra_tenant_id: Option<Option<Uuid>>,
+    pub unknown_attributes: Option<UnknownRule>,
+}
+
+impl RulesChange {
+    /// The change as the use case takes it; a matching attribute it does not know is refused.
+    fn to_change(&self) -> Result<PolicyChange, Problem> {
+        let matching = match &self.matching_attribute {
+            Some(text) => Some(text.parse::<MatchingAttribute>().map_err(|e| {
+                Problem::invalid("matching_attribute", format!("matching_attribute: {e}"))
+            })?),
+            None => None,
+        };
+        if let Some(Some(roles)) = &self.allowed_roles {
+            for (i, role) in roles.iter().enumerate() {
+                if role.trim().is_empty() {
+                    return Err(Problem::invalid(
+                        &format!("allowed_roles[{i}]"),
+                        format!("allowed_roles[{i}]: a role may not be empty"),
+                    ));
+                }
+            }
+        }
+        Ok(PolicyChange {
+            matching,
+            allowed_roles: self.allowed_roles.clone(),
+            require_role: self.require_role,
+            entra_tenant: self.entra_tenant_id,
+            unknown_attributes: self.unknown_attributes.map(Into::into),
+        })
+    }
+}
+
+impl From<&NewTenant> for RulesChange {
+    fn from(t: &NewTenant) -> Self {
+        RulesChange {
+            matching_attribute: t.matching_attribute.clone(),
+            allowed_roles: t.allowed_roles.clone().map(Some),
+            require_role: t.require_role,
+            entra_tenant_id: t.entra_tenant_id.map(Some),
+            unknown_attributes: t.unknown_attributes,
+        }
+    }
+}
+
+/// `?q=`: tenants whose name starts with it.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TenantQuery {
+    /// Only tenants whose name starts with this.
+    #[param(max_length = 63, example = "con")]
+    pub q: Option<String>,
+}
+
+/// `?confirm=&force=` of a deletion.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteQuery {
+    /// The tenant's name again, to confirm.
+    #[param(example = "contoso")]
+    pub confirm: Option<String>,
+    /// Delete even though its webhooks have events still to deliver (they are dropped).
+    pub force: Option<bool>,
+}
+
+/// The `{name}` of a tenant's path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TenantPath {
+    /// The tenant's name.
+    #[param(example = "contoso")]
+    pub name: String,
+}
+
+/// The answer of a write that made a resource: 201, its `Location`, the resource.
+pub fn created<T: Serialize>(location: String, body: &T) -> Response {
+    let mut response = (StatusCode::CREATED, axum::Json(body)).into_response();
+    if let Ok(value) = location.parse() {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// Create a tenant.
+///
+/// The tenant is created with its rules, if any are given; a tenant whose rules are refused
+/// is not created. Its SCIM token is issued with `POST /api/v1/tenants/{name}/tokens`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tenants",
+    tag = "Tenants",
+    request_body = NewTenant,
+    responses(
+        (status = 201, description = "Created", body = TenantView,
+            headers(("Location" = String, description = "The tenant's URL"))),
+        (status = 409, description = "The name is taken", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
+pub async fn create(api: Acting, Body(new): Body<NewTenant>) -> Result<Response, Problem> {
+    let rules = RulesChange::from(&new).to_change()?;
+    let tenant = api.directory.create_tenant_with(&new.name, &rules).await?;
+    let location = format!("/api/v1/tenants/{}", tenant.name);
+    Ok(created(location, &TenantView::of(&tenant, &api.scim_url)))
+}
+
+/// List tenants.
+///
+/// By name, in pages; `q` keeps those whose name starts with it.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tenants",
+    tag = "Tenants",
+    params(TenantQuery, PageParams),
+    responses((status = 200, description = "A page of tenants", body = Page<TenantView>))
+)]
+pub async fn list(
+    api: Acting,
+    Params(query): Params<TenantQuery>,
+    Params(page): Params<PageParams>,
+) -> Result<axum::Json<Page<TenantView>>, Problem> {
+    let limit = page.limit()?;
+    let after: Option<String> = page.after("tenants")?;
+    let tenants = api
+        .directory
+        .tenant_page(query.q.as_deref(), after.as_deref(), limit + 1)
+        .await?;
+    let page = Page::of(tenants, limit, "tenants", |t| t.name.clone());
+    Ok(axum::Json(page.map(|t| TenantView::of(&t, &api.scim_url))))
+}
+
+/// Show a tenant.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tenants/{name}",
+    tag = "Tenants",
+    params(TenantPath),
+    responses(
+        (status = 200, description = "The tenant", body = TenantView),
+        (status = 404, description = "No such tenant", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
+pub async fn show(
+    api: Acting,
+    Segments(path): Segments<TenantPath>,
+) -> Result<axum::Json<TenantView>, Problem> {
+    let tenant = api.directory.tenant(&path.name).await?;
+    Ok(axum::Json(TenantView::of(&tenant, &api.scim_url)))
+}
+
+/// Change a tenant's rules.
+///
+/// Only the fields sent change; `null` clears `allowed_roles` (any role) or
+/// `entra_tenant_id` (no Entra-signed tokens).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/tenants/{name}",
+    tag = "Tenants",
+    params(TenantPath),
+    request_body = RulesChange,
+    responses(
+        (status = 200, description = "The tenant with its new rules", body = TenantView),
+        (status = 404, description = "No such tenant", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 409, description = "Users share values of the new matching attribute",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn update(
+    api: Acting,
+    Segments(path): Segments<TenantPath>,
+    Body(change): Body<RulesChange>,
+) -> Result<axum::Json<TenantView>, Problem> {
+    let change = change.to_change()?;
+    // a change that sets nothing still names a tenant that must exist
+    let tenant = api.directory.tenant(&path.name).await?;
+    if !change.is_empty() {
+        api.directory.set_policy(&tenant.name, &change).await?;
+    }
+    let tenant = api.directory.tenant(&tenant.name).await?;
+    Ok(axum::Json(TenantView::of(&tenant, &api.scim_url)))
+}
+
+/// Delete a tenant.
+///
+/// Removes the tenant and everything of it: its users and groups, tokens, admins, OAuth
+/// clients, webhooks and their events, activity and schemas. `confirm` must repeat its name.
+/// Refused (409) while its webhooks still have events to deliver, unless `force=true`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tenants/{name}",
+    tag = "Tenants",
+    params(TenantPath, DeleteQuery),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such tenant", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 409, description = "Its webhooks have events to deliver", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
+pub async fn delete(
+    api: Acting,
+    Segments(path): Segments<TenantPath>,
+    Params(query): Params<DeleteQuery>,
+) -> Result<StatusCode, Problem> {
+    let tenant = api.directory.tenant(&path.name).await?;
+    if query.confirm.as_deref() != Some(tenant.name.as_str()) {
+        return Err(Problem::new(
+            Kind::Validation,
+            format!(
+                "confirm: deleting a tenant removes everything of it; repeat its name \
+                 (?confirm={}) to confirm",
+                tenant.name
+            ),
+        )
+        .at("confirm"));
+    }
+    api.directory
+        .delete_tenant(&tenant.name, query.force.unwrap_or(false))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
