@@ -14,6 +14,7 @@ mod api;
 mod binary;
 mod entra_jwt;
 mod layers;
+mod operator_api;
 mod service_map;
 mod store;
 mod support;
