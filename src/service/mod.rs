@@ -11,7 +11,7 @@
 //! | `bulk` | SCIM: a BulkRequest | `bulk` |
 //! | `discovery` | SCIM: what the service offers | `service_provider_config`, `schemas`, `schema`, `resource_types`, `resource_type_document` |
 //! | `tokens` | bearer tokens, and what one is | `tokens`, `issue_token`, `revoke_token`, `authenticate` |
-//! | `tenants` | tenants | `create_tenant`, `tenant`, `tenants`, `bootstrap` |
+//! | `tenants` | tenants | `create_tenant`, `create_tenant_with`, `tenant_page`, `delete_tenant`, `tenant`, `tenants`, `bootstrap` |
 //! | `policy` | a tenant's rules | `set_policy` |
 //! | `schemas` | a tenant's extension schemas | `add_schema`, `schemas_of`, `remove_schema`, `set_unknown_attributes` |
 //! | `admins` | the application's admins | `add_admin`, `admins`, `set_team_admin`, `set_admin_password`, `remove_admin` |
@@ -20,6 +20,8 @@
 //! | `console` | the console, on one session's tenant | `console_sign_in`, `console_session`, `console_sign_out`, `group_members`, `tenant_webhooks`, `*_tenant_*` |
 //! | `activity` | the activity log and cycles | `activity`, `cycles`, `record_refusal`, `count_lookup`, `flush_lookups`, `prune_activity` |
 //! | `events` | SCIM events: subscriptions, the outbox, delivery | `with_events`, `requests_in_flight`, `add_webhook`, `webhooks`, `webhook`, `pause_webhook`, `remove_webhook`, `rotate_webhook_secret`, `webhook_failures`, `retry_parked`, `test_webhook`, `last_event`, `events_after`, `event_claims`, `report_events`, `prune_events`, `park_paused`; (`events::dispatch`) `dispatch_events` |
+//! | `operators` | the application's API: operator keys, Idempotency-Key answers | `add_operator_key`, `operator_keys`, `remove_operator_key`, `authenticate_operator`, `claim_idempotency_key`, `settle_idempotency_key`, `release_idempotency_key`, `forget_answers` |
+//! | `audit` | the audit trail of administration | `acting`, `actor`, `audit`, `prune_audit` |
 //! | this module | building the directory, its clock, its health | `new`, `with_*`, `clock`, `now`, `ready`, `report_pool`, `caches_tokens` |
 
 mod activity;
