@@ -19,7 +19,9 @@ create unique index operator_keys_name on operator_keys (lower(name));
 -- secret is ever written here. Rows outlive a deleted tenant (no foreign key), until the
 -- retention prunes them.
 create table audit (
-    id uuid primary key,
+    -- the order entries were written in (newest first when read)
+    seq bigint generated always as identity primary key,
+    id uuid not null unique,
     at timestamptz not null,
     actor_kind text not null,
     actor text not null,
@@ -29,8 +31,8 @@ create table audit (
     target text,
     detail text
 );
-create index audit_at on audit (at, id);
-create index audit_tenant on audit (tenant, at, id);
+create index audit_at on audit (at);
+create index audit_tenant on audit (tenant, seq);
 
 -- What a write with an Idempotency-Key answered, per operator key, so that a retry gets the
 -- same answer instead of a second change. A secret in the answer is never kept: its replay

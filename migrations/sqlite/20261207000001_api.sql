@@ -13,7 +13,8 @@ create table operator_keys (
 create unique index operator_keys_name on operator_keys (lower(name));
 
 create table audit (
-    id text primary key,
+    seq integer primary key autoincrement,
+    id text not null unique,
     at integer not null,
     actor_kind text not null,
     actor text not null,
@@ -23,8 +24,8 @@ create table audit (
     target text,
     detail text
 );
-create index audit_at on audit (at, id);
-create index audit_tenant on audit (tenant, at, id);
+create index audit_at on audit (at);
+create index audit_tenant on audit (tenant, seq);
 
 create table idempotency (
     operator_key_id text not null references operator_keys (id) on delete cascade,

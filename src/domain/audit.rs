@@ -58,6 +58,8 @@ impl Actor {
 /// One change of administration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
+    /// The order entries were written in (0 until one is).
+    pub seq: i64,
     pub id: Uuid,
     pub at: DateTime<Utc>,
     pub actor: Actor,
@@ -75,7 +77,7 @@ pub struct AuditEntry {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditFilter {
     pub tenant: Option<String>,
-    /// Only entries older than this one (`at`, `id`): the previous page's last.
-    pub before: Option<(DateTime<Utc>, Uuid)>,
+    /// Only entries written before this one (its `seq`): the previous page's last.
+    pub before: Option<i64>,
     pub limit: u32,
 }

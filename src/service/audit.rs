@@ -41,6 +41,7 @@ impl Directory {
         detail: Option<String>,
     ) {
         let entry = AuditEntry {
+            seq: 0,
             id: Uuid::new_v4(),
             at: self.now(),
             actor: (*self.actor).clone(),

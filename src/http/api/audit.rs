@@ -98,6 +98,6 @@ pub async fn list(
         limit: limit + 1,
     };
     let entries = api.directory.audit(&filter).await?;
-    let page = Page::of(entries, limit, "audit", |e| (e.at, e.id));
+    let page = Page::of(entries, limit, "audit", |e| e.seq);
     Ok(axum::Json(page.map(AuditView::from)))
 }

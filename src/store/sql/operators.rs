@@ -14,6 +14,7 @@ use crate::store::{Missing, StoreError, Unique};
 
 const KEY_COLUMNS: &str = "id, name, read_only, created, last_used";
 const AUDIT_COLUMNS: &str = "id, at, actor_kind, actor, address, action, tenant, target, detail";
+const AUDIT_READ: &str = "seq, id, at, actor_kind, actor, address, action, tenant, target, detail";
 
 fn key(r: &impl Record) -> Result<OperatorKey, StoreError> {
     Ok(OperatorKey {
@@ -28,6 +29,7 @@ fn key(r: &impl Record) -> Result<OperatorKey, StoreError> {
 fn entry(r: &impl Record) -> Result<AuditEntry, StoreError> {
     let kind = r.text("actor_kind")?.unwrap_or_default();
     Ok(AuditEntry {
+        seq: r.int("seq")?,
         id: r.uuid("id")?,
         at: r.instant("at")?,
         actor: Actor {
@@ -232,26 +234,24 @@ impl<D: Dialect> OperatorStore for SqlStore<D> {
     }
 
     async fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
-        let mut sql = Sql::new(format!("select {AUDIT_COLUMNS} from audit where 1 = 1"));
+        let mut sql = Sql::new(format!("select {AUDIT_READ} from audit where 1 = 1"));
         if let Some(tenant) = &filter.tenant {
             sql.push(" and tenant = ").push_bind(tenant.as_str());
         }
-        if let Some((at, id)) = filter.before {
-            sql.push(" and (at < ").push_bind(at);
-            sql.push(" or (at = ").push_bind(at);
-            sql.push(" and id < ").push_bind(id).push("))");
+        if let Some(seq) = filter.before {
+            sql.push(" and seq < ").push_bind(seq);
         }
-        sql.push(" order by at desc, id desc limit ")
+        sql.push(" order by seq desc limit ")
             .push_bind(i64::from(filter.limit));
         self.fetch_all(sql).await?.iter().map(entry).collect()
     }
 
     async fn prune_audit(&self, before: DateTime<Utc>, batch: u32) -> Result<u64, StoreError> {
         let sql = Sql::new(format!(
-            "delete from audit where id {}",
+            "delete from audit where {}",
             D::in_select(
-                "id",
-                "select id from audit where at < $1 order by at limit $2"
+                "seq",
+                "select seq from audit where at < $1 order by seq limit $2"
             )
         ))
         .arg(before)

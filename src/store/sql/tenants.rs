@@ -69,8 +69,8 @@ impl<D: Dialect> Tenants for SqlStore<D> {
         let mut sql = Sql::new(format!("select {TENANT_COLUMNS} from tenants where 1 = 1"));
         if let Some(prefix) = prefix {
             let chars = i64::try_from(prefix.chars().count()).unwrap_or(i64::MAX);
-            sql.push(" and substr(name, 1, ").push_bind(chars);
-            sql.push(") = ").push_bind(prefix);
+            sql.push(" and substr(name, 1, cast(").push_bind(chars);
+            sql.push(" as integer)) = ").push_bind(prefix);
         }
         if let Some(after) = after {
             sql.push(&format!(" and name{} > ", D::CODE_POINT_ORDER))
