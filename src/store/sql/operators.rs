@@ -88,20 +88,24 @@ impl<D: Dialect> OperatorStore for SqlStore<D> {
         hash: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Option<(OperatorKey, Vec<u8>)>, StoreError> {
-        if let Some(hit) = self.tokens.get_operator(hash) {
-            return Ok(Some(hit));
-        }
         let generation = self.tokens.generation();
-        let sql = Sql::new(format!(
-            "select {KEY_COLUMNS}, key_hash from operator_keys where key_hash = $1"
-        ))
-        .arg(hash);
-        let Some(row) = self.fetch_optional(sql).await? else {
-            return Ok(None);
+        let (mut found, stored, cached) = match self.tokens.get_operator(hash) {
+            Some((found, stored)) => (found, stored, true),
+            None => {
+                let sql = Sql::new(format!(
+                    "select {KEY_COLUMNS}, key_hash from operator_keys where key_hash = $1"
+                ))
+                .arg(hash);
+                let Some(row) = self.fetch_optional(sql).await? else {
+                    return Ok(None);
+                };
+                let stored = row.bytes("key_hash")?;
+                (key(&row)?, stored, false)
+            }
         };
-        let found = key(&row)?;
-        let stored = row.bytes("key_hash")?;
-        // when it was last used, to the minute: a key in use costs one write a minute
+        let mut changed = !cached;
+        // when it was last used, to the minute: a key in use costs one write a minute, cached
+        // or not
         if found
             .last_used
             .is_none_or(|at| now - at >= TimeDelta::minutes(1))
@@ -110,8 +114,12 @@ impl<D: Dialect> OperatorStore for SqlStore<D> {
                 .arg(found.id)
                 .arg(now);
             execute::<D>(&mut *self.writer.acquire().await?, touch).await?;
+            found.last_used = Some(now);
+            changed = true;
         }
-        self.tokens.put_operator(generation, hash, &found, &stored);
+        if changed {
+            self.tokens.put_operator(generation, hash, &found, &stored);
+        }
         Ok(Some((found, stored)))
     }
 

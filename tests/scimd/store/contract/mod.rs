@@ -49,6 +49,7 @@ mod listing;
 mod member_changes;
 mod membership;
 mod oauth;
+mod operators;
 mod resources;
 mod schemas;
 mod sessions;
