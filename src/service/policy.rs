@@ -111,9 +111,31 @@ pub fn check_user(tenant: &Tenant, doc: &Document) -> Result<(), Error> {
     Ok(())
 }
 
+/// Role values a tenant may allow: each not blank, storable, and no longer than a name.
+pub(super) fn check_roles(roles: &[String]) -> Result<(), Error> {
+    for (i, role) in roles.iter().enumerate() {
+        let path = format!("allowed_roles[{i}]");
+        if role.trim().is_empty() {
+            return Err(
+                scim::Error::invalid_value(format!("{path}: a role may not be blank"))
+                    .at(&path)
+                    .because("a role may not be blank")
+                    .into(),
+            );
+        }
+        scim::limits::check_string(&path, role)?;
+        scim::limits::check_name(&path, role)?;
+    }
+    Ok(())
+}
+
 impl Directory {
     /// Applies `change` to the tenant called `name` and returns its new rules.
     pub async fn set_policy(&self, name: &str, change: &PolicyChange) -> Result<Policy, Error> {
+        // checked before anything is written: a refused change changes nothing
+        if let Some(Some(roles)) = &change.allowed_roles {
+            check_roles(roles)?;
+        }
         let tenant = self.tenant(name).await?;
         if let Some(matching) = change.matching {
             self.store.set_matching(tenant.id, matching).await?;

@@ -51,6 +51,9 @@ impl Directory {
         name: &str,
         rules: &super::PolicyChange,
     ) -> Result<Tenant, Error> {
+        if let Some(Some(roles)) = &rules.allowed_roles {
+            super::policy::check_roles(roles)?;
+        }
         let tenant = self.create_tenant(name).await?;
         if rules.is_empty() {
             return Ok(tenant);

@@ -69,7 +69,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     }
 }
 
-/// A JSON body that may be left out (an empty body is `None`), read as [`Body`] is.
+/// A JSON body that may be left out (an empty body or `null` is `None`), read as [`Body`] is.
 #[derive(Debug)]
 pub struct MaybeBody<T>(pub Option<T>);
 
@@ -81,7 +81,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for MaybeBody<T> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(MaybeBody(None));
         }
-        parse(&bytes).map(|t| MaybeBody(Some(t)))
+        parse::<Option<T>>(&bytes).map(MaybeBody)
     }
 }
 

@@ -87,6 +87,36 @@ impl TenantView {
     }
 }
 
+/// A role value in the document: not blank, at most 1024 characters.
+struct Role;
+
+impl utoipa::PartialSchema for Role {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .pattern(Some("\\S"))
+            .max_length(Some(1024))
+            .examples([serde_json::json!("Organizer")])
+            .into()
+    }
+}
+
+impl ToSchema for Role {}
+
+/// A matching attribute in the document: the names scimd takes (in any case).
+struct MatchingName;
+
+impl utoipa::PartialSchema for MatchingName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .enum_values(Some(MatchingAttribute::ALL.map(MatchingAttribute::as_str)))
+            .into()
+    }
+}
+
+impl ToSchema for MatchingName {}
+
 /// A field that may be absent (unchanged) or `null` (cleared): `Some(None)` for `null`.
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
@@ -108,9 +138,10 @@ pub struct NewTenant {
     #[schema(pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", example = "contoso")]
     pub name: String,
     /// `userName` (the default), `externalId`, or `emails[type eq "work"].value`.
-    #[schema(example = "userName")]
+    #[schema(value_type = Option<MatchingName>, example = "userName")]
     pub matching_attribute: Option<String>,
     /// The role values users may carry; `null` or absent: any.
+    #[schema(value_type = Option<Vec<Role>>)]
     pub allowed_roles: Option<Vec<String>>,
     pub require_role: Option<bool>,
     pub entra_tenant_id: Option<Uuid>,
@@ -124,11 +155,11 @@ pub struct NewTenant {
 pub struct RulesChange {
     /// `userName`, `externalId`, or `emails[type eq "work"].value`; refused (409, naming them)
     /// while users share values of it.
-    #[schema(example = "externalId")]
+    #[schema(value_type = Option<MatchingName>, example = "externalId")]
     pub matching_attribute: Option<String>,
     /// The role values users may carry; `null`: any.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Option<Vec<Role>>)]
     pub allowed_roles: Option<Option<Vec<String>>>,
     pub require_role: Option<bool>,
     /// The Entra tenant whose signed tokens are accepted; `null`: none.
@@ -147,16 +178,6 @@ impl RulesChange {
             })?),
             None => None,
         };
-        if let Some(Some(roles)) = &self.allowed_roles {
-            for (i, role) in roles.iter().enumerate() {
-                if role.trim().is_empty() {
-                    return Err(Problem::invalid(
-                        &format!("allowed_roles[{i}]"),
-                        format!("allowed_roles[{i}]: a role may not be empty"),
-                    ));
-                }
-            }
-        }
         Ok(PolicyChange {
             matching,
             allowed_roles: self.allowed_roles.clone(),
@@ -183,7 +204,7 @@ impl From<&NewTenant> for RulesChange {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TenantQuery {
-    /// Only tenants whose name starts with this.
+    /// Only tenants whose name starts with this (at most 63 characters, as a name).
     #[param(max_length = 63, example = "con")]
     pub q: Option<String>,
 }
@@ -192,8 +213,7 @@ pub struct TenantQuery {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DeleteQuery {
-    /// The tenant's name again, to confirm.
-    #[param(example = "contoso")]
+    /// The tenant's name again, to confirm (required).
     pub confirm: Option<String>,
     /// Delete even though its webhooks have events still to deliver (they are dropped).
     pub force: Option<bool>,
@@ -257,6 +277,14 @@ pub async fn list(
 ) -> Result<axum::Json<Page<TenantView>>, Problem> {
     let limit = page.limit()?;
     let after: Option<String> = page.after("tenants")?;
+    if let Some(q) = &query.q {
+        if q.chars().count() > 63 {
+            return Err(Problem::invalid(
+                "q",
+                "q: a tenant name is at most 63 characters, and so is a prefix of one",
+            ));
+        }
+    }
     let tenants = api
         .directory
         .tenant_page(query.q.as_deref(), after.as_deref(), limit + 1)
