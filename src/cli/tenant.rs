@@ -62,6 +62,18 @@ enum TenantCommand {
         #[arg(long, value_name = "RULE")]
         unknown_attributes: Option<UnknownAttributes>,
     },
+    /// Delete a tenant with everything of it: its users and groups, tokens, admins, OAuth
+    /// clients, webhooks and their events, activity and schemas.
+    Delete {
+        /// The tenant's name, as `scimd tenant list` shows it.
+        name: String,
+        /// The tenant's name again, to confirm.
+        #[arg(long, value_name = "NAME")]
+        confirm: String,
+        /// Delete even though its webhooks have events still to deliver (they are dropped).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 impl Tenant {
@@ -110,6 +122,20 @@ impl Tenant {
                 };
                 let policy = dir.set_policy(&name, &change).await?;
                 println!("tenant {name}: {}", describe(&policy));
+            }
+            TenantCommand::Delete {
+                name,
+                confirm,
+                force,
+            } => {
+                if confirm != name {
+                    return Err(StartError::Config(format!(
+                        "deleting a tenant removes everything of it; repeat its name: \
+                         scimd tenant delete {name} --confirm {name}"
+                    )));
+                }
+                dir.delete_tenant(&name, force).await?;
+                println!("deleted tenant {name} and everything of it");
             }
         }
         Ok(())

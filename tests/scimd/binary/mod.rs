@@ -8,6 +8,7 @@ mod durability;
 mod events;
 mod first_start;
 mod hostile;
+mod operator_cli;
 mod receiver_example;
 mod schemas;
 mod sign_in_flood;

@@ -3,7 +3,7 @@
 
 mod audit;
 mod idempotency;
-mod separation;
+pub mod separation;
 mod tenants;
 mod tokens;
 
