@@ -145,7 +145,38 @@ impl Kind {
     }
 }
 
-/// A problem detail (RFC 9457 §3.1), with scimd's extension members `field` and `resource`.
+/// A problem detail (RFC 9457 §3.1), boxed: it is the error of most functions here, and small
+/// errors keep their results small.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem(Box<ProblemBody>);
+
+impl std::ops::Deref for Problem {
+    type Target = ProblemBody;
+    fn deref(&self) -> &ProblemBody {
+        &self.0
+    }
+}
+
+impl Serialize for Problem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl utoipa::PartialSchema for Problem {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        ProblemBody::schema()
+    }
+}
+
+impl ToSchema for Problem {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "Problem".into()
+    }
+}
+
+/// A problem detail's members (RFC 9457 §3.1), with scimd's extension members `field` and
+/// `resource`.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[schema(example = json!({
     "type": "urn:scimd:problem:validation",
@@ -155,7 +186,7 @@ impl Kind {
                1 to 63 of them, starting and ending with a letter or digit",
     "field": "name"
 }))]
-pub struct Problem {
+pub struct ProblemBody {
     /// A URI naming the kind of problem: `urn:scimd:problem:<kind>`.
     #[serde(rename = "type")]
     pub kind: String,
@@ -176,19 +207,19 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(kind: Kind, detail: impl Into<String>) -> Self {
-        Problem {
+        Problem(Box::new(ProblemBody {
             kind: kind.uri(),
             title: kind.title().to_owned(),
             status: kind.status().as_u16(),
             detail: detail.into(),
             field: None,
             resource: None,
-        }
+        }))
     }
 
     /// The problem is about `field`.
     pub fn at(mut self, field: impl Into<String>) -> Self {
-        self.field = Some(field.into());
+        self.0.field = Some(field.into());
         self
     }
 
@@ -198,7 +229,7 @@ impl Problem {
     }
 
     pub fn with_resource(mut self, resource: Value) -> Self {
-        self.resource = Some(resource);
+        self.0.resource = Some(resource);
         self
     }
 }
