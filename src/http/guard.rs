@@ -56,14 +56,20 @@ impl Drop for Serving {
 }
 
 /// Serves the request if a permit is free, within the time limit.
+/// The answer is of the request's API: a problem at `/api/v1`, a SCIM error elsewhere.
 pub async fn limit(State(guard): State<Guard>, req: Request, next: Next) -> Response {
+    let api = super::in_api(req.uri().path());
+    let refuse = |why: Unavailable| match api {
+        true => super::api::Problem::from(Error::from(why)).into_response(),
+        false => Error::from(why).into_response(),
+    };
     let Ok(_permit) = guard.permits.clone().try_acquire_owned() else {
-        return Error::from(Unavailable::Busy(guard.max)).into_response();
+        return refuse(Unavailable::Busy(guard.max));
     };
     let _serving = Serving::new(&guard.in_flight);
     match tokio::time::timeout(guard.timeout, next.run(req)).await {
         Ok(response) => response,
-        Err(_) => Error::from(Unavailable::Slow(guard.timeout.as_secs())).into_response(),
+        Err(_) => refuse(Unavailable::Slow(guard.timeout.as_secs())),
     }
 }
 
@@ -72,11 +78,21 @@ pub fn catch_panics(router: Router) -> Router {
     router.layer(CatchPanicLayer::custom(panicked))
 }
 
-fn panicked(payload: Box<dyn Any + Send + 'static>) -> Response {
-    let message = payload
+/// What a panic's payload says.
+fn message(payload: &(dyn Any + Send + 'static)) -> String {
+    payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_owned());
-    Error::internal(format!("a handler panicked: {message}")).into_response()
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
+/// A panic in a handler of `/api/v1`, answered as a 500 problem.
+pub fn api_panicked(payload: Box<dyn Any + Send + 'static>) -> Response {
+    let cause = Error::internal(format!("a handler panicked: {}", message(payload.as_ref())));
+    super::api::Problem::from(cause).into_response()
+}
+
+fn panicked(payload: Box<dyn Any + Send + 'static>) -> Response {
+    Error::internal(format!("a handler panicked: {}", message(payload.as_ref()))).into_response()
 }

@@ -175,7 +175,7 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Whether `path` is the application's API's, whose answers are problems.
-fn in_api(path: &str) -> bool {
+pub(crate) fn in_api(path: &str) -> bool {
     path == api::API_BASE || path.starts_with("/api/v1/")
 }
 

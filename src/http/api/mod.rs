@@ -65,6 +65,9 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             require_operator,
+        ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            super::guard::api_panicked,
         ));
     let described = Router::new().route(
         "/api/v1/openapi.json",

@@ -89,7 +89,32 @@ pub fn check(request: &Request, answer: &Answer) -> Result<(), String> {
         Expect::Token if status == 405 => scim(answer, content_type, false),
         Expect::Token => token_error(answer, content_type),
         Expect::Page => page(answer, content_type, request.method == "HEAD"),
+        Expect::Api => operator_api(answer, content_type),
     }
+}
+
+/// An answer of `/api/v1`: JSON; a refusal, an RFC 9457 problem with its status.
+fn operator_api(answer: &Answer, content_type: &str) -> Result<(), String> {
+    let status = answer.status;
+    if status == 204 {
+        return Ok(());
+    }
+    let body = json(answer)?;
+    if status < 400 {
+        return match content_type.starts_with("application/json") {
+            true => Ok(()),
+            false => Err(format!("an API answer of type {content_type:?}")),
+        };
+    }
+    let kind = body["type"].as_str().unwrap_or_default();
+    if !content_type.starts_with("application/problem+json")
+        || !kind.starts_with("urn:scimd:problem:")
+        || body["status"] != status
+        || !body["detail"].is_string()
+    {
+        return Err(format!("not a problem (type {content_type:?})"));
+    }
+    Ok(())
 }
 
 fn json(answer: &Answer) -> Result<Value, String> {

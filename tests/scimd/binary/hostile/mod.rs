@@ -1,7 +1,7 @@
 //! Randomised hostile requests against the real process, on each store: for
-//! `SCIMD_HOSTILE_SECONDS` (default 5; CI runs 60) six clients send SCIM, OAuth and console
-//! requests built to hurt (`scim`, `pages`, `plan`) over real TCP, on kept-alive connections and
-//! fresh ones, from 127.0.0.1 (the trusted proxy, whose forged `X-Forwarded-*` headers scimd
+//! `SCIMD_HOSTILE_SECONDS` (default 5; CI runs 60) six clients send SCIM, OAuth, console and
+//! application API requests built to hurt (`scim`, `pages`, `operator`, `plan`) over real TCP,
+//! on kept-alive connections and fresh ones, from 127.0.0.1 (the trusted proxy, whose forged `X-Forwarded-*` headers scimd
 //! believes) and from 127.0.0.2 (whose it does not). Every request must get a complete answer
 //! below 500 of its kind (`check`): no connection may end without one, unless scimd said
 //! `Connection: close` after answering. At most two sign-ins are in flight at once, so that the
@@ -13,6 +13,7 @@
 //! interleaving). The counts are printed (`--nocapture`).
 
 mod check;
+mod operator;
 mod pages;
 mod plan;
 mod scim;
@@ -42,6 +43,8 @@ const CLIENTS: u64 = 6;
 /// The trusted proxy's address (`SCIMD_TRUSTED_PROXIES`), and another client's.
 const TRUSTED: [u8; 4] = [127, 0, 0, 1];
 const UNTRUSTED: [u8; 4] = [127, 0, 0, 2];
+/// The stack of a thread generating requests.
+const GENERATOR_STACK: usize = 64 << 20;
 /// Sign-ins in flight at once: scimd checks two passwords at a time and makes a third wait.
 const SIGN_INS: usize = 2;
 
@@ -50,15 +53,19 @@ fn requests(known: &Known) -> impl Strategy<Value = Request> {
     dressed(prop_oneof![
         10 => scim::requests(known),
         8 => pages::requests(known),
+        4 => operator::requests(known),
         1 => refused_by_http(),
     ])
 }
 
 /// One client's requests, generated on a thread of its own (proptest's strategies are not
 /// `Send`) from its own seed, derived from the run's; they stop when the client stops taking.
+/// The thread's stack is large: an unoptimised build of the strategies' nested value trees
+/// outgrows the default 2 MiB.
 fn generate(known: Known, seed: u64, client: u64) -> tokio::sync::mpsc::Receiver<Request> {
     let (send, receive) = tokio::sync::mpsc::channel(4);
-    std::thread::spawn(move || {
+    let thread = std::thread::Builder::new().stack_size(GENERATOR_STACK);
+    let spawned = thread.spawn(move || {
         let mut bytes = [0u8; 32];
         bytes[..8].copy_from_slice(&seed.to_le_bytes());
         bytes[8..16].copy_from_slice(&client.to_le_bytes());
@@ -72,6 +79,7 @@ fn generate(known: Known, seed: u64, client: u64) -> tokio::sync::mpsc::Receiver
             }
         }
     });
+    spawned.expect("a generator thread");
     receive
 }
 

@@ -17,6 +17,8 @@ pub enum Expect {
     /// A request HTTP itself refuses (a method that is not a token, headers past the limits):
     /// any 4xx, from the HTTP layer.
     Refused,
+    /// The application's API: JSON, and RFC 9457 problems for refusals.
+    Api,
     /// Operational endpoints: any answer below 500.
     Any,
 }

@@ -42,6 +42,8 @@ pub struct Known {
     /// The console session of `alice` (the `Cookie` pair) and its CSRF token.
     pub session: String,
     pub session_csrf: String,
+    /// An operator key of the application's API.
+    pub operator_key: String,
 }
 
 /// `scimd serve` on a fresh database of `setup`, trusting 127.0.0.1 as a proxy.
@@ -92,7 +94,17 @@ pub async fn prepare(setup: &Setup, address: SocketAddr) -> Known {
         webhook: webhook(setup, "default").await,
         session,
         session_csrf,
+        operator_key: operator_key(setup).await,
     }
+}
+
+/// A key made by `scimd operator-key add`.
+async fn operator_key(setup: &Setup) -> String {
+    let added = setup
+        .run(&["operator-key", "add", "--name", "hostile"])
+        .await;
+    assert!(added.status.success(), "{added:?}");
+    String::from_utf8(added.stdout).unwrap().trim().to_owned()
 }
 
 /// Team admin `alice` of tenant `default`, her password on standard input.
