@@ -41,12 +41,11 @@ impl<S: Send + Sync> FromRequest<S> for ScimJson {
     }
 }
 
-/// `application/scim+json` and `application/json` (any `+json` type) are accepted, and so is
-/// a body sent without a content type; anything else is 415.
-fn check_content_type(headers: &HeaderMap) -> Result<(), Error> {
-    let Some(value) = headers.get(header::CONTENT_TYPE) else {
-        return Ok(());
-    };
+/// A `Content-Type` as the SCIM endpoints and the application's API read it: its essence (the
+/// type without parameters, in lower case), and whether it is JSON (`application/json` or any
+/// `application/…+json`). `None` when the request has no content type.
+pub(crate) fn json_content_type(headers: &HeaderMap) -> Option<(String, bool)> {
+    let value = headers.get(header::CONTENT_TYPE)?;
     let essence = value
         .to_str()
         .unwrap_or_default()
@@ -57,13 +56,18 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), Error> {
         .to_ascii_lowercase();
     let json = essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"));
-    if json {
-        Ok(())
-    } else {
-        Err(scim::Error::unsupported_media_type(format!(
+    Some((essence, json))
+}
+
+/// `application/scim+json` and `application/json` (any `+json` type) are accepted, and so is
+/// a body sent without a content type; anything else is 415.
+fn check_content_type(headers: &HeaderMap) -> Result<(), Error> {
+    match json_content_type(headers) {
+        None | Some((_, true)) => Ok(()),
+        Some((essence, false)) => Err(scim::Error::unsupported_media_type(format!(
             "content type '{essence}' is not supported; send application/scim+json or application/json"
         ))
-        .into())
+        .into()),
     }
 }
 

@@ -4,8 +4,8 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use super::problem::{Kind, Problem};
@@ -87,21 +87,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for MaybeBody<T> {
 
 /// The body's bytes, if it is JSON (or has no content type) and within the limit.
 async fn read<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Problem> {
-    if let Some(value) = req.headers().get(header::CONTENT_TYPE) {
-        let essence = value
-            .to_str()
-            .unwrap_or_default()
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
-        if essence != "application/json" && !essence.ends_with("+json") {
-            return Err(Problem::new(
-                Kind::UnsupportedMediaType,
-                format!("the body is {essence}; send application/json"),
-            ));
-        }
+    if let Some((essence, false)) = crate::http::extract::json_content_type(req.headers()) {
+        return Err(Problem::new(
+            Kind::UnsupportedMediaType,
+            format!("the body is {essence}; send application/json"),
+        ));
     }
     Bytes::from_request(req, state).await.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
