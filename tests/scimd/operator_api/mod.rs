@@ -6,6 +6,7 @@ mod idempotency;
 pub mod separation;
 mod tenants;
 mod tokens;
+mod webhooks;
 
 use axum::body::Body;
 use axum::http::{Method, Request, header};
