@@ -166,7 +166,7 @@ impl From<IssuedWebhook> for IssuedWebhookView {
 }
 
 /// The kinds of event a webhook receives: `"all"`, or a list of them.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum EventKinds {
     /// `"all"`.
@@ -214,6 +214,25 @@ fn shown(text: &str) -> String {
     text.chars().filter(|c| !c.is_control()).take(100).collect()
 }
 
+/// The schema of `events`: `"all"`, or a list of at least one kind.
+fn kinds_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+    let names: Vec<&str> = Kinds::EACH.iter().map(|(_, n)| *n).chain(["all"]).collect();
+    let kind = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(names));
+    let all = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["all"]));
+    OneOfBuilder::new()
+        .item(all)
+        .item(ArrayBuilder::new().items(kind).min_items(Some(1)))
+        .description(Some("`\"all\"`, or the kinds wanted"))
+        .default(Some(serde_json::json!("all")))
+        .build()
+        .into()
+}
+
 /// A webhook to add.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -225,10 +244,17 @@ fn shown(text: &str) -> String {
 pub struct NewWebhook {
     /// Where events are POSTed (RFC 8935): `https`, or `http` on a loopback address
     /// (`localhost`, 127.0.0.0/8, `[::1]`); no user-info, no fragment; at most 2048 characters.
+    /// The pattern is a safe subset of what is taken (scimd takes any URL the WHATWG URL
+    /// Standard reads with an https scheme and a host).
+    #[schema(
+        max_length = 2048,
+        pattern = r"^(https://([A-Za-z0-9]+(-[A-Za-z0-9]+)*\.)*[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*|http://(localhost|127\.0\.0\.1|\[::1\]))(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~/-]*)?$"
+    )]
     pub url: String,
     /// `"all"` (the default) or a list of `create`, `patch`, `put`, `delete`, `activate`,
-    /// `deactivate`.
+    /// `deactivate` (`all` among them is every kind).
     #[serde(default)]
+    #[schema(schema_with = kinds_schema)]
     pub events: EventKinds,
     /// Full events, with the resource as SCIM shows it, instead of notices naming the
     /// attributes that changed (the default).
