@@ -20,6 +20,7 @@ crate::on_both_stores!(
     a_read_only_key_reads_webhooks_and_changes_none_and_no_key_reads_nothing,
     a_retried_add_or_rotation_never_shows_a_secret_again,
     webhook_fields_are_checked_and_hostile_bodies_change_nothing,
+    a_test_event_nobody_answers_is_answered_200_saying_it_would_be_retried,
 );
 
 const HOOKS: &str = "/api/v1/tenants/contoso/webhooks";
@@ -531,4 +532,30 @@ async fn webhook_fields_are_checked_and_hostile_bodies_change_nothing(backend: B
     }
     assert_eq!(api.all(HOOKS, 100).await.len(), 3);
     assert_eq!(webhook_audit(&api).await.len(), 3);
+}
+
+async fn a_test_event_nobody_answers_is_answered_200_saying_it_would_be_retried(backend: Backend) {
+    let api = Api::new(backend).await;
+    api.tenant("contoso").await;
+    // a receiver that was listening and is gone: its port refuses connections
+    let gone = Receiver::start().await;
+    let url = gone.url();
+    drop(gone);
+    tokio::task::yield_now().await;
+    let id = add(&api, &url).await["id"].as_str().unwrap().to_owned();
+    let tested = api.post(&format!("{HOOKS}/{id}/test"), json!({})).await;
+    assert_eq!(tested.status, 200, "{}", tested.body);
+    assert_eq!(tested.body["outcome"], "retried", "{}", tested.body);
+    assert_eq!(tested.body["status"], Value::Null);
+    assert!(
+        !tested.body["error"].as_str().unwrap().is_empty(),
+        "{}",
+        tested.body
+    );
+    let shown = api.get(&format!("{HOOKS}/{id}")).await;
+    assert_eq!(
+        shown.body["last_error"],
+        Value::Null,
+        "a test records nothing"
+    );
 }
