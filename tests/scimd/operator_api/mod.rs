@@ -6,6 +6,7 @@ mod idempotency;
 pub mod separation;
 mod tenants;
 mod tokens;
+mod webhook_refusals;
 mod webhooks;
 
 use axum::body::Body;
