@@ -16,6 +16,8 @@ mod paging;
 pub mod problem;
 mod tenants;
 mod tokens;
+mod webhook_actions;
+mod webhooks;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -44,6 +46,13 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tokens::issue, tokens::list))
         .routes(routes!(tokens::revoke))
         .routes(routes!(audit::list))
+        .routes(routes!(webhooks::add, webhooks::list))
+        .routes(routes!(webhooks::show, webhooks::remove))
+        .routes(routes!(webhook_actions::pause))
+        .routes(routes!(webhook_actions::resume))
+        .routes(routes!(webhook_actions::retry))
+        .routes(routes!(webhook_actions::test))
+        .routes(routes!(webhook_actions::rotate_secret))
         .split_for_parts()
 }
 

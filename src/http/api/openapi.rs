@@ -37,6 +37,7 @@ use super::problem::{Kind, PROBLEM_JSON};
         (name = "Tenants", description = "One tenant per customer directory (an Entra provisioning job)"),
         (name = "Tokens", description = "The Secret Tokens a tenant's SCIM client sends"),
         (name = "Audit", description = "Every change of administration: who, what, when, from where"),
+        (name = "Webhooks", description = "A tenant's SCIM events, signed and pushed to the application"),
     )
 )]
 struct Document;

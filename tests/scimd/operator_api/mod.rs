@@ -6,6 +6,8 @@ mod idempotency;
 pub mod separation;
 mod tenants;
 mod tokens;
+mod webhook_refusals;
+mod webhooks;
 
 use axum::body::Body;
 use axum::http::{Method, Request, header};
