@@ -124,6 +124,8 @@ pub struct NewSubscription {
     pub kinds: Kinds,
     pub full: bool,
     pub secret: String,
+    /// A pull consumer (the application reads its events at `/api/v1/events`), not a webhook.
+    pub pull: bool,
 }
 
 /// An application's receiver of a tenant's events, with its delivery state.
@@ -135,6 +137,10 @@ pub struct Subscription {
     pub url: String,
     pub kinds: Kinds,
     pub full: bool,
+    /// A pull consumer: never pushed to; its URL is empty.
+    pub pull: bool,
+    /// A pull consumer's position read up to (0 for a webhook).
+    pub acknowledged: i64,
     pub paused: bool,
     pub created: DateTime<Utc>,
     pub delivered: u64,

@@ -10,7 +10,7 @@ use super::*;
 use crate::domain::activity::{Activity, ActivityFilter, MinuteCount};
 use crate::domain::audit::{AuditEntry, AuditFilter};
 use crate::domain::events::{
-    Event, FailedDelivery, NewSubscription, Pending, Receiver, Subscription,
+    Event, FailedDelivery, Kinds, NewSubscription, Pending, Receiver, Subscription,
 };
 use crate::domain::oauth::{Admin, CodeGrant, OAuthClient, Rotation, TokenGrant, TokenRecord};
 use crate::domain::operator::{OperatorKey, Remembered};
@@ -159,6 +159,9 @@ delegate!(EventStore {
     async pending_count() -> Result<u64, StoreError>;
     async prune_events(before: DateTime<Utc>, batch: u32) -> Result<u64, StoreError>;
     async park_paused(before: DateTime<Utc>, now: DateTime<Utc>, error: &str, batch: u32) -> Result<u64, StoreError>;
+    async stamp_events(tenant: TenantId, batch: u32) -> Result<u64, StoreError>;
+    async stamped_events(tenant: TenantId, kinds: Kinds, after: i64, limit: u32) -> Result<Vec<(i64, Event)>, StoreError>;
+    async acknowledge(id: Uuid, position: i64, now: DateTime<Utc>) -> Result<u64, StoreError>;
 });
 
 delegate!(SchemaStore {

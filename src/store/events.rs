@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::domain::TenantId;
 use crate::domain::events::{
-    Event, FailedDelivery, NewSubscription, Pending, Receiver, Subscription,
+    Event, FailedDelivery, Kinds, NewSubscription, Pending, Receiver, Subscription,
 };
 use crate::store::StoreError;
 
@@ -137,5 +137,31 @@ pub trait EventStore {
         now: DateTime<Utc>,
         error: &str,
         batch: u32,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Stamps at most `batch` of the tenant's committed events that have no position yet, in
+    /// `seq` order after the tenant's last position, one stamper of a tenant at a time; how
+    /// many. Positions are commit order: an event committing late is stamped later, higher.
+    fn stamp_events(
+        &self,
+        tenant: TenantId,
+        batch: u32,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// The tenant's stamped events of `kinds` after the position `after`, in position order,
+    /// with their positions (at most `limit`).
+    fn stamped_events(
+        &self,
+        tenant: TenantId,
+        kinds: Kinds,
+        after: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<(i64, Event)>, StoreError>> + Send;
+    /// Acknowledges the pull consumer `id`'s events up to `position`: its delivery rows of
+    /// them go (counted as delivered). Nothing when it acknowledged as far already, or `id`
+    /// is no pull consumer. How many deliveries went.
+    fn acknowledge(
+        &self,
+        id: Uuid,
+        position: i64,
+        now: DateTime<Utc>,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }

@@ -8,6 +8,7 @@
 //! for the operator key, so that the audit trail names it.
 
 pub mod audit;
+mod events;
 mod extract;
 mod idempotency;
 mod limit;
@@ -53,6 +54,9 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(webhook_actions::retry))
         .routes(routes!(webhook_actions::test))
         .routes(routes!(webhook_actions::rotate_secret))
+        .routes(routes!(events::add, events::list))
+        .routes(routes!(events::show, events::remove))
+        .routes(routes!(events::feed))
         .split_for_parts()
 }
 

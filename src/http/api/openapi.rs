@@ -38,6 +38,7 @@ use super::problem::{Kind, PROBLEM_JSON};
         (name = "Tokens", description = "The Secret Tokens a tenant's SCIM client sends"),
         (name = "Audit", description = "Every change of administration: who, what, when, from where"),
         (name = "Webhooks", description = "A tenant's SCIM events, signed and pushed to the application"),
+        (name = "Events", description = "A tenant's SCIM events, pulled by the application in commit order"),
     )
 )]
 struct Document;

@@ -33,6 +33,8 @@ pub enum Kind {
     MethodNotAllowed,
     /// 409: the request conflicts with what is stored (a name taken, undelivered events).
     Conflict,
+    /// 410: what the request reads from is no longer kept (an events cursor past retention).
+    Gone,
     /// 409: a request with this Idempotency-Key is being served now.
     IdempotencyKeyInUse,
     /// 409: a retry of a request whose answer held a secret, which is shown only once.
@@ -57,13 +59,14 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, for the API document and the book.
-    pub const ALL: [Kind; 16] = [
+    pub const ALL: [Kind; 17] = [
         Kind::Malformed,
         Kind::Unauthorized,
         Kind::Forbidden,
         Kind::NotFound,
         Kind::MethodNotAllowed,
         Kind::Conflict,
+        Kind::Gone,
         Kind::IdempotencyKeyInUse,
         Kind::SecretNotRepeated,
         Kind::PreconditionFailed,
@@ -85,6 +88,7 @@ impl Kind {
             Kind::NotFound => "not-found",
             Kind::MethodNotAllowed => "method-not-allowed",
             Kind::Conflict => "conflict",
+            Kind::Gone => "gone",
             Kind::IdempotencyKeyInUse => "idempotency-key-in-use",
             Kind::SecretNotRepeated => "secret-not-repeated",
             Kind::PreconditionFailed => "precondition-failed",
@@ -106,6 +110,7 @@ impl Kind {
             Kind::NotFound => "Not found",
             Kind::MethodNotAllowed => "Method not allowed",
             Kind::Conflict => "The request conflicts with the current state",
+            Kind::Gone => "No longer kept",
             Kind::IdempotencyKeyInUse => "A request with this Idempotency-Key is in progress",
             Kind::SecretNotRepeated => "The answer held a secret, which is shown only once",
             Kind::PreconditionFailed => "Precondition failed",
@@ -129,6 +134,7 @@ impl Kind {
             Kind::Conflict | Kind::IdempotencyKeyInUse | Kind::SecretNotRepeated => {
                 StatusCode::CONFLICT
             }
+            Kind::Gone => StatusCode::GONE,
             Kind::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Kind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Kind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -182,7 +182,7 @@ impl Default for EventKinds {
 }
 
 impl EventKinds {
-    fn kinds(&self) -> Result<Kinds, Problem> {
+    pub(super) fn kinds(&self) -> Result<Kinds, Problem> {
         let list = match self {
             EventKinds::All(all) if all.trim().eq_ignore_ascii_case("all") => {
                 return Ok(Kinds::ALL);
@@ -215,7 +215,7 @@ fn shown(text: &str) -> String {
 }
 
 /// The schema of `events`: `"all"`, or a list of at least one kind.
-fn kinds_schema() -> utoipa::openapi::schema::Schema {
+pub(super) fn kinds_schema() -> utoipa::openapi::schema::Schema {
     use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
     let names: Vec<&str> = Kinds::EACH.iter().map(|(_, n)| *n).chain(["all"]).collect();
     let kind = ObjectBuilder::new()
@@ -273,16 +273,24 @@ pub struct WebhookPath {
     pub id: Uuid,
 }
 
-/// The webhook at `path`, if it is the tenant's: another tenant's is not found here.
+/// The webhook at `path`, if it is the tenant's: another tenant's is not found here, nor is a
+/// pull consumer.
 pub(super) async fn owned(api: &Acting, path: &WebhookPath) -> Result<Subscription, Problem> {
-    let not_found = || {
-        Problem::new(
-            Kind::NotFound,
-            format!("tenant {} has no webhook {}", path.name, path.id),
-        )
-    };
-    match api.directory.webhook(&path.id.to_string()).await {
-        Ok(s) if s.tenant_name == path.name => Ok(s),
+    subscription_of(api, &path.name, path.id, false).await
+}
+
+/// The tenant `name`'s subscription `id`, a pull consumer (`pull`) or a webhook; any other is
+/// not found.
+pub(super) async fn subscription_of(
+    api: &Acting,
+    name: &str,
+    id: Uuid,
+    pull: bool,
+) -> Result<Subscription, Problem> {
+    let what = if pull { "pull consumer" } else { "webhook" };
+    let not_found = || Problem::new(Kind::NotFound, format!("tenant {name} has no {what} {id}"));
+    match api.directory.webhook(&id.to_string()).await {
+        Ok(s) if s.tenant_name == name && s.pull == pull => Ok(s),
         Ok(_) => Err(not_found()),
         Err(e) => match Problem::from(e) {
             p if p.status == 404 => Err(not_found()),
@@ -366,7 +374,8 @@ pub async fn list(
     Segments(path): Segments<TenantPath>,
     Params(page): Params<PageParams>,
 ) -> Result<axum::Json<Page<WebhookView>>, Problem> {
-    let webhooks = api.directory.webhooks(Some(&path.name)).await?;
+    let mut webhooks = api.directory.webhooks(Some(&path.name)).await?;
+    webhooks.retain(|s| !s.pull);
     let page = Page::within(webhooks, &page, "webhooks", |s| (s.created, s.id))?;
     Ok(axum::Json(page.map(WebhookView::from)))
 }

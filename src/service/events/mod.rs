@@ -4,6 +4,7 @@
 //! Delivery is `dispatch`; the SETs are `set`; the push protocol is `push`.
 
 mod dispatch;
+mod pull;
 pub mod push;
 pub mod set;
 
@@ -25,6 +26,7 @@ use crate::domain::events::{
 use crate::scim;
 use crate::scim::schema::Registry;
 use crate::store::{EventStore, Tenants};
+pub use pull::{COMMIT_SKEW, Mark, Pulled, PulledEvent};
 pub use push::Answer;
 pub use set::Issuer;
 
@@ -140,6 +142,7 @@ impl Directory {
             kinds,
             full,
             secret: secret.clone(),
+            pull: false,
         };
         let subscription = self.store.add_subscription(&new, self.now()).await?;
         let detail = format!("events: {}; full: {full}", kinds.names().join(","));
@@ -346,8 +349,9 @@ impl Directory {
         let retry_for = self.events.settings.retry_for;
         let before = now - TimeDelta::from_std(retry_for).unwrap_or(TimeDelta::days(3));
         let error = format!(
-            "the subscription was paused longer than SCIMD_EVENTS_RETRY_FOR ({}); resume it \
-             and retry the parked events to send them",
+            "events waited longer than SCIMD_EVENTS_RETRY_FOR ({}) in a paused webhook or \
+             an unread pull consumer: resume the webhook and retry the parked events, or read \
+             the consumer's events, which acknowledges them",
             shown(retry_for)
         );
         let mut total = 0;

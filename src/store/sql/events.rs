@@ -17,7 +17,7 @@ use crate::store::{Missing, StoreError};
 use super::outbox::EVENT_COLUMNS;
 
 const SUBSCRIPTION_COLUMNS: &str = "s.id, s.tenant_id, t.name as tenant_name, s.url, s.events, \
-     s.full_data, s.paused, s.created, s.delivered, s.failed, s.last_success, s.last_error, \
+     s.full_data, s.kind, s.acknowledged, s.paused, s.created, s.delivered, s.failed, s.last_success, s.last_error, \
      s.last_error_at, s.retry_at, \
      (select count(*) from deliveries d where d.subscription_id = s.id and d.state = 'pending') \
      as backlog";
@@ -30,6 +30,8 @@ fn subscription(r: &impl Record) -> Result<Subscription, StoreError> {
         url: r.text("url")?.unwrap_or_default(),
         kinds: Kinds(r.int("events")?),
         full: r.flag("full_data")?,
+        pull: r.text("kind")?.as_deref() == Some("pull"),
+        acknowledged: r.int("acknowledged")?,
         paused: r.flag("paused")?,
         created: r.instant("created")?,
         delivered: r.int("delivered")?.unsigned_abs(),
@@ -53,7 +55,7 @@ fn receiver(r: &impl Record) -> Result<Receiver, StoreError> {
     })
 }
 
-fn event(r: &impl Record) -> Result<Event, StoreError> {
+pub(super) fn event(r: &impl Record) -> Result<Event, StoreError> {
     Ok(Event {
         seq: r.int("seq")?,
         id: r.uuid("id")?,
@@ -87,8 +89,8 @@ impl<D: Dialect> EventStore for SqlStore<D> {
     ) -> Result<Subscription, StoreError> {
         let id = Uuid::new_v4();
         let sql = Sql::new(
-            "insert into subscriptions (id, tenant_id, url, events, full_data, secret, created)
-             values ($1, $2, $3, $4, $5, $6, $7)",
+            "insert into subscriptions (id, tenant_id, url, events, full_data, secret, created, kind)
+             values ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .arg(id)
         .arg(new.tenant)
@@ -96,7 +98,8 @@ impl<D: Dialect> EventStore for SqlStore<D> {
         .arg(new.kinds.0)
         .arg(new.full)
         .arg(new.secret.as_str())
-        .arg(now);
+        .arg(now)
+        .arg(if new.pull { "pull" } else { "push" });
         let mut conn = self.writer.acquire().await?;
         execute::<D>(&mut conn, sql).await?;
         drop(conn);
@@ -183,7 +186,7 @@ impl<D: Dialect> EventStore for SqlStore<D> {
         // which are claimable, first read on the pool: the dispatcher looks often (each
         // commit wakes it), and most of the time its own workers hold every lease
         let claimable = "from subscriptions s
-                 where not s.paused
+                 where not s.paused and s.kind = 'push'
                    and (s.lease_until is null or s.lease_until < $1)
                    and (s.retry_at is null or s.retry_at <= $1)
                    and exists (select 1 from deliveries d
@@ -435,6 +438,29 @@ impl<D: Dialect> EventStore for SqlStore<D> {
         batch: u32,
     ) -> Result<u64, StoreError> {
         self.park_paused_queues(before, now, error, batch).await
+    }
+
+    async fn stamp_events(&self, tenant: TenantId, batch: u32) -> Result<u64, StoreError> {
+        self.stamp(tenant, batch).await
+    }
+
+    async fn stamped_events(
+        &self,
+        tenant: TenantId,
+        kinds: Kinds,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, Event)>, StoreError> {
+        self.stamped_after(tenant, kinds, after, limit).await
+    }
+
+    async fn acknowledge(
+        &self,
+        id: Uuid,
+        position: i64,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.acknowledge_pulled(id, position, now).await
     }
 }
 

@@ -12,6 +12,7 @@ mod members;
 mod oauth;
 mod operators;
 mod outbox;
+mod pull;
 mod resources;
 mod rows;
 mod schemas;

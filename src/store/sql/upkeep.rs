@@ -54,7 +54,8 @@ impl<D: Dialect> SqlStore<D> {
         batch: u32,
     ) -> Result<u64, StoreError> {
         // every paused one: a few rows, each then asked by its key
-        let paused = Sql::new("select id from subscriptions where paused");
+        // and every pull consumer: what it has not read is parked like a paused queue
+        let paused = Sql::new("select id from subscriptions where paused or kind = 'pull'");
         let mut parked = 0;
         for row in self.fetch_all(paused).await? {
             let park = Parking {
@@ -75,7 +76,7 @@ impl<D: Dialect> SqlStore<D> {
     async fn park(&self, p: &Parking<'_>) -> Result<u64, StoreError> {
         let mut tx = D::begin_write(&self.writer).await?;
         let still_paused = Sql::new(format!(
-            "select id from subscriptions where id = $1 and paused{}",
+            "select id from subscriptions where id = $1 and (paused or kind = 'pull'){}",
             D::SKIP_LOCKED
         ))
         .arg(p.subscription);

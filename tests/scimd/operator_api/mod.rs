@@ -3,6 +3,7 @@
 
 mod audit;
 mod idempotency;
+mod pulled_events;
 pub mod separation;
 mod tenants;
 mod tokens;

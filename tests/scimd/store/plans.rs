@@ -308,6 +308,7 @@ async fn paused_subscription(store: &AnyStore, tenant: TenantId) -> Uuid {
         kinds: Kinds::ALL,
         full: false,
         secret: "secret".into(),
+        pull: false,
     };
     let id = store.add_subscription(&new, now()).await.unwrap().id;
     store.set_paused(id, true).await.unwrap();

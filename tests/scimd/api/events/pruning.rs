@@ -19,8 +19,9 @@ const RETENTION: TimeDelta = TimeDelta::days(7);
 const RETRY_FOR: TimeDelta = TimeDelta::days(3);
 
 /// The `last_error` of a delivery parked because its subscription stayed paused.
-const PAUSED_TOO_LONG: &str = "the subscription was paused longer than SCIMD_EVENTS_RETRY_FOR \
-     (3d); resume it and retry the parked events to send them";
+const PAUSED_TOO_LONG: &str = "events waited longer than SCIMD_EVENTS_RETRY_FOR (3d) in a paused \
+     webhook or an unread pull consumer: resume the webhook and retry the parked events, or read \
+     the consumer's events, which acknowledges them";
 
 /// Moves every event of the outbox `days` days into the past, behind scimd's back.
 async fn backdate_events(db: &TestDb, days: i64) {

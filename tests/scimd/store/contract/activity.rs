@@ -71,6 +71,7 @@ async fn recorded_rows_are_read_back_per_tenant_oldest_first_with_what_is_stored
         kinds: Kinds::ALL,
         full: true,
         secret: "s".repeat(32),
+        pull: false,
     };
     f.store
         .add_subscription(&subscription, at(0))

@@ -37,6 +37,7 @@ impl Fixture {
             kinds,
             full,
             secret: "whsec-0123456789abcdef0123456789abcdef".into(),
+            pull: false,
         };
         self.store.add_subscription(&new, at(0)).await.unwrap()
     }

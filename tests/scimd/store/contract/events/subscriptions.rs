@@ -27,6 +27,8 @@ async fn an_added_subscription_is_read_back_with_its_receiver_and_delivery_state
             url: mine.url.clone(),
             kinds: Kinds(9),
             full: false,
+            pull: false,
+            acknowledged: 0,
             paused: false,
             created: at(0),
             delivered: 0,
