@@ -1,13 +1,14 @@
 //! `scimd activity`: what Entra did, the activity log of a tenant, oldest first: a table for
-//! people, JSON lines for scripts.
+//! people, JSON lines for scripts (each row as `GET /api/v1/tenants/{name}/activity` serves
+//! it).
 
 use clap::Args;
-use serde_json::json;
 
 use super::common::{TENANT, since};
 use scimd::StartError;
 use scimd::config::Database;
 use scimd::domain::activity::{Activity as Row, ActivityFilter};
+use scimd::http::api::activity::ActivityView;
 
 #[derive(Debug, Args)]
 pub struct Activity {
@@ -71,23 +72,8 @@ fn status_class(text: &str) -> Result<u16, String> {
 fn print(rows: &[Row], json: bool) {
     for a in rows {
         if json {
-            let line = json!({
-                "at": a.at.to_rfc3339(),
-                "request_id": a.origin.request_id,
-                "credential": a.origin.credential,
-                "method": a.origin.method,
-                "route": a.origin.route,
-                "resource_type": a.resource_type,
-                "resource_id": a.resource_id,
-                "operation": a.operation,
-                "paths": a.paths,
-                "deactivated": a.deactivated,
-                "status": a.status,
-                "scim_type": a.scim_type,
-                "error": a.error,
-                "ignored": a.ignored,
-            });
-            println!("{line}");
+            let view = ActivityView::from(a.clone());
+            println!("{}", serde_json::to_string(&view).unwrap_or_default());
             continue;
         }
         let what = match &a.paths {

@@ -7,13 +7,16 @@
 //! Every handler calls the same use case as the CLI and the console, with the directory acting
 //! for the operator key, so that the audit trail names it.
 
+pub mod activity;
 pub mod audit;
+pub mod cycles;
 mod extract;
 mod idempotency;
 mod limit;
 mod openapi;
 mod paging;
 pub mod problem;
+mod schemas;
 mod tenants;
 mod tokens;
 
@@ -44,6 +47,10 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tokens::issue, tokens::list))
         .routes(routes!(tokens::revoke))
         .routes(routes!(audit::list))
+        .routes(routes!(schemas::add, schemas::list))
+        .routes(routes!(schemas::show, schemas::remove))
+        .routes(routes!(activity::list))
+        .routes(routes!(cycles::list))
         .split_for_parts()
 }
 

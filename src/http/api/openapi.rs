@@ -37,6 +37,8 @@ use super::problem::{Kind, PROBLEM_JSON};
         (name = "Tenants", description = "One tenant per customer directory (an Entra provisioning job)"),
         (name = "Tokens", description = "The Secret Tokens a tenant's SCIM client sends"),
         (name = "Audit", description = "Every change of administration: who, what, when, from where"),
+        (name = "Schemas", description = "A tenant's extension schemas: the custom attributes its SCIM client sends"),
+        (name = "Activity", description = "What a tenant's SCIM client did, request by request, and its provisioning cycles"),
     )
 )]
 struct Document;
