@@ -28,7 +28,7 @@ const MAX_REQUEST_ID: usize = 256;
     "request_id": "01JEXAMPLE7Q2W4K9ZP3V5N8RT",
     "credential": "token entra-prod",
     "method": "PATCH",
-    "route": "/Users/{id}",
+    "route": "/scim/v2/Users/{id}",
     "resource_type": "User",
     "resource_id": "2819c223-7f76-453a-919d-413861904646",
     "operation": "patch",
@@ -47,7 +47,7 @@ pub struct ActivityView {
     /// The credential it came with (a token's label or id, an OAuth client), never a secret.
     pub credential: String,
     pub method: String,
-    /// The matched route, `/Users/{id}`.
+    /// The matched route, `/scim/v2/Users/{id}`.
     pub route: String,
     /// `User` or `Group`.
     pub resource_type: Option<String>,
@@ -280,7 +280,14 @@ mod tests {
         assert_eq!(now - day_ago, chrono::TimeDelta::days(1));
         let at = instant("until", Some("2026-12-04T08:00:00+01:00"), now).unwrap();
         assert_eq!(at.unwrap().to_rfc3339(), "2026-12-04T07:00:00+00:00");
-        for bad in ["yesterday", "99999-01-01T00:00:00Z", "0s", "36501d", "", "1d\0"] {
+        for bad in [
+            "yesterday",
+            "99999-01-01T00:00:00Z",
+            "0s",
+            "36501d",
+            "",
+            "1d\0",
+        ] {
             let problem = instant("since", Some(bad), now).unwrap_err();
             assert_eq!(problem.field.as_deref(), Some("since"), "{bad}");
             assert_eq!(problem.status, 422);

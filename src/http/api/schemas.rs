@@ -139,7 +139,11 @@ pub async fn add(
     Body(new): Body<NewSchema>,
 ) -> Result<Response, Problem> {
     let registered = api.directory.schemas_of(&path.name).await?;
-    let urn = new.document.get("id").and_then(Value::as_str).map(str::trim);
+    let urn = new
+        .document
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::trim);
     if let Some(urn) = urn {
         if let Some(taken) = registered
             .iter()
@@ -260,7 +264,12 @@ pub async fn remove(
 
 /// The 404 of a URN the tenant has not registered.
 fn no_schema(path: &SchemaPath) -> Problem {
-    let urn: String = path.urn.chars().take(200).flat_map(char::escape_debug).collect();
+    let urn: String = path
+        .urn
+        .chars()
+        .take(200)
+        .flat_map(char::escape_debug)
+        .collect();
     Problem::new(
         Kind::NotFound,
         format!(
@@ -346,7 +355,9 @@ fn attribute_path(attributes: &[Value], name: &str, last: bool) -> Option<String
     match sub {
         None => Some(format!("attributes[{i}]")),
         Some(sub) => {
-            let subs = attributes[i].get("subAttributes").and_then(Value::as_array)?;
+            let subs = attributes[i]
+                .get("subAttributes")
+                .and_then(Value::as_array)?;
             let j = find(subs, sub, last)?;
             Some(format!("attributes[{i}].subAttributes[{j}]"))
         }
@@ -369,7 +380,10 @@ mod tests {
         let cases = [
             ("'urn:x:y' is not a URN such as …", "document.id"),
             ("the schema needs a \"name\"", "document.name"),
-            ("attribute 'a': unknown variant `text`", "document.attributes[0]"),
+            (
+                "attribute 'a': unknown variant `text`",
+                "document.attributes[0]",
+            ),
             (
                 "attribute 'c.S' is defined twice (names compare ignoring case)",
                 "document.attributes[1].subAttributes[1]",
