@@ -26,7 +26,7 @@ const MAX_REQUEST_ID: usize = 256;
     "id": "5f0e7a3c-2b1d-4c9e-8f7a-1a2b3c4d5e6f",
     "at": "2026-12-04T10:00:00.123Z",
     "request_id": "01JEXAMPLE7Q2W4K9ZP3V5N8RT",
-    "credential": "token entra-prod",
+    "credential": "token 7d4f0b5e-8a51-4c1e-9a0e-1d2f3a4b5c6d",
     "method": "PATCH",
     "route": "/scim/v2/Users/{id}",
     "resource_type": "User",
@@ -44,7 +44,8 @@ pub struct ActivityView {
     pub at: DateTime<Utc>,
     /// The request's `x-request-id`.
     pub request_id: String,
-    /// The credential it came with (a token's label or id, an OAuth client), never a secret.
+    /// The credential it came with (`token <id>`, `oauth <client_id>`, `entra <tenant id>`),
+    /// never a secret.
     pub credential: String,
     pub method: String,
     /// The matched route, `/scim/v2/Users/{id}`.
