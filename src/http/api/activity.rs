@@ -91,28 +91,47 @@ impl From<Activity> for ActivityView {
     }
 }
 
+/// The operations a row may be of, for the API document.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Operation {
+    Create,
+    Replace,
+    Patch,
+    Delete,
+    Read,
+    Search,
+}
+
 /// The filters of `scimd activity`, each checked: a value that is not one is refused (422
 /// naming it), never ignored.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ActivityQuery {
-    /// Only since this long ago (`90s`, `10m`, `24h`, `7d`) or this time (RFC 3339).
-    #[param(example = "24h")]
+    /// Only since this long ago (`90s`, `10m`, `24h`, `7d`; at most `36500d`) or this time
+    /// (RFC 3339).
+    #[param(
+        pattern = "^([0-9]{1,12}[smhd]?|[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2}))$",
+        example = "24h"
+    )]
     pub since: Option<String>,
     /// Only before this long ago or this time (RFC 3339).
-    #[param(example = "2026-12-04T12:00:00Z")]
+    #[param(
+        pattern = "^([0-9]{1,12}[smhd]?|[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2}))$",
+        example = "2026-12-04T12:00:00Z"
+    )]
     pub until: Option<String>,
     /// Only rows about this resource id.
     #[param(value_type = Option<String>, format = Uuid)]
     pub resource: Option<String>,
     /// Only the rows of this request id (`x-request-id`).
-    #[param(max_length = 256, example = "01JEXAMPLE7Q2W4K9ZP3V5N8RT")]
+    #[param(pattern = "^[!-~]{1,256}$", example = "01JEXAMPLE7Q2W4K9ZP3V5N8RT")]
     pub request_id: Option<String>,
     /// Only this status class: `2xx`, `4xx` or `5xx`.
-    #[param(pattern = "^[245]xx$", example = "4xx")]
+    #[param(pattern = "^[245][xX][xX]$", example = "4xx")]
     pub status: Option<String>,
-    /// Only this operation: create, replace, patch, delete, read, search.
-    #[param(example = "patch")]
+    /// Only this operation (in any case).
+    #[param(value_type = Option<Operation>, example = "patch")]
     pub operation: Option<String>,
 }
 

@@ -82,7 +82,10 @@ impl From<Cycle> for CycleView {
 #[into_params(parameter_in = Query)]
 pub struct CyclesQuery {
     /// Only since this long ago (`24h`, `7d`) or this time (RFC 3339); 30 days by default.
-    #[param(example = "7d")]
+    #[param(
+        pattern = "^([0-9]{1,12}[smhd]?|[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2}))$",
+        example = "7d"
+    )]
     pub since: Option<String>,
 }
 
