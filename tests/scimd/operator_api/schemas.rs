@@ -13,6 +13,7 @@ crate::on_both_stores!(
     a_read_only_key_may_read_schemas_not_register_and_another_tenants_schema_is_not_found,
     a_refused_schema_document_names_its_field_and_registers_nothing,
     hostile_schema_requests_are_refused_and_change_nothing,
+    a_unique_attribute_whose_values_are_shared_or_one_schema_too_many_is_a_conflict,
 );
 
 const URN: &str = "urn:ietf:params:scim:schemas:extension:contoso:2.0:User";
@@ -321,5 +322,44 @@ async fn hostile_schema_requests_are_refused_and_change_nothing(backend: Backend
     assert!(
         trail.iter().all(|e| e["action"] != "schema.add"),
         "{trail:?}"
+    );
+}
+
+async fn a_unique_attribute_whose_values_are_shared_or_one_schema_too_many_is_a_conflict(
+    backend: Backend,
+) {
+    let api = Api::new(backend).await;
+    let path = "/api/v1/tenants/default/schemas";
+    let added = api.post(path, json!({ "document": document(URN) })).await;
+    assert_eq!(added.status, 201, "{}", added.body);
+    for name in ["a", "b"] {
+        let user = json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", URN],
+            "userName": name,
+            URN: {"badge": "same"}
+        });
+        let created = api.app.post("/scim/v2/Users", user).await;
+        assert_eq!(created.status, 201, "{}", created.body);
+    }
+    let removed = api.delete(&format!("{path}/{URN}")).await;
+    assert_eq!(removed.status, 204, "{}", removed.body);
+    let mut unique = document(URN);
+    unique["attributes"][0]["uniqueness"] = json!("server");
+    let refused = api.post(path, json!({ "document": unique })).await;
+    let detail = assert_problem(&refused, 409, "conflict", None);
+    assert!(detail.contains("badge"), "{detail}");
+    assert!(registered(&api, "default").await.is_empty());
+
+    for i in 0..scimd::service::MAX_SCHEMAS {
+        let urn = format!("urn:ietf:params:scim:schemas:extension:n{i}:2.0:User");
+        let added = api.post(path, json!({ "document": document(&urn) })).await;
+        assert_eq!(added.status, 201, "{}", added.body);
+    }
+    let one_more = api.post(path, json!({ "document": document(URN) })).await;
+    let detail = assert_problem(&one_more, 409, "conflict", None);
+    assert!(detail.contains("20 schemas"), "{detail}");
+    assert_eq!(
+        registered(&api, "default").await.len(),
+        scimd::service::MAX_SCHEMAS
     );
 }
