@@ -17,6 +17,9 @@ pub struct Activity {
     /// Only since this long ago (`24h`, `7d`) or this time (RFC 3339).
     #[arg(long, value_name = "WHEN", value_parser = since)]
     since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only before this long ago (`1h`) or this time (RFC 3339).
+    #[arg(long, value_name = "WHEN", value_parser = since)]
+    until: Option<chrono::DateTime<chrono::Utc>>,
     /// Only rows about this resource id.
     #[arg(long, value_name = "ID")]
     resource: Option<uuid::Uuid>,
@@ -49,7 +52,7 @@ impl Activity {
             status_class: self.status,
             operation: self.operation,
             limit: self.limit,
-            until: None,
+            until: self.until,
             refused: false,
         };
         let dir = scimd::open_database(&self.database).await?;
