@@ -1,13 +1,14 @@
 //! `scimd activity`: what Entra did, the activity log of a tenant, oldest first: a table for
-//! people, JSON lines for scripts.
+//! people, JSON lines for scripts (each row as `GET /api/v1/tenants/{name}/activity` serves
+//! it).
 
 use clap::Args;
-use serde_json::json;
 
 use super::common::{TENANT, since};
 use scimd::StartError;
 use scimd::config::Database;
 use scimd::domain::activity::{Activity as Row, ActivityFilter};
+use scimd::http::api::activity::ActivityView;
 
 #[derive(Debug, Args)]
 pub struct Activity {
@@ -16,6 +17,9 @@ pub struct Activity {
     /// Only since this long ago (`24h`, `7d`) or this time (RFC 3339).
     #[arg(long, value_name = "WHEN", value_parser = since)]
     since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only before this long ago (`1h`) or this time (RFC 3339).
+    #[arg(long, value_name = "WHEN", value_parser = since)]
+    until: Option<chrono::DateTime<chrono::Utc>>,
     /// Only rows about this resource id.
     #[arg(long, value_name = "ID")]
     resource: Option<uuid::Uuid>,
@@ -48,7 +52,7 @@ impl Activity {
             status_class: self.status,
             operation: self.operation,
             limit: self.limit,
-            until: None,
+            until: self.until,
             refused: false,
         };
         let dir = scimd::open_database(&self.database).await?;
@@ -71,23 +75,8 @@ fn status_class(text: &str) -> Result<u16, String> {
 fn print(rows: &[Row], json: bool) {
     for a in rows {
         if json {
-            let line = json!({
-                "at": a.at.to_rfc3339(),
-                "request_id": a.origin.request_id,
-                "credential": a.origin.credential,
-                "method": a.origin.method,
-                "route": a.origin.route,
-                "resource_type": a.resource_type,
-                "resource_id": a.resource_id,
-                "operation": a.operation,
-                "paths": a.paths,
-                "deactivated": a.deactivated,
-                "status": a.status,
-                "scim_type": a.scim_type,
-                "error": a.error,
-                "ignored": a.ignored,
-            });
-            println!("{line}");
+            let view = ActivityView::from(a.clone());
+            println!("{}", serde_json::to_string(&view).unwrap_or_default());
             continue;
         }
         let what = match &a.paths {

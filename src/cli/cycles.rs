@@ -7,6 +7,7 @@ use super::common::{TENANT, since};
 use scimd::StartError;
 use scimd::config::{CycleGap, Database};
 use scimd::domain::activity::{Counts, Cycle};
+use scimd::http::api::cycles::CycleView;
 
 #[derive(Debug, Args)]
 pub struct Cycles {
@@ -43,7 +44,8 @@ impl Cycles {
 fn print(cycles: &[Cycle], json: bool) {
     if json {
         for c in cycles {
-            println!("{}", serde_json::to_string(c).unwrap_or_default());
+            let view = CycleView::from(c.clone());
+            println!("{}", serde_json::to_string(&view).unwrap_or_default());
         }
         return;
     }

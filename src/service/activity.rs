@@ -269,6 +269,19 @@ impl Directory {
         Ok(self.store.activity(tenant.id, filter).await?)
     }
 
+    /// A page of the log of the tenant called `tenant`, newest first: at most `filter.limit`
+    /// rows that match, older than `before` (the (time, id) of the previous page's last row),
+    /// so that rows written meanwhile neither shift nor repeat the pages.
+    pub async fn activity_page(
+        &self,
+        tenant: &str,
+        filter: &ActivityFilter,
+        before: Option<(DateTime<Utc>, uuid::Uuid)>,
+    ) -> Result<Vec<Activity>, Error> {
+        let tenant = self.tenant(tenant).await?;
+        Ok(self.store.activity_page(tenant.id, filter, before).await?)
+    }
+
     /// The tenant's cycles since `since`, oldest first: activity separated by `gap` of quiet.
     pub async fn cycles(
         &self,

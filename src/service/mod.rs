@@ -18,7 +18,7 @@
 //! | `oauth` | OAuth: Authorize, the token endpoint, clients | `check_authorize`, `sign_in`, `token`; (`oauth::clients`) `add_client`, `clients`, `rotate_client_secret`, `remove_client` |
 //! | `throttle` | the sign-in throttle | `password_checks`, `prune_sign_in_attempts` |
 //! | `console` | the console, on one session's tenant | `console_sign_in`, `console_session`, `console_sign_out`, `group_members`, `tenant_webhooks`, `*_tenant_*` |
-//! | `activity` | the activity log and cycles | `activity`, `cycles`, `record_refusal`, `count_lookup`, `flush_lookups`, `prune_activity` |
+//! | `activity` | the activity log and cycles | `activity`, `activity_page`, `cycles`, `record_refusal`, `count_lookup`, `flush_lookups`, `prune_activity` |
 //! | `events` | SCIM events: subscriptions, the outbox, delivery | `with_events`, `requests_in_flight`, `add_webhook`, `webhooks`, `webhook`, `pause_webhook`, `remove_webhook`, `rotate_webhook_secret`, `webhook_failures`, `retry_parked`, `test_webhook`, `last_event`, `events_after`, (`events::pull`) `add_consumer`, `pull_events`, `event_claims`, `report_events`, `prune_events`, `park_paused`; (`events::dispatch`) `dispatch_events` |
 //! | `operators` | the application's API: operator keys, Idempotency-Key answers | `add_operator_key`, `operator_keys`, `remove_operator_key`, `authenticate_operator`, `claim_idempotency_key`, `settle_idempotency_key`, `release_idempotency_key`, `forget_answers` |
 //! | `audit` | the audit trail of administration | `acting`, `actor`, `audit`, `prune_audit` |

@@ -7,6 +7,7 @@
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 use crate::domain::TenantId;
 use crate::domain::activity::{Activity, ActivityFilter, MinuteCount};
@@ -21,6 +22,14 @@ pub trait ActivityStore {
         &self,
         tenant: TenantId,
         filter: &ActivityFilter,
+    ) -> impl Future<Output = Result<Vec<Activity>, StoreError>> + Send;
+    /// The tenant's rows that match, newest first, at most `filter.limit` of them; with
+    /// `before`, only those older than that row's (time, id) — the keyset of a page after it.
+    fn activity_page(
+        &self,
+        tenant: TenantId,
+        filter: &ActivityFilter,
+        before: Option<(DateTime<Utc>, Uuid)>,
     ) -> impl Future<Output = Result<Vec<Activity>, StoreError>> + Send;
     /// The tenant's activity since `since`, counted per minute and kind.
     fn minute_counts(

@@ -132,6 +132,7 @@ delegate!(Groups {
 delegate!(ActivityStore {
     async record(activity: &Activity) -> Result<(), StoreError>;
     async activity(tenant: TenantId, filter: &ActivityFilter) -> Result<Vec<Activity>, StoreError>;
+    async activity_page(tenant: TenantId, filter: &ActivityFilter, before: Option<(DateTime<Utc>, Uuid)>) -> Result<Vec<Activity>, StoreError>;
     async minute_counts(tenant: TenantId, since: DateTime<Utc>) -> Result<Vec<MinuteCount>, StoreError>;
     async lookup_counts(tenant: TenantId, since: DateTime<Utc>) -> Result<Vec<(DateTime<Utc>, u64)>, StoreError>;
     async add_lookups(counts: &[(TenantId, DateTime<Utc>, u64)]) -> Result<(), StoreError>;

@@ -7,14 +7,17 @@
 //! Every handler calls the same use case as the CLI and the console, with the directory acting
 //! for the operator key, so that the audit trail names it.
 
+pub mod activity;
 pub mod audit;
 mod events;
+pub mod cycles;
 mod extract;
 mod idempotency;
 mod limit;
 mod openapi;
 mod paging;
 pub mod problem;
+mod schemas;
 mod tenants;
 mod tokens;
 mod webhook_actions;
@@ -57,6 +60,10 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(events::add, events::list))
         .routes(routes!(events::show, events::remove))
         .routes(routes!(events::feed))
+        .routes(routes!(schemas::add, schemas::list))
+        .routes(routes!(schemas::show, schemas::remove))
+        .routes(routes!(activity::list))
+        .routes(routes!(cycles::list))
         .split_for_parts()
 }
 

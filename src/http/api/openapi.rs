@@ -39,6 +39,8 @@ use super::problem::{Kind, PROBLEM_JSON};
         (name = "Audit", description = "Every change of administration: who, what, when, from where"),
         (name = "Webhooks", description = "A tenant's SCIM events, signed and pushed to the application"),
         (name = "Events", description = "A tenant's SCIM events, pulled by the application in commit order"),
+        (name = "Schemas", description = "A tenant's extension schemas: the custom attributes its SCIM client sends"),
+        (name = "Activity", description = "What a tenant's SCIM client did, request by request, and its provisioning cycles"),
     )
 )]
 struct Document;

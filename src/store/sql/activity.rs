@@ -3,6 +3,7 @@
 //! so a write that does not commit leaves no row and a lone write stays one round trip.
 
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 use super::{Sql, SqlStore, execute};
 use crate::domain::TenantId;
@@ -107,6 +108,36 @@ fn row(r: &impl Record) -> Result<Activity, StoreError> {
     })
 }
 
+/// The select of a tenant's rows that match `filter`, without order or limit.
+fn matching(tenant: TenantId, filter: &ActivityFilter) -> Sql {
+    let mut sql = Sql::new(format!("select {COLUMNS} from activity where tenant_id = "));
+    sql.push_bind(tenant);
+    if let Some(since) = filter.since {
+        sql.push(" and at >= ").push_bind(since);
+    }
+    if let Some(until) = filter.until {
+        sql.push(" and at < ").push_bind(until);
+    }
+    if let Some(resource) = filter.resource {
+        sql.push(" and resource_id = ").push_bind(resource);
+    }
+    if let Some(request) = &filter.request_id {
+        sql.push(" and request_id = ").push_bind(request.as_str());
+    }
+    if let Some(op) = &filter.operation {
+        sql.push(" and operation = ").push_bind(op.as_str());
+    }
+    if filter.refused {
+        sql.push(" and status >= 400");
+    }
+    if let Some(class) = filter.status_class {
+        let low = i64::from(class) * 100;
+        sql.push(" and status >= ").push_bind(low);
+        sql.push(" and status < ").push_bind(low + 100);
+    }
+    sql
+}
+
 impl<D: Dialect> ActivityStore for SqlStore<D> {
     async fn record(&self, activity: &Activity) -> Result<(), StoreError> {
         let mut conn = self.writer.acquire().await?;
@@ -118,41 +149,27 @@ impl<D: Dialect> ActivityStore for SqlStore<D> {
         tenant: TenantId,
         filter: &ActivityFilter,
     ) -> Result<Vec<Activity>, StoreError> {
-        let mut sql = Sql::new(format!("select {COLUMNS} from activity where tenant_id = "));
-        sql.push_bind(tenant);
-        if let Some(since) = filter.since {
-            sql.push(" and at >= ").push_bind(since);
-        }
-        if let Some(until) = filter.until {
-            sql.push(" and at < ").push_bind(until);
-        }
-        if let Some(resource) = filter.resource {
-            sql.push(" and resource_id = ").push_bind(resource);
-        }
-        if let Some(request) = &filter.request_id {
-            sql.push(" and request_id = ").push_bind(request.as_str());
-        }
-        if let Some(op) = &filter.operation {
-            sql.push(" and operation = ").push_bind(op.as_str());
-        }
-        if filter.refused {
-            sql.push(" and status >= 400");
-        }
-        if let Some(class) = filter.status_class {
-            let low = i64::from(class) * 100;
-            sql.push(" and status >= ").push_bind(low);
-            sql.push(" and status < ").push_bind(low + 100);
+        let mut rows = self.activity_page(tenant, filter, None).await?;
+        rows.reverse();
+        Ok(rows)
+    }
+
+    async fn activity_page(
+        &self,
+        tenant: TenantId,
+        filter: &ActivityFilter,
+        before: Option<(DateTime<Utc>, Uuid)>,
+    ) -> Result<Vec<Activity>, StoreError> {
+        let mut sql = matching(tenant, filter);
+        if let Some((at, id)) = before {
+            // the keyset of the index activity_keyset: rows older than the page's last
+            sql.push(" and (at < ").push_bind(at);
+            sql.push(" or (at = ").push_bind(at);
+            sql.push(" and id < ").push_bind(id).push("))");
         }
         sql.push(" order by at desc, id desc limit ")
             .push_bind(i64::from(filter.limit));
-        let mut rows: Vec<Activity> = self
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(row)
-            .collect::<Result<_, _>>()?;
-        rows.reverse();
-        Ok(rows)
+        self.fetch_all(sql).await?.iter().map(row).collect()
     }
 
     async fn minute_counts(

@@ -1,9 +1,11 @@
 //! The application's API at `/api/v1`, driven through the router (`oneshot`) with an operator
 //! key, area by area; every test on both stores.
 
+mod activity;
 mod audit;
 mod idempotency;
 mod pulled_events;
+mod schemas;
 pub mod separation;
 mod tenants;
 mod tokens;

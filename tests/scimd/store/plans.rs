@@ -18,6 +18,7 @@ use tracing_subscriber::Layer;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use uuid::Uuid;
 
+use scimd::domain::activity::ActivityFilter;
 use scimd::domain::events::{Kinds, NewSubscription};
 use scimd::domain::{MatchingAttribute, TenantId};
 use scimd::scim::canonical::Document;
@@ -27,7 +28,8 @@ use scimd::scim::resource::ResourceId;
 use scimd::scim::schema::{Registry, ResourceKind};
 use scimd::service::now;
 use scimd::store::{
-    AnyStore, EventStore, Groups, MemberChange, MemberInput, Resources, Store, StoreError, Tenants,
+    ActivityStore, AnyStore, EventStore, Groups, MemberChange, MemberInput, Resources, Store,
+    StoreError, Tenants,
 };
 
 use crate::support::{Backend, TestDb, execute_sql, open_store};
@@ -279,6 +281,17 @@ async fn statements(
     let park = store.park_paused(now(), now(), "paused", 1000);
     let (_, park) = sent("update deliveries set state = 'parked'", park).await;
     statements.push(("parking a paused queue", park, &["deliveries_pkey"]));
+    let newest = ActivityFilter {
+        limit: 101,
+        ..Default::default()
+    };
+    let after = Some((now(), Uuid::nil()));
+    let (_, page) = sent("from activity", store.activity_page(tenant, &newest, after)).await;
+    statements.push((
+        "a page of the activity after a cursor",
+        page,
+        &["activity_keyset"],
+    ));
     statements
 }
 
@@ -297,6 +310,7 @@ fn arguments(tenant: TenantId, user: ResourceId, group: ResourceId, paused: Uuid
         format!("{t}, '{group}', '{user}'"),
         "now(), 1000".to_owned(),
         format!("'{paused}', now(), 'paused', now(), 1000"),
+        format!("{t}, now(), now(), '{}', 101", Uuid::nil()),
     ]
 }
 

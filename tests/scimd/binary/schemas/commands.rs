@@ -274,6 +274,22 @@ async fn the_schema_commands_register_list_show_and_remove_extensions_beside_a_r
         .filter(|row| !row["ignored"].is_null())
         .collect();
     assert_eq!(noted.len(), 1, "{activity}");
+    // the fields GET /api/v1/tenants/{name}/activity serves; `--until` bounds the rows
+    assert!(
+        noted[0]["id"].is_string() && noted[0]["at"].is_string(),
+        "{activity}"
+    );
+    let before = setup
+        .ok(&[
+            "activity",
+            "--tenant",
+            "default",
+            "--json",
+            "--until",
+            "2000-01-01T00:00:00Z",
+        ])
+        .await;
+    assert!(before.trim().is_empty(), "{before}");
     assert_eq!(noted[0]["ignored"], format!("{CONTOSO}, foo"));
     let text = setup.ok(&["activity", "--tenant", "default"]).await;
     assert!(
