@@ -11,6 +11,7 @@ pub mod audit;
 mod extract;
 mod idempotency;
 mod limit;
+mod oauth_clients;
 mod openapi;
 mod paging;
 pub mod problem;
@@ -44,6 +45,9 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tokens::issue, tokens::list))
         .routes(routes!(tokens::revoke))
         .routes(routes!(audit::list))
+        .routes(routes!(oauth_clients::add, oauth_clients::list))
+        .routes(routes!(oauth_clients::show, oauth_clients::remove))
+        .routes(routes!(oauth_clients::rotate_secret))
         .split_for_parts()
 }
 
