@@ -7,6 +7,7 @@
 //! Every handler calls the same use case as the CLI and the console, with the directory acting
 //! for the operator key, so that the audit trail names it.
 
+mod admins;
 pub mod audit;
 mod extract;
 mod idempotency;
@@ -45,6 +46,9 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tokens::issue, tokens::list))
         .routes(routes!(tokens::revoke))
         .routes(routes!(audit::list))
+        .routes(routes!(admins::add, admins::list))
+        .routes(routes!(admins::show, admins::update, admins::remove))
+        .routes(routes!(admins::invite))
         .routes(routes!(oauth_clients::add, oauth_clients::list))
         .routes(routes!(oauth_clients::show, oauth_clients::remove))
         .routes(routes!(oauth_clients::rotate_secret))

@@ -7,6 +7,7 @@
 mod connection;
 mod directory;
 mod extract;
+mod invitation;
 mod pages;
 mod views;
 
@@ -32,6 +33,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(pages::overview))
         .route("/admin/sign-in", post(pages::sign_in))
         .route("/admin/sign-out", post(pages::sign_out))
+        .route(
+            "/admin/invitation/{token}",
+            get(invitation::open).post(invitation::accept),
+        )
         .route("/admin/cycles", get(pages::cycles))
         .route("/admin/cycles/{start}", get(pages::cycle))
         .route("/admin/activity", get(pages::activity))
