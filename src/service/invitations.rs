@@ -91,7 +91,11 @@ impl Directory {
             .store
             .add_admin(found.id, username, NO_PASSWORD, team_admin)
             .await?;
-        let detail = if team_admin { "team_admin invited" } else { "invited" };
+        let detail = if team_admin {
+            "team_admin invited"
+        } else {
+            "invited"
+        };
         self.audited(
             "admin.add",
             Some(&found.name),
@@ -210,7 +214,18 @@ mod tests {
         assert_eq!(parse_validity("12h").unwrap(), TimeDelta::hours(12));
         assert_eq!(parse_validity("90m").unwrap(), TimeDelta::minutes(90));
         assert_eq!(parse_validity(" 30d ").unwrap(), TimeDelta::days(30));
-        for bad in ["", "d", "31d", "59m", "0h", "-1d", "3w", "3", "€", "9999999999999999999d"] {
+        for bad in [
+            "",
+            "d",
+            "31d",
+            "59m",
+            "0h",
+            "-1d",
+            "3w",
+            "3",
+            "€",
+            "9999999999999999999d",
+        ] {
             let e = parse_validity(bad).unwrap_err();
             assert!(
                 matches!(&e, Error::Scim(s) if s.attribute() == Some("expires_in")),

@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{Acting, Body, MaybeBody, Params, Segments};
+use super::idempotency::Secrets;
 use super::paging::{Page, PageParams};
 use super::problem::{Kind, Problem};
 use super::tenants::{TenantPath, created};
-use super::idempotency::Secrets;
 use crate::domain::oauth::Admin;
 use crate::service::invitations::{IssuedInvitation, parse_validity};
 
@@ -216,7 +216,13 @@ pub async fn add(
         None => {
             let validity = validity(new.expires_in.as_deref())?;
             let issued = directory
-                .add_invited_admin(&path.name, &new.username, new.team_admin, validity, root(&api))
+                .add_invited_admin(
+                    &path.name,
+                    &new.username,
+                    new.team_admin,
+                    validity,
+                    root(&api),
+                )
                 .await?;
             (issued.admin, Some((issued.url, issued.expires)))
         }

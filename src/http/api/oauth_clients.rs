@@ -280,6 +280,9 @@ pub async fn rotate_secret(
     Segments(path): Segments<ClientPath>,
 ) -> Result<Response, Problem> {
     let client = find(&api, &path).await?;
-    let issued = api.directory.rotate_client_secret(&client.client_id).await?;
+    let issued = api
+        .directory
+        .rotate_client_secret(&client.client_id)
+        .await?;
     Ok(with_secret(None, &IssuedClientView::from(issued)))
 }

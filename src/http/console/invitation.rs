@@ -10,7 +10,9 @@ use axum::response::Response;
 
 use super::extract::{Form, Path};
 use super::{LOGIN_COOKIE, failure, login_csrf_ok, set_cookie};
+use crate::domain::audit::{Actor, ActorKind};
 use crate::http::AppState;
+use crate::http::client::Client;
 use crate::http::page::{Cookies, html};
 use crate::service::MIN_PASSWORD_CHARS;
 use crate::service::invitations::{INVITATION_PATH, InvitationState};
@@ -123,6 +125,7 @@ pub async fn open(
 /// `POST /admin/invitation/{token}`: sets the password and uses the invitation up.
 pub async fn accept(
     State(app): State<AppState>,
+    client: Client,
     cookies: Cookies,
     headers: HeaderMap,
     Path(token): Path<String>,
@@ -155,7 +158,14 @@ pub async fn accept(
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
-    match app.directory.accept_invitation(&token, &fields.password).await {
+    // the person the invitation is for sets their password: the audit trail names them
+    let actor = Actor {
+        kind: ActorKind::Console,
+        name: format!("{tenant}/{username}"),
+        address: client.address.map(|a| a.to_string()),
+    };
+    let directory = app.directory.acting(actor);
+    match directory.accept_invitation(&token, &fields.password).await {
         Ok(Ok((admin, tenant))) => render(
             StatusCode::OK,
             InvitationPage {

@@ -1,9 +1,10 @@
 //! The application's API at `/api/v1`, driven through the router (`oneshot`) with an operator
 //! key, area by area; every test on both stores.
 
-mod admins;
+pub mod admins;
 mod audit;
 mod idempotency;
+mod invitations;
 mod oauth_clients;
 pub mod separation;
 mod tenants;
