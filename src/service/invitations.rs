@@ -19,8 +19,6 @@ const SHORTEST: TimeDelta = TimeDelta::hours(1);
 const LONGEST: TimeDelta = TimeDelta::days(30);
 /// Invitation tokens start with this, so that leaked links are easy to recognise.
 const INVITATION_PREFIX: &str = "scimd_inv_";
-/// The password hash of an admin who has not set one yet: no password verifies against it.
-const NO_PASSWORD: &str = "!invited";
 /// Where the invitation page is, below scimd's root URL.
 pub const INVITATION_PATH: &str = "/admin/invitation";
 
@@ -43,7 +41,12 @@ pub enum InvitationState {
     Unknown,
 }
 
-/// A validity such as `3d`, `12h` or `90m`, between 1 hour and 30 days.
+/// The validities [`parse_validity`] takes, as a regular expression (for the API document):
+/// 60 to 43200 minutes, 1 to 720 hours, 1 to 30 days, without leading zeros.
+pub const VALIDITY_PATTERN: &str = "^(([6-9][0-9]|[1-9][0-9]{2,3}|[1-3][0-9]{4}|4[0-2][0-9]{3}|43[01][0-9]{2}|43200)m|([1-9]|[1-9][0-9]|[1-6][0-9]{2}|7[01][0-9]|720)h|([1-9]|[12][0-9]|30)d)$";
+
+/// A validity such as `3d`, `12h` or `90m`, between 1 hour and 30 days: digits without a
+/// leading zero, then the unit ([`VALIDITY_PATTERN`]).
 pub fn parse_validity(text: &str) -> Result<TimeDelta, Error> {
     let refuse = || -> Error {
         scim::Error::invalid_value(format!(
@@ -54,12 +57,15 @@ pub fn parse_validity(text: &str) -> Result<TimeDelta, Error> {
         .at("expires_in")
         .into()
     };
-    let text = text.trim();
     let split = text.len().checked_sub(1).ok_or_else(refuse)?;
     if !text.is_char_boundary(split) {
         return Err(refuse());
     }
     let (number, unit) = text.split_at(split);
+    let digits = !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit());
+    if !digits || number.starts_with('0') || number.len() > 6 {
+        return Err(refuse());
+    }
     let n: i64 = number.parse().map_err(|_| refuse())?;
     let delta = match unit {
         "m" => TimeDelta::try_minutes(n),
@@ -87,9 +93,12 @@ impl Directory {
     ) -> Result<IssuedInvitation, Error> {
         let username = check_username(username)?;
         let found = self.tenant(tenant).await?;
+        // until they set one, their password is a random secret nobody knows: a sign-in is
+        // refused, and takes as long as any other
+        let unknown = hash_password(&secret("")?)?;
         let admin = self
             .store
-            .add_admin(found.id, username, NO_PASSWORD, team_admin)
+            .add_admin(found.id, username, &unknown, team_admin)
             .await?;
         let detail = if team_admin {
             "team_admin invited"

@@ -9,13 +9,14 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{Acting, Body, MaybeBody, Params, Segments};
+use super::extract::{Acting, Params, Segments};
 use super::idempotency::Secrets;
+use super::object::{MaybeObjectBody, ObjectBody};
 use super::paging::{Page, PageParams};
 use super::problem::{Kind, Problem};
 use super::tenants::{TenantPath, created};
 use crate::domain::oauth::Admin;
-use crate::service::invitations::{IssuedInvitation, parse_validity};
+use crate::service::invitations::{IssuedInvitation, VALIDITY_PATTERN, parse_validity};
 
 /// An admin, never their password.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -103,9 +104,10 @@ pub struct NewAdmin {
     /// May authorize Entra's connection; `false` when left out.
     #[serde(default)]
     pub team_admin: bool,
-    /// How long the invitation is valid, without a password: `90m`, `12h`, `3d` (1 hour to
-    /// 30 days; 7 days when left out).
-    #[schema(example = "3d")]
+    /// How long the invitation is valid, without a password (with one, there is no
+    /// invitation and it is not used): `90m`, `12h`, `3d` (1 hour to 30 days; 7 days when left
+    /// out).
+    #[schema(value_type = Option<Validity>, example = "3d")]
     pub expires_in: Option<String>,
 }
 
@@ -115,8 +117,23 @@ pub struct NewAdmin {
 #[schema(example = json!({"expires_in": "3d"}))]
 pub struct NewInvitation {
     /// `90m`, `12h`, `3d` (1 hour to 30 days; 7 days when left out).
+    #[schema(value_type = Option<Validity>, example = "3d")]
     pub expires_in: Option<String>,
 }
+
+/// An invitation's validity in the document: the pattern [`parse_validity`] takes.
+struct Validity;
+
+impl utoipa::PartialSchema for Validity {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .pattern(Some(VALIDITY_PATTERN))
+            .into()
+    }
+}
+
+impl ToSchema for Validity {}
 
 /// The validity asked for, if any.
 fn validity(expires_in: Option<&str>) -> Result<Option<TimeDelta>, Problem> {
@@ -197,17 +214,11 @@ pub(super) async fn find(api: &Acting, path: &AdminPath) -> Result<Admin, Proble
 pub async fn add(
     api: Acting,
     Segments(path): Segments<TenantPath>,
-    Body(new): Body<NewAdmin>,
+    ObjectBody(new): ObjectBody<NewAdmin>,
 ) -> Result<Response, Problem> {
     let directory = &api.directory;
     let (admin, invitation) = match &new.password {
         Some(password) => {
-            if new.expires_in.is_some() {
-                return Err(Problem::invalid(
-                    "expires_in",
-                    "expires_in: an admin added with a password gets no invitation",
-                ));
-            }
             let admin = directory
                 .add_admin(&path.name, &new.username, password, new.team_admin)
                 .await?;
@@ -267,7 +278,7 @@ pub async fn add(
 pub async fn invite(
     api: Acting,
     Segments(path): Segments<AdminPath>,
-    MaybeBody(new): MaybeBody<NewInvitation>,
+    MaybeObjectBody(new): MaybeObjectBody<NewInvitation>,
 ) -> Result<Response, Problem> {
     let new = new.unwrap_or_default();
     let validity = validity(new.expires_in.as_deref())?;
@@ -351,7 +362,7 @@ pub async fn show(
 pub async fn update(
     api: Acting,
     Segments(path): Segments<AdminPath>,
-    Body(change): Body<AdminChange>,
+    ObjectBody(change): ObjectBody<AdminChange>,
 ) -> Result<axum::Json<AdminView>, Problem> {
     let mut admin = find(&api, &path).await?;
     if let Some(password) = &change.password {

@@ -13,6 +13,7 @@ mod extract;
 mod idempotency;
 mod limit;
 mod oauth_clients;
+mod object;
 mod openapi;
 mod paging;
 pub mod problem;

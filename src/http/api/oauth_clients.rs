@@ -9,8 +9,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{Acting, Body, Params, Segments};
+use super::extract::{Acting, Params, Segments};
 use super::idempotency::Secrets;
+use super::object::ObjectBody;
 use super::paging::{Page, PageParams};
 use super::problem::{Kind, Problem};
 use super::tenants::{TenantPath, created};
@@ -80,9 +81,9 @@ impl From<IssuedClient> for IssuedClientView {
 #[schema(example = json!({"redirect_uris": ["https://portal.azure.com/TokenAuthorize"]}))]
 pub struct NewClient {
     /// The redirect URIs the client may use, matched exactly: absolute `https` (or `http` on
-    /// a loopback host), without user-info or a fragment; 1 to 16 of them. Entra's is
-    /// `https://portal.azure.com/TokenAuthorize`.
-    #[schema(min_items = 1, max_items = 16)]
+    /// a loopback host: `localhost`, `127.0.0.1`, `[::1]`), without user-info or a fragment;
+    /// 1 to 16 of them. Entra's is `https://portal.azure.com/TokenAuthorize`.
+    #[schema(min_items = 1, max_items = 16, example = json!(["https://portal.azure.com/TokenAuthorize"]))]
     pub redirect_uris: Vec<String>,
 }
 
@@ -172,7 +173,7 @@ fn with_secret(location: Option<String>, view: &IssuedClientView) -> Response {
 pub async fn add(
     api: Acting,
     Segments(path): Segments<TenantPath>,
-    Body(new): Body<NewClient>,
+    ObjectBody(new): ObjectBody<NewClient>,
 ) -> Result<Response, Problem> {
     let uris = new.checked()?;
     let issued = api
