@@ -222,19 +222,29 @@ mod tests {
         assert_eq!(parse_validity("3d").unwrap(), TimeDelta::days(3));
         assert_eq!(parse_validity("12h").unwrap(), TimeDelta::hours(12));
         assert_eq!(parse_validity("90m").unwrap(), TimeDelta::minutes(90));
-        assert_eq!(parse_validity(" 30d ").unwrap(), TimeDelta::days(30));
-        for bad in [
+        assert_eq!(parse_validity("30d").unwrap(), TimeDelta::days(30));
+        assert_eq!(parse_validity("43200m").unwrap(), TimeDelta::days(30));
+        assert_eq!(parse_validity("720h").unwrap(), TimeDelta::days(30));
+        assert_eq!(parse_validity("60m").unwrap(), TimeDelta::hours(1));
+        let bad = [
             "",
             "d",
             "31d",
             "59m",
             "0h",
             "-1d",
+            "+3d",
+            "03d",
+            " 3d",
+            "3d ",
             "3w",
             "3",
             "€",
+            "721h",
+            "43201m",
             "9999999999999999999d",
-        ] {
+        ];
+        for bad in bad {
             let e = parse_validity(bad).unwrap_err();
             assert!(
                 matches!(&e, Error::Scim(s) if s.attribute() == Some("expires_in")),
