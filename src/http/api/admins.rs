@@ -172,6 +172,20 @@ pub struct AdminPath {
     pub username: String,
 }
 
+/// `text` as one segment of a URL path: every byte but the unreserved characters of RFC 3986
+/// percent-encoded, so that a user name with `/`, `?` or `%` names its own admin.
+fn segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// The admin of the path's tenant (the name in any case), or 404.
 pub(super) async fn find(api: &Acting, path: &AdminPath) -> Result<Admin, Problem> {
     let wanted = path.username.trim().to_lowercase();
@@ -238,7 +252,11 @@ pub async fn add(
             (issued.admin, Some((issued.url, issued.expires)))
         }
     };
-    let location = format!("/api/v1/tenants/{}/admins/{}", path.name, admin.username);
+    let location = format!(
+        "/api/v1/tenants/{}/admins/{}",
+        path.name,
+        segment(&admin.username)
+    );
     let invited = invitation.is_some();
     let (invitation_url, invitation_expires) = invitation.unzip();
     let view = AddedAdminView {

@@ -75,6 +75,22 @@ async fn an_admin_added_with_a_password_signs_in_to_the_console_at_once(backend:
     let shown = api.get("/api/v1/tenants/contoso/admins/GRACE").await;
     assert_eq!(shown.status, 200);
     assert_eq!(shown.body, added.body);
+    // a user name that is not a plain path segment is encoded in its URL, which finds it
+    let odd = add(
+        &api,
+        "contoso",
+        json!({ "username": "a/../b?c%d é", "password": PASSWORD }),
+    )
+    .await;
+    assert_eq!(odd.status, 201, "{}", odd.body);
+    let location = odd.header("location").unwrap().to_owned();
+    assert_eq!(
+        location,
+        "/api/v1/tenants/contoso/admins/a%2F..%2Fb%3Fc%25d%20%C3%A9"
+    );
+    let found = api.get(&location).await;
+    assert_eq!(found.status, 200, "{}", found.body);
+    assert_eq!(found.body["username"], "a/../b?c%d é");
 }
 
 async fn admins_are_listed_in_pages_by_name_without_passwords(backend: Backend) {
