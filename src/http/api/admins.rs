@@ -208,6 +208,7 @@ pub(super) async fn find(api: &Acting, path: &AdminPath) -> Result<Admin, Proble
 /// answered 409 `secret-not-repeated`) for the person to open in a browser and set their
 /// password.
 #[utoipa::path(
+    operation_id = "add_admin",
     post,
     path = "/api/v1/tenants/{name}/admins",
     tag = "Admins",
@@ -280,6 +281,7 @@ pub async fn add(
 /// A fresh invitation link (single use, shown once), for an admin who lost theirs or let it
 /// expire, or to reset a forgotten password; the previous link stops working.
 #[utoipa::path(
+    operation_id = "invite_admin",
     post,
     path = "/api/v1/tenants/{name}/admins/{username}/invitation",
     tag = "Admins",
@@ -319,6 +321,7 @@ pub async fn invite(
 ///
 /// By name; never a password or its hash.
 #[utoipa::path(
+    operation_id = "list_admins",
     get,
     path = "/api/v1/tenants/{name}/admins",
     tag = "Admins",
@@ -343,6 +346,7 @@ pub async fn list(
 
 /// Show an admin.
 #[utoipa::path(
+    operation_id = "show_admin",
     get,
     path = "/api/v1/tenants/{name}/admins/{username}",
     tag = "Admins",
@@ -364,6 +368,7 @@ pub async fn show(
 ///
 /// Gives or takes the team-admin right, sets a new password, or both (the password first).
 #[utoipa::path(
+    operation_id = "update_admin",
     patch,
     path = "/api/v1/tenants/{name}/admins/{username}",
     tag = "Admins",
@@ -402,6 +407,7 @@ pub async fn update(
 ///
 /// With their console sessions and every OAuth grant they authorized.
 #[utoipa::path(
+    operation_id = "remove_admin",
     delete,
     path = "/api/v1/tenants/{name}/admins/{username}",
     tag = "Admins",

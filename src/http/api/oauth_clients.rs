@@ -155,6 +155,7 @@ fn with_secret(location: Option<String>, view: &IssuedClientView) -> Response {
 /// retry with the same `Idempotency-Key` is answered 409 `secret-not-repeated`, never the
 /// secret again.
 #[utoipa::path(
+    operation_id = "add_oauth_client",
     post,
     path = "/api/v1/tenants/{name}/oauth-clients",
     tag = "OAuth clients",
@@ -199,6 +200,7 @@ pub async fn add(
 ///
 /// In the order they were registered; never a secret.
 #[utoipa::path(
+    operation_id = "list_oauth_clients",
     get,
     path = "/api/v1/tenants/{name}/oauth-clients",
     tag = "OAuth clients",
@@ -221,6 +223,7 @@ pub async fn list(
 
 /// Show a client.
 #[utoipa::path(
+    operation_id = "show_oauth_client",
     get,
     path = "/api/v1/tenants/{name}/oauth-clients/{client_id}",
     tag = "OAuth clients",
@@ -242,6 +245,7 @@ pub async fn show(
 ///
 /// With every code and token issued to it: requests with them are refused at once.
 #[utoipa::path(
+    operation_id = "remove_oauth_client",
     delete,
     path = "/api/v1/tenants/{name}/oauth-clients/{client_id}",
     tag = "OAuth clients",
@@ -266,6 +270,7 @@ pub async fn remove(
 /// The new `client_secret` is in this answer only; the old one stops working at once (tokens
 /// already issued stay valid until they expire).
 #[utoipa::path(
+    operation_id = "rotate_oauth_client_secret",
     post,
     path = "/api/v1/tenants/{name}/oauth-clients/{client_id}/rotate-secret",
     tag = "OAuth clients",

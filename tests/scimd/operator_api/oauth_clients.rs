@@ -14,6 +14,7 @@ crate::on_both_stores!(
     a_retried_registration_makes_one_client_and_never_shows_its_secret_again,
     redirect_uris_are_checked_and_hostile_input_changes_nothing,
     oauth_clients_need_a_key_that_may_write_and_the_audit_trail_holds_no_secret,
+    the_document_names_each_operation_of_admins_and_clients_once,
 );
 
 const ENTRA: &str = "https://portal.azure.com/TokenAuthorize";
@@ -297,5 +298,32 @@ async fn oauth_clients_need_a_key_that_may_write_and_the_audit_trail_holds_no_se
     for secret in [&first, &second] {
         assert!(!everything.contains(secret.as_str()));
         assert!(!everything.contains(&secret["scimd_cs_".len()..]));
+    }
+}
+
+async fn the_document_names_each_operation_of_admins_and_clients_once(backend: Backend) {
+    let api = Api::new(backend).await;
+    let document = api.get("/api/v1/openapi.json").await;
+    assert_eq!(document.status, 200);
+    let mut ids: Vec<(String, String)> = Vec::new();
+    for (path, item) in document.body["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            if let Some(id) = operation["operationId"].as_str() {
+                ids.push((id.to_owned(), format!("{method} {path}")));
+            }
+        }
+    }
+    let ours: Vec<&(String, String)> = ids
+        .iter()
+        .filter(|(_, at)| at.contains("/admins") || at.contains("/oauth-clients"))
+        .collect();
+    assert_eq!(ours.len(), 11, "{ours:?}");
+    for (id, at) in ours {
+        let same: Vec<&String> = ids
+            .iter()
+            .filter(|(i, _)| i == id)
+            .map(|(_, a)| a)
+            .collect();
+        assert_eq!(same, [at], "operationId {id} is not unique");
     }
 }
