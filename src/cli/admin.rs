@@ -5,7 +5,8 @@ use clap::{Args, Subcommand};
 
 use super::common::TENANT;
 use scimd::StartError;
-use scimd::config::Database;
+use scimd::config::{Address, Database};
+use scimd::service::invitations::{IssuedInvitation, parse_validity};
 
 #[derive(Debug, Args)]
 pub struct Admin {
@@ -58,6 +59,26 @@ enum AdminCommand {
         tenant: String,
         #[arg(long, help = USERNAME)]
         username: String,
+    },
+    /// Invite an admin to set their password in a browser: prints the link once (single use;
+    /// a new one revokes the last). An admin not added yet is added without a password.
+    Invite {
+        #[arg(long, help = TENANT)]
+        tenant: String,
+        #[arg(long, help = USERNAME)]
+        username: String,
+        /// When the admin is added now: may authorize Entra's connection.
+        #[arg(long)]
+        team_admin: bool,
+        /// How long the link works: 90m, 12h, 3d (1 hour to 30 days).
+        #[arg(long, value_name = "VALIDITY", default_value = "7d")]
+        expires: String,
+        /// Print {"username": …, "invitation_url": …, "invitation_expires": …}.
+        #[arg(long)]
+        json: bool,
+        // the link is on the URL the server is reached at (SCIMD_PUBLIC_URL)
+        #[command(flatten)]
+        address: Address,
     },
     /// Remove an admin.
     Remove {
@@ -118,6 +139,31 @@ impl Admin {
                     admin.username
                 );
             }
+            AdminCommand::Invite {
+                tenant,
+                username,
+                team_admin,
+                expires,
+                json,
+                address,
+            } => {
+                let validity = Some(parse_validity(&expires)?);
+                let root = address.root_url();
+                let wanted = username.trim().to_lowercase();
+                let known = dir
+                    .admins(&tenant)
+                    .await?
+                    .iter()
+                    .any(|a| a.username.to_lowercase() == wanted);
+                let issued = if known {
+                    dir.invite_admin(&tenant, &username, validity, &root)
+                        .await?
+                } else {
+                    dir.add_invited_admin(&tenant, &username, team_admin, validity, &root)
+                        .await?
+                };
+                show_invitation(&tenant, &issued, json);
+            }
             AdminCommand::Remove { tenant, username } => {
                 dir.remove_admin(&tenant, &username).await?;
                 println!("removed admin {username} from tenant {tenant}");
@@ -125,6 +171,25 @@ impl Admin {
         }
         Ok(())
     }
+}
+
+/// The invitation link, printed once.
+fn show_invitation(tenant: &str, issued: &IssuedInvitation, json: bool) {
+    if json {
+        let shown = serde_json::json!({
+            "username": issued.admin.username,
+            "invitation_url": issued.url,
+            "invitation_expires": issued.expires.to_rfc3339(),
+        });
+        println!("{shown}");
+        return;
+    }
+    println!(
+        "invited admin {} of tenant {tenant}; send them this link, shown once, valid until {}:",
+        issued.admin.username,
+        issued.expires.to_rfc3339()
+    );
+    println!("{}", issued.url);
 }
 
 fn rights(team_admin: bool) -> &'static str {

@@ -19,6 +19,17 @@ pub struct Admin {
     pub created: DateTime<Utc>,
 }
 
+/// An invitation of an admin to set their password, as the store keeps it (the link's token
+/// itself is never kept: only its SHA-256).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    pub admin: Admin,
+    pub tenant_name: String,
+    pub expires: DateTime<Utc>,
+    /// When it was used; an invitation works once.
+    pub used: Option<DateTime<Utc>>,
+}
+
 /// An OAuth client of one tenant: Entra's provisioning connection, registered by the
 /// application's operator with the redirect URIs it may use.
 #[derive(Debug, Clone, PartialEq, Eq)]

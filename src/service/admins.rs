@@ -40,21 +40,24 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     argon2().is_ok_and(|a| a.verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
-fn check_password(password: &str) -> Result<(), Error> {
+pub(super) fn check_password(password: &str) -> Result<(), Error> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(scim::Error::invalid_value(format!(
             "password: use at least {MIN_PASSWORD_CHARS} characters"
         ))
+        .at("password")
         .into());
     }
     limits::check_string("password", password)?;
     Ok(())
 }
 
-fn check_username(username: &str) -> Result<&str, Error> {
+pub(super) fn check_username(username: &str) -> Result<&str, Error> {
     let username = username.trim();
     if username.is_empty() {
-        return Err(scim::Error::invalid_value("username: may not be empty").into());
+        return Err(scim::Error::invalid_value("username: may not be empty")
+            .at("username")
+            .into());
     }
     limits::check_string("username", username)?;
     limits::check_name("username", username)?;

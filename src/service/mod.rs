@@ -15,6 +15,7 @@
 //! | `policy` | a tenant's rules | `set_policy` |
 //! | `schemas` | a tenant's extension schemas | `add_schema`, `schemas_of`, `remove_schema`, `set_unknown_attributes` |
 //! | `admins` | the application's admins | `add_admin`, `admins`, `set_team_admin`, `set_admin_password`, `remove_admin` |
+//! | `invitations` | invitations of admins to set their password | `add_invited_admin`, `invite_admin`, `invitation`, `accept_invitation` |
 //! | `oauth` | OAuth: Authorize, the token endpoint, clients | `check_authorize`, `sign_in`, `token`; (`oauth::clients`) `add_client`, `clients`, `rotate_client_secret`, `remove_client` |
 //! | `throttle` | the sign-in throttle | `password_checks`, `prune_sign_in_attempts` |
 //! | `console` | the console, on one session's tenant | `console_sign_in`, `console_session`, `console_sign_out`, `group_members`, `tenant_webhooks`, `*_tenant_*` |
@@ -33,6 +34,7 @@ mod discovery;
 pub mod entra_jwt;
 mod error;
 pub mod events;
+pub mod invitations;
 mod members;
 pub mod oauth;
 pub mod operators;

@@ -12,7 +12,9 @@ use crate::domain::audit::{AuditEntry, AuditFilter};
 use crate::domain::events::{
     Event, FailedDelivery, Kinds, NewSubscription, Pending, Receiver, Subscription,
 };
-use crate::domain::oauth::{Admin, CodeGrant, OAuthClient, Rotation, TokenGrant, TokenRecord};
+use crate::domain::oauth::{
+    Admin, CodeGrant, Invitation, OAuthClient, Rotation, TokenGrant, TokenRecord,
+};
 use crate::domain::operator::{OperatorKey, Remembered};
 use crate::domain::{MatchingAttribute, Tenant, TenantId, TokenInfo, UnknownAttributes};
 use crate::scim::list::ListQuery;
@@ -177,6 +179,12 @@ delegate!(AttemptStore {
     async count_attempt(keys: &[String], window_after: DateTime<Utc>, now: DateTime<Utc>) -> Result<Vec<Attempts>, StoreError>;
     async forget_attempts(key: &str) -> Result<(), StoreError>;
     async prune_attempts(before: DateTime<Utc>) -> Result<u64, StoreError>;
+});
+
+delegate!(InvitationStore {
+    async put_invitation(token_hash: &[u8], admin: &Admin, now: DateTime<Utc>, expires: DateTime<Utc>) -> Result<(), StoreError>;
+    async invitation(token_hash: &[u8]) -> Result<Option<Invitation>, StoreError>;
+    async use_invitation(token_hash: &[u8], now: DateTime<Utc>) -> Result<Option<Invitation>, StoreError>;
 });
 
 delegate!(SessionStore {

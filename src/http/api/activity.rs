@@ -262,6 +262,7 @@ pub fn instant(
 /// while you page come before the first page and never shift the pages after it.
 #[utoipa::path(
     get,
+    operation_id = "list_activity",
     path = "/api/v1/tenants/{name}/activity",
     tag = "Activity",
     params(TenantPath, ActivityQuery, PageParams),

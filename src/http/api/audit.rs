@@ -81,6 +81,7 @@ pub struct AuditQuery {
 /// Newest first, in pages, kept for `SCIMD_AUDIT_RETENTION` (365 days by default).
 #[utoipa::path(
     get,
+    operation_id = "list_audit",
     path = "/api/v1/audit",
     tag = "Audit",
     params(AuditQuery, PageParams),

@@ -95,6 +95,7 @@ pub struct CyclesQuery {
 /// passes without a request; its counts include the lookups counted so far on this replica.
 #[utoipa::path(
     get,
+    operation_id = "list_cycles",
     path = "/api/v1/tenants/{name}/cycles",
     tag = "Activity",
     params(TenantPath, CyclesQuery, PageParams),

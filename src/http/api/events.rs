@@ -162,6 +162,7 @@ pub struct Feed {
 /// secret verifies their signatures, and is in this answer only.
 #[utoipa::path(
     post,
+    operation_id = "add_consumer",
     path = "/api/v1/tenants/{name}/consumers",
     tag = "Events",
     params(TenantPath),
@@ -201,6 +202,7 @@ pub async fn add(
 /// List a tenant's pull consumers.
 #[utoipa::path(
     get,
+    operation_id = "list_consumers",
     path = "/api/v1/tenants/{name}/consumers",
     tag = "Events",
     params(TenantPath, PageParams),
@@ -224,6 +226,7 @@ pub async fn list(
 /// Show a pull consumer.
 #[utoipa::path(
     get,
+    operation_id = "show_consumer",
     path = "/api/v1/tenants/{name}/consumers/{id}",
     tag = "Events",
     params(ConsumerPath),
@@ -246,6 +249,7 @@ pub async fn show(
 /// Its unread events are no longer kept for it.
 #[utoipa::path(
     delete,
+    operation_id = "remove_consumer",
     path = "/api/v1/tenants/{name}/consumers/{id}",
     tag = "Events",
     params(ConsumerPath),
@@ -274,6 +278,7 @@ pub async fn remove(
 /// `SCIMD_EVENTS_RETENTION` (less an hour) after its event. An older one is refused with 410.
 #[utoipa::path(
     get,
+    operation_id = "read_events",
     path = "/api/v1/events",
     tag = "Events",
     params(FeedParams),

@@ -8,12 +8,15 @@
 //! for the operator key, so that the audit trail names it.
 
 pub mod activity;
+mod admins;
 pub mod audit;
-mod events;
 pub mod cycles;
+mod events;
 mod extract;
 mod idempotency;
 mod limit;
+mod oauth_clients;
+mod object;
 mod openapi;
 mod paging;
 pub mod problem;
@@ -64,6 +67,12 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(schemas::show, schemas::remove))
         .routes(routes!(activity::list))
         .routes(routes!(cycles::list))
+        .routes(routes!(admins::add, admins::list))
+        .routes(routes!(admins::show, admins::update, admins::remove))
+        .routes(routes!(admins::invite))
+        .routes(routes!(oauth_clients::add, oauth_clients::list))
+        .routes(routes!(oauth_clients::show, oauth_clients::remove))
+        .routes(routes!(oauth_clients::rotate_secret))
         .split_for_parts()
 }
 

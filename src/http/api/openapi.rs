@@ -36,6 +36,8 @@ use super::problem::{Kind, PROBLEM_JSON};
     tags(
         (name = "Tenants", description = "One tenant per customer directory (an Entra provisioning job)"),
         (name = "Tokens", description = "The Secret Tokens a tenant's SCIM client sends"),
+        (name = "Admins", description = "The application's admins of a tenant, who sign in to the console and authorize Entra"),
+        (name = "OAuth clients", description = "The OAuth clients of a tenant: Entra's Authorize button, client credentials"),
         (name = "Audit", description = "Every change of administration: who, what, when, from where"),
         (name = "Webhooks", description = "A tenant's SCIM events, signed and pushed to the application"),
         (name = "Events", description = "A tenant's SCIM events, pulled by the application in commit order"),

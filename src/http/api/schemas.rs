@@ -118,6 +118,7 @@ pub struct SchemaPath {
 /// in the tenant from then on (values already shared refuse the registration, 409).
 #[utoipa::path(
     post,
+    operation_id = "add_schema",
     path = "/api/v1/tenants/{name}/schemas",
     tag = "Schemas",
     params(TenantPath),
@@ -184,6 +185,7 @@ pub async fn add(
 /// In the order they were registered.
 #[utoipa::path(
     get,
+    operation_id = "list_schemas",
     path = "/api/v1/tenants/{name}/schemas",
     tag = "Schemas",
     params(TenantPath, PageParams),
@@ -208,6 +210,7 @@ pub async fn list(
 /// Show one of a tenant's extension schemas.
 #[utoipa::path(
     get,
+    operation_id = "show_schema",
     path = "/api/v1/tenants/{name}/schemas/{urn}",
     tag = "Schemas",
     params(SchemaPath),
@@ -237,6 +240,7 @@ pub async fn show(
 /// replaces the resource; registering the schema again serves them again.
 #[utoipa::path(
     delete,
+    operation_id = "remove_schema",
     path = "/api/v1/tenants/{name}/schemas/{urn}",
     tag = "Schemas",
     params(SchemaPath),

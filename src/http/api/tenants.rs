@@ -243,6 +243,7 @@ pub fn created<T: Serialize>(location: String, body: &T) -> Response {
 /// is not created. Its SCIM token is issued with `POST /api/v1/tenants/{name}/tokens`.
 #[utoipa::path(
     post,
+    operation_id = "create_tenant",
     path = "/api/v1/tenants",
     tag = "Tenants",
     request_body = NewTenant,
@@ -265,6 +266,7 @@ pub async fn create(api: Acting, Body(new): Body<NewTenant>) -> Result<Response,
 /// By name, in pages; `q` keeps those whose name starts with it.
 #[utoipa::path(
     get,
+    operation_id = "list_tenants",
     path = "/api/v1/tenants",
     tag = "Tenants",
     params(TenantQuery, PageParams),
@@ -296,6 +298,7 @@ pub async fn list(
 /// Show a tenant.
 #[utoipa::path(
     get,
+    operation_id = "show_tenant",
     path = "/api/v1/tenants/{name}",
     tag = "Tenants",
     params(TenantPath),
@@ -319,6 +322,7 @@ pub async fn show(
 /// `entra_tenant_id` (no Entra-signed tokens).
 #[utoipa::path(
     patch,
+    operation_id = "update_tenant",
     path = "/api/v1/tenants/{name}",
     tag = "Tenants",
     params(TenantPath),
@@ -353,6 +357,7 @@ pub async fn update(
 /// Refused (409) while its webhooks still have events to deliver, unless `force=true`.
 #[utoipa::path(
     delete,
+    operation_id = "delete_tenant",
     path = "/api/v1/tenants/{name}",
     tag = "Tenants",
     params(TenantPath, DeleteQuery),

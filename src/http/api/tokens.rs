@@ -87,6 +87,7 @@ pub struct TokenPath {
 /// 409 `secret-not-repeated` with the token's id, never the secret again.
 #[utoipa::path(
     post,
+    operation_id = "issue_token",
     path = "/api/v1/tenants/{name}/tokens",
     tag = "Tokens",
     params(TenantPath),
@@ -127,6 +128,7 @@ pub async fn issue(
 /// In the order they were issued, revoked ones too; never a secret.
 #[utoipa::path(
     get,
+    operation_id = "list_tokens",
     path = "/api/v1/tenants/{name}/tokens",
     tag = "Tokens",
     params(TenantPath, PageParams),
@@ -152,6 +154,7 @@ pub async fn list(
 /// changes nothing.
 #[utoipa::path(
     delete,
+    operation_id = "revoke_token",
     path = "/api/v1/tenants/{name}/tokens/{id}",
     tag = "Tokens",
     params(TokenPath),

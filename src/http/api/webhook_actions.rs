@@ -45,6 +45,7 @@ pub struct TestAnswer {
 /// `SCIMD_EVENTS_RETRY_FOR` are parked. Pausing a paused webhook changes nothing.
 #[utoipa::path(
     post,
+    operation_id = "pause_webhook",
     path = "/api/v1/tenants/{name}/webhooks/{id}/pause",
     tag = "Webhooks",
     params(WebhookPath),
@@ -67,6 +68,7 @@ pub async fn pause(
 /// changes nothing.
 #[utoipa::path(
     post,
+    operation_id = "resume_webhook",
     path = "/api/v1/tenants/{name}/webhooks/{id}/resume",
     tag = "Webhooks",
     params(WebhookPath),
@@ -106,6 +108,7 @@ async fn paused(
 /// receiver) are not. The answer counts them.
 #[utoipa::path(
     post,
+    operation_id = "retry_webhook",
     path = "/api/v1/tenants/{name}/webhooks/{id}/retry",
     tag = "Webhooks",
     params(WebhookPath),
@@ -131,6 +134,7 @@ pub async fn retry(
 /// receiver answered and what a real event would have become. Nothing is recorded.
 #[utoipa::path(
     post,
+    operation_id = "test_webhook",
     path = "/api/v1/tenants/{name}/webhooks/{id}/test",
     tag = "Webhooks",
     params(WebhookPath),
@@ -165,6 +169,7 @@ pub async fn test(
 /// the same `Idempotency-Key` is answered 409 `secret-not-repeated`, never the secret again.
 #[utoipa::path(
     post,
+    operation_id = "rotate_webhook_secret",
     path = "/api/v1/tenants/{name}/webhooks/{id}/rotate-secret",
     tag = "Webhooks",
     params(WebhookPath),

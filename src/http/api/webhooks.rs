@@ -307,6 +307,7 @@ pub(super) async fn subscription_of(
 /// secret again.
 #[utoipa::path(
     post,
+    operation_id = "add_webhook",
     path = "/api/v1/tenants/{name}/webhooks",
     tag = "Webhooks",
     params(TenantPath),
@@ -360,6 +361,7 @@ pub async fn add(
 /// In the order they were added, with their delivery state; never a secret.
 #[utoipa::path(
     get,
+    operation_id = "list_webhooks",
     path = "/api/v1/tenants/{name}/webhooks",
     tag = "Webhooks",
     params(TenantPath, PageParams),
@@ -385,6 +387,7 @@ pub async fn list(
 /// Its delivery state and its latest dropped or parked events, newest first.
 #[utoipa::path(
     get,
+    operation_id = "show_webhook",
     path = "/api/v1/tenants/{name}/webhooks/{id}",
     tag = "Webhooks",
     params(WebhookPath),
@@ -414,6 +417,7 @@ pub async fn show(
 /// Nothing more is sent to it; the events it had still to receive go with it.
 #[utoipa::path(
     delete,
+    operation_id = "remove_webhook",
     path = "/api/v1/tenants/{name}/webhooks/{id}",
     tag = "Webhooks",
     params(WebhookPath),

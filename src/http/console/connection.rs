@@ -84,11 +84,8 @@ pub struct TokenForm {
     label: String,
 }
 
-pub async fn issue_token(
-    State(app): State<AppState>,
-    CsrfForm(s, form): CsrfForm<TokenForm>,
-) -> Page {
-    let issued = app.directory.issue_tenant_token(&s.0, &form.label).await?;
+pub async fn issue_token(CsrfForm(s, form): CsrfForm<TokenForm>) -> Page {
+    let issued = s.directory().issue_tenant_token(&s.0, &form.label).await?;
     Ok(secret(
         &s,
         "New secret token",
@@ -108,7 +105,7 @@ pub async fn revoke_token(
         let missing = crate::scim::Error::not_found(format!("no token with id {id}"));
         return Err(crate::service::Error::from(missing).into());
     };
-    let t = app.directory.revoke_tenant_token(&s.0, id).await?;
+    let t = s.directory().revoke_tenant_token(&s.0, id).await?;
     let label = t.label.unwrap_or_else(|| t.id.to_string());
     let message = format!("Token '{label}' is revoked: requests with it get 401 from now on.");
     notice(&app, &s, message).await
@@ -120,23 +117,19 @@ pub struct ClientForm {
     redirect_uri: String,
 }
 
-pub async fn add_client(
-    State(app): State<AppState>,
-    CsrfForm(s, form): CsrfForm<ClientForm>,
-) -> Page {
-    let issued = app
-        .directory
+pub async fn add_client(CsrfForm(s, form): CsrfForm<ClientForm>) -> Page {
+    let issued = s
+        .directory()
         .add_tenant_client(&s.0, &form.redirect_uri)
         .await?;
     Ok(client_secret(&s, "New OAuth client", issued))
 }
 
 pub async fn rotate_client(
-    State(app): State<AppState>,
     Path(client_id): Path<String>,
     CsrfForm(s, NoFields {}): CsrfForm<NoFields>,
 ) -> Page {
-    let issued = app.directory.rotate_tenant_client(&s.0, &client_id).await?;
+    let issued = s.directory().rotate_tenant_client(&s.0, &client_id).await?;
     Ok(client_secret(&s, "New client secret", issued))
 }
 
@@ -145,7 +138,7 @@ pub async fn remove_client(
     Path(client_id): Path<String>,
     CsrfForm(s, NoFields {}): CsrfForm<NoFields>,
 ) -> Page {
-    app.directory.remove_tenant_client(&s.0, &client_id).await?;
+    s.directory().remove_tenant_client(&s.0, &client_id).await?;
     let message = format!("OAuth client {client_id} and its tokens are removed.");
     notice(&app, &s, message).await
 }
@@ -155,7 +148,7 @@ pub async fn pause_webhook(
     Path(id): Path<String>,
     CsrfForm(s, NoFields {}): CsrfForm<NoFields>,
 ) -> Page {
-    let w = app.directory.pause_tenant_webhook(&s.0, &id, true).await?;
+    let w = s.directory().pause_tenant_webhook(&s.0, &id, true).await?;
     let message = format!(
         "Events to {} are paused: they wait until the webhook is resumed.",
         w.url
@@ -168,7 +161,7 @@ pub async fn resume_webhook(
     Path(id): Path<String>,
     CsrfForm(s, NoFields {}): CsrfForm<NoFields>,
 ) -> Page {
-    let w = app.directory.pause_tenant_webhook(&s.0, &id, false).await?;
+    let w = s.directory().pause_tenant_webhook(&s.0, &id, false).await?;
     let message = format!(
         "Events to {} are resumed: {} waiting to be delivered.",
         w.url, w.backlog
@@ -181,7 +174,7 @@ pub async fn test_webhook(
     Path(id): Path<String>,
     CsrfForm(s, NoFields {}): CsrfForm<NoFields>,
 ) -> Page {
-    let (w, answer) = app.directory.test_tenant_webhook(&s.0, &id).await?;
+    let (w, answer) = s.directory().test_tenant_webhook(&s.0, &id).await?;
     let status = answer
         .status
         .map_or_else(|| "no answer".to_owned(), |s| format!("HTTP {s}"));
@@ -209,7 +202,7 @@ pub async fn retry_webhook(
     Path(id): Path<String>,
     CsrfForm(s, NoFields {}): CsrfForm<NoFields>,
 ) -> Page {
-    let (w, n) = app.directory.retry_tenant_parked(&s.0, &id).await?;
+    let (w, n) = s.directory().retry_tenant_parked(&s.0, &id).await?;
     let message = format!("{n} parked event(s) to {} queued again.", w.url);
     notice(&app, &s, message).await
 }

@@ -7,6 +7,7 @@
 mod connection;
 mod directory;
 mod extract;
+mod invitation;
 mod pages;
 mod views;
 
@@ -18,10 +19,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
+use crate::domain::audit::{Actor, ActorKind};
 use crate::http::AppState;
 use crate::http::page::{Cookies, html, same_token};
-use crate::service::Error;
 use crate::service::console::Session;
+use crate::service::{Directory, Error};
 
 pub const SESSION_COOKIE: &str = "scimd_session";
 const LOGIN_COOKIE: &str = "scimd_login";
@@ -32,6 +34,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(pages::overview))
         .route("/admin/sign-in", post(pages::sign_in))
         .route("/admin/sign-out", post(pages::sign_out))
+        .route(
+            "/admin/invitation/{token}",
+            get(invitation::open).post(invitation::accept),
+        )
         .route("/admin/cycles", get(pages::cycles))
         .route("/admin/cycles/{start}", get(pages::cycle))
         .route("/admin/activity", get(pages::activity))
@@ -65,8 +71,10 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// A request of a signed-in team admin; without a session, the sign-in page.
-pub struct Signed(pub Session);
+/// A request of a signed-in team admin, with the directory acting for them (the audit trail
+/// names them as `console` `<tenant>/<username>`, with the client's address); without a
+/// session, the sign-in page.
+pub struct Signed(pub Session, Directory);
 
 impl FromRequestParts<AppState> for Signed {
     type Rejection = Response;
@@ -80,7 +88,20 @@ impl FromRequestParts<AppState> for Signed {
             return Err(sign_in_page(cookies, None, "", "", StatusCode::OK));
         }
         match app.directory.console_session(&token).await {
-            Ok(Some(session)) => Ok(Signed(session)),
+            Ok(Some(session)) => {
+                let address = parts
+                    .extensions
+                    .get::<crate::http::client::Client>()
+                    .and_then(|c| c.address)
+                    .map(|a| a.to_string());
+                let actor = Actor {
+                    kind: ActorKind::Console,
+                    name: format!("{}/{}", session.tenant.name, session.admin.username),
+                    address,
+                };
+                let directory = app.directory.acting(actor);
+                Ok(Signed(session, directory))
+            }
             Ok(None) => Err(sign_in_page(
                 cookies,
                 Some("your session has ended; sign in again"),
@@ -94,6 +115,11 @@ impl FromRequestParts<AppState> for Signed {
 }
 
 impl Signed {
+    /// The directory, its changes recorded as this admin's.
+    pub fn directory(&self) -> &Directory {
+        &self.1
+    }
+
     /// The header of a console page, `here` marking the current section.
     pub fn nav(&self, here: &'static str) -> views::Nav {
         views::Nav {

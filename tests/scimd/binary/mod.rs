@@ -1,6 +1,7 @@
 //! The `scimd` binary as operators run it: started as a process on port 0 (its address read
 //! from the `listening on` line it prints), talked to over a real socket, killed.
 
+mod admin_invite;
 mod browser;
 mod cli;
 mod console_browser;

@@ -2,8 +2,11 @@
 //! key, area by area; every test on both stores.
 
 mod activity;
+pub mod admins;
 mod audit;
 mod idempotency;
+mod invitations;
+mod oauth_clients;
 mod pulled_events;
 mod schemas;
 pub mod separation;

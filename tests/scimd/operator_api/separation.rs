@@ -271,4 +271,17 @@ async fn the_openapi_document_is_served_without_a_key(backend: Backend) {
         "bearer"
     );
     assert!(document.body["paths"]["/api/v1/tenants"]["post"].is_object());
+    // every operation has an id of its own (OpenAPI: unique in the document), which clients
+    // generated from it name their methods by
+    let mut ids = std::collections::BTreeMap::new();
+    for (path, item) in document.body["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = operation["operationId"].as_str().expect("an operationId");
+            let at = format!("{method} {path}");
+            if let Some(first) = ids.insert(id.to_owned(), at.clone()) {
+                panic!("operationId {id} names {first} and {at}");
+            }
+        }
+    }
+    assert!(ids.len() >= 40, "{ids:?}");
 }

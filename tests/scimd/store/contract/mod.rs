@@ -1,8 +1,9 @@
 //! What every store must do, whatever the backend: every method of `Store`, `Tenants`,
-//! `Tokens`, `Resources`, `Groups`, `OAuthStore`, `SessionStore`, `AttemptStore`,
-//! `ActivityStore`, `EventStore` and `SchemaStore`, proven on PostgreSQL and SQLite alike.
-//! Each failure is the fact it is (`StoreError`), and a failed write changes nothing. Time is
-//! an argument: the methods that take `now` (or `before`) are given fixed instants ([`at`]).
+//! `Tokens`, `Resources`, `Groups`, `OAuthStore`, `SessionStore`, `InvitationStore`,
+//! `AttemptStore`, `ActivityStore`, `EventStore` and `SchemaStore`, proven on PostgreSQL and
+//! SQLite alike. Each failure is the fact it is (`StoreError`), and a failed write changes
+//! nothing. Time is an argument: the methods that take `now` (or `before`) are given fixed
+//! instants ([`at`]).
 //!
 //! The documents written here are what the service would write: a document as a client sent
 //! it and its folded copy (`scim::fold`), built by [`Body`].
@@ -45,6 +46,7 @@ macro_rules! assert_err {
 mod activity;
 mod attempts;
 mod events;
+mod invitations;
 mod listing;
 mod member_changes;
 mod membership;
