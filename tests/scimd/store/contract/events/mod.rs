@@ -7,6 +7,7 @@
 mod deliveries;
 mod leases;
 mod outbox;
+mod pull;
 mod subscriptions;
 
 use serde_json::{Value, json};
