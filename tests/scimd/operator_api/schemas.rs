@@ -85,6 +85,9 @@ async fn a_schema_registered_over_the_api_is_served_at_scim_at_once_listed_shown
     assert!(served(&api, &token).await.contains(&URN.to_owned()));
 
     let group = "urn:ietf:params:scim:schemas:extension:contoso:2.0:Group";
+    // a millisecond later: schemas registered within one are listed by URN
+    let clock = api.app.state.directory.clock();
+    clock.advance(std::time::Duration::from_millis(1));
     let second = api
         .post(
             "/api/v1/tenants/contoso/schemas",

@@ -180,6 +180,9 @@ async fn webhooks_are_listed_in_pages_paused_resumed_and_removed_as_stored(backe
     for n in 1..=5 {
         let added = add(&api, &format!("https://app{n}.example/events")).await;
         ids.push(added["id"].as_str().unwrap().to_owned());
+        // a millisecond apart: webhooks added within one are listed by id
+        let clock = api.app.state.directory.clock();
+        clock.advance(std::time::Duration::from_millis(1));
     }
     let listed = api.all(HOOKS, 2).await;
     let urls: Vec<&str> = listed.iter().map(|w| w["url"].as_str().unwrap()).collect();
