@@ -9,6 +9,7 @@ mod durability;
 mod events;
 mod first_start;
 mod hostile;
+mod invitation_browser;
 mod operator_cli;
 mod receiver_example;
 mod schemas;
