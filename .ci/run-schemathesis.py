@@ -1,7 +1,8 @@
 """Schemathesis against scimd's application API (/api/v1/openapi.json), every check on.
 
-Starts a fresh scimd on a SQLite file in a scratch folder, with an operator key and a tenant
-`contoso` (so that operations on a tenant reach more than 404), runs Schemathesis with a fixed
+Starts a fresh scimd on a SQLite file in a scratch folder, with an operator key, a tenant
+`contoso` and a pull consumer of it (so that operations on a tenant and the events feed reach
+more than 404), runs Schemathesis with a fixed
 seed and a bounded number of examples per operation, and exits with its status.
 
 SCIMD_BIN: the scimd binary (target/debug/scimd). SCHEMATHESIS: the schemathesis command.
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 here = os.path.dirname(os.path.abspath(__file__))
 scimd = os.path.abspath(os.environ.get("SCIMD_BIN", "target/debug/scimd"))
@@ -49,6 +51,15 @@ with tempfile.TemporaryDirectory() as scratch:
                 url = line.split("listening on ", 1)[1].split()[0]
         if url is None:
             sys.exit("schemathesis: scimd did not start; its log:\n" + open(log.name).read())
+        # a pull consumer of contoso, so that reads of the events feed reach more than 404
+        request = urllib.request.Request(
+            f"{url}/api/v1/tenants/contoso/consumers",
+            data=b"{}",
+            method="POST",
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request) as answer:
+            consumer = json.load(answer)["id"]
         command = [
             schemathesis,
             "--config-file", os.path.join(here, "schemathesis.toml"),
@@ -64,6 +75,7 @@ with tempfile.TemporaryDirectory() as scratch:
             SCHEMATHESIS_HOOKS="schemathesis_hooks",
             PYTHONPATH=here,
             SCIMD_OPERATOR_KEY=key,
+            SCIMD_CONSUMER=consumer,
         )
         status = subprocess.run(command, env=hooks_env).returncode
         if status != 0:

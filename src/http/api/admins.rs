@@ -9,9 +9,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{Acting, Params, Segments};
+use super::extract::{Acting, Body, MaybeBody, Params, Segments};
 use super::idempotency::Secrets;
-use super::object::{MaybeObjectBody, ObjectBody};
 use super::paging::{Page, PageParams};
 use super::problem::{Kind, Problem};
 use super::tenants::{TenantPath, created};
@@ -229,7 +228,7 @@ pub(super) async fn find(api: &Acting, path: &AdminPath) -> Result<Admin, Proble
 pub async fn add(
     api: Acting,
     Segments(path): Segments<TenantPath>,
-    ObjectBody(new): ObjectBody<NewAdmin>,
+    Body(new): Body<NewAdmin>,
 ) -> Result<Response, Problem> {
     let directory = &api.directory;
     let (admin, invitation) = match &new.password {
@@ -298,7 +297,7 @@ pub async fn add(
 pub async fn invite(
     api: Acting,
     Segments(path): Segments<AdminPath>,
-    MaybeObjectBody(new): MaybeObjectBody<NewInvitation>,
+    MaybeBody(new): MaybeBody<NewInvitation>,
 ) -> Result<Response, Problem> {
     let new = new.unwrap_or_default();
     let validity = validity(new.expires_in.as_deref())?;
@@ -385,7 +384,7 @@ pub async fn show(
 pub async fn update(
     api: Acting,
     Segments(path): Segments<AdminPath>,
-    ObjectBody(change): ObjectBody<AdminChange>,
+    Body(change): Body<AdminChange>,
 ) -> Result<axum::Json<AdminView>, Problem> {
     let mut admin = find(&api, &path).await?;
     if let Some(password) = &change.password {

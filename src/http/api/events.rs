@@ -88,7 +88,6 @@ impl From<Subscription> for ConsumerView {
     "last_read": null, "last_error": null
 }))]
 pub struct IssuedConsumerView {
-    pub id: Uuid,
     pub secret: String,
     #[serde(flatten)]
     pub consumer: ConsumerView,
@@ -186,13 +185,12 @@ pub async fn add(
         .add_consumer(&path.name, kinds, new.full)
         .await?;
     let view = IssuedConsumerView {
-        id: issued.subscription.id,
         secret: issued.secret,
         consumer: issued.subscription.into(),
     };
     let location = format!(
         "/api/v1/tenants/{}/consumers/{}",
-        view.consumer.tenant, view.id
+        view.consumer.tenant, view.consumer.id
     );
     let mut response = created(location, &view);
     response.extensions_mut().insert(Secrets(&["secret"]));

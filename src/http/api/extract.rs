@@ -57,7 +57,8 @@ impl FromRequestParts<AppState> for Acting {
 
 /// A JSON body read into `T`: 415 unless it is JSON, 413 past `SCIMD_MAX_BODY_BYTES`, 400
 /// when it does not parse, 422 naming the field when a field is missing, unknown or of the
-/// wrong type.
+/// wrong type, and 422 for an array (every body of the API is an object, but serde reads a
+/// struct from an array too: `[null, null]` as `{"a": null, "b": null}`).
 #[derive(Debug)]
 pub struct Body<T>(pub T);
 
@@ -65,7 +66,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = Problem;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
-        parse(&read(req, state).await?).map(Body)
+        let bytes = read(req, state).await?;
+        object(&bytes)?;
+        parse(&bytes).map(Body)
     }
 }
 
@@ -81,8 +84,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for MaybeBody<T> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(MaybeBody(None));
         }
+        object(&bytes)?;
         parse::<Option<T>>(&bytes).map(MaybeBody)
     }
+}
+
+/// Refuses a body that is a JSON array: 400 if it is not even JSON, like any body.
+fn object(bytes: &[u8]) -> Result<(), Problem> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'[') {
+        return Ok(());
+    }
+    parse::<serde_json::Value>(bytes)?;
+    Err(Problem::new(
+        Kind::Validation,
+        "the body: send a JSON object ({…}), not an array",
+    ))
 }
 
 /// The body's bytes, if it is JSON (or has no content type) and within the limit.

@@ -16,7 +16,6 @@ mod extract;
 mod idempotency;
 mod limit;
 mod oauth_clients;
-mod object;
 mod openapi;
 mod paging;
 pub mod problem;

@@ -9,9 +9,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{Acting, Params, Segments};
+use super::extract::{Acting, Body, Params, Segments};
 use super::idempotency::Secrets;
-use super::object::ObjectBody;
 use super::paging::{Page, PageParams};
 use super::problem::{Kind, Problem};
 use super::tenants::{TenantPath, created};
@@ -174,7 +173,7 @@ fn with_secret(location: Option<String>, view: &IssuedClientView) -> Response {
 pub async fn add(
     api: Acting,
     Segments(path): Segments<TenantPath>,
-    ObjectBody(new): ObjectBody<NewClient>,
+    Body(new): Body<NewClient>,
 ) -> Result<Response, Problem> {
     let uris = new.checked()?;
     let issued = api

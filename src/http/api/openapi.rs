@@ -30,7 +30,7 @@ use super::problem::{Kind, PROBLEM_JSON};
             the same.",
         license(name = "MIT OR Apache-2.0")
     ),
-    components(schemas(super::problem::Problem)),
+    components(schemas(super::problem::Problem, super::activity::Operation)),
     security(("operator_key" = [])),
     modifiers(&OperatorKeyScheme),
     tags(

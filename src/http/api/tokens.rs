@@ -150,8 +150,9 @@ pub async fn list(
 
 /// Revoke a token.
 ///
-/// Requests with it are refused from then on, on every replica. Revoking a revoked token
-/// changes nothing.
+/// Requests with it are refused from then on: at once on the replica that revoked it, within
+/// moments on the others (their caches hear of it through the database's change feed).
+/// Revoking a revoked token changes nothing.
 #[utoipa::path(
     delete,
     operation_id = "revoke_token",

@@ -148,7 +148,6 @@ pub struct WebhookDetail {
     "last_success": null, "last_error": null, "last_error_at": null, "retry_at": null
 }))]
 pub struct IssuedWebhookView {
-    pub id: Uuid,
     /// The HS256 key the SETs are signed with; shown once.
     pub secret: String,
     #[serde(flatten)]
@@ -158,7 +157,6 @@ pub struct IssuedWebhookView {
 impl From<IssuedWebhook> for IssuedWebhookView {
     fn from(issued: IssuedWebhook) -> Self {
         IssuedWebhookView {
-            id: issued.subscription.id,
             secret: issued.secret,
             webhook: issued.subscription.into(),
         }
@@ -349,7 +347,7 @@ pub async fn add(
     let view = IssuedWebhookView::from(issued);
     let location = format!(
         "/api/v1/tenants/{}/webhooks/{}",
-        view.webhook.tenant, view.id
+        view.webhook.tenant, view.webhook.id
     );
     let mut response = created(location, &view);
     response.extensions_mut().insert(Secrets(&["secret"]));
