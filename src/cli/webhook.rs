@@ -257,7 +257,10 @@ fn described(s: &Subscription) -> Value {
 }
 
 fn state(s: &Subscription) -> String {
-    if s.paused {
+    if s.pull {
+        // read by the application at /api/v1/events, never pushed
+        "pull".to_owned()
+    } else if s.paused {
         "paused".to_owned()
     } else if let Some(at) = s.retry_at.filter(|at| *at > chrono::Utc::now()) {
         format!("retrying at {}", at.to_rfc3339())
@@ -272,7 +275,11 @@ fn line(s: &Subscription) -> String {
         "{}\t{}\t{}\t{} ({})\t{}\tdelivered {}\tbacklog {}\tfailed {}\tlast success {}{}",
         s.id,
         s.tenant_name,
-        s.url,
+        if s.pull {
+            "(pulled at /api/v1/events)"
+        } else {
+            &s.url
+        },
         s.kinds,
         if s.full { "full" } else { "notice" },
         state(s),

@@ -1,7 +1,8 @@
 //! Hostile requests at the application's API (`/api/v1`) with the run's operator key: bodies
 //! with NUL, quotes and control characters, JSON nested 10 000 levels deep, bodies over the
 //! limit, unknown and mistyped fields, odd tenant names and paths, cursors and limits that are
-//! not, Idempotency-Keys of any bytes, another tenant's token id, and credentials that are not
+//! not (on tenants, tokens, admins, OAuth clients, webhooks, pull consumers and their feed,
+//! schemas, activity, cycles and the audit trail), Idempotency-Keys of any bytes, another tenant's token id, and credentials that are not
 //! an operator key (a SCIM token among them). Every answer is JSON, and every refusal an RFC
 //! 9457 problem. Nothing here may change the run's tenants `default` and `other`: writes go to
 //! tenants of the `h-` names this family makes, or are refused.
@@ -67,7 +68,7 @@ fn reads(known: &Known) -> impl Strategy<Value = Request> {
         ]),
         proptest::option::of(nasty()),
     );
-    (any_tenant(), query, 0..5u8).prop_map(move |(tenant, (q, limit, cursor), which)| {
+    (any_tenant(), query, 0..13u8).prop_map(move |(tenant, (q, limit, cursor), which)| {
         let mut params = Vec::new();
         if let Some(q) = q {
             params.push(format!("q={}", encode(&q)));
@@ -83,6 +84,14 @@ fn reads(known: &Known) -> impl Strategy<Value = Request> {
             1 => format!("/api/v1/tenants/{tenant}"),
             2 => format!("/api/v1/tenants/{tenant}/tokens"),
             3 => "/api/v1/audit".to_owned(),
+            4 => format!("/api/v1/tenants/{tenant}/admins"),
+            5 => format!("/api/v1/tenants/{tenant}/oauth-clients"),
+            6 => format!("/api/v1/tenants/{tenant}/webhooks"),
+            7 => format!("/api/v1/tenants/{tenant}/consumers"),
+            8 => format!("/api/v1/tenants/{tenant}/schemas"),
+            9 => format!("/api/v1/tenants/{tenant}/activity"),
+            10 => format!("/api/v1/tenants/{tenant}/cycles"),
+            11 => format!("/api/v1/events?consumer={tenant}"),
             _ => format!("/api/v1/audit?tenant={tenant}"),
         };
         let join = if path.contains('?') { '&' } else { '?' };
@@ -113,10 +122,34 @@ fn body() -> impl Strategy<Value = Value> {
 /// Writes on this family's tenants, and refused ones on the run's.
 fn writes(known: &Known) -> impl Strategy<Value = Request> {
     let known = known.clone();
-    (own(), body(), 0..6u8, any_tenant()).prop_map(move |(tenant, body, which, anyone)| {
+    (own(), body(), 0..10u8, any_tenant()).prop_map(move |(tenant, body, which, anyone)| {
         let bytes = Some(body.to_string().into_bytes());
         match which {
             0 => api(&known, "POST", "/api/v1/tenants".into(), bytes),
+            6 => api(
+                &known,
+                "POST",
+                format!("/api/v1/tenants/{tenant}/admins"),
+                bytes,
+            ),
+            7 => api(
+                &known,
+                "POST",
+                format!("/api/v1/tenants/{tenant}/consumers"),
+                bytes,
+            ),
+            8 => api(
+                &known,
+                "POST",
+                format!("/api/v1/tenants/{tenant}/oauth-clients"),
+                bytes,
+            ),
+            9 => api(
+                &known,
+                "POST",
+                format!("/api/v1/tenants/{tenant}/schemas"),
+                bytes,
+            ),
             1 => api(&known, "PATCH", format!("/api/v1/tenants/{tenant}"), bytes),
             2 => api(
                 &known,
