@@ -194,7 +194,9 @@ impl Directory {
         session: &Session,
         failures: u32,
     ) -> Result<Vec<TenantWebhook>, Error> {
-        let subscriptions = self.store.subscriptions(Some(session.tenant.id)).await?;
+        let mut subscriptions = self.store.subscriptions(Some(session.tenant.id)).await?;
+        // the application's pull consumers read at /api/v1/events: nothing to push or pause
+        subscriptions.retain(|s| !s.pull);
         let mut webhooks = Vec::with_capacity(subscriptions.len());
         for subscription in subscriptions {
             let failures = if subscription.failed > 0 {
@@ -210,12 +212,13 @@ impl Directory {
         Ok(webhooks)
     }
 
-    /// A webhook of the session's tenant, or not found (whatever another tenant has).
+    /// A webhook of the session's tenant, or not found (whatever another tenant has, and the
+    /// application's pull consumers).
     async fn tenant_webhook(&self, session: &Session, id: &str) -> Result<Subscription, Error> {
         let missing =
             || -> Error { scim::Error::not_found(format!("no webhook with id {id}")).into() };
         match self.store.subscription(webhook_id(id)?).await {
-            Ok(s) if s.tenant == session.tenant.id => Ok(s),
+            Ok(s) if s.tenant == session.tenant.id && !s.pull => Ok(s),
             Ok(_) | Err(StoreError::NotFound(_)) => Err(missing()),
             Err(e) => Err(e.into()),
         }

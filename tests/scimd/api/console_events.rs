@@ -1,7 +1,8 @@
 //! The Connection page's webhooks: each subscription of the admin's tenant with its delivery
 //! state after real deliveries to a local receiver, its dropped deliveries, a test event with
 //! the receiver's answer, pause and resume through the page's forms (with the session's CSRF
-//! token only), never a secret, and never another tenant's webhook — not shown, not acted on.
+//! token only), never a secret, and never another tenant's webhook nor the application's pull
+//! consumer — not shown, not acted on.
 
 use std::time::Duration;
 
@@ -289,11 +290,20 @@ async fn another_tenants_webhook_is_neither_shown_nor_acted_on(backend: Backend)
         .unwrap()
         .subscription
         .id;
+    // the application's pull consumer of alice's own tenant is no webhook of the console either
+    let consumer = dir
+        .add_consumer("default", Kinds::ALL, false)
+        .await
+        .unwrap()
+        .subscription
+        .id;
     let alice = c.browser("default", "alice").await;
     let page = text(&c.get(&alice, "/admin/connection").await);
     assert!(!page.contains(&receiver.url()) && !page.contains(&theirs.to_string()));
+    assert!(!page.contains(&consumer.to_string()), "{page}");
     let ids = [
         theirs.to_string(),
+        consumer.to_string(),
         uuid::Uuid::new_v4().to_string(),
         "not-a-uuid".to_owned(),
     ];
@@ -315,6 +325,7 @@ async fn another_tenants_webhook_is_neither_shown_nor_acted_on(backend: Backend)
         }
     }
     assert!(!dir.webhook(&theirs.to_string()).await.unwrap().paused);
+    assert!(!dir.webhook(&consumer.to_string()).await.unwrap().paused);
     assert!(
         receiver.received().is_empty(),
         "no test event went to another tenant's receiver"
