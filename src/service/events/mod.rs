@@ -134,20 +134,34 @@ impl Directory {
     ) -> Result<IssuedWebhook, Error> {
         let url = url.trim();
         https_or_loopback("webhook URL", url)?;
+        self.subscribe(tenant, url, kinds, full).await
+    }
+
+    /// Subscribes `tenant`'s events: pushed to `url`, or pulled by the application when it
+    /// is empty; with a new secret, shown once.
+    pub(super) async fn subscribe(
+        &self,
+        tenant: &str,
+        url: &str,
+        kinds: Kinds,
+        full: bool,
+    ) -> Result<IssuedWebhook, Error> {
         let tenant = self.tenant(tenant).await?;
         let secret = secret("whsec_")?;
+        let pull = url.is_empty();
         let new = NewSubscription {
             tenant: tenant.id,
             url: url.to_owned(),
             kinds,
             full,
             secret: secret.clone(),
-            pull: false,
+            pull,
         };
         let subscription = self.store.add_subscription(&new, self.now()).await?;
         let detail = format!("events: {}; full: {full}", kinds.names().join(","));
+        let action = if pull { "consumer.add" } else { "webhook.add" };
         self.audited(
-            "webhook.add",
+            action,
             Some(&tenant.name),
             Some(subscription.id.to_string()),
             Some(detail),

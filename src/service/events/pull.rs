@@ -8,9 +8,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 
 use super::{IssuedWebhook, set, webhook_id};
-use crate::domain::events::{Kinds, NewSubscription};
+use crate::domain::events::Kinds;
 use crate::scim;
-use crate::service::tokens::secret;
 use crate::service::{Directory, Error};
 use crate::store::EventStore;
 
@@ -62,29 +61,8 @@ impl Directory {
         kinds: Kinds,
         full: bool,
     ) -> Result<IssuedWebhook, Error> {
-        let tenant = self.tenant(tenant).await?;
-        let secret = secret("whsec_")?;
-        let new = NewSubscription {
-            tenant: tenant.id,
-            url: String::new(),
-            kinds,
-            full,
-            secret: secret.clone(),
-            pull: true,
-        };
-        let subscription = self.store.add_subscription(&new, self.now()).await?;
-        let detail = format!("events: {}; full: {full}", kinds.names().join(","));
-        self.audited(
-            "consumer.add",
-            Some(&tenant.name),
-            Some(subscription.id.to_string()),
-            Some(detail),
-        )
-        .await;
-        Ok(IssuedWebhook {
-            subscription,
-            secret,
-        })
+        // no URL: nothing is pushed
+        self.subscribe(tenant, "", kinds, full).await
     }
 
     /// The consumer `id`'s events after `after` (from the oldest kept without it), at most

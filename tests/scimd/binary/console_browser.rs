@@ -198,7 +198,7 @@ async fn words(b: &Client, at: Locator<'_>) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-async fn click(b: &Client, css: &str) {
+pub(super) async fn click(b: &Client, css: &str) {
     b.find(Locator::Css(css))
         .await
         .unwrap()
@@ -207,13 +207,13 @@ async fn click(b: &Client, css: &str) {
         .unwrap();
 }
 
-async fn fill(b: &Client, id: &str, value: &str) {
+pub(super) async fn fill(b: &Client, id: &str, value: &str) {
     let input = b.find(Locator::Id(id)).await.unwrap();
     input.clear().await.unwrap();
     input.send_keys(value).await.unwrap();
 }
 
-async fn text(b: &Client) -> String {
+pub(super) async fn text(b: &Client) -> String {
     b.find(Locator::Css("body"))
         .await
         .unwrap()
@@ -223,7 +223,7 @@ async fn text(b: &Client) -> String {
 }
 
 /// Waits until the page shows `words`.
-async fn wait_for(b: &Client, words: &str) {
+pub(super) async fn wait_for(b: &Client, words: &str) {
     let found = tokio::time::timeout(Duration::from_secs(15), async {
         loop {
             if let Ok(body) = b.find(Locator::Css("body")).await {

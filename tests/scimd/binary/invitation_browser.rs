@@ -2,9 +2,10 @@
 //! Chromium opens it, is refused two passwords that differ, sets one, and signs in to the
 //! console with it; the link then says it was used, and shows nothing of the tenant.
 
-use fantoccini::{Client, Locator};
+use fantoccini::Locator;
 
 use super::browser::{chromium, cli};
+use super::console_browser::{click, fill, text, wait_for};
 use crate::support::process::Scimd;
 
 const PASSWORD: &str = "a long invited passphrase";
@@ -42,7 +43,7 @@ async fn an_invited_admin_opens_the_link_sets_a_password_and_signs_in_in_a_brows
     );
     fill(&b, "password", PASSWORD).await;
     fill(&b, "confirm", "another long passphrase").await;
-    submit(&b).await;
+    click(&b, "button[type=submit]").await;
     let page = text(&b).await;
     assert!(
         page.contains("Set your password"),
@@ -50,7 +51,7 @@ async fn an_invited_admin_opens_the_link_sets_a_password_and_signs_in_in_a_brows
     );
     fill(&b, "password", PASSWORD).await;
     fill(&b, "confirm", PASSWORD).await;
-    submit(&b).await;
+    click(&b, "button[type=submit]").await;
     wait_for(&b, "Your password is set").await;
 
     b.find(Locator::LinkText("the console"))
@@ -63,7 +64,7 @@ async fn an_invited_admin_opens_the_link_sets_a_password_and_signs_in_in_a_brows
     fill(&b, "tenant", "contoso").await;
     fill(&b, "username", "grace").await;
     fill(&b, "password", PASSWORD).await;
-    submit(&b).await;
+    click(&b, "button[type=submit]").await;
     wait_for(&b, "Overview").await;
 
     // used: the link says so, and nothing of the tenant
@@ -77,45 +78,4 @@ async fn an_invited_admin_opens_the_link_sets_a_password_and_signs_in_in_a_brows
     b.close().await.unwrap();
     scimd.kill().await;
     std::fs::remove_dir_all(&dir).ok();
-}
-
-async fn fill(b: &Client, id: &str, value: &str) {
-    let input = b.find(Locator::Id(id)).await.unwrap();
-    input.clear().await.unwrap();
-    input.send_keys(value).await.unwrap();
-}
-
-async fn submit(b: &Client) {
-    b.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-}
-
-/// Waits until the page shows `words`.
-async fn wait_for(b: &Client, words: &str) {
-    let shown = tokio::time::timeout(std::time::Duration::from_secs(15), async {
-        loop {
-            // the page may be between two documents: asked again
-            if let Ok(body) = b.find(Locator::Css("body")).await {
-                if body.text().await.is_ok_and(|t| t.contains(words)) {
-                    return;
-                }
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-    })
-    .await;
-    assert!(shown.is_ok(), "no {words:?} in {}", text(b).await);
-}
-
-async fn text(b: &Client) -> String {
-    b.find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
 }
