@@ -12,7 +12,10 @@ alter table subscriptions add column kind text not null default 'push';
 
 alter table events add column position bigint;
 
-create index events_position on events (tenant_id, position);
+-- reads after a position, and the events still to stamp, in seq order (each index holds only
+-- its own rows: an event leaves the second when it is stamped)
+create index events_position on events (tenant_id, position) where position is not null;
+create index events_unstamped on events (tenant_id, seq) where position is null;
 
 create table event_positions (
     tenant_id uuid primary key references tenants (id) on delete cascade,

@@ -292,6 +292,16 @@ async fn statements(
         page,
         &["activity_keyset"],
     ));
+    let stamp = store.stamp_events(tenant, 1000);
+    let (_, stamp) = sent("update events set position", stamp).await;
+    statements.push(("stamping pulled events", stamp, &["events_unstamped"]));
+    let pulled = store.stamped_events(tenant, Kinds::ALL, 0, 100);
+    let (_, pulled) = sent("select position, seq", pulled).await;
+    statements.push((
+        "pulled events after a position",
+        pulled,
+        &["events_position"],
+    ));
     statements
 }
 
@@ -311,6 +321,8 @@ fn arguments(tenant: TenantId, user: ResourceId, group: ResourceId, paused: Uuid
         "now(), 1000".to_owned(),
         format!("'{paused}', now(), 'paused', now(), 1000"),
         format!("{t}, now(), now(), '{}', 101", Uuid::nil()),
+        format!("{t}, 0, 1000"),
+        format!("{t}, 0, 63, 100"),
     ]
 }
 
