@@ -1,9 +1,10 @@
 //! PostgreSQL plans that are right without statistics. scimd keeps its statements prepared and
 //! planned once per connection, and the first lookups of Entra's initial cycle run on an empty
-//! table that no `ANALYZE` may ever describe. Here the statements of lookups, member changes
-//! and the outbox's upkeep, exactly as scimd sends them, are prepared with generic plans on
-//! the empty table, the table is then filled, and `EXPLAIN ANALYZE` of each cached plan must
-//! still probe its index: no sequential scan, no index walk that filters out the directory.
+//! table that no `ANALYZE` may ever describe. Here the statements of lookups, member changes,
+//! the outbox's upkeep and pulled events, exactly as scimd sends them, are prepared with
+//! generic plans on the empty table, the table is then filled, and `EXPLAIN ANALYZE` of each
+//! cached plan must still probe its index: no sequential scan, no index walk that filters out
+//! the directory.
 
 use scimd::store::{Content, GroupChange};
 use std::sync::Mutex;
