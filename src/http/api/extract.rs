@@ -125,7 +125,7 @@ async fn read<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Problem>
 }
 
 /// `bytes` read as JSON into `T`.
-pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let mut field = e.path().to_string();

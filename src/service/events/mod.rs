@@ -26,7 +26,7 @@ use crate::domain::events::{
 use crate::scim;
 use crate::scim::schema::Registry;
 use crate::store::{EventStore, Tenants};
-pub use pull::{COMMIT_SKEW, Mark, Pulled, PulledEvent};
+pub use pull::{Mark, Pulled, PulledEvent};
 pub use push::Answer;
 pub use set::Issuer;
 

@@ -20,7 +20,7 @@ const STAMPS_PER_READ: u32 = 50;
 /// How much earlier than the event a cursor ends at another event of a later position may
 /// have been written (a transaction's time from its write to its commit, well past any
 /// request's time limit): a cursor is good for the retention less this.
-pub const COMMIT_SKEW: TimeDelta = TimeDelta::hours(1);
+const COMMIT_SKEW: TimeDelta = TimeDelta::hours(1);
 
 /// Where a consumer's read starts: after the event at `position`, which was written at `at`
 /// (or the time of a read that found nothing after it).
@@ -95,9 +95,12 @@ impl Directory {
             if mark.at < kept_since {
                 return Ok(Pulled::Expired { kept_since });
             }
-            self.store
-                .acknowledge(subscription.id, mark.position, now)
-                .await?;
+            // a replay, or a poll from where it stood, acknowledges nothing: no write
+            if mark.position > subscription.acknowledged {
+                self.store
+                    .acknowledge(subscription.id, mark.position, now)
+                    .await?;
+            }
         }
         for _ in 0..STAMPS_PER_READ {
             if self
