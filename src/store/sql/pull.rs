@@ -23,6 +23,14 @@ impl<D: Dialect> SqlStore<D> {
     /// previous stamper committed: an event that commits after a stamping is stamped by a
     /// later one, with a higher position, never below a position a reader has passed.
     pub(super) async fn stamp(&self, tenant: TenantId, batch: u32) -> Result<u64, StoreError> {
+        // first asked on the pool, by the index of unstamped events: a consumer polls often,
+        // and most polls find nothing to stamp, which needs no writer (SQLite has one)
+        let probe =
+            Sql::new("select seq from events where tenant_id = $1 and position is null limit 1")
+                .arg(tenant);
+        if self.fetch_optional(probe).await?.is_none() {
+            return Ok(0);
+        }
         let mut tx = D::begin_write(&self.writer).await?;
         let first = Sql::new(
             "insert into event_positions (tenant_id, last) values ($1, 0)

@@ -293,9 +293,14 @@ async fn statements(
         page,
         &["activity_keyset"],
     ));
-    let stamp = store.stamp_events(tenant, 1000);
-    let (_, stamp) = sent("update events set position", stamp).await;
-    statements.push(("stamping pulled events", stamp, &["events_unstamped"]));
+    let probe = store.stamp_events(tenant, 1000);
+    let (_, probe) = sent("position is null limit 1", probe).await;
+    statements.push(("asking for events to stamp", probe, &["events_unstamped"]));
+    statements.push((
+        "stamping pulled events",
+        stamping_statement().await,
+        &["events_unstamped"],
+    ));
     let pulled = store.stamped_events(tenant, Kinds::ALL, 0, 100);
     let (_, pulled) = sent("select position, seq", pulled).await;
     statements.push((
@@ -322,9 +327,28 @@ fn arguments(tenant: TenantId, user: ResourceId, group: ResourceId, paused: Uuid
         "now(), 1000".to_owned(),
         format!("'{paused}', now(), 'paused', now(), 1000"),
         format!("{t}, now(), now(), '{}', 101", Uuid::nil()),
+        t.clone(),
         format!("{t}, 0, 1000"),
         format!("{t}, 0, 63, 100"),
     ]
+}
+
+/// The statement that stamps events, as scimd sends it: sent only when there are events to
+/// stamp, so it is made to send it on a database of its own, whose event would change how
+/// the other statements are planned here.
+async fn stamping_statement() -> String {
+    let db = TestDb::new(Backend::Postgres).await;
+    let store = open_store(&db.url).await;
+    store.migrate().await.unwrap();
+    let tenant = store.ensure_tenant("default").await.unwrap().id;
+    let event = format!(
+        "insert into events (id, tenant_id, at, txn, resource_type, resource_id, kinds)
+         values (gen_random_uuid(), '{}', now(), 'txn', 'User', gen_random_uuid(), 1)",
+        tenant.0
+    );
+    execute_sql(&db, &[event]).await;
+    let stamp = store.stamp_events(tenant, 1000);
+    sent("update events set position", stamp).await.1
 }
 
 /// A paused subscription of `tenant`, so that parking sends its statements.
