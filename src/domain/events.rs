@@ -164,6 +164,9 @@ pub struct Receiver {
     pub kinds: Kinds,
     pub full: bool,
     pub secret: String,
+    /// A pull consumer, and the position it has read up to (see [`Subscription`]).
+    pub pull: bool,
+    pub acknowledged: i64,
 }
 
 /// An event waiting for one subscription, with its delivery history.

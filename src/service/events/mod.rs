@@ -322,6 +322,8 @@ impl Directory {
             kinds: Kinds::ALL,
             full: true,
             secret: String::new(),
+            pull: false,
+            acknowledged: 0,
         };
         let mut claims = set::claims(&self.events.settings.issuer, &registry, event, &everyone);
         if let Some(c) = claims.as_object_mut() {

@@ -11,7 +11,7 @@ use super::{IssuedWebhook, set, webhook_id};
 use crate::domain::events::Kinds;
 use crate::scim;
 use crate::service::{Directory, Error};
-use crate::store::EventStore;
+use crate::store::{EventStore, StoreError};
 
 /// Events stamped per transaction.
 const STAMP_BATCH: u32 = 1_000;
@@ -76,10 +76,13 @@ impl Directory {
         after: Option<Mark>,
         limit: u32,
     ) -> Result<Pulled, Error> {
-        let subscription = self.store.subscription(consumer_id(id)?).await?;
-        if !subscription.pull {
-            return Err(no_consumer(id));
-        }
+        // the consumer as the dispatcher reads a webhook: by its key, its backlog not counted
+        let mut consumer = match self.store.receiver(consumer_id(id)?).await {
+            Ok(r) if r.pull => r,
+            Ok(_) | Err(StoreError::NotFound(_)) => return Err(no_consumer(id)),
+            Err(e) => return Err(e.into()),
+        };
+        consumer.url = format!("urn:scimd:consumer:{}", consumer.id);
         let now = self.now();
         let settings = &self.events.settings;
         let retention = TimeDelta::from_std(settings.retention).unwrap_or(TimeDelta::days(7));
@@ -87,7 +90,7 @@ impl Directory {
         if let Some(mark) = after {
             // unread events are held by the consumer's deliveries until parked, then kept
             // the retention; events it acknowledged, only the retention
-            let kept = match mark.position < subscription.acknowledged {
+            let kept = match mark.position < consumer.acknowledged {
                 true => retention,
                 false => retry_for + retention,
             };
@@ -96,16 +99,16 @@ impl Directory {
                 return Ok(Pulled::Expired { kept_since });
             }
             // a replay, or a poll from where it stood, acknowledges nothing: no write
-            if mark.position > subscription.acknowledged {
+            if mark.position > consumer.acknowledged {
                 self.store
-                    .acknowledge(subscription.id, mark.position, now)
+                    .acknowledge(consumer.id, mark.position, now)
                     .await?;
             }
         }
         for _ in 0..STAMPS_PER_READ {
             if self
                 .store
-                .stamp_events(subscription.tenant, STAMP_BATCH)
+                .stamp_events(consumer.tenant, STAMP_BATCH)
                 .await?
                 < u64::from(STAMP_BATCH)
             {
@@ -115,15 +118,13 @@ impl Directory {
         let from = after.map_or(0, |m| m.position);
         let stamped = self
             .store
-            .stamped_events(subscription.tenant, subscription.kinds, from, limit)
+            .stamped_events(consumer.tenant, consumer.kinds, from, limit)
             .await?;
-        let mut receiver = self.store.receiver(subscription.id).await?;
-        receiver.url = format!("urn:scimd:consumer:{}", subscription.id);
-        let registry = self.registry_of_tenant(subscription.tenant).await;
+        let registry = self.registry_of_tenant(consumer.tenant).await;
         let mut events = Vec::with_capacity(stamped.len());
         for (position, event) in stamped {
-            let claims = set::claims(&settings.issuer, &registry, &event, &receiver);
-            let set = set::sign(&claims, receiver.id, &receiver.secret)
+            let claims = set::claims(&settings.issuer, &registry, &event, &consumer);
+            let set = set::sign(&claims, consumer.id, &consumer.secret)
                 .map_err(|e| Error::Internal(e.into()))?;
             let mark = Mark {
                 position,

@@ -186,6 +186,8 @@ mod tests {
             kinds,
             full,
             secret: "s3cret".into(),
+            pull: false,
+            acknowledged: 0,
         }
     }
 

@@ -52,6 +52,8 @@ fn receiver(r: &impl Record) -> Result<Receiver, StoreError> {
         kinds: Kinds(r.int("events")?),
         full: r.flag("full_data")?,
         secret: r.text("secret")?.unwrap_or_default(),
+        pull: r.text("kind")?.as_deref() == Some("pull"),
+        acknowledged: r.int("acknowledged")?,
     })
 }
 
@@ -79,7 +81,8 @@ fn missing(id: Uuid) -> StoreError {
     StoreError::NotFound(Missing::Subscription { id })
 }
 
-const RECEIVER_COLUMNS: &str = "s.id, s.tenant_id, s.url, s.events, s.full_data, s.secret";
+const RECEIVER_COLUMNS: &str =
+    "s.id, s.tenant_id, s.url, s.events, s.full_data, s.secret, s.kind, s.acknowledged";
 
 impl<D: Dialect> EventStore for SqlStore<D> {
     async fn add_subscription(
@@ -198,7 +201,7 @@ impl<D: Dialect> EventStore for SqlStore<D> {
         let sql = Sql::new(format!(
             "update subscriptions set leased_by = $2, lease_until = $3
              where id in (select s.id {claimable} limit $4{})
-             returning id, tenant_id, url, events, full_data, secret",
+             returning id, tenant_id, url, events, full_data, secret, kind, acknowledged",
             D::SKIP_LOCKED
         ))
         .arg(now)

@@ -69,6 +69,12 @@ async fn stamps_follow_commits_and_reads_and_acknowledgements_go_by_them(backend
         (1, 2, 2)
     );
     assert_eq!(after.last_success, Some(at(5)));
+    let read = f.store.receiver(consumer.id).await.unwrap();
+    assert_eq!(
+        (read.pull, read.acknowledged),
+        (true, 2),
+        "the consumer as a read reads it"
+    );
     // an older position acknowledges nothing more
     assert_eq!(f.store.acknowledge(consumer.id, 1, at(6)).await.unwrap(), 0);
     assert_eq!(

@@ -53,6 +53,8 @@ async fn an_added_subscription_is_read_back_with_its_receiver_and_delivery_state
             kinds: mine.kinds,
             full: false,
             secret: "whsec-0123456789abcdef0123456789abcdef".into(),
+            pull: false,
+            acknowledged: 0,
         }
     );
     // by tenant name
