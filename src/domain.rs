@@ -7,6 +7,7 @@ pub mod clock;
 pub mod events;
 pub mod oauth;
 pub mod operator;
+pub mod setup;
 
 use std::fmt;
 use std::str::FromStr;

@@ -22,6 +22,8 @@ pub enum ActorKind {
     OperatorKey,
     Cli,
     Console,
+    /// The customer's identity admin, on the page of a setup link.
+    SetupLink,
 }
 
 impl ActorKind {
@@ -30,13 +32,19 @@ impl ActorKind {
             ActorKind::OperatorKey => "operator_key",
             ActorKind::Cli => "cli",
             ActorKind::Console => "console",
+            ActorKind::SetupLink => "setup_link",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [ActorKind::OperatorKey, ActorKind::Cli, ActorKind::Console]
-            .into_iter()
-            .find(|k| k.as_str() == text)
+        [
+            ActorKind::OperatorKey,
+            ActorKind::Cli,
+            ActorKind::Console,
+            ActorKind::SetupLink,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
     }
 }
 

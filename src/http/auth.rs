@@ -57,6 +57,7 @@ pub async fn require_tenant(
         }
     };
     tracing::Span::current().record("tenant", tenant.name.as_str());
+    app.directory.note_connected(tenant.id, &credential).await;
     let route = req
         .extensions()
         .get::<MatchedPath>()

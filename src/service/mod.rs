@@ -43,6 +43,7 @@ mod policy;
 mod resources;
 mod schemas;
 mod search;
+pub mod setup;
 mod tenants;
 pub mod throttle;
 mod tokens;
@@ -88,6 +89,8 @@ pub struct Directory {
     clock: Clock,
     /// Who the changes this directory makes are recorded as (`acting`).
     actor: Arc<Actor>,
+    /// The tenants this process has seen a request of (the first is noted in the store).
+    known_connected: Arc<setup::KnownConnected>,
 }
 
 impl Directory {
@@ -104,6 +107,7 @@ impl Directory {
             schemas: Default::default(),
             clock: Clock::default(),
             actor: Arc::new(Actor::cli()),
+            known_connected: Default::default(),
         }
     }
 

@@ -158,13 +158,8 @@ impl Directory {
                 "SCIMD_BOOTSTRAP_TOKEN was revoked and stays revoked; set another one or issue a token"
             );
         }
-        for previous in self.store.tokens(tenant.id).await? {
-            let bootstrap = previous.label.as_deref() == Some(BOOTSTRAP_LABEL);
-            if bootstrap && previous.id != current.id && previous.revoked.is_none() {
-                self.store.revoke_token(previous.id).await?;
-                tracing::info!(token = %previous.id, "revoked the previous bootstrap token");
-            }
-        }
+        self.revoke_labelled(tenant.id, BOOTSTRAP_LABEL, current.id)
+            .await?;
         Ok(tenant)
     }
 }

@@ -23,6 +23,10 @@ pub const BOOTSTRAP_TENANT: &str = "default";
 /// revokes the tokens labelled so.
 pub const BOOTSTRAP_LABEL: &str = "bootstrap";
 
+/// The label of the tokens the setup page issues, reserved for it: a new one revokes the
+/// tokens labelled so.
+pub const SETUP_LABEL: &str = "setup page";
+
 /// A token just issued: the secret is in `token` and nowhere else.
 #[derive(Debug)]
 pub struct IssuedToken {
@@ -68,22 +72,40 @@ impl Directory {
         Ok(info)
     }
 
-    /// Issues a new random token for the tenant called `tenant`.
+    /// Issues a new random token for the tenant called `tenant`, labelled `label` (not one
+    /// of the labels scimd reserves).
     pub async fn issue_token(
         &self,
         tenant: &str,
         label: Option<&str>,
     ) -> Result<IssuedToken, Error> {
-        if label.is_some_and(|l| l.trim().eq_ignore_ascii_case(BOOTSTRAP_LABEL)) {
+        if let Some(reserved) = [BOOTSTRAP_LABEL, SETUP_LABEL]
+            .into_iter()
+            .find(|r| label.is_some_and(|l| l.trim().eq_ignore_ascii_case(r)))
+        {
+            let owner = match reserved {
+                BOOTSTRAP_LABEL => "SCIMD_BOOTSTRAP_TOKEN",
+                _ => "the setup page",
+            };
             return Err(scim::Error::invalid_value(format!(
-                "the label '{BOOTSTRAP_LABEL}' is reserved for SCIMD_BOOTSTRAP_TOKEN"
+                "the label '{reserved}' is reserved for {owner}"
             ))
+            .at("label")
             .into());
         }
         if let Some(label) = label {
             limits::check_string("label", label)?;
             limits::check_name("label", label)?;
         }
+        self.issue_labelled_token(tenant, label).await
+    }
+
+    /// Issues a token with any label, reserved ones too.
+    pub(super) async fn issue_labelled_token(
+        &self,
+        tenant: &str,
+        label: Option<&str>,
+    ) -> Result<IssuedToken, Error> {
         let tenant = self.tenant(tenant).await?;
         let token = secret(TOKEN_PREFIX)?;
         let info = self
@@ -99,6 +121,29 @@ impl Directory {
         )
         .await;
         Ok(IssuedToken { info, token })
+    }
+
+    /// Revokes the tenant's valid tokens labelled `label`, but `keep`.
+    pub(super) async fn revoke_labelled(
+        &self,
+        tenant: crate::domain::TenantId,
+        label: &str,
+        keep: Uuid,
+    ) -> Result<(), Error> {
+        for previous in self.store.tokens(tenant).await? {
+            let labelled = previous.label.as_deref() == Some(label);
+            if labelled && previous.id != keep && previous.revoked.is_none() {
+                self.store.revoke_token(previous.id).await?;
+                self.audited(
+                    "token.revoke",
+                    Some(&previous.tenant),
+                    Some(previous.id.to_string()),
+                    Some(format!("replaced by {keep}")),
+                )
+                .await;
+            }
+        }
+        Ok(())
     }
 
     /// What a bearer token is: valid for its tenant, or why not.

@@ -16,6 +16,7 @@ use crate::domain::oauth::{
     Admin, CodeGrant, Invitation, OAuthClient, Rotation, TokenGrant, TokenRecord,
 };
 use crate::domain::operator::{OperatorKey, Remembered};
+use crate::domain::setup::{Connected, RefusalGroup, SetupLink};
 use crate::domain::{MatchingAttribute, Tenant, TenantId, TokenInfo, UnknownAttributes};
 use crate::scim::list::ListQuery;
 use crate::scim::resource::{ResourceId, StoredResource, Version};
@@ -185,6 +186,18 @@ delegate!(InvitationStore {
     async put_invitation(token_hash: &[u8], admin: &Admin, now: DateTime<Utc>, expires: DateTime<Utc>) -> Result<(), StoreError>;
     async invitation(token_hash: &[u8]) -> Result<Option<Invitation>, StoreError>;
     async use_invitation(token_hash: &[u8], now: DateTime<Utc>) -> Result<Option<Invitation>, StoreError>;
+});
+
+delegate!(SetupStore {
+    async put_setup_link(link: &SetupLink, token_hash: &[u8]) -> Result<(), StoreError>;
+    async setup_links(tenant: TenantId, before: Option<(DateTime<Utc>, Uuid)>, limit: u32) -> Result<Vec<SetupLink>, StoreError>;
+    async setup_link_by_token(token_hash: &[u8]) -> Result<Option<SetupLink>, StoreError>;
+    async revoke_setup_link(tenant: TenantId, id: Uuid, now: DateTime<Utc>) -> Result<Option<SetupLink>, StoreError>;
+    async touch_setup_link(id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError>;
+    async note_connected(tenant: TenantId, connected: &Connected) -> Result<(), StoreError>;
+    async connected(tenant: TenantId) -> Result<Option<Connected>, StoreError>;
+    async refusal_groups(tenant: TenantId, since: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<RefusalGroup>, StoreError>;
+    async ignored_notes(tenant: TenantId, since: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<(String, u64)>, StoreError>;
 });
 
 delegate!(SessionStore {

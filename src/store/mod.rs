@@ -16,6 +16,7 @@ mod paging;
 pub mod postgres;
 pub mod schemas;
 pub mod sessions;
+pub mod setup;
 mod shadow;
 mod sql;
 pub mod sqlite;
@@ -46,6 +47,7 @@ pub use oauth::OAuthStore;
 pub use operators::OperatorStore;
 pub use schemas::SchemaStore;
 pub use sessions::SessionStore;
+pub use setup::SetupStore;
 pub use shadow::Shadow;
 pub use sql::SqlStore;
 

@@ -40,7 +40,8 @@ pub struct AuditView {
 /// Who made a change, and from where.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ActorView {
-    /// `operator_key` (over the API), `cli` (a `scimd` command), `console` (a team admin).
+    /// `operator_key` (over the API), `cli` (a `scimd` command), `console` (a team admin),
+    /// `setup_link` (the customer's identity admin on a setup page).
     pub kind: String,
     /// The operator key's name, the CLI user's login name, the console admin's
     /// `tenant/username`.

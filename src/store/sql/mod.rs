@@ -18,6 +18,7 @@ mod resources;
 mod rows;
 mod schemas;
 mod sessions;
+mod setup;
 mod tenants;
 mod tokens;
 mod upkeep;
