@@ -35,12 +35,23 @@ async fn serve(config: &Config) -> Result<(), StartError> {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{address}"));
+        let base = base.trim_end_matches('/');
+        // the newcomer's first click: the guided page, for the tenant just made
+        let link = state
+            .directory
+            .create_setup_link(scimd::service::BOOTSTRAP_TENANT, None, base)
+            .await?;
         println!(
             "\nscimd is ready for Microsoft Entra ID (this is shown once):\n\n  \
-             Tenant URL:    {}/scim/v2\n  Secret Token:  {}\n\n\
-             Tenant 'default' was created with this token; `scimd token issue --tenant default` makes another.\n",
-            base.trim_end_matches('/'),
-            issued.token
+             Tenant URL:    {base}/scim/v2\n  Secret Token:  {}\n  Setup link:    {}\n\n\
+             Open the setup link (valid until {}) to be walked through connecting Microsoft Entra ID,\n\
+             Okta or another identity provider, step by step, with each step checked as it happens.\n\
+             Tenant 'default' was created with this token; `scimd token issue --tenant default` makes another.\n\
+             The console is at {base}/admin: `scimd admin add --tenant default --username <you> --team-admin`\n\
+             makes an account to sign in with.\n",
+            issued.token,
+            link.url,
+            scimd::service::setup::expires_text(link.link.expires),
         );
     }
     if config.address.public_url.is_none() {

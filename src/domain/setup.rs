@@ -206,7 +206,7 @@ pub fn causes(groups: &[RefusalGroup], matching: &MatchingAttribute) -> Vec<Caus
             }),
         }
     }
-    out.sort_by(|a, b| b.count.cmp(&a.count));
+    out.sort_by_key(|c| std::cmp::Reverse(c.count));
     out
 }
 

@@ -15,6 +15,7 @@ mod ops;
 mod page;
 mod resources;
 pub mod response;
+mod setup;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -145,6 +146,7 @@ pub fn app(state: AppState) -> Router {
         .nest(SCIM_BASE, scim)
         .merge(oauth)
         .merge(console::routes())
+        .merge(setup::routes())
         .merge(api::routes(&state))
         .route("/static/scimd.css", get(oauth::stylesheet))
         .route("/healthz", get(ops::healthz))

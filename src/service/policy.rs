@@ -85,6 +85,8 @@ pub fn check_user(tenant: &Tenant, doc: &Document) -> Result<(), Error> {
             "emails: this application matches users on {}, so a user has one work email, not {values}",
             policy.matching
         ))
+        .at("emails")
+        .because("the user has more than one work email")
         .into());
     }
     let roles = roles(doc);
@@ -97,6 +99,8 @@ pub fn check_user(tenant: &Tenant, doc: &Document) -> Result<(), Error> {
                 "roles: '{bad}' is not a role of this application (allowed: {})",
                 allowed.join(", ")
             ))
+            .at("roles")
+            .because("a role the application does not have")
             .into());
         }
     }
@@ -106,6 +110,8 @@ pub fn check_user(tenant: &Tenant, doc: &Document) -> Result<(), Error> {
             "roles: this application requires a role; assign the user to the application in \
              Microsoft Entra ID with one of its roles (the Default Access role is not provisioned)",
         )
+        .at("roles")
+        .because("the user has no role")
         .into());
     }
     Ok(())

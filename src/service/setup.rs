@@ -204,7 +204,7 @@ impl Directory {
         let issued = self
             .issue_labelled_token(&link.tenant_name, Some(SETUP_LABEL))
             .await?;
-        self.revoke_labelled(link.tenant, SETUP_LABEL, issued.info.id)
+        self.revoke_labelled(link.tenant, SETUP_LABEL, issued.info.id, true)
             .await?;
         Ok(issued)
     }

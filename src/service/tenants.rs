@@ -158,7 +158,7 @@ impl Directory {
                 "SCIMD_BOOTSTRAP_TOKEN was revoked and stays revoked; set another one or issue a token"
             );
         }
-        self.revoke_labelled(tenant.id, BOOTSTRAP_LABEL, current.id)
+        self.revoke_labelled(tenant.id, BOOTSTRAP_LABEL, current.id, false)
             .await?;
         Ok(tenant)
     }

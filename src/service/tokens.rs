@@ -123,16 +123,26 @@ impl Directory {
         Ok(IssuedToken { info, token })
     }
 
-    /// Revokes the tenant's valid tokens labelled `label`, but `keep`.
+    /// Revokes the tenant's valid tokens labelled `label` but `keep`; with `older_only`, only
+    /// those issued before `keep` (of two issued at once, neither then revokes the later one,
+    /// so one always stays valid).
     pub(super) async fn revoke_labelled(
         &self,
         tenant: crate::domain::TenantId,
         label: &str,
         keep: Uuid,
+        older_only: bool,
     ) -> Result<(), Error> {
-        for previous in self.store.tokens(tenant).await? {
+        let tokens = self.store.tokens(tenant).await?;
+        let at = tokens.iter().position(|t| t.id == keep);
+        for (i, previous) in tokens.iter().enumerate() {
             let labelled = previous.label.as_deref() == Some(label);
-            if labelled && previous.id != keep && previous.revoked.is_none() {
+            let older = at.is_none_or(|at| i < at);
+            if labelled
+                && previous.id != keep
+                && (older || !older_only)
+                && previous.revoked.is_none()
+            {
                 self.store.revoke_token(previous.id).await?;
                 self.audited(
                     "token.revoke",

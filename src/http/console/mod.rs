@@ -6,7 +6,7 @@
 
 mod connection;
 mod directory;
-mod extract;
+pub(super) mod extract;
 mod invitation;
 mod pages;
 mod views;

@@ -116,7 +116,17 @@ fn place(
         // Ignored, not refused (unless the tenant says so): the server may ignore what a
         // client sends (RFC 7644 §3.3), and a client such as Entra cannot be made to send
         // less. `null` is absence, not an attribute.
-        return note_unknown(unknown, key.to_owned(), value);
+        return match value.as_object() {
+            // an extension no schema defines: its attributes by name (`urn:…:User:badge`),
+            // so that the schema to register can be told from them
+            Some(attributes) if key.starts_with("urn:") && !attributes.is_empty() => {
+                for (attribute, v) in attributes {
+                    note_unknown(unknown, format!("{key}:{attribute}"), v)?;
+                }
+                Ok(())
+            }
+            _ => note_unknown(unknown, key.to_owned(), value),
+        };
     };
     insert(doc, attr, value, &attr.name)
 }

@@ -32,4 +32,5 @@ mod policies;
 mod preconditions;
 mod query;
 mod security;
+mod setup_page;
 mod users;

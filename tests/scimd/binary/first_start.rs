@@ -26,6 +26,34 @@ async fn a_first_start_without_configuration_prints_the_connection_details_once(
     assert!(token.starts_with("scimd_"), "{token}");
     let users = first.request("GET", "/scim/v2/Users", &token, "").await;
     assert_eq!(users.status, 200, "{}", users.body);
+    // the newcomer's first click: the guided setup page of tenant default
+    let link = value("Setup link:");
+    let setup = link
+        .strip_prefix(&format!("http://{}", first.address))
+        .unwrap_or_else(|| panic!("a link to this scimd: {link}"));
+    assert!(setup.starts_with("/setup/scimd_setup_"), "{setup}");
+    let page = first.request("GET", setup, "", "").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains(&format!(
+            "<code id=\"tenant-url\">http://{}/scim/v2</code>",
+            first.address
+        )),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("id=\"step-test-connection\" class=\"step done\""),
+        "the request above was the first with the tenant's token: {}",
+        page.body
+    );
+    assert!(
+        printed
+            .iter()
+            .any(|l| l.contains(&format!("The console is at http://{}/admin", first.address))),
+        "{printed:?}"
+    );
     // token hashes and personal data: readable by the owner only, WAL included
     for file in ["scimd.db", "scimd.db-wal"] {
         let mode = std::os::unix::fs::PermissionsExt::mode(
@@ -47,7 +75,7 @@ async fn a_first_start_without_configuration_prints_the_connection_details_once(
         !printed
             .iter()
             .chain(&after)
-            .any(|l| l.contains("Secret Token")),
+            .any(|l| l.contains("Secret Token") || l.contains("Setup link")),
         "shown once: {printed:?} {after:?}"
     );
     let _ = std::fs::remove_dir_all(&dir);

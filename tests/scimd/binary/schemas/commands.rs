@@ -290,10 +290,10 @@ async fn the_schema_commands_register_list_show_and_remove_extensions_beside_a_r
         ])
         .await;
     assert!(before.trim().is_empty(), "{before}");
-    assert_eq!(noted[0]["ignored"], format!("{CONTOSO}, foo"));
+    assert_eq!(noted[0]["ignored"], format!("{CONTOSO}:badge, foo"));
     let text = setup.ok(&["activity", "--tenant", "default"]).await;
     assert!(
-        text.contains(&format!("ignored, in no schema: {CONTOSO}, foo")),
+        text.contains(&format!("ignored, in no schema: {CONTOSO}:badge, foo")),
         "{text}"
     );
     let rule = setup

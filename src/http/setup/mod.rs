@@ -1,0 +1,693 @@
+//! The setup page at `/setup/{token}`: the customer's identity admin opens the link the
+//! application's team sent, chooses their identity provider, gets the Tenant URL and a Secret
+//! Token (or creates the tenant's first team admin for Entra's Authorize), and watches the
+//! connection come up step by step, with the first cycle's refusals grouped by cause and the
+//! fix. Server-rendered, usable without JavaScript (a `<noscript>` refresh while a step
+//! waits); a small script from scimd itself refreshes the progress in place instead, so a
+//! token shown once stays on screen. Forms carry a CSRF token bound to a cookie of the setup
+//! pages. A link that is unknown, expired or revoked answers a page that says what to ask for
+//! and shows nothing of the tenant.
+
+mod providers;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+use chrono::{DateTime, TimeDelta, Utc};
+
+use self::providers::Provider;
+use crate::domain::Tenant;
+use crate::domain::setup::{Cause, Progress, SetupLink};
+use crate::http::AppState;
+use crate::http::client::Client;
+use crate::http::console::extract::{Form, Path, Query};
+use crate::http::console::failure;
+use crate::http::extract::BaseUrl;
+use crate::http::page::{Cookies, html, same_token};
+use crate::service::setup::{SETUP_PATH, SetupAccess, expires_text, ignored_by_urn};
+use crate::service::{Directory, Error, MIN_PASSWORD_CHARS};
+
+/// The cookie that holds the setup pages' CSRF token.
+const CSRF_COOKIE: &str = "scimd_setup";
+/// How often the page looks at the progress again while a step waits, in seconds.
+const REFRESH_SECONDS: u32 = 5;
+
+/// The setup page's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(&format!("{SETUP_PATH}/{{token}}"), get(open))
+        .route(&format!("{SETUP_PATH}/{{token}}/progress"), get(progress))
+        .route(&format!("{SETUP_PATH}/{{token}}/token"), post(token))
+        .route(&format!("{SETUP_PATH}/{{token}}/admin"), post(admin))
+        .route(&format!("{SETUP_PATH}/{{token}}/schema"), post(schema))
+        .route("/static/setup.js", get(script))
+}
+
+/// One step of the connection, as the page shows it.
+struct Step {
+    id: &'static str,
+    title: &'static str,
+    done: bool,
+    /// When it happened.
+    at: Option<String>,
+    /// What it found, or what to do while it waits.
+    detail: String,
+}
+
+/// Attributes sent under an extension URN no schema of the tenant defines.
+struct Unkept {
+    urn: String,
+    names: String,
+}
+
+/// The progress section: refreshed in place by the script, or with the page.
+struct ProgressView {
+    /// Where the script reads the section again.
+    path: String,
+    /// Whether a step still waits (the page refreshes while one does).
+    waiting: bool,
+    steps: Vec<Step>,
+    causes: Vec<Cause>,
+    unkept: Vec<Unkept>,
+    /// Attributes without a URN: kept only once the provider sends them under one.
+    bare: Vec<String>,
+    /// A credential that no longer works.
+    credentials: Option<String>,
+    csrf: String,
+    idp: &'static str,
+    schema_action: String,
+    logs: &'static str,
+}
+
+struct Tab {
+    name: &'static str,
+    href: String,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "setup/page.html")]
+struct SetupPage {
+    tenant: String,
+    expires: String,
+    provider: Provider,
+    tabs: Vec<Tab>,
+    tenant_url: String,
+    authorize_url: String,
+    token_url: String,
+    token_action: String,
+    admin_action: String,
+    csrf: String,
+    /// A token just generated, shown once.
+    secret: Option<String>,
+    message: Option<String>,
+    notice: Option<String>,
+    team_admins: Vec<String>,
+    clients: Vec<String>,
+    min_chars: usize,
+    username: String,
+    p: ProgressView,
+    /// Refresh the whole page while a step waits (without the script): not when a token is
+    /// on screen.
+    refresh: bool,
+    refresh_url: String,
+    refresh_seconds: u32,
+}
+
+#[derive(Template)]
+#[template(path = "setup/progress.html")]
+struct ProgressFragment {
+    p: ProgressView,
+}
+
+#[derive(Template)]
+#[template(path = "setup/unusable.html")]
+struct Unusable {
+    title: &'static str,
+    message: &'static str,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct PageQuery {
+    #[serde(default)]
+    idp: Option<String>,
+    /// Set by the page's own refresh: not an opening for the audit trail.
+    #[serde(default)]
+    watch: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    idp: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct AdminForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    idp: Option<String>,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+#[derive(serde::Deserialize)]
+pub struct SchemaForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    idp: Option<String>,
+    #[serde(default)]
+    urn: String,
+}
+
+/// An open link: the link, its tenant, the directory acting for it, and the page's context.
+struct Opened {
+    link: SetupLink,
+    tenant: Tenant,
+    directory: Directory,
+    token: String,
+    cookies: Cookies,
+    csrf: String,
+    /// The CSRF cookie to set (none when the request had one).
+    new_csrf: bool,
+    base: String,
+}
+
+/// The answer for a link that cannot be used: 404 unknown, 410 expired or revoked.
+fn unusable(access: &SetupAccess) -> Response {
+    let (status, title, message) = match access {
+        SetupAccess::Gone { state: "revoked" } => (
+            StatusCode::GONE,
+            "This setup link was revoked",
+            "Ask the application's team for a new setup link.",
+        ),
+        SetupAccess::Gone { .. } => (
+            StatusCode::GONE,
+            "This setup link has expired",
+            "Setup links work for a limited time. Ask the application's team for a new one.",
+        ),
+        _ => (
+            StatusCode::NOT_FOUND,
+            "This setup link is not valid",
+            "Check that the whole link was copied, or ask the application's team for a new one.",
+        ),
+    };
+    html(status, Unusable { title, message }.render(), "")
+}
+
+/// Opens the link of `token`: the link and its tenant, or the answer for an unusable one.
+async fn opened(
+    app: &AppState,
+    client: &Client,
+    cookies: Cookies,
+    headers: &HeaderMap,
+    base: BaseUrl,
+    token: String,
+    audit_opening: bool,
+) -> Result<Opened, Response> {
+    let address = client.address.map(|a| a.to_string());
+    let (access, directory) = app
+        .directory
+        .setup_access(&token, audit_opening, address)
+        .await
+        .map_err(failure)?;
+    let SetupAccess::Open(open) = access else {
+        return Err(unusable(&access));
+    };
+    let (link, tenant) = *open;
+    let held = cookies.get(headers, CSRF_COOKIE).filter(|c| {
+        c.len() >= 32 && c.len() <= 128 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    });
+    let (csrf, new_csrf) = match held {
+        Some(c) => (c, false),
+        None => (crate::service::oauth::csrf_token().map_err(failure)?, true),
+    };
+    Ok(Opened {
+        link,
+        tenant,
+        directory,
+        token,
+        cookies,
+        csrf,
+        new_csrf,
+        base: base.0,
+    })
+}
+
+impl Opened {
+    fn path(&self) -> String {
+        format!("{SETUP_PATH}/{}", self.token)
+    }
+
+    /// The form's CSRF token is the cookie's.
+    fn csrf_ok(&self, field: &str) -> bool {
+        !self.new_csrf && same_token(field, &self.csrf)
+    }
+
+    /// A rendered page with the setup pages' headers: the script of scimd's own allowed, and
+    /// the CSRF cookie set when the request had none.
+    fn answer(&self, status: StatusCode, body: Result<String, askama::Error>) -> Response {
+        let mut response = html(status, body, "");
+        response.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; \
+                 connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        );
+        if self.new_csrf {
+            self.cookies.set(
+                &mut response,
+                (CSRF_COOKIE, &self.csrf),
+                SETUP_PATH,
+                "Strict",
+            );
+        }
+        response
+    }
+
+    /// The progress section, read now.
+    async fn progress(&self, app: &AppState, provider: Provider) -> Result<ProgressView, Error> {
+        let gap = TimeDelta::from_std(app.cycle_gap).unwrap_or(TimeDelta::minutes(10));
+        let progress = self.directory.setup_progress(&self.tenant, gap).await?;
+        let credentials = match &progress.connected {
+            Some(_) => self.credential_warning().await?,
+            None => None,
+        };
+        Ok(view(progress, provider, self, credentials))
+    }
+
+    /// Whether the tenant has lost every credential it connected with.
+    async fn credential_warning(&self) -> Result<Option<String>, Error> {
+        let tokens = self.directory.tokens(&self.tenant.name).await?;
+        let (_, clients) = self.directory.setup_accounts(&self.tenant).await?;
+        let valid = tokens.iter().any(|t| t.revoked.is_none());
+        if valid || !clients.is_empty() || self.tenant.policy.entra_tenant.is_some() {
+            return Ok(None);
+        }
+        Ok(Some(
+            "No credential of this tenant works any more: the Secret Token was revoked. \
+             Generate a new one above, paste it into your identity provider and test the \
+             connection again."
+                .to_owned(),
+        ))
+    }
+
+    /// The whole page.
+    async fn page(
+        &self,
+        app: &AppState,
+        provider: Provider,
+        secret: Option<String>,
+        message: Option<String>,
+        notice: Option<String>,
+        username: String,
+    ) -> Response {
+        let result = async {
+            let p = self.progress(app, provider).await?;
+            let (team_admins, clients) = self.directory.setup_accounts(&self.tenant).await?;
+            Ok::<_, Error>((p, team_admins, clients))
+        }
+        .await;
+        let (p, team_admins, clients) = match result {
+            Ok(r) => r,
+            Err(e) => return failure(e),
+        };
+        let path = self.path();
+        let issuer = app.issuer.trim_end_matches('/');
+        let refresh = p.waiting && secret.is_none();
+        let status = if message.is_some() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        };
+        let page = SetupPage {
+            tenant: self.tenant.name.clone(),
+            expires: expires_text(self.link.expires),
+            provider,
+            tabs: providers::ALL
+                .iter()
+                .map(|p| Tab {
+                    name: p.name,
+                    href: format!("{path}?idp={}", p.key),
+                    current: p.key == provider.key,
+                })
+                .collect(),
+            tenant_url: self.base.clone(),
+            authorize_url: format!("{issuer}{}", crate::http::oauth::AUTHORIZE_PATH),
+            token_url: format!("{issuer}{}", crate::http::oauth::TOKEN_PATH),
+            token_action: format!("{path}/token"),
+            admin_action: format!("{path}/admin"),
+            csrf: self.csrf.clone(),
+            secret,
+            message,
+            notice,
+            team_admins,
+            clients,
+            min_chars: MIN_PASSWORD_CHARS,
+            username,
+            p,
+            refresh,
+            refresh_url: format!("{path}?idp={}&watch=1", provider.key),
+            refresh_seconds: REFRESH_SECONDS,
+        };
+        self.answer(status, page.render())
+    }
+}
+
+fn at(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// The progress as the page shows it, in the provider's words.
+fn view(
+    progress: Progress,
+    provider: Provider,
+    opened: &Opened,
+    credentials: Option<String>,
+) -> ProgressView {
+    let connected = progress.connected.as_ref();
+    let mut steps = vec![Step {
+        id: "step-test-connection",
+        title: "Test Connection",
+        done: connected.is_some(),
+        at: connected.map(|c| at(c.at)),
+        detail: match connected {
+            Some(_) => format!(
+                "{} reached the application with this tenant's credentials.",
+                provider.name
+            ),
+            None => provider.before_test.to_owned(),
+        },
+    }];
+    steps.push(Step {
+        id: "step-first-user",
+        title: "First user",
+        done: progress.first_user.is_some(),
+        at: progress.first_user.map(at),
+        detail: match (progress.first_user, connected) {
+            (Some(_), _) => "The first user was created.".to_owned(),
+            (None, Some(_)) => provider.before_first_user.to_owned(),
+            (None, None) => "Waits for the connection.".to_owned(),
+        },
+    });
+    let (cycle_done, cycle_at, cycle_detail) = match &progress.first_cycle {
+        Some((c, ended)) => {
+            let counts = format!(
+                "{} created, {} updated, {} disabled, {} deleted, {} refused",
+                c.created.total(),
+                c.updated.total(),
+                c.disabled.total(),
+                c.deleted.total(),
+                c.refused.total()
+            );
+            if *ended {
+                (
+                    true,
+                    Some(at(c.last)),
+                    format!("The first cycle ended: {counts}."),
+                )
+            } else {
+                (
+                    false,
+                    None,
+                    format!("{} So far: {counts}.", provider.during_first_cycle),
+                )
+            }
+        }
+        None => (
+            false,
+            None,
+            "Starts with the first user or group the provider sends.".to_owned(),
+        ),
+    };
+    steps.push(Step {
+        id: "step-first-cycle",
+        title: "First cycle",
+        done: cycle_done,
+        at: cycle_at,
+        detail: cycle_detail,
+    });
+    let waiting = steps.iter().any(|s| !s.done);
+    let unkept = ignored_by_urn(&progress.ignored)
+        .into_iter()
+        .map(|(urn, names)| Unkept {
+            urn,
+            names: names.join(", "),
+        })
+        .collect();
+    let bare = progress
+        .ignored
+        .iter()
+        .filter(|(n, _)| !n.starts_with("urn:"))
+        .map(|(n, c)| format!("{n} ({c})"))
+        .collect();
+    let path = opened.path();
+    ProgressView {
+        path: format!("{path}/progress?idp={}", provider.key),
+        waiting,
+        steps,
+        causes: progress.causes,
+        unkept,
+        bare,
+        credentials,
+        csrf: opened.csrf.clone(),
+        idp: provider.key,
+        schema_action: format!("{path}/schema"),
+        logs: provider.logs,
+    }
+}
+
+/// `GET /setup/{token}`: the page.
+async fn open(
+    State(app): State<AppState>,
+    client: Client,
+    cookies: Cookies,
+    headers: HeaderMap,
+    base: BaseUrl,
+    Path(token): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let o = match opened(
+        &app,
+        &client,
+        cookies,
+        &headers,
+        base,
+        token,
+        q.watch.is_none(),
+    )
+    .await
+    {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let provider = providers::by_key(q.idp.as_deref());
+    o.page(&app, provider, None, None, None, String::new())
+        .await
+}
+
+/// `GET /setup/{token}/progress`: the progress section alone, for the page's script.
+async fn progress(
+    State(app): State<AppState>,
+    client: Client,
+    cookies: Cookies,
+    headers: HeaderMap,
+    base: BaseUrl,
+    Path(token): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let o = match opened(&app, &client, cookies, &headers, base, token, false).await {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let provider = providers::by_key(q.idp.as_deref());
+    match o.progress(&app, provider).await {
+        Ok(p) => o.answer(StatusCode::OK, ProgressFragment { p }.render()),
+        Err(e) => failure(e),
+    }
+}
+
+/// The refusal of a form whose CSRF token is not the cookie's: 403, nothing done.
+async fn refused(o: &Opened, app: &AppState, provider: Provider) -> Response {
+    let mut r = o
+        .page(
+            app,
+            provider,
+            None,
+            Some(
+                "The form expired or came from another page: reload this page and try again."
+                    .to_owned(),
+            ),
+            None,
+            String::new(),
+        )
+        .await;
+    *r.status_mut() = StatusCode::FORBIDDEN;
+    r
+}
+
+/// `POST /setup/{token}/token`: a new Secret Token, shown once; the previous one the page
+/// issued stops working.
+async fn token(
+    State(app): State<AppState>,
+    client: Client,
+    cookies: Cookies,
+    headers: HeaderMap,
+    base: BaseUrl,
+    Path(token): Path<String>,
+    Form(form): Form<TokenForm>,
+) -> Response {
+    let o = match opened(&app, &client, cookies, &headers, base, token, false).await {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let provider = providers::by_key(form.idp.as_deref());
+    if !o.csrf_ok(&form.csrf) {
+        return refused(&o, &app, provider).await;
+    }
+    match o.directory.setup_token(&o.link).await {
+        Ok(issued) => {
+            o.page(
+                &app,
+                provider,
+                Some(issued.token),
+                None,
+                None,
+                String::new(),
+            )
+            .await
+        }
+        Err(e) => failure(e),
+    }
+}
+
+/// `POST /setup/{token}/admin`: the tenant's first team admin, for Authorize.
+async fn admin(
+    State(app): State<AppState>,
+    client: Client,
+    cookies: Cookies,
+    headers: HeaderMap,
+    base: BaseUrl,
+    Path(token): Path<String>,
+    Form(form): Form<AdminForm>,
+) -> Response {
+    let o = match opened(&app, &client, cookies, &headers, base, token, false).await {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let provider = providers::by_key(form.idp.as_deref());
+    if !o.csrf_ok(&form.csrf) {
+        return refused(&o, &app, provider).await;
+    }
+    let username = form.username.trim().to_owned();
+    if form.password != form.confirm {
+        let message = "The two passwords are not the same.".to_owned();
+        return o
+            .page(&app, provider, None, Some(message), None, username)
+            .await;
+    }
+    match o
+        .directory
+        .setup_team_admin(&o.link, &username, &form.password)
+        .await
+    {
+        Ok(admin) => {
+            let notice = format!(
+                "Team admin {} is created: sign in with it when your identity provider's \
+                 Authorize asks.",
+                admin.username
+            );
+            o.page(&app, provider, None, None, Some(notice), String::new())
+                .await
+        }
+        Err(Error::Scim(e)) if e.status < 500 => {
+            o.page(&app, provider, None, Some(e.detail), None, username)
+                .await
+        }
+        Err(e) => failure(e),
+    }
+}
+
+/// `POST /setup/{token}/schema`: registers the schema of attributes the first cycle sent
+/// under an extension URN that no schema defines.
+async fn schema(
+    State(app): State<AppState>,
+    client: Client,
+    cookies: Cookies,
+    headers: HeaderMap,
+    base: BaseUrl,
+    Path(token): Path<String>,
+    Form(form): Form<SchemaForm>,
+) -> Response {
+    let o = match opened(&app, &client, cookies, &headers, base, token, false).await {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let provider = providers::by_key(form.idp.as_deref());
+    if !o.csrf_ok(&form.csrf) {
+        return refused(&o, &app, provider).await;
+    }
+    let gap = TimeDelta::from_std(app.cycle_gap).unwrap_or(TimeDelta::minutes(10));
+    let progress = match o.directory.setup_progress(&o.tenant, gap).await {
+        Ok(p) => p,
+        Err(e) => return failure(e),
+    };
+    let found = ignored_by_urn(&progress.ignored)
+        .into_iter()
+        .find(|(urn, _)| *urn == form.urn);
+    let Some((urn, names)) = found else {
+        let message =
+            "Nothing was sent under that schema in the first cycle: reload the page.".to_owned();
+        return o
+            .page(&app, provider, None, Some(message), None, String::new())
+            .await;
+    };
+    match o.directory.register_ignored(&o.tenant, &urn, &names).await {
+        Ok(registered) => {
+            let notice = format!(
+                "{} is registered with {}: the application keeps these attributes from the \
+                 next request on. Users already provisioned get them at their next update.",
+                registered.schema.id,
+                names.join(", ")
+            );
+            o.page(&app, provider, None, None, Some(notice), String::new())
+                .await
+        }
+        Err(Error::Scim(e)) if e.status < 500 => {
+            o.page(&app, provider, None, Some(e.detail), None, String::new())
+                .await
+        }
+        Err(e) => failure(e),
+    }
+}
+
+/// The page's script: while a step waits, reads the progress section again every few
+/// seconds and puts it in place, so that nothing else on the page (a token shown once) goes.
+async fn script() -> Response {
+    let mut response = axum::response::IntoResponse::into_response((
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        SCRIPT,
+    ));
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+const SCRIPT: &str = include_str!("../../../static/setup.js");
