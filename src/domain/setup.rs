@@ -113,8 +113,26 @@ fn were(n: u64) -> &'static str {
 
 /// The refusals of a cycle grouped by cause, most frequent first, with the fix for each.
 pub fn causes(groups: &[RefusalGroup], matching: &MatchingAttribute) -> Vec<Cause> {
-    let mut out: Vec<Cause> = Vec::new();
+    // groups of one cause are summed first, so that its words count them all
+    let mut merged: Vec<(&'static str, Option<String>, RefusalGroup)> = Vec::new();
     for g in groups {
+        let c = cause(g, matching);
+        match merged
+            .iter_mut()
+            .find(|(kind, attribute, _)| *kind == c.kind && *attribute == c.attribute)
+        {
+            Some((.., same)) => same.count += g.count,
+            None => merged.push((c.kind, c.attribute, g.clone())),
+        }
+    }
+    let mut out: Vec<Cause> = merged.iter().map(|(.., g)| cause(g, matching)).collect();
+    out.sort_by_key(|c| std::cmp::Reverse(c.count));
+    out
+}
+
+/// The cause of one group of refusals, in the identity admin's words.
+fn cause(g: &RefusalGroup, matching: &MatchingAttribute) -> Cause {
+    {
         let attribute = g.attribute().map(str::to_owned);
         let resource = match g.resource_type.as_deref() {
             Some("Group") => "group",
@@ -125,14 +143,20 @@ pub fn causes(groups: &[RefusalGroup], matching: &MatchingAttribute) -> Vec<Caus
         let (kind, what, fix) = match (g.status, g.scim_type.as_deref(), attribute.as_deref()) {
             (400, _, Some("roles")) if g.reason().contains("no role") => (
                 "no_role",
-                format!("{n} have no role (Default Access)"),
+                format!(
+                    "{n} {} no role (Default Access)",
+                    if g.count == 1 { "has" } else { "have" }
+                ),
                 "assign them to the application with one of its roles (Users and groups > \
                  Edit assignment > Select a role): Default Access is not provisioned"
                     .to_owned(),
             ),
             (400, _, Some("roles")) => (
                 "unknown_role",
-                format!("{n} carry a role this application does not have"),
+                format!(
+                    "{n} {} a role this application does not have",
+                    if g.count == 1 { "carries" } else { "carry" }
+                ),
                 "assign them one of the application's roles, or ask the application's team to \
                  allow the role"
                     .to_owned(),
@@ -140,18 +164,23 @@ pub fn causes(groups: &[RefusalGroup], matching: &MatchingAttribute) -> Vec<Caus
             (409, _, Some(a)) if a.eq_ignore_ascii_case(&unbracketed(matching.as_str())) => (
                 "matching_repeats",
                 format!(
-                    "the matching attribute `{a}` repeats: {n} share a value with a user already provisioned"
+                    "the matching attribute {a} repeats: {n} {} a value with a user already \
+                     provisioned",
+                    if g.count == 1 { "shares" } else { "share" }
                 ),
                 format!(
-                    "give each user a different `{a}` in Entra, or delete the stale account the \
-                     value belongs to; Entra matches users on `{a}` (Attribute mappings > \
+                    "give each user a different {a} in Entra, or delete the stale account the \
+                     value belongs to; Entra matches users on {a} (Attribute mappings > \
                      Matching precedence 1)"
                 ),
             ),
             (409, _, Some(a)) => (
                 "unique_repeats",
-                format!("`{a}` repeats: {n} share a value that must be unique"),
-                format!("give each one a different `{a}` in Entra"),
+                format!(
+                    "{a} repeats: {n} {} a value that must be unique",
+                    if g.count == 1 { "shares" } else { "share" }
+                ),
+                format!("give each one a different {a} in Entra"),
             ),
             (409, _, None) => (
                 "conflict",
@@ -167,9 +196,12 @@ pub fn causes(groups: &[RefusalGroup], matching: &MatchingAttribute) -> Vec<Caus
             ),
             (400, _, Some(a)) => (
                 "invalid_value",
-                format!("{n} have a value of `{a}` the application cannot take"),
                 format!(
-                    "check the mapping of `{a}` (Attribute mappings) and the users' values; the \
+                    "{n} {} a value of {a} the application cannot take",
+                    if g.count == 1 { "has" } else { "have" }
+                ),
+                format!(
+                    "check the mapping of {a} (Attribute mappings) and the users' values; the \
                      provisioning logs give each one's detail"
                 ),
             ),
@@ -190,24 +222,16 @@ pub fn causes(groups: &[RefusalGroup], matching: &MatchingAttribute) -> Vec<Caus
                 "the provisioning logs give each one's detail".to_owned(),
             ),
         };
-        match out
-            .iter_mut()
-            .find(|c| c.kind == kind && c.attribute == attribute)
-        {
-            Some(same) => same.count += g.count,
-            None => out.push(Cause {
-                kind,
-                count: g.count,
-                status: g.status,
-                scim_type: g.scim_type.clone(),
-                attribute,
-                what,
-                fix,
-            }),
+        Cause {
+            kind,
+            count: g.count,
+            status: g.status,
+            scim_type: g.scim_type.clone(),
+            attribute,
+            what,
+            fix,
         }
     }
-    out.sort_by_key(|c| std::cmp::Reverse(c.count));
-    out
 }
 
 /// Attributes a cycle sent that no schema of the tenant defines, with how many requests sent
@@ -308,7 +332,9 @@ mod tests {
         assert!(
             causes[2]
                 .what
-                .starts_with("the matching attribute `userName` repeats: 3 users")
+                .starts_with("the matching attribute userName repeats: 3 users share"),
+            "{}",
+            causes[2].what
         );
         assert_eq!(causes[1].attribute.as_deref(), Some("externalId"));
     }

@@ -325,7 +325,13 @@ impl Opened {
             Err(e) => return failure(e),
         };
         let path = self.path();
-        let issuer = app.issuer.trim_end_matches('/');
+        // where Entra reaches scimd, as the Tenant URL says (the issuer may be a listening
+        // address such as 0.0.0.0:8080 when SCIMD_PUBLIC_URL is unset)
+        let root = self
+            .base
+            .strip_suffix(crate::http::SCIM_BASE)
+            .unwrap_or(&self.base)
+            .to_owned();
         let refresh = p.waiting && secret.is_none();
         let status = if message.is_some() {
             StatusCode::UNPROCESSABLE_ENTITY
@@ -345,8 +351,8 @@ impl Opened {
                 })
                 .collect(),
             tenant_url: self.base.clone(),
-            authorize_url: format!("{issuer}{}", crate::http::oauth::AUTHORIZE_PATH),
-            token_url: format!("{issuer}{}", crate::http::oauth::TOKEN_PATH),
+            authorize_url: format!("{root}{}", crate::http::oauth::AUTHORIZE_PATH),
+            token_url: format!("{root}{}", crate::http::oauth::TOKEN_PATH),
             token_action: format!("{path}/token"),
             admin_action: format!("{path}/admin"),
             csrf: self.csrf.clone(),

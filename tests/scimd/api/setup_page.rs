@@ -496,7 +496,7 @@ async fn the_first_cycles_refusals_are_grouped_by_cause_with_the_fix(backend: Ba
         .find("3 users have no role (Default Access)")
         .expect(&shown);
     let repeats = shown
-        .find("the matching attribute `userName` repeats: 1 user share")
+        .find("the matching attribute userName repeats: 1 user shares")
         .expect(&shown);
     assert!(no_role < repeats, "most frequent first");
     assert!(shown.contains("Select a role"), "{shown}");

@@ -13,5 +13,6 @@ mod invitation_browser;
 mod operator_cli;
 mod receiver_example;
 mod schemas;
+mod setup_browser;
 mod sign_in_flood;
 mod slow_clients;
