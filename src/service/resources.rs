@@ -174,7 +174,8 @@ impl Directory {
                 let write = Rewrite::new(kind, id, PATCH_ATTEMPTS, &changes, body)
                     .recorded("patch", paths, status);
                 self.rewrite(ctx, &registry, write, |current| {
-                    let mut doc = patch::apply(rt, registry.common(), &current.doc, &doc_patch)?;
+                    let mut doc =
+                        patch::apply(rt, registry.common(), &current.doc, id, &doc_patch)?;
                     keep_hidden(rt, &current.doc, &mut doc);
                     if kind == ResourceKind::User {
                         check_user(ctx.tenant, &doc)?;
