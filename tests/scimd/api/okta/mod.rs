@@ -1,8 +1,8 @@
 //! Okta's provisioning journey replayed as real HTTP requests, checking the directory after.
-//! The requests are those of Okta's "SCIM 2.0 protocol reference"
-//! (https://developer.okta.com/docs/api/openapi/okta-scim/guides/scim-20) and of its OIN
-//! submission tests ("Test your SCIM API",
-//! https://developer.okta.com/docs/guides/scim-provisioning-integration-test/main/): a lookup
+//! The requests are those of Okta's SCIM 2.0 protocol reference ("Okta and SCIM Version 2.0",
+//! https://developer.okta.com/docs/api/openapi/okta-scim/guides/scim-20) and of its guide for
+//! OIN submissions ("Build your SCIM API service",
+//! https://developer.okta.com/docs/guides/build-provisioning-integration/prepare-api): a lookup
 //! by `userName` with `startIndex=1&count=100`, a create holding `password` when "Sync
 //! Password" is on, profile updates by `PUT`, deactivation by `PATCH` `active=false` (never a
 //! `DELETE` of a user), paging at 100, and Group Push by `PATCH` with `members`, renames by a
