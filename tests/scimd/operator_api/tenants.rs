@@ -263,6 +263,17 @@ async fn patching_rules_changes_only_the_fields_sent_and_null_clears_them(backen
         .patch("/api/v1/tenants/contoso", json!({ "passwords": "hash" }))
         .await;
     assert_problem(&unknown_rule, 422, "validation", Some("passwords"));
+    // the OpenAPI document describes the rule where a tenant is read, created and changed
+    let document = api.get("/api/v1/openapi.json").await.body;
+    let schemas = &document["components"]["schemas"];
+    assert_eq!(schemas["PasswordRule"]["enum"], json!(["reject", "ignore"]));
+    for schema in ["TenantView", "NewTenant", "RulesChange"] {
+        assert!(
+            schemas[schema]["properties"]["passwords"].is_object(),
+            "{schema}: {}",
+            schemas[schema]
+        );
+    }
     let bad = api
         .patch("/api/v1/tenants/contoso", json!({ "require_role": "yes" }))
         .await;
