@@ -45,6 +45,8 @@ pub struct Policy {
     pub entra_tenant: Option<Uuid>,
     /// What a request's attributes that no schema of the tenant defines get.
     pub unknown_attributes: UnknownAttributes,
+    /// What a user's `password` in a request gets.
+    pub passwords: Passwords,
     /// The version of the tenant's extension schemas: each registration or removal bumps it,
     /// so a replica knows that the schemas it holds are stale (0: never registered any).
     pub schemas: i64,
@@ -78,6 +80,41 @@ impl FromStr for UnknownAttributes {
             "ignore" => Ok(Self::Ignore),
             "reject" => Ok(Self::Reject),
             _ => Err(format!("'{s}': use ignore or reject")),
+        }
+    }
+}
+
+/// What becomes of a user's `password` (RFC 7643 §4.1.1) in a create, replace or patch: Okta
+/// sends one when its application's "Sync Password" is on. scimd is not the application's
+/// password store, so it never keeps one, in clear or hashed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Passwords {
+    /// The request is refused with 400 `invalidValue` at `password`, saying how to turn the
+    /// sync off (the default: a password the identity provider believes synced, and dropped,
+    /// would be a lie).
+    #[default]
+    Reject,
+    /// Accepted and dropped: the password is neither stored nor returned.
+    Ignore,
+}
+
+impl Passwords {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reject => "reject",
+            Self::Ignore => "ignore",
+        }
+    }
+}
+
+impl FromStr for Passwords {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "reject" => Ok(Self::Reject),
+            "ignore" => Ok(Self::Ignore),
+            _ => Err(format!("'{s}': use reject or ignore")),
         }
     }
 }

@@ -4,7 +4,7 @@ use clap::{Args, Subcommand};
 
 use scimd::StartError;
 use scimd::config::Database;
-use scimd::domain::{MatchingAttribute, Policy, UnknownAttributes};
+use scimd::domain::{MatchingAttribute, Passwords, Policy, UnknownAttributes};
 use scimd::service::PolicyChange;
 
 #[derive(Debug, Args)]
@@ -24,7 +24,8 @@ enum TenantCommand {
     },
     /// List tenants with their rules.
     List,
-    /// Change a tenant's rules: the matching attribute and the roles users may or must carry.
+    /// Change a tenant's rules: the matching attribute, the roles users may or must carry, and
+    /// what attributes in no schema and passwords get.
     Set {
         /// The tenant's name, as `scimd tenant list` shows it.
         name: String,
@@ -61,6 +62,11 @@ enum TenantCommand {
         /// noted in the activity log; the default) or `reject` (400 naming them).
         #[arg(long, value_name = "RULE")]
         unknown_attributes: Option<UnknownAttributes>,
+        /// What a user's password in a request gets (Okta sends one when its "Sync Password"
+        /// is on): `reject` (400 saying how to turn it off; the default) or `ignore` (accepted
+        /// and dropped). scimd never keeps a password.
+        #[arg(long, value_name = "RULE")]
+        passwords: Option<Passwords>,
     },
     /// Delete a tenant with everything of it: its users and groups, tokens, admins, OAuth
     /// clients, webhooks and their events, activity and schemas.
@@ -104,6 +110,7 @@ impl Tenant {
                 entra_tenant_id,
                 no_entra_tenant_id,
                 unknown_attributes,
+                passwords,
             } => {
                 let change = PolicyChange {
                     matching: matching_attribute,
@@ -119,6 +126,7 @@ impl Tenant {
                         entra_tenant_id.map(Some)
                     },
                     unknown_attributes,
+                    passwords,
                 };
                 let policy = dir.set_policy(&name, &change).await?;
                 println!("tenant {name}: {}", describe(&policy));
@@ -158,8 +166,9 @@ fn describe(policy: &Policy) -> String {
         .map(|t| format!("; accepts tokens of Entra tenant {t}"))
         .unwrap_or_default();
     format!(
-        "matching {}; {roles}{required}{entra}; unknown attributes: {}",
+        "matching {}; {roles}{required}{entra}; unknown attributes: {}; passwords: {}",
         policy.matching.as_str(),
-        policy.unknown_attributes.as_str()
+        policy.unknown_attributes.as_str(),
+        policy.passwords.as_str()
     )
 }

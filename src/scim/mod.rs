@@ -10,6 +10,7 @@ pub mod filter;
 pub mod fold;
 pub mod limits;
 pub mod list;
+pub mod password;
 pub mod patch;
 pub mod path;
 pub mod projection;

@@ -5,9 +5,11 @@
 use serde_json::Value;
 
 use super::{Directory, Error};
-use crate::domain::{MatchingAttribute, Policy, Tenant};
+use crate::domain::{MatchingAttribute, Passwords, Policy, Tenant};
 use crate::scim;
 use crate::scim::canonical::Document;
+use crate::scim::password;
+use crate::scim::schema::ResourceKind;
 use crate::store::SchemaStore;
 use crate::store::Tenants;
 
@@ -21,6 +23,7 @@ pub struct PolicyChange {
     /// `Some(None)`: accept no Entra-signed tokens.
     pub entra_tenant: Option<Option<uuid::Uuid>>,
     pub unknown_attributes: Option<crate::domain::UnknownAttributes>,
+    pub passwords: Option<Passwords>,
 }
 
 impl PolicyChange {
@@ -31,6 +34,7 @@ impl PolicyChange {
             && self.require_role.is_none()
             && self.entra_tenant.is_none()
             && self.unknown_attributes.is_none()
+            && self.passwords.is_none()
     }
 
     /// What the change sets, for the audit trail: `matching=externalId, require_role=true`.
@@ -56,6 +60,9 @@ impl PolicyChange {
         }
         if let Some(u) = self.unknown_attributes {
             parts.push(format!("unknown_attributes={}", u.as_str()));
+        }
+        if let Some(p) = self.passwords {
+            parts.push(format!("passwords={}", p.as_str()));
         }
         parts.join(", ")
     }
@@ -117,6 +124,42 @@ pub fn check_user(tenant: &Tenant, doc: &Document) -> Result<(), Error> {
     Ok(())
 }
 
+/// How a request's body is read for a password: a resource (POST, PUT) or a PatchOp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    Resource,
+    Patch,
+}
+
+/// Refuses a User write that sets a password when the tenant's rule is
+/// [`Passwords::Reject`], in the words of the Okta admin who turned "Sync Password" on (the
+/// only provisioning client that sends one). The value is never read, kept or logged.
+pub fn check_password(
+    tenant: &Tenant,
+    kind: ResourceKind,
+    sent: Sent,
+    body: &Value,
+) -> Result<(), Error> {
+    if kind != ResourceKind::User || tenant.policy.passwords != Passwords::Reject {
+        return Ok(());
+    }
+    let carried = match sent {
+        Sent::Resource => password::in_resource(body),
+        Sent::Patch => password::in_patch(body),
+    };
+    if !carried {
+        return Ok(());
+    }
+    Err(scim::Error::invalid_value(
+        "password: scimd does not keep passwords: turn off Sync Password in the Okta \
+         application's Provisioning > To App settings, or ask the application's team to set \
+         this tenant's password rule to ignore",
+    )
+    .at(password::PASSWORD)
+    .because("sets a password, which this tenant refuses")
+    .into())
+}
+
 /// Role values a tenant may allow: each not blank, storable, and no longer than a name.
 pub(super) fn check_roles(roles: &[String]) -> Result<(), Error> {
     for (i, role) in roles.iter().enumerate() {
@@ -161,6 +204,9 @@ impl Directory {
         }
         if let Some(rule) = change.unknown_attributes {
             self.store.set_unknown_attributes(tenant.id, rule).await?;
+        }
+        if let Some(rule) = change.passwords {
+            self.store.set_passwords(tenant.id, rule).await?;
         }
         self.audited(
             "tenant.set",

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::error::contended;
 use super::members::{split_patch, take_members};
-use super::policy::check_user;
+use super::policy::{Sent, check_password, check_user};
 use super::view::{Answer, Context, Shown, patch_is_quiet};
 use super::{Directory, Error};
 use super::{activity, schemas};
@@ -45,6 +45,7 @@ impl Directory {
         kind: ResourceKind,
         body: &Value,
     ) -> Result<Shown, Error> {
+        check_password(ctx.tenant, kind, Sent::Resource, body)?;
         // parsed before the write: a bad projection changes nothing
         let registry = self.registry_of(ctx.tenant).await?;
         let projection = Self::projection(&registry, ctx, kind)?;
@@ -108,6 +109,7 @@ impl Directory {
         id: &str,
         body: &Value,
     ) -> Result<Shown, Error> {
+        check_password(ctx.tenant, kind, Sent::Resource, body)?;
         let registry = self.registry_of(ctx.tenant).await?;
         let projection = Self::projection(&registry, ctx, kind)?;
         let rt = registry.served(kind)?;
@@ -140,6 +142,7 @@ impl Directory {
         id: &str,
         body: &Value,
     ) -> Result<Answer, Error> {
+        check_password(ctx.tenant, kind, Sent::Patch, body)?;
         let registry = self.registry_of(ctx.tenant).await?;
         let projection = Self::projection(&registry, ctx, kind)?;
         let rt = registry.served(kind)?;
@@ -174,7 +177,8 @@ impl Directory {
                 let write = Rewrite::new(kind, id, PATCH_ATTEMPTS, &changes, body)
                     .recorded("patch", paths, status);
                 self.rewrite(ctx, &registry, write, |current| {
-                    let mut doc = patch::apply(rt, registry.common(), &current.doc, &doc_patch)?;
+                    let mut doc =
+                        patch::apply(rt, registry.common(), &current.doc, id, &doc_patch)?;
                     keep_hidden(rt, &current.doc, &mut doc);
                     if kind == ResourceKind::User {
                         check_user(ctx.tenant, &doc)?;

@@ -31,7 +31,7 @@ use uuid::Uuid;
 
 use crate::domain::activity::Activity;
 use crate::domain::oauth::TokenRecord;
-use crate::domain::{MatchingAttribute, Tenant, TenantId, TokenInfo};
+use crate::domain::{MatchingAttribute, Passwords, Tenant, TenantId, TokenInfo};
 use crate::scim::canonical::Document;
 use crate::scim::list::{CursorPosition, ListQuery};
 use crate::scim::resource::{ResourceId, StoredResource, Version};
@@ -245,6 +245,12 @@ pub trait Tenants {
         &self,
         tenant: TenantId,
         matching: MatchingAttribute,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Sets what a user's `password` in a request gets.
+    fn set_passwords(
+        &self,
+        tenant: TenantId,
+        rule: Passwords,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Sets (or, with `None`, clears) the Entra tenant whose signed tokens the tenant accepts.
     fn set_entra_tenant(

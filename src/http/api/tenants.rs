@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::extract::{Acting, Body, Params, Segments};
 use super::paging::{Page, PageParams};
 use super::problem::{Kind, Problem};
-use crate::domain::{MatchingAttribute, Tenant, UnknownAttributes};
+use crate::domain::{MatchingAttribute, Passwords, Tenant, UnknownAttributes};
 use crate::service::PolicyChange;
 
 /// A tenant: one customer's directory, one Entra provisioning job.
@@ -24,6 +24,7 @@ use crate::service::PolicyChange;
     "require_role": true,
     "entra_tenant_id": null,
     "unknown_attributes": "ignore",
+    "passwords": "reject",
     "created": "2026-12-04T10:00:00Z"
 }))]
 pub struct TenantView {
@@ -41,6 +42,8 @@ pub struct TenantView {
     pub entra_tenant_id: Option<Uuid>,
     /// What attributes no schema of the tenant defines get.
     pub unknown_attributes: UnknownRule,
+    /// What a user's password in a SCIM request gets.
+    pub passwords: PasswordRule,
     pub created: DateTime<Utc>,
 }
 
@@ -71,6 +74,34 @@ impl From<UnknownRule> for UnknownAttributes {
     }
 }
 
+/// What a user's `password` in a SCIM request gets (Okta sends one when its "Sync Password"
+/// is on): `reject` (the request is refused with 400 saying how to turn the sync off; the
+/// default) or `ignore` (accepted and dropped). scimd never keeps a password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PasswordRule {
+    Reject,
+    Ignore,
+}
+
+impl From<Passwords> for PasswordRule {
+    fn from(rule: Passwords) -> Self {
+        match rule {
+            Passwords::Reject => PasswordRule::Reject,
+            Passwords::Ignore => PasswordRule::Ignore,
+        }
+    }
+}
+
+impl From<PasswordRule> for Passwords {
+    fn from(rule: PasswordRule) -> Self {
+        match rule {
+            PasswordRule::Reject => Passwords::Reject,
+            PasswordRule::Ignore => Passwords::Ignore,
+        }
+    }
+}
+
 impl TenantView {
     pub fn of(tenant: &Tenant, scim_url: &str) -> Self {
         let p = &tenant.policy;
@@ -82,6 +113,7 @@ impl TenantView {
             require_role: p.require_role,
             entra_tenant_id: p.entra_tenant,
             unknown_attributes: p.unknown_attributes.into(),
+            passwords: p.passwords.into(),
             created: tenant.created,
         }
     }
@@ -146,6 +178,7 @@ pub struct NewTenant {
     pub require_role: Option<bool>,
     pub entra_tenant_id: Option<Uuid>,
     pub unknown_attributes: Option<UnknownRule>,
+    pub passwords: Option<PasswordRule>,
 }
 
 /// Changes to a tenant's rules; a field left out is left as it is, `null` clears it.
@@ -167,6 +200,7 @@ pub struct RulesChange {
     #[schema(value_type = Option<Uuid>)]
     pub entra_tenant_id: Option<Option<Uuid>>,
     pub unknown_attributes: Option<UnknownRule>,
+    pub passwords: Option<PasswordRule>,
 }
 
 impl RulesChange {
@@ -184,6 +218,7 @@ impl RulesChange {
             require_role: self.require_role,
             entra_tenant: self.entra_tenant_id,
             unknown_attributes: self.unknown_attributes.map(Into::into),
+            passwords: self.passwords.map(Into::into),
         })
     }
 }
@@ -196,6 +231,7 @@ impl From<&NewTenant> for RulesChange {
             require_role: t.require_role,
             entra_tenant_id: t.entra_tenant_id.map(Some),
             unknown_attributes: t.unknown_attributes,
+            passwords: t.passwords,
         }
     }
 }

@@ -18,6 +18,7 @@ use crate::scim::error::{Error, ScimType};
 use crate::scim::filter::{self, Filter};
 use crate::scim::limits::check_operations;
 use crate::scim::path::{Resolved, resolve};
+use crate::scim::resource::ResourceId;
 use crate::scim::schema::{AttrType, Attribute, Mutability, ResourceType};
 use values::{filtered, sub_attribute, whole};
 
@@ -37,18 +38,20 @@ fn invalid_path(detail: impl Into<String>) -> Error {
     Error::new(400, Some(ScimType::InvalidPath), detail)
 }
 
-/// Applies a PatchOp body to `doc` and returns the validated result.
+/// Applies a PatchOp body to `doc`, the document of resource `id`, and returns the validated
+/// result.
 pub fn apply(
     rt: &ResourceType,
     common: &[Attribute],
     doc: &Document,
+    id: ResourceId,
     body: &Value,
 ) -> Result<Document, Error> {
     let operations = operations(body)?;
     check_writes(rt, operations)?;
     let mut work = doc.clone();
     for (i, operation) in operations.iter().enumerate() {
-        apply_one(rt, common, &mut work, operation)
+        apply_one(rt, common, &mut work, id, operation)
             .map_err(|e| e.prefixed(&format!("Operations[{i}]")))?;
     }
     canonicalize(rt, common, &Value::Object(work), Some(doc))
@@ -112,6 +115,7 @@ fn apply_one(
     rt: &ResourceType,
     common: &[Attribute],
     doc: &mut Document,
+    id: ResourceId,
     operation: &Value,
 ) -> Result<(), Error> {
     let Value::Object(operation) = operation else {
@@ -125,7 +129,9 @@ fn apply_one(
         .filter(|p| !p.is_empty());
     match (op, path) {
         (Op::Remove, None) => Err(no_target("remove needs a 'path' (RFC 7644 §3.5.2.2)")),
-        (_, Some(path)) if is_schema(rt, path) => apply_schema(rt, common, doc, op, path, value),
+        (_, Some(path)) if is_schema(rt, path) => {
+            apply_schema(rt, common, doc, id, op, path, value)
+        }
         (_, Some(path)) => {
             if op != Op::Remove && value.is_none() {
                 return Err(Error::invalid_value(format!(
@@ -136,7 +142,7 @@ fn apply_one(
             }
             apply_path(rt, common, doc, op, path, value.unwrap_or(&Value::Null))
         }
-        (_, None) => apply_pathless(rt, common, doc, op, value),
+        (_, None) => apply_pathless(rt, common, doc, id, op, value),
     }
 }
 
@@ -171,6 +177,7 @@ fn apply_schema(
     rt: &ResourceType,
     common: &[Attribute],
     doc: &mut Document,
+    id: ResourceId,
     op: Op,
     path: &str,
     value: Option<&Value>,
@@ -196,9 +203,9 @@ fn apply_schema(
                 Some(ext) => {
                     let mut wrapped = Map::new();
                     wrapped.insert(ext.schema.id.clone(), value.cloned().unwrap_or_default());
-                    apply_pathless(rt, common, doc, op, Some(&Value::Object(wrapped)))
+                    apply_pathless(rt, common, doc, id, op, Some(&Value::Object(wrapped)))
                 }
-                None => apply_pathless(rt, common, doc, op, value),
+                None => apply_pathless(rt, common, doc, id, op, value),
             }
         }
     }
@@ -208,6 +215,7 @@ fn apply_pathless(
     rt: &ResourceType,
     common: &[Attribute],
     doc: &mut Document,
+    id: ResourceId,
     op: Op,
     value: Option<&Value>,
 ) -> Result<(), Error> {
@@ -217,7 +225,9 @@ fn apply_pathless(
         ));
     };
     for (key, v) in members {
-        if let Some(ext) = rt.extension(key) {
+        if key.eq_ignore_ascii_case("id") {
+            own_id(id, v)?;
+        } else if let Some(ext) = rt.extension(key) {
             let Value::Object(ext_members) = v else {
                 return Err(Error::invalid_value(format!(
                     "'{key}' must be an object of extension attributes"
@@ -235,6 +245,28 @@ fn apply_pathless(
         }
     }
     Ok(())
+}
+
+/// An `id` in a path-less value: the resource's own changes nothing (Okta's Group Push
+/// renames a group with `{"op": "replace", "value": {"id": …, "displayName": …}}`, "SCIM 2.0
+/// protocol reference", https://developer.okta.com/docs/api/openapi/okta-scim/guides/scim-20);
+/// `null` is no id; any other is an attempt to change a read-only attribute (RFC 7643 §3.1).
+fn own_id(id: ResourceId, value: &Value) -> Result<(), Error> {
+    // null: not present (RFC 7643 §2.5)
+    if value.is_null() {
+        return Ok(());
+    }
+    let sent = value
+        .as_str()
+        .and_then(|s| s.trim().parse::<ResourceId>().ok());
+    if sent == Some(id) {
+        return Ok(());
+    }
+    Err(Error::mutability(format!(
+        "'id' is read-only: a value may hold only this resource's own id, {id}"
+    ))
+    .at("id")
+    .because("is read-only"))
 }
 
 /// A PATCH path split into attribute, value filter and sub-attribute (RFC 7644 Figure 7).

@@ -20,7 +20,7 @@ pub(super) fn patch(doc: &Document, ops: Value) -> Result<Value, Error> {
     let rt = registry.resource_type(ResourceKind::User).unwrap();
     let body =
         json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops});
-    apply(rt, registry.common(), doc, &body).map(Value::Object)
+    apply(rt, registry.common(), doc, ids::ID, &body).map(Value::Object)
 }
 
 pub(super) fn barbara() -> Document {
@@ -344,6 +344,7 @@ fn a_failing_operation_leaves_the_document_unchanged() {
 }
 
 mod hostile;
+mod ids;
 
 mod model {
     //! Property: a sequence of operations gives what a simple model of attribute values

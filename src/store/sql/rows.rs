@@ -28,7 +28,8 @@ pub fn resource(row: &impl Record, kind: ResourceKind) -> Result<StoredResource,
 /// The columns [`tenant`] reads, from `tenants`.
 pub const TENANT_COLUMNS: &str = "tenants.id, tenants.name, tenants.matching_attribute, \
                                   tenants.allowed_roles, tenants.require_role, tenants.entra_tenant_id, \
-                                  tenants.unknown_attributes, tenants.schemas, tenants.created";
+                                  tenants.unknown_attributes, tenants.passwords, tenants.schemas, \
+                                  tenants.created";
 
 pub fn tenant(row: &impl Record) -> Result<Tenant, StoreError> {
     let matching = row.text("matching_attribute")?.unwrap_or_default();
@@ -48,6 +49,11 @@ pub fn tenant(row: &impl Record) -> Result<Tenant, StoreError> {
             entra_tenant: row.opt_uuid("entra_tenant_id")?,
             unknown_attributes: row
                 .text("unknown_attributes")?
+                .unwrap_or_default()
+                .parse()
+                .unwrap_or_default(),
+            passwords: row
+                .text("passwords")?
                 .unwrap_or_default()
                 .parse()
                 .unwrap_or_default(),

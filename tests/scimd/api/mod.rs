@@ -25,6 +25,7 @@ mod keep_alive;
 mod membership;
 mod metrics;
 pub mod oauth;
+mod okta;
 mod ops;
 mod pages;
 mod patch;

@@ -139,6 +139,16 @@ async fn put_without_user_name_is_400_and_changes_nothing(backend: Backend) {
 
 async fn unknown_attributes_and_password_are_never_returned(backend: Backend) {
     let app = TestApp::new(backend).await;
+    // a tenant refuses passwords unless told to ignore them (`okta::` tests the refusal)
+    let ignore = scimd::service::PolicyChange {
+        passwords: Some(scimd::domain::Passwords::Ignore),
+        ..Default::default()
+    };
+    app.state
+        .directory
+        .set_policy("default", &ignore)
+        .await
+        .unwrap();
     let created = app
         .post(
             "/scim/v2/Users",

@@ -30,7 +30,8 @@ async fn creating_a_tenant_answers_201_with_its_location_rules_and_scim_url(back
                 "matching_attribute": "externalId",
                 "allowed_roles": ["Organizer", "Attendee"],
                 "require_role": true,
-                "unknown_attributes": "reject"
+                "unknown_attributes": "reject",
+                "passwords": "ignore"
             }),
         )
         .await;
@@ -48,6 +49,7 @@ async fn creating_a_tenant_answers_201_with_its_location_rules_and_scim_url(back
             "require_role": true,
             "entra_tenant_id": null,
             "unknown_attributes": "reject",
+            "passwords": "ignore",
             "created": at
         })
     );
@@ -232,6 +234,15 @@ async fn patching_rules_changes_only_the_fields_sent_and_null_clears_them(backen
     assert_eq!(changed.body["require_role"], true);
     assert_eq!(changed.body["entra_tenant_id"], entra);
     assert_eq!(changed.body["unknown_attributes"], "reject");
+    assert_eq!(
+        changed.body["passwords"], "reject",
+        "a new tenant refuses passwords"
+    );
+    let ignoring = api
+        .patch("/api/v1/tenants/contoso", json!({ "passwords": "ignore" }))
+        .await;
+    assert_eq!(ignoring.body["passwords"], "ignore", "{}", ignoring.body);
+    assert_eq!(ignoring.body["unknown_attributes"], "reject");
     let cleared = api
         .patch(
             "/api/v1/tenants/contoso",
@@ -247,6 +258,22 @@ async fn patching_rules_changes_only_the_fields_sent_and_null_clears_them(backen
     let stored = api.app.state.directory.tenant("contoso").await.unwrap();
     assert_eq!(stored.policy.allowed_roles, None);
     assert!(!stored.policy.require_role);
+    assert_eq!(stored.policy.passwords, scimd::domain::Passwords::Ignore);
+    let unknown_rule = api
+        .patch("/api/v1/tenants/contoso", json!({ "passwords": "hash" }))
+        .await;
+    assert_problem(&unknown_rule, 422, "validation", Some("passwords"));
+    // the OpenAPI document describes the rule where a tenant is read, created and changed
+    let document = api.get("/api/v1/openapi.json").await.body;
+    let schemas = &document["components"]["schemas"];
+    assert_eq!(schemas["PasswordRule"]["enum"], json!(["reject", "ignore"]));
+    for schema in ["TenantView", "NewTenant", "RulesChange"] {
+        assert!(
+            schemas[schema]["properties"]["passwords"].is_object(),
+            "{schema}: {}",
+            schemas[schema]
+        );
+    }
     let bad = api
         .patch("/api/v1/tenants/contoso", json!({ "require_role": "yes" }))
         .await;

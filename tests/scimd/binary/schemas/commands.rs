@@ -300,6 +300,14 @@ async fn the_schema_commands_register_list_show_and_remove_extensions_beside_a_r
         .ok(&["tenant", "set", "default", "--unknown-attributes", "reject"])
         .await;
     assert!(rule.contains("unknown attributes: reject"), "{rule}");
+    assert!(rule.contains("passwords: reject"), "{rule}");
+    let passwords = setup
+        .ok(&["tenant", "set", "default", "--passwords", "ignore"])
+        .await;
+    assert!(
+        passwords.ends_with("unknown attributes: reject; passwords: ignore\n"),
+        "{passwords:?}"
+    );
     let refused = until_refused(&server, backend).await;
     assert_eq!(refused["scimType"], "invalidValue");
     assert!(

@@ -1,11 +1,12 @@
 //! Tenants and their rules: unique names, `ensure_tenant`, lookups and the listing by name,
-//! role rules, and the matching attribute whose values the store keeps unique.
+//! role rules, the password rule, and the matching attribute whose values the store keeps
+//! unique.
 
 use chrono::Utc;
 use scimd::store::Content;
 use serde_json::{Value, json};
 
-use scimd::domain::{MatchingAttribute, MatchingConflict, Policy, Tenant};
+use scimd::domain::{MatchingAttribute, MatchingConflict, Passwords, Policy, Tenant};
 use scimd::scim::resource::{ResourceId, StoredResource, Version};
 use scimd::store::{Missing, Resources, StoreError, Tenants, Unique};
 
@@ -328,6 +329,27 @@ async fn an_entra_tenant_selects_one_tenant_and_is_kept_unique(backend: Backend)
     );
 }
 
+async fn a_new_tenant_refuses_passwords_until_its_rule_says_ignore(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let acme = f.store.create_tenant("acme").await.unwrap();
+    assert_eq!(acme.policy.passwords, Passwords::Reject);
+    let before = f.default_tenant().await;
+    assert_eq!(before.policy.passwords, Passwords::Reject);
+    f.store
+        .set_passwords(f.tenant.id, Passwords::Ignore)
+        .await
+        .unwrap();
+    let mut ignoring = before.clone();
+    ignoring.policy.passwords = Passwords::Ignore;
+    assert_eq!(f.default_tenant().await, ignoring);
+    assert_eq!(f.store.tenant("acme").await.unwrap(), acme);
+    f.store
+        .set_passwords(f.tenant.id, Passwords::Reject)
+        .await
+        .unwrap();
+    assert_eq!(f.default_tenant().await, before);
+}
+
 crate::on_both_stores!(
     an_entra_tenant_selects_one_tenant_and_is_kept_unique,
     creating_a_tenant_twice_is_a_uniqueness_conflict,
@@ -338,4 +360,5 @@ crate::on_both_stores!(
     role_rules_round_trip,
     a_matching_attribute_recomputes_the_keys_so_that_a_taken_value_conflicts,
     a_matching_attribute_that_users_share_is_refused_with_the_conflicts_and_changes_nothing,
+    a_new_tenant_refuses_passwords_until_its_rule_says_ignore,
 );
