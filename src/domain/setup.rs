@@ -151,6 +151,16 @@ fn cause(g: &RefusalGroup, matching: &MatchingAttribute) -> Cause {
                  Edit assignment > Select a role): Default Access is not provisioned"
                     .to_owned(),
             ),
+            (400, _, Some("password")) => (
+                "password",
+                format!(
+                    "{n} {} a password, which the application does not keep",
+                    if g.count == 1 { "carries" } else { "carry" }
+                ),
+                "turn off Sync Password (in Okta: the application's Provisioning > To App), or \
+                 ask the application's team to set this tenant's password rule to ignore"
+                    .to_owned(),
+            ),
             (400, _, Some("roles")) => (
                 "unknown_role",
                 format!(
@@ -315,6 +325,13 @@ mod tests {
                 4,
             ),
             group(401, None, "not authenticated", "User", 1),
+            group(
+                400,
+                Some("invalidValue"),
+                "password: sets a password, which this tenant refuses",
+                "User",
+                2,
+            ),
         ];
         let causes = causes(&groups, &MatchingAttribute::default());
         let kinds: Vec<_> = causes.iter().map(|c| (c.kind, c.count)).collect();
@@ -324,6 +341,7 @@ mod tests {
                 ("no_role", 23),
                 ("unique_repeats", 4),
                 ("matching_repeats", 3),
+                ("password", 2),
                 ("credentials", 1)
             ]
         );

@@ -181,6 +181,163 @@ async fn a_customers_admin_connects_entra_on_the_setup_page_and_watches_it_happe
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// Okta's create body (its "SCIM 2.0 protocol reference", "Create the User"), with the
+/// password Okta adds when Sync Password is on.
+fn okta_user(user_name: &str, password: Option<&str>) -> serde_json::Value {
+    let mut body = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": user_name,
+        "name": {"givenName": "Okta", "familyName": "User"},
+        "emails": [{"primary": true, "value": user_name, "type": "work"}],
+        "displayName": "Okta User",
+        "locale": "en-US",
+        "externalId": format!("00u{}", user_name.len()),
+        "groups": [],
+        "active": true
+    });
+    if let Some(password) = password {
+        body["password"] = json!(password);
+    }
+    body
+}
+
+async fn an_okta_admin_connects_on_the_setup_page_and_learns_to_turn_off_sync_password(
+    backend: Backend,
+) {
+    let dir = std::env::temp_dir().join(format!(
+        "scimd-setup-okta-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = TestDb::new(backend).await;
+    let (scimd, printed) = Scimd::start(&dir, &[("SCIMD_DATABASE_URL", db.url.as_str())]).await;
+    let link = printed
+        .iter()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Setup link:")
+                .map(|v| v.trim().to_owned())
+        })
+        .unwrap();
+    let (_driver, b) = chromium(1100, 900).await;
+    b.goto(&format!("{link}?idp=okta")).await.unwrap();
+    wait_for(&b, "Connect Okta").await;
+    assert!(text(&b).await.contains("Test Connector Configuration"));
+    click(&b, "#generate-token").await;
+    wait_for(&b, "copy it now").await;
+    let token = b
+        .find(Locator::Id("secret-token"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let tab = b
+        .find(Locator::Css("nav.tabs a[aria-current=page]"))
+        .await
+        .unwrap();
+    assert_eq!(
+        tab.text().await.unwrap(),
+        "Okta",
+        "the provider stays chosen"
+    );
+
+    // Okta's Test Connector Configuration, then its lookup and create of each person
+    let lookup = |name: &str| {
+        format!(
+            "/scim/v2/Users?filter={}&startIndex=1&count=100",
+            encode(&format!("userName eq \"{name}\""))
+        )
+    };
+    assert_eq!(
+        scimd
+            .request("GET", &lookup("probe@okta.test"), &token, "")
+            .await
+            .status,
+        200
+    );
+    wait_class(&b, "step-test-connection", "step done").await;
+    let step = b
+        .find(Locator::Id("step-first-user"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        step.contains("Provisioning > To App"),
+        "Okta's words: {step}"
+    );
+
+    let made = scimd
+        .request(
+            "POST",
+            "/scim/v2/Users",
+            &token,
+            &okta_user("kim@okta.test", None).to_string(),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let id = serde_json::from_str::<serde_json::Value>(&made.body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for name in ["lee@okta.test", "max@okta.test"] {
+        let with_password = okta_user(name, Some("Sync-Password-1")).to_string();
+        let refused = scimd
+            .request("POST", "/scim/v2/Users", &token, &with_password)
+            .await;
+        assert_eq!(refused.status, 400, "{}", refused.body);
+        assert!(
+            refused.body.contains("turn off Sync Password"),
+            "{}",
+            refused.body
+        );
+        assert!(!refused.body.contains("Sync-Password-1"), "never echoed");
+    }
+    // Okta deactivates by PATCH, never DELETE
+    let deactivate = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "value": {"active": false}}]});
+    let patched = scimd
+        .request(
+            "PATCH",
+            &format!("/scim/v2/Users/{id}"),
+            &token,
+            &deactivate.to_string(),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    wait_class(&b, "step-first-user", "step done").await;
+    wait_for(
+        &b,
+        "2 users carry a password, which the application does not keep",
+    )
+    .await;
+    let problems = b
+        .find(Locator::Id("problems"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(problems.contains("turn off Sync Password"), "{problems}");
+    let step = b
+        .find(Locator::Id("step-first-cycle"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        step.contains("So far: 1 created, 0 updated, 1 disabled, 0 deleted, 2 refused"),
+        "{step}"
+    );
+    shot_at(&b, "progress", "setup-okta-refusals.png").await;
+    b.close().await.unwrap();
+    scimd.kill().await;
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// `scimd <args>` against the test's database.
 async fn cli_on(dir: &std::path::Path, db: &TestDb, args: &[&str]) -> String {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_scimd"))
@@ -244,4 +401,7 @@ async fn shot(b: &Client, name: &str) {
     .unwrap();
 }
 
-crate::on_both_stores!(a_customers_admin_connects_entra_on_the_setup_page_and_watches_it_happen);
+crate::on_both_stores!(
+    a_customers_admin_connects_entra_on_the_setup_page_and_watches_it_happen,
+    an_okta_admin_connects_on_the_setup_page_and_learns_to_turn_off_sync_password,
+);
