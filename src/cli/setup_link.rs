@@ -44,7 +44,7 @@ enum SetupLinkCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Revoke a setup link by id: its page no longer opens.
+    /// Revoke a setup link by id: its page says the link no longer works.
     Revoke {
         #[arg(long, help = TENANT)]
         tenant: String,
@@ -109,7 +109,7 @@ impl SetupLinkArgs {
             SetupLinkCommand::Revoke { tenant, id } => {
                 let link = dir.revoke_setup_link(&tenant, id).await?;
                 println!(
-                    "revoked setup link {} of tenant {}: its page no longer opens",
+                    "revoked setup link {} of tenant {}: its page now says the link no longer works",
                     link.id, link.tenant_name
                 );
             }

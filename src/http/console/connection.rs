@@ -177,7 +177,7 @@ pub async fn revoke_setup_link(
     let tenant = &s.0.tenant.name;
     let link = s.directory().revoke_setup_link(tenant, id).await?;
     let message = format!(
-        "Setup link {} is revoked: its page no longer opens.",
+        "Setup link {} is revoked: its page now says the link no longer works.",
         link.id
     );
     notice(&app, &s, message).await
