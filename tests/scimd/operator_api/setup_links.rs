@@ -86,6 +86,17 @@ async fn a_setup_link_made_over_the_api_opens_its_tenant_and_its_url_is_shown_on
         }
         other => panic!("{other:?}"),
     }
+    // the URL opens the setup page (its path: the host is scimd's own)
+    let path = url.strip_prefix("http://scimd.test").unwrap();
+    let page = api
+        .app
+        .send(
+            axum::http::Request::get(path)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(page.status, 200);
     // without a body, or with an empty one: 7 days
     for body in [None, Some(json!({}))] {
         let plain = api.call(Method::POST, LINKS, body).await;
@@ -189,6 +200,19 @@ async fn a_revoked_setup_link_no_longer_opens_and_revoking_again_changes_nothing
         access(&api, token).await,
         SetupAccess::Gone { state: "revoked" }
     );
+    let page_path = made["url"]
+        .as_str()
+        .unwrap()
+        .replace("http://scimd.test", "");
+    let page = api
+        .app
+        .send(
+            axum::http::Request::get(page_path.as_str())
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(page.status, 410, "the page of a revoked link");
     let listed = api.get(LINKS).await.body;
     let shown = &listed["items"][0];
     assert_eq!(
