@@ -20,6 +20,7 @@ crate::on_both_stores!(
     a_retried_create_makes_one_setup_link_and_never_shows_its_url_again,
     a_read_only_key_lists_setup_links_but_may_not_make_or_revoke_one,
     the_audit_trail_names_who_made_and_revoked_a_setup_link_and_never_holds_its_url,
+    the_openapi_document_describes_the_setup_link_operations,
 );
 
 pub(super) const LINKS: &str = "/api/v1/tenants/contoso/setup-links";
@@ -326,3 +327,41 @@ async fn the_audit_trail_names_who_made_and_revoked_a_setup_link_and_never_holds
     let url = made["url"].as_str().unwrap();
     assert!(!audit.body.to_string().contains(token_of(url)));
 }
+
+async fn the_openapi_document_describes_the_setup_link_operations(backend: Backend) {
+    let api = Api::new(backend).await;
+    let document = api.get("/api/v1/openapi.json").await.body;
+    let paths = &document["paths"];
+    for (path, method, id, status) in [
+        (LINKS_TEMPLATE, "post", "create_setup_link", "201"),
+        (LINKS_TEMPLATE, "get", "list_setup_links", "200"),
+        (
+            "/api/v1/tenants/{name}/setup-links/{id}",
+            "delete",
+            "revoke_setup_link",
+            "204",
+        ),
+    ] {
+        let operation = &paths[path][method];
+        assert_eq!(operation["operationId"], id, "{path} {method}");
+        assert_eq!(operation["tags"], json!(["Setup links"]), "{id}");
+        assert!(operation["responses"][status].is_object(), "{id}");
+        assert!(operation["responses"]["404"].is_object(), "{id}");
+    }
+    let created = &paths[LINKS_TEMPLATE]["post"]["responses"]["201"];
+    assert!(created["headers"]["Location"].is_object(), "{created}");
+    let schemas = &document["components"]["schemas"];
+    let listed = schemas["SetupLinkView"]["properties"].as_object().unwrap();
+    assert!(!listed.contains_key("url"), "a list never holds the URL");
+    let validity = &schemas["NewSetupLink"]["properties"]["expires_in"];
+    assert!(
+        validity
+            .to_string()
+            .contains("#/components/schemas/Validity"),
+        "{validity}"
+    );
+    let pattern = schemas["Validity"]["pattern"].as_str().unwrap();
+    assert_eq!(pattern, scimd::service::invitations::VALIDITY_PATTERN);
+}
+
+const LINKS_TEMPLATE: &str = "/api/v1/tenants/{name}/setup-links";
