@@ -23,6 +23,7 @@ async fn main() -> ExitCode {
         Command::Token(token) => token.run().await,
         Command::Admin(admin) => admin.run().await,
         Command::OauthClient(client) => client.run().await,
+        Command::SetupLink(link) => link.run().await,
         Command::Schema(schema) => schema.run().await,
         Command::Activity(activity) => activity.run().await,
         Command::Cycles(cycles) => cycles.run().await,

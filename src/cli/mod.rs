@@ -20,6 +20,7 @@ pub mod oauth_client;
 pub mod operator_key;
 pub mod schema;
 pub mod serve;
+pub mod setup_link;
 pub mod tenant;
 pub mod token;
 pub mod webhook;
@@ -55,6 +56,8 @@ pub enum Command {
     Admin(admin::Admin),
     /// Manage OAuth clients (Entra's "Authorize" button, client credentials).
     OauthClient(oauth_client::OAuthClient),
+    /// Manage setup links, which walk a customer's identity admin through connecting.
+    SetupLink(setup_link::SetupLinkArgs),
     /// Manage tenants' extension schemas (custom attributes Entra's mapping sends).
     Schema(schema::Schema),
     /// The activity log of a tenant: Entra's requests and what became of them, oldest first.
@@ -77,7 +80,7 @@ const TASKS: &[(&str, &[&str])] = &[
     ("Running scimd", &["serve", "migrate"]),
     (
         "Connecting Entra ID",
-        &["tenant", "token", "admin", "oauth-client"],
+        &["tenant", "token", "admin", "oauth-client", "setup-link"],
     ),
     ("Custom attributes", &["schema"]),
     ("What Entra did", &["activity", "cycles"]),

@@ -120,8 +120,9 @@ pub struct NewInvitation {
     pub expires_in: Option<String>,
 }
 
-/// An invitation's validity in the document: the pattern [`parse_validity`] takes.
-struct Validity;
+/// An invitation's (or a setup link's) validity in the document: the pattern
+/// [`parse_validity`] takes.
+pub(super) struct Validity;
 
 impl utoipa::PartialSchema for Validity {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
@@ -140,7 +141,7 @@ fn validity(expires_in: Option<&str>) -> Result<Option<TimeDelta>, Problem> {
 }
 
 /// The URL scimd is reached at, from the SCIM base URL the request gave.
-fn root(api: &Acting) -> &str {
+pub(super) fn root(api: &Acting) -> &str {
     api.scim_url
         .strip_suffix(crate::http::SCIM_BASE)
         .unwrap_or(&api.scim_url)

@@ -20,6 +20,7 @@ mod openapi;
 mod paging;
 pub mod problem;
 mod schemas;
+mod setup_links;
 mod tenants;
 mod tokens;
 mod webhook_actions;
@@ -72,6 +73,8 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(oauth_clients::add, oauth_clients::list))
         .routes(routes!(oauth_clients::show, oauth_clients::remove))
         .routes(routes!(oauth_clients::rotate_secret))
+        .routes(routes!(setup_links::create, setup_links::list))
+        .routes(routes!(setup_links::revoke))
         .split_for_parts()
 }
 

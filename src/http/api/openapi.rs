@@ -22,12 +22,12 @@ use super::problem::{Kind, PROBLEM_JSON};
         title = "scimd application API",
         version = "1",
         description = "Drive scimd from the application's backend: tenants, their SCIM tokens, \
-            admins, OAuth clients, webhooks, extension schemas, activity, cycles, the audit \
-            trail and events. Every request carries `Authorization: Bearer <operator key>` \
-            (`scimd operator-key add`). Errors are RFC 9457 problems \
-            (`application/problem+json`); lists are paged with opaque cursors (`next_cursor`); \
-            a write sent with an `Idempotency-Key` header is served once, its retries answered \
-            the same.",
+            admins, OAuth clients, setup links, webhooks, extension schemas, activity, cycles, \
+            the audit trail and events. Every request carries \
+            `Authorization: Bearer <operator key>` (`scimd operator-key add`). Errors are RFC 9457 \
+            problems (`application/problem+json`); lists are paged with opaque cursors \
+            (`next_cursor`); a write sent with an `Idempotency-Key` header is served once, its \
+            retries answered the same.",
         license(name = "MIT OR Apache-2.0")
     ),
     components(schemas(super::problem::Problem, super::activity::Operation)),
@@ -38,6 +38,7 @@ use super::problem::{Kind, PROBLEM_JSON};
         (name = "Tokens", description = "The Secret Tokens a tenant's SCIM client sends"),
         (name = "Admins", description = "The application's admins of a tenant, who sign in to the console and authorize Entra"),
         (name = "OAuth clients", description = "The OAuth clients of a tenant: Entra's Authorize button, client credentials"),
+        (name = "Setup links", description = "Links the customer's identity admin opens to connect their identity provider on their own"),
         (name = "Audit", description = "Every change of administration: who, what, when, from where"),
         (name = "Webhooks", description = "A tenant's SCIM events, signed and pushed to the application"),
         (name = "Events", description = "A tenant's SCIM events, pulled by the application in commit order"),

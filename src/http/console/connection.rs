@@ -1,5 +1,6 @@
 //! The console's Connection page and its forms: secret tokens (issue, revoke), OAuth clients
-//! (add, rotate the secret, remove) — a new secret shown once — the application's webhooks
+//! (add, rotate the secret, remove) — a new secret shown once — setup links for the customer's
+//! identity admin (make one, its URL shown once; revoke), the application's webhooks
 //! with their delivery state (pause, resume, send a test event, retry parked events; never
 //! their secret), and the tenant's rules.
 
@@ -10,8 +11,11 @@ use super::extract::Path;
 use super::views;
 use super::{CsrfForm, NoFields, Page, Signed, page};
 use crate::domain::events::Outcome;
+use crate::domain::setup::SetupLink;
 use crate::http::AppState;
+use crate::http::extract::BaseUrl;
 use crate::service::IssuedClient;
+use crate::service::setup::{SETUP_LINKS_PAGE, expires_text};
 
 /// Dropped or parked deliveries shown per webhook.
 const FAILURES_SHOWN: u32 = 5;
@@ -30,6 +34,10 @@ async fn render(
     let tenant = &s.0.tenant;
     let tokens = app.directory.tokens(&tenant.name).await?;
     let clients = app.directory.clients(&tenant.name).await?;
+    let links = app
+        .directory
+        .setup_links(&tenant.name, None, SETUP_LINKS_PAGE)
+        .await?;
     let webhooks = app.directory.tenant_webhooks(&s.0, FAILURES_SHOWN).await?;
     let policy = &tenant.policy;
     let now = app.directory.now();
@@ -56,6 +64,7 @@ async fn render(
                 redirect_uris: c.redirect_uris.join(" "),
             })
             .collect(),
+        setup_links: links.iter().map(|l| setup_link(l, now)).collect(),
         webhooks: webhooks.iter().map(|w| views::webhook(w, now)).collect(),
         matching: policy.matching.as_str().to_owned(),
         roles: match (&policy.allowed_roles, policy.require_role) {
@@ -71,6 +80,22 @@ async fn render(
             format!("accepted from Entra tenant {t}")
         }),
     }))
+}
+
+/// A setup link as the page lists it.
+fn setup_link(l: &SetupLink, now: chrono::DateTime<chrono::Utc>) -> views::SetupLinkView {
+    let state = l.state(now);
+    views::SetupLinkView {
+        id: l.id.to_string(),
+        created: l.created.format("%Y-%m-%d %H:%M").to_string(),
+        created_by: l.created_by.clone(),
+        expires: l.expires.format("%Y-%m-%d %H:%M").to_string(),
+        last_used: l
+            .last_used
+            .map_or("never".into(), |u| u.format("%Y-%m-%d %H:%M").to_string()),
+        state,
+        active: state == "active",
+    }
 }
 
 /// The page with a notice.
@@ -108,6 +133,53 @@ pub async fn revoke_token(
     let t = s.directory().revoke_tenant_token(&s.0, id).await?;
     let label = t.label.unwrap_or_else(|| t.id.to_string());
     let message = format!("Token '{label}' is revoked: requests with it get 401 from now on.");
+    notice(&app, &s, message).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct SetupLinkForm {
+    /// How long the link works: the page offers `1d`, `7d` and `30d`.
+    #[serde(default)]
+    expires: String,
+}
+
+pub async fn create_setup_link(
+    BaseUrl(scim_url): BaseUrl,
+    CsrfForm(s, form): CsrfForm<SetupLinkForm>,
+) -> Page {
+    let root = scim_url
+        .strip_suffix(crate::http::SCIM_BASE)
+        .unwrap_or(&scim_url);
+    let validity = Some(form.expires.trim()).filter(|v| !v.is_empty());
+    let issued = s
+        .directory()
+        .create_setup_link(&s.0.tenant.name, validity, root)
+        .await?;
+    Ok(secret(
+        &s,
+        "New setup link",
+        vec![
+            ("Setup link", issued.url),
+            ("Valid until", expires_text(issued.link.expires)),
+        ],
+    ))
+}
+
+pub async fn revoke_setup_link(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(s, NoFields {}): CsrfForm<NoFields>,
+) -> Page {
+    let Ok(id) = id.parse() else {
+        let missing = crate::scim::Error::not_found(format!("no setup link with id {id}"));
+        return Err(crate::service::Error::from(missing).into());
+    };
+    let tenant = &s.0.tenant.name;
+    let link = s.directory().revoke_setup_link(tenant, id).await?;
+    let message = format!(
+        "Setup link {} is revoked: its page now says the link no longer works.",
+        link.id
+    );
     notice(&app, &s, message).await
 }
 

@@ -56,6 +56,11 @@ pub fn routes() -> Router<AppState> {
             "/admin/clients/{client_id}/remove",
             post(connection::remove_client),
         )
+        .route("/admin/setup-links", post(connection::create_setup_link))
+        .route(
+            "/admin/setup-links/{id}/revoke",
+            post(connection::revoke_setup_link),
+        )
         .route(
             "/admin/webhooks/{id}/pause",
             post(connection::pause_webhook),

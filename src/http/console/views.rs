@@ -205,6 +205,17 @@ pub struct TokenView {
     pub active: bool,
 }
 
+/// A setup link of the tenant: its state and dates, never its URL.
+pub struct SetupLinkView {
+    pub id: String,
+    pub created: String,
+    pub created_by: String,
+    pub expires: String,
+    pub last_used: String,
+    pub state: &'static str,
+    pub active: bool,
+}
+
 pub struct ClientView {
     pub client_id: String,
     pub redirect_uris: String,
@@ -294,6 +305,7 @@ pub struct Connection {
     pub alert: Option<String>,
     pub tokens: Vec<TokenView>,
     pub clients: Vec<ClientView>,
+    pub setup_links: Vec<SetupLinkView>,
     pub webhooks: Vec<WebhookView>,
     pub matching: String,
     pub roles: String,

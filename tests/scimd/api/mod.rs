@@ -10,6 +10,7 @@ mod console;
 mod console_clients;
 mod console_events;
 mod console_members;
+mod console_setup_links;
 mod discovery;
 mod errors;
 mod events;

@@ -14,5 +14,6 @@ mod operator_cli;
 mod receiver_example;
 mod schemas;
 mod setup_browser;
+mod setup_link_cli;
 mod sign_in_flood;
 mod slow_clients;

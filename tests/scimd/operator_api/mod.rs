@@ -10,6 +10,8 @@ mod oauth_clients;
 mod pulled_events;
 mod schemas;
 pub mod separation;
+mod setup_links;
+mod setup_links_hostile;
 mod tenants;
 mod tokens;
 mod webhook_refusals;

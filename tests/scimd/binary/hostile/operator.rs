@@ -68,7 +68,7 @@ fn reads(known: &Known) -> impl Strategy<Value = Request> {
         ]),
         proptest::option::of(nasty()),
     );
-    (any_tenant(), query, 0..13u8).prop_map(move |(tenant, (q, limit, cursor), which)| {
+    (any_tenant(), query, 0..14u8).prop_map(move |(tenant, (q, limit, cursor), which)| {
         let mut params = Vec::new();
         if let Some(q) = q {
             params.push(format!("q={}", encode(&q)));
@@ -92,6 +92,7 @@ fn reads(known: &Known) -> impl Strategy<Value = Request> {
             9 => format!("/api/v1/tenants/{tenant}/activity"),
             10 => format!("/api/v1/tenants/{tenant}/cycles"),
             11 => format!("/api/v1/events?consumer={tenant}"),
+            12 => format!("/api/v1/tenants/{tenant}/setup-links"),
             _ => format!("/api/v1/audit?tenant={tenant}"),
         };
         let join = if path.contains('?') { '&' } else { '?' };
@@ -111,6 +112,8 @@ fn body() -> impl Strategy<Value = Value> {
         (own(), nasty()).prop_map(|(name, role)| json!({ "name": name, "allowed_roles": [role] })),
         nasty().prop_map(|m| json!({ "matching_attribute": m })),
         nasty().prop_map(|label| json!({ "label": label })),
+        nasty().prop_map(|validity| json!({ "expires_in": validity })),
+        Just(json!({ "expires_in": 7 })),
         Just(json!({ "require_role": "yes" })),
         Just(json!({ "name": 7 })),
         Just(json!([])),
@@ -122,9 +125,22 @@ fn body() -> impl Strategy<Value = Value> {
 /// Writes on this family's tenants, and refused ones on the run's.
 fn writes(known: &Known) -> impl Strategy<Value = Request> {
     let known = known.clone();
-    (own(), body(), 0..10u8, any_tenant()).prop_map(move |(tenant, body, which, anyone)| {
+    let writes = (own(), body(), 0..12u8, any_tenant(), nasty());
+    writes.prop_map(move |(tenant, body, which, anyone, id)| {
         let bytes = Some(body.to_string().into_bytes());
         match which {
+            10 => api(
+                &known,
+                "POST",
+                format!("/api/v1/tenants/{tenant}/setup-links"),
+                bytes,
+            ),
+            11 => api(
+                &known,
+                "DELETE",
+                format!("/api/v1/tenants/{anyone}/setup-links/{}", encode(&id)),
+                None,
+            ),
             0 => api(&known, "POST", "/api/v1/tenants".into(), bytes),
             6 => api(
                 &known,
