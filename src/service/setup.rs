@@ -130,24 +130,24 @@ impl Directory {
     /// Revokes the tenant's setup link `id`: its page answers 410 from then on.
     pub async fn revoke_setup_link(&self, tenant: &str, id: Uuid) -> Result<SetupLink, Error> {
         let found = self.tenant(tenant).await?;
-        let Some(link) = self
-            .store
-            .revoke_setup_link(found.id, id, self.now())
-            .await?
-        else {
+        let now = self.now();
+        let Some(link) = self.store.revoke_setup_link(found.id, id, now).await? else {
             return Err(scim::Error::not_found(format!(
                 "tenant {} has no setup link {id}",
                 found.name
             ))
             .into());
         };
-        self.audited(
-            "setup_link.revoke",
-            Some(&found.name),
-            Some(id.to_string()),
-            None,
-        )
-        .await;
+        // revoking a revoked link changes nothing, and is not recorded again
+        if link.revoked == Some(now) {
+            self.audited(
+                "setup_link.revoke",
+                Some(&found.name),
+                Some(id.to_string()),
+                None,
+            )
+            .await;
+        }
         Ok(link)
     }
 
