@@ -89,6 +89,11 @@ pub fn check(request: &Request, answer: &Answer) -> Result<(), String> {
         Expect::Token if status == 405 => scim(answer, content_type, false),
         Expect::Token => token_error(answer, content_type),
         Expect::Page => page(answer, content_type, request.method == "HEAD"),
+        Expect::Fragment => match answer.text().trim_start().starts_with("<section") {
+            true if content_type.starts_with("text/html") => Ok(()),
+            true => Err(format!("a section of type {content_type:?}")),
+            false => page(answer, content_type, request.method == "HEAD"),
+        },
         Expect::Api => operator_api(answer, content_type),
     }
 }

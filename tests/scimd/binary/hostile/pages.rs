@@ -21,8 +21,86 @@ pub fn requests(known: &Known) -> impl Strategy<Value = Request> {
         2 => console_pages(known),
         3 => console_sign_in(),
         4 => console_forms(known),
+        3 => setup_pages(known),
         1 => ops(),
     ]
+}
+
+/// The setup page of tenant `other`'s link and of hostile tokens: opened with odd providers,
+/// its progress read, its forms (token, team admin, schema) posted with hostile fields, with
+/// and without the page's CSRF pair.
+fn setup_pages(known: &Known) -> impl Strategy<Value = Request> {
+    let link = known.setup_link.clone();
+    let tokens = vec![
+        link.clone(),
+        "/setup/scimd_setup_0".into(),
+        format!("/setup/{}", encode("a\u{0}b")),
+        format!("/setup/{}", "x".repeat(3000)),
+        format!("{link}x"),
+    ];
+    let providers = vec![
+        "entra".into(),
+        "okta".into(),
+        "other".into(),
+        "\u{0}".into(),
+    ];
+    let params = fields(vec![
+        ("idp", one_of(providers.clone()).boxed()),
+        ("watch", hostile_text().boxed()),
+    ]);
+    let form = fields(vec![
+        ("csrf", hostile_text().boxed()),
+        ("idp", one_of(providers).boxed()),
+        (
+            "username",
+            one_of(vec!["ines".into(), "al\u{0}ice".into()]).boxed(),
+        ),
+        ("password", hostile_text().boxed()),
+        ("confirm", hostile_text().boxed()),
+        (
+            "urn",
+            one_of(vec![
+                "urn:ietf:params:scim:schemas:extension:h:2.0:User".into(),
+            ])
+            .boxed(),
+        ),
+    ]);
+    let actions = ["", "/progress", "/token", "/admin", "/schema"];
+    (
+        proptest::sample::select(tokens),
+        proptest::sample::select(actions.to_vec()),
+        params,
+        form,
+        proptest::bool::weighted(0.5),
+    )
+        .prop_map(move |(base, action, q, form, paired)| {
+            let target = format!("{base}{action}");
+            match action {
+                "" => Request::new(
+                    "setup-page",
+                    "GET",
+                    format!("{target}?{}", query(&q)),
+                    Expect::Page,
+                ),
+                "/progress" => Request::new(
+                    "setup-progress",
+                    "GET",
+                    format!("{target}?{}", query(&q)),
+                    Expect::Fragment,
+                ),
+                _ => {
+                    let mut r = Request::new("setup-form", "POST", target, Expect::Page).form(form);
+                    if paired {
+                        if let Some(fields) = r.form.as_mut() {
+                            fields.retain(|(k, _)| k != CSRF);
+                            fields.push((CSRF.to_owned(), String::new()));
+                        }
+                        r.pair_from = Some(link.clone());
+                    }
+                    r
+                }
+            }
+        })
 }
 
 /// Text a field may hold: hostile, or huge, or with a NUL, quotes and markup.

@@ -14,6 +14,9 @@ pub enum Expect {
     Token,
     /// A server-rendered page: HTML, or a redirect.
     Page,
+    /// A section of a page (the setup page's progress, read by its script): HTML, a whole
+    /// page when refused.
+    Fragment,
     /// A request HTTP itself refuses (a method that is not a token, headers past the limits):
     /// any 4xx, from the HTTP layer.
     Refused,

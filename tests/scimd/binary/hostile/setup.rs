@@ -44,6 +44,8 @@ pub struct Known {
     pub session_csrf: String,
     /// An operator key of the application's API.
     pub operator_key: String,
+    /// The path of a setup link of tenant `other` (`/setup/scimd_setup_…`).
+    pub setup_link: String,
 }
 
 /// `scimd serve` on a fresh database of `setup`, trusting 127.0.0.1 as a proxy.
@@ -95,7 +97,18 @@ pub async fn prepare(setup: &Setup, address: SocketAddr) -> Known {
         session,
         session_csrf,
         operator_key: operator_key(setup).await,
+        setup_link: setup_link(setup).await,
     }
+}
+
+/// A link made by `scimd setup-link create` for tenant `other`: its path.
+async fn setup_link(setup: &Setup) -> String {
+    let made = setup
+        .ok(&["setup-link", "create", "--tenant", "other", "--json"])
+        .await;
+    let made: Value = serde_json::from_str(&made).unwrap();
+    let url = made["url"].as_str().unwrap();
+    url[url.find("/setup/").unwrap()..].to_owned()
 }
 
 /// A key made by `scimd operator-key add`.
@@ -196,7 +209,7 @@ pub fn csrf_pair(answer: &Answer) -> Option<(String, String)> {
         .iter()
         .filter(|(k, _)| k == "set-cookie")
         .map(|(_, v)| v.split(';').next().unwrap_or_default().to_owned())
-        .find(|c| c.contains("_csrf=") || c.contains("_login="))?;
+        .find(|c| c.contains("_csrf=") || c.contains("_login=") || c.contains("_setup="))?;
     let body = answer.text();
     let at = body.find("name=\"csrf\" value=\"")? + 19;
     let field = body[at..].split('"').next()?.to_owned();
