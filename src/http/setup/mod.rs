@@ -12,9 +12,10 @@ mod providers;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -206,43 +207,93 @@ fn unusable(access: &SetupAccess) -> Response {
     html(status, Unusable { title, message }.render(), "")
 }
 
-/// Opens the link of `token`: the link and its tenant, or the answer for an unusable one.
-async fn opened(
-    app: &AppState,
-    client: &Client,
+/// A request to a setup link's pages, before the link is looked at: who asks, their cookies,
+/// the URL scimd is reached at, and the link's token.
+pub struct Visit {
+    client: Client,
     cookies: Cookies,
-    headers: &HeaderMap,
+    headers: HeaderMap,
     base: BaseUrl,
     token: String,
-    audit_opening: bool,
-) -> Result<Opened, Response> {
-    let address = client.address.map(|a| a.to_string());
-    let (access, directory) = app
-        .directory
-        .setup_access(&token, audit_opening, address)
-        .await
-        .map_err(failure)?;
-    let SetupAccess::Open(open) = access else {
-        return Err(unusable(&access));
-    };
-    let (link, tenant) = *open;
-    let held = cookies.get(headers, CSRF_COOKIE).filter(|c| {
-        c.len() >= 32 && c.len() <= 128 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-    });
-    let (csrf, new_csrf) = match held {
-        Some(c) => (c, false),
-        None => (crate::service::oauth::csrf_token().map_err(failure)?, true),
-    };
-    Ok(Opened {
-        link,
-        tenant,
-        directory,
-        token,
-        cookies,
-        csrf,
-        new_csrf,
-        base: base.0,
-    })
+}
+
+impl FromRequestParts<AppState> for Visit {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Response> {
+        let Path(token) = Path::<String>::from_request_parts(parts, app)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Ok(cookies) = Cookies::from_request_parts(parts, app).await;
+        let base = BaseUrl::from_request_parts(parts, app)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let client = parts
+            .extensions
+            .get::<Client>()
+            .cloned()
+            .unwrap_or_default();
+        Ok(Visit {
+            client,
+            cookies,
+            headers: parts.headers.clone(),
+            base,
+            token,
+        })
+    }
+}
+
+impl Visit {
+    /// Opens the link: the link and its tenant, or the answer for an unusable one.
+    /// `audit_opening` records the opening in the audit trail.
+    async fn open(self, app: &AppState, audit_opening: bool) -> Result<Opened, Response> {
+        let address = self.client.address.map(|a| a.to_string());
+        let (access, directory) = app
+            .directory
+            .setup_access(&self.token, audit_opening, address)
+            .await
+            .map_err(failure)?;
+        let SetupAccess::Open(open) = access else {
+            return Err(unusable(&access));
+        };
+        let (link, tenant) = *open;
+        let held = self.cookies.get(&self.headers, CSRF_COOKIE).filter(|c| {
+            c.len() >= 32
+                && c.len() <= 128
+                && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        });
+        let (csrf, new_csrf) = match held {
+            Some(c) => (c, false),
+            None => (crate::service::oauth::csrf_token().map_err(failure)?, true),
+        };
+        Ok(Opened {
+            link,
+            tenant,
+            directory,
+            token: self.token,
+            cookies: self.cookies,
+            csrf,
+            new_csrf,
+            base: self.base.0,
+        })
+    }
+
+    /// Opens the link for a form posted on its page, whose CSRF field must be the cookie's:
+    /// the link and the provider the form names, or the answer (403 and nothing done for
+    /// another CSRF token).
+    async fn posted(
+        self,
+        app: &AppState,
+        csrf: &str,
+        idp: Option<&str>,
+    ) -> Result<(Opened, Provider), Response> {
+        let o = self.open(app, false).await?;
+        let provider = providers::by_key(idp);
+        if !o.csrf_ok(csrf) {
+            return Err(refused(&o, app, provider).await);
+        }
+        Ok((o, provider))
+    }
 }
 
 impl Opened {
@@ -476,26 +527,8 @@ fn view(
 }
 
 /// `GET /setup/{token}`: the page.
-async fn open(
-    State(app): State<AppState>,
-    client: Client,
-    cookies: Cookies,
-    headers: HeaderMap,
-    base: BaseUrl,
-    Path(token): Path<String>,
-    Query(q): Query<PageQuery>,
-) -> Response {
-    let o = match opened(
-        &app,
-        &client,
-        cookies,
-        &headers,
-        base,
-        token,
-        q.watch.is_none(),
-    )
-    .await
-    {
+async fn open(State(app): State<AppState>, visit: Visit, Query(q): Query<PageQuery>) -> Response {
+    let o = match visit.open(&app, q.watch.is_none()).await {
         Ok(o) => o,
         Err(r) => return r,
     };
@@ -507,14 +540,10 @@ async fn open(
 /// `GET /setup/{token}/progress`: the progress section alone, for the page's script.
 async fn progress(
     State(app): State<AppState>,
-    client: Client,
-    cookies: Cookies,
-    headers: HeaderMap,
-    base: BaseUrl,
-    Path(token): Path<String>,
+    visit: Visit,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let o = match opened(&app, &client, cookies, &headers, base, token, false).await {
+    let o = match visit.open(&app, false).await {
         Ok(o) => o,
         Err(r) => return r,
     };
@@ -546,23 +575,11 @@ async fn refused(o: &Opened, app: &AppState, provider: Provider) -> Response {
 
 /// `POST /setup/{token}/token`: a new Secret Token, shown once; the previous one the page
 /// issued stops working.
-async fn token(
-    State(app): State<AppState>,
-    client: Client,
-    cookies: Cookies,
-    headers: HeaderMap,
-    base: BaseUrl,
-    Path(token): Path<String>,
-    Form(form): Form<TokenForm>,
-) -> Response {
-    let o = match opened(&app, &client, cookies, &headers, base, token, false).await {
-        Ok(o) => o,
+async fn token(State(app): State<AppState>, visit: Visit, Form(form): Form<TokenForm>) -> Response {
+    let (o, provider) = match visit.posted(&app, &form.csrf, form.idp.as_deref()).await {
+        Ok(opened) => opened,
         Err(r) => return r,
     };
-    let provider = providers::by_key(form.idp.as_deref());
-    if !o.csrf_ok(&form.csrf) {
-        return refused(&o, &app, provider).await;
-    }
     match o.directory.setup_token(&o.link).await {
         Ok(issued) => {
             o.page(
@@ -580,23 +597,11 @@ async fn token(
 }
 
 /// `POST /setup/{token}/admin`: the tenant's first team admin, for Authorize.
-async fn admin(
-    State(app): State<AppState>,
-    client: Client,
-    cookies: Cookies,
-    headers: HeaderMap,
-    base: BaseUrl,
-    Path(token): Path<String>,
-    Form(form): Form<AdminForm>,
-) -> Response {
-    let o = match opened(&app, &client, cookies, &headers, base, token, false).await {
-        Ok(o) => o,
+async fn admin(State(app): State<AppState>, visit: Visit, Form(form): Form<AdminForm>) -> Response {
+    let (o, provider) = match visit.posted(&app, &form.csrf, form.idp.as_deref()).await {
+        Ok(opened) => opened,
         Err(r) => return r,
     };
-    let provider = providers::by_key(form.idp.as_deref());
-    if !o.csrf_ok(&form.csrf) {
-        return refused(&o, &app, provider).await;
-    }
     let username = form.username.trim().to_owned();
     if form.password != form.confirm {
         let message = "The two passwords are not the same.".to_owned();
@@ -630,21 +635,13 @@ async fn admin(
 /// under an extension URN that no schema defines.
 async fn schema(
     State(app): State<AppState>,
-    client: Client,
-    cookies: Cookies,
-    headers: HeaderMap,
-    base: BaseUrl,
-    Path(token): Path<String>,
+    visit: Visit,
     Form(form): Form<SchemaForm>,
 ) -> Response {
-    let o = match opened(&app, &client, cookies, &headers, base, token, false).await {
-        Ok(o) => o,
+    let (o, provider) = match visit.posted(&app, &form.csrf, form.idp.as_deref()).await {
+        Ok(opened) => opened,
         Err(r) => return r,
     };
-    let provider = providers::by_key(form.idp.as_deref());
-    if !o.csrf_ok(&form.csrf) {
-        return refused(&o, &app, provider).await;
-    }
     let gap = TimeDelta::from_std(app.cycle_gap).unwrap_or(TimeDelta::minutes(10));
     let progress = match o.directory.setup_progress(&o.tenant, gap).await {
         Ok(p) => p,

@@ -591,7 +591,56 @@ async fn a_link_reaches_its_own_tenant_only_and_parallel_tokens_leave_one_valid(
     );
 }
 
+async fn a_credential_that_stops_working_after_the_connection_is_said_in_the_admins_words(
+    backend: Backend,
+) {
+    let (app, path) = with_link(backend).await;
+    let (_, v) = open(&app, &path).await;
+    let made = post(
+        &app,
+        &format!("{path}/token"),
+        &v.cookie,
+        &[("csrf", &v.csrf)],
+    )
+    .await;
+    let token = secret(&made);
+    assert_eq!(probe(&app, &token).await.status, 200);
+    let fine = get(&app, &format!("{path}/progress"), &v).await;
+    assert!(!fine.body.as_str().unwrap().contains("id=\"credentials\""));
+
+    let dir = &app.state.directory;
+    let issued = dir.tokens("acme").await.unwrap();
+    dir.revoke_token(issued[0].id).await.unwrap();
+    assert_eq!(probe(&app, &token).await.status, 401);
+    let warned = get(&app, &format!("{path}/progress"), &v).await;
+    assert_eq!(warned.status, 200);
+    assert_eq!(
+        class_of(&warned, "step-test-connection"),
+        "step done",
+        "it did connect once"
+    );
+    assert!(
+        text(&warned)
+            .contains("No credential of this tenant works any more: the Secret Token was revoked."),
+        "{}",
+        text(&warned)
+    );
+
+    // a new token from the page ends the warning
+    let again = post(
+        &app,
+        &format!("{path}/token"),
+        &v.cookie,
+        &[("csrf", &v.csrf)],
+    )
+    .await;
+    assert_eq!(probe(&app, &secret(&again)).await.status, 200);
+    let mended = get(&app, &format!("{path}/progress"), &v).await;
+    assert!(!mended.body.as_str().unwrap().contains("id=\"credentials\""));
+}
+
 crate::on_both_stores!(
+    a_credential_that_stops_working_after_the_connection_is_said_in_the_admins_words,
     a_setup_link_opens_the_tenants_page_and_its_token_connects_entra,
     an_unknown_expired_or_revoked_link_shows_nothing_of_the_tenant,
     forms_without_the_pages_csrf_token_change_nothing,

@@ -126,7 +126,7 @@ fn the_commands_are_listed_by_task() {
         ("Running scimd:", &["serve", "migrate"][..]),
         (
             "Connecting Entra ID:",
-            &["tenant", "token", "admin", "oauth-client"],
+            &["tenant", "token", "admin", "oauth-client", "setup-link"],
         ),
         ("Custom attributes:", &["schema"]),
         ("What Entra did:", &["activity", "cycles"]),

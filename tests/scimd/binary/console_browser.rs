@@ -213,13 +213,20 @@ pub(super) async fn fill(b: &Client, id: &str, value: &str) {
     input.send_keys(value).await.unwrap();
 }
 
+/// The page's text; read again when the page changed under the read (a stale element).
 pub(super) async fn text(b: &Client) -> String {
-    b.find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    let mut last = None;
+    for _ in 0..20 {
+        match b.find(Locator::Css("body")).await {
+            Ok(body) => match body.text().await {
+                Ok(text) => return text,
+                Err(e) => last = Some(e),
+            },
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page's text could not be read: {last:?}")
 }
 
 /// Waits until the page shows `words`.

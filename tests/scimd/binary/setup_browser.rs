@@ -19,19 +19,7 @@ use crate::support::{Backend, TestDb, encode, entra_user};
 async fn a_customers_admin_connects_entra_on_the_setup_page_and_watches_it_happen(
     backend: Backend,
 ) {
-    let dir = std::env::temp_dir().join(format!("scimd-setup-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = TestDb::new(backend).await;
-    let env = [("SCIMD_DATABASE_URL", db.url.as_str())];
-    let (scimd, printed) = Scimd::start(&dir, &env).await;
-    let link = printed
-        .iter()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("Setup link:")
-                .map(|v| v.trim().to_owned())
-        })
-        .unwrap_or_else(|| panic!("a first start prints a setup link: {printed:?}"));
+    let (dir, db, scimd, link) = first_start(backend).await;
     let require_role = ["tenant", "set", "default", "--require-role"];
     let _ = cli_on(&dir, &db, &require_role).await;
 
@@ -204,21 +192,7 @@ fn okta_user(user_name: &str, password: Option<&str>) -> serde_json::Value {
 async fn an_okta_admin_connects_on_the_setup_page_and_learns_to_turn_off_sync_password(
     backend: Backend,
 ) {
-    let dir = std::env::temp_dir().join(format!(
-        "scimd-setup-okta-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = TestDb::new(backend).await;
-    let (scimd, printed) = Scimd::start(&dir, &[("SCIMD_DATABASE_URL", db.url.as_str())]).await;
-    let link = printed
-        .iter()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("Setup link:")
-                .map(|v| v.trim().to_owned())
-        })
-        .unwrap();
+    let (dir, _db, scimd, link) = first_start(backend).await;
     let (_driver, b) = chromium(1100, 900).await;
     b.goto(&format!("{link}?idp=okta")).await.unwrap();
     wait_for(&b, "Connect Okta").await;
@@ -336,6 +310,25 @@ async fn an_okta_admin_connects_on_the_setup_page_and_learns_to_turn_off_sync_pa
     b.close().await.unwrap();
     scimd.kill().await;
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `scimd serve` started for the first time on a database of its own, and the setup link it
+/// printed.
+async fn first_start(backend: Backend) -> (std::path::PathBuf, TestDb, Scimd, String) {
+    let dir = std::env::temp_dir().join(format!("scimd-setup-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = TestDb::new(backend).await;
+    let env = [("SCIMD_DATABASE_URL", db.url.as_str())];
+    let (scimd, printed) = Scimd::start(&dir, &env).await;
+    let link = printed
+        .iter()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Setup link:")
+                .map(|v| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| panic!("a first start prints a setup link: {printed:?}"));
+    (dir, db, scimd, link)
 }
 
 /// `scimd <args>` against the test's database.

@@ -222,8 +222,10 @@ async fn a_token_label_is_checked_and_the_body_may_be_left_out(backend: Backend)
     let bare = api.call(Method::POST, path, None).await;
     assert_eq!(bare.status, 201, "{}", bare.body);
     assert_eq!(bare.body["label"], Value::Null);
-    let reserved = api.post(path, json!({ "label": "bootstrap" })).await;
-    assert_problem(&reserved, 422, "validation", None);
+    for label in ["bootstrap", "Setup Page"] {
+        let reserved = api.post(path, json!({ "label": label })).await;
+        assert_problem(&reserved, 422, "validation", Some("label"));
+    }
     let nul = api.post(path, json!({ "label": "a\u{0}b" })).await;
     assert_problem(&nul, 422, "validation", Some("label"));
     let long = api.post(path, json!({ "label": "x".repeat(1025) })).await;
