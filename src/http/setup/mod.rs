@@ -8,6 +8,8 @@
 //! pages. A link that is unknown, expired or revoked answers a page that says what to ask for
 //! and shows nothing of the tenant.
 
+mod forms;
+mod progress;
 mod providers;
 
 use askama::Template;
@@ -17,18 +19,19 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
 
+use self::progress::{ProgressView, view};
 use self::providers::Provider;
 use crate::domain::Tenant;
-use crate::domain::setup::{Cause, Progress, SetupLink};
+use crate::domain::setup::SetupLink;
 use crate::http::AppState;
 use crate::http::client::Client;
-use crate::http::console::extract::{Form, Path, Query};
+use crate::http::console::extract::{Path, Query};
 use crate::http::console::failure;
 use crate::http::extract::BaseUrl;
 use crate::http::page::{Cookies, html, same_token};
-use crate::service::setup::{SETUP_PATH, SetupAccess, expires_text, ignored_by_urn};
+use crate::service::setup::{SETUP_PATH, SetupAccess, expires_text};
 use crate::service::{Directory, Error, MIN_PASSWORD_CHARS};
 
 /// The cookie that holds the setup pages' CSRF token.
@@ -41,46 +44,13 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(&format!("{SETUP_PATH}/{{token}}"), get(open))
         .route(&format!("{SETUP_PATH}/{{token}}/progress"), get(progress))
-        .route(&format!("{SETUP_PATH}/{{token}}/token"), post(token))
-        .route(&format!("{SETUP_PATH}/{{token}}/admin"), post(admin))
-        .route(&format!("{SETUP_PATH}/{{token}}/schema"), post(schema))
+        .route(&format!("{SETUP_PATH}/{{token}}/token"), post(forms::token))
+        .route(&format!("{SETUP_PATH}/{{token}}/admin"), post(forms::admin))
+        .route(
+            &format!("{SETUP_PATH}/{{token}}/schema"),
+            post(forms::schema),
+        )
         .route("/static/setup.js", get(script))
-}
-
-/// One step of the connection, as the page shows it.
-struct Step {
-    id: &'static str,
-    title: &'static str,
-    done: bool,
-    /// When it happened.
-    at: Option<String>,
-    /// What it found, or what to do while it waits.
-    detail: String,
-}
-
-/// Attributes sent under an extension URN no schema of the tenant defines.
-struct Unkept {
-    urn: String,
-    names: String,
-}
-
-/// The progress section: refreshed in place by the script, or with the page.
-struct ProgressView {
-    /// Where the script reads the section again.
-    path: String,
-    /// Whether a step still waits (the page refreshes while one does).
-    waiting: bool,
-    steps: Vec<Step>,
-    causes: Vec<Cause>,
-    unkept: Vec<Unkept>,
-    /// Attributes without a URN: kept only once the provider sends them under one.
-    bare: Vec<String>,
-    /// A credential that no longer works.
-    credentials: Option<String>,
-    csrf: String,
-    idp: &'static str,
-    schema_action: String,
-    logs: &'static str,
 }
 
 struct Tab {
@@ -138,38 +108,6 @@ pub struct PageQuery {
     /// Set by the page's own refresh: not an opening for the audit trail.
     #[serde(default)]
     watch: Option<String>,
-}
-
-#[derive(serde::Deserialize)]
-pub struct TokenForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    idp: Option<String>,
-}
-
-#[derive(serde::Deserialize)]
-pub struct AdminForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    idp: Option<String>,
-    #[serde(default)]
-    username: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    confirm: String,
-}
-
-#[derive(serde::Deserialize)]
-pub struct SchemaForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    idp: Option<String>,
-    #[serde(default)]
-    urn: String,
 }
 
 /// An open link: the link, its tenant, the directory acting for it, and the page's context.
@@ -290,7 +228,7 @@ impl Visit {
         let o = self.open(app, false).await?;
         let provider = providers::by_key(idp);
         if !o.csrf_ok(csrf) {
-            return Err(refused(&o, app, provider).await);
+            return Err(forms::refused(&o, app, provider).await);
         }
         Ok((o, provider))
     }
@@ -423,109 +361,6 @@ impl Opened {
     }
 }
 
-fn at(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
-/// The progress as the page shows it, in the provider's words.
-fn view(
-    progress: Progress,
-    provider: Provider,
-    opened: &Opened,
-    credentials: Option<String>,
-) -> ProgressView {
-    let connected = progress.connected.as_ref();
-    let mut steps = vec![Step {
-        id: "step-test-connection",
-        title: "Test Connection",
-        done: connected.is_some(),
-        at: connected.map(|c| at(c.at)),
-        detail: match connected {
-            Some(_) => format!(
-                "{} reached the application with this tenant's credentials.",
-                provider.name
-            ),
-            None => provider.before_test.to_owned(),
-        },
-    }];
-    steps.push(Step {
-        id: "step-first-user",
-        title: "First user",
-        done: progress.first_user.is_some(),
-        at: progress.first_user.map(at),
-        detail: match (progress.first_user, connected) {
-            (Some(_), _) => "The first user was created.".to_owned(),
-            (None, Some(_)) => provider.before_first_user.to_owned(),
-            (None, None) => "Waits for the connection.".to_owned(),
-        },
-    });
-    let (cycle_done, cycle_at, cycle_detail) = match &progress.first_cycle {
-        Some((c, ended)) => {
-            let counts = format!(
-                "{} created, {} updated, {} disabled, {} deleted, {} refused",
-                c.created.total(),
-                c.updated.total(),
-                c.disabled.total(),
-                c.deleted.total(),
-                c.refused.total()
-            );
-            if *ended {
-                (
-                    true,
-                    Some(at(c.last)),
-                    format!("The first cycle ended: {counts}."),
-                )
-            } else {
-                (
-                    false,
-                    None,
-                    format!("{} So far: {counts}.", provider.during_first_cycle),
-                )
-            }
-        }
-        None => (
-            false,
-            None,
-            "Starts with the first user or group the provider sends.".to_owned(),
-        ),
-    };
-    steps.push(Step {
-        id: "step-first-cycle",
-        title: "First cycle",
-        done: cycle_done,
-        at: cycle_at,
-        detail: cycle_detail,
-    });
-    let waiting = steps.iter().any(|s| !s.done);
-    let unkept = ignored_by_urn(&progress.ignored)
-        .into_iter()
-        .map(|(urn, names)| Unkept {
-            urn,
-            names: names.join(", "),
-        })
-        .collect();
-    let bare = progress
-        .ignored
-        .iter()
-        .filter(|(n, _)| !n.starts_with("urn:"))
-        .map(|(n, c)| format!("{n} ({c})"))
-        .collect();
-    let path = opened.path();
-    ProgressView {
-        path: format!("{path}/progress?idp={}", provider.key),
-        waiting,
-        steps,
-        causes: progress.causes,
-        unkept,
-        bare,
-        credentials,
-        csrf: opened.csrf.clone(),
-        idp: provider.key,
-        schema_action: format!("{path}/schema"),
-        logs: provider.logs,
-    }
-}
-
 /// `GET /setup/{token}`: the page.
 async fn open(State(app): State<AppState>, visit: Visit, Query(q): Query<PageQuery>) -> Response {
     let o = match visit.open(&app, q.watch.is_none()).await {
@@ -550,128 +385,6 @@ async fn progress(
     let provider = providers::by_key(q.idp.as_deref());
     match o.progress(&app, provider).await {
         Ok(p) => o.answer(StatusCode::OK, ProgressFragment { p }.render()),
-        Err(e) => failure(e),
-    }
-}
-
-/// The refusal of a form whose CSRF token is not the cookie's: 403, nothing done.
-async fn refused(o: &Opened, app: &AppState, provider: Provider) -> Response {
-    let mut r = o
-        .page(
-            app,
-            provider,
-            None,
-            Some(
-                "The form expired or came from another page: reload this page and try again."
-                    .to_owned(),
-            ),
-            None,
-            String::new(),
-        )
-        .await;
-    *r.status_mut() = StatusCode::FORBIDDEN;
-    r
-}
-
-/// `POST /setup/{token}/token`: a new Secret Token, shown once; the previous one the page
-/// issued stops working.
-async fn token(State(app): State<AppState>, visit: Visit, Form(form): Form<TokenForm>) -> Response {
-    let (o, provider) = match visit.posted(&app, &form.csrf, form.idp.as_deref()).await {
-        Ok(opened) => opened,
-        Err(r) => return r,
-    };
-    match o.directory.setup_token(&o.link).await {
-        Ok(issued) => {
-            o.page(
-                &app,
-                provider,
-                Some(issued.token),
-                None,
-                None,
-                String::new(),
-            )
-            .await
-        }
-        Err(e) => failure(e),
-    }
-}
-
-/// `POST /setup/{token}/admin`: the tenant's first team admin, for Authorize.
-async fn admin(State(app): State<AppState>, visit: Visit, Form(form): Form<AdminForm>) -> Response {
-    let (o, provider) = match visit.posted(&app, &form.csrf, form.idp.as_deref()).await {
-        Ok(opened) => opened,
-        Err(r) => return r,
-    };
-    let username = form.username.trim().to_owned();
-    if form.password != form.confirm {
-        let message = "The two passwords are not the same.".to_owned();
-        return o
-            .page(&app, provider, None, Some(message), None, username)
-            .await;
-    }
-    match o
-        .directory
-        .setup_team_admin(&o.link, &username, &form.password)
-        .await
-    {
-        Ok(admin) => {
-            let notice = format!(
-                "Team admin {} is created: sign in with it when your identity provider's \
-                 Authorize asks.",
-                admin.username
-            );
-            o.page(&app, provider, None, None, Some(notice), String::new())
-                .await
-        }
-        Err(Error::Scim(e)) if e.status < 500 => {
-            o.page(&app, provider, None, Some(e.detail), None, username)
-                .await
-        }
-        Err(e) => failure(e),
-    }
-}
-
-/// `POST /setup/{token}/schema`: registers the schema of attributes the first cycle sent
-/// under an extension URN that no schema defines.
-async fn schema(
-    State(app): State<AppState>,
-    visit: Visit,
-    Form(form): Form<SchemaForm>,
-) -> Response {
-    let (o, provider) = match visit.posted(&app, &form.csrf, form.idp.as_deref()).await {
-        Ok(opened) => opened,
-        Err(r) => return r,
-    };
-    let gap = TimeDelta::from_std(app.cycle_gap).unwrap_or(TimeDelta::minutes(10));
-    let progress = match o.directory.setup_progress(&o.tenant, gap).await {
-        Ok(p) => p,
-        Err(e) => return failure(e),
-    };
-    let found = ignored_by_urn(&progress.ignored)
-        .into_iter()
-        .find(|(urn, _)| *urn == form.urn);
-    let Some((urn, names)) = found else {
-        let message =
-            "Nothing was sent under that schema in the first cycle: reload the page.".to_owned();
-        return o
-            .page(&app, provider, None, Some(message), None, String::new())
-            .await;
-    };
-    match o.directory.register_ignored(&o.tenant, &urn, &names).await {
-        Ok(registered) => {
-            let notice = format!(
-                "{} is registered with {}: the application keeps these attributes from the \
-                 next request on. Users already provisioned get them at their next update.",
-                registered.schema.id,
-                names.join(", ")
-            );
-            o.page(&app, provider, None, None, Some(notice), String::new())
-                .await
-        }
-        Err(Error::Scim(e)) if e.status < 500 => {
-            o.page(&app, provider, None, Some(e.detail), None, String::new())
-                .await
-        }
         Err(e) => failure(e),
     }
 }
