@@ -11,7 +11,7 @@ use scimd::scim::patch;
 use scimd::scim::schema::ResourceKind;
 use serde_json::Value;
 
-use common::{common, fixed, input, resource_type};
+use common::{common, fixed, fixed_id, input, resource_type};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
@@ -33,7 +33,13 @@ fuzz_target!(|data: &[u8]| {
     } else {
         ResourceKind::Group
     };
-    match patch::apply(resource_type(kind), common(), fixed(kind), &body) {
+    match patch::apply(
+        resource_type(kind),
+        common(),
+        fixed(kind),
+        fixed_id(),
+        &body,
+    ) {
         Ok(doc) => common::assert_canonical(kind, &doc),
         Err(e) => common::assert_client_error(&e, &body),
     }

@@ -12,7 +12,7 @@ use scimd::scim::path::resolve;
 use scimd::scim::query::SearchParams;
 use serde_json::json;
 
-use common::{KINDS, common, fixed, resource_type};
+use common::{KINDS, common, fixed, fixed_id, resource_type};
 
 fn params(text: &str) -> [SearchParams; 6] {
     let some = || Some(text.to_owned());
@@ -70,7 +70,7 @@ fuzz_target!(|data: &[u8]| {
         ];
         for op in operations {
             let body = json!({"Operations": [op]});
-            match patch::apply(rt, common(), fixed(kind), &body) {
+            match patch::apply(rt, common(), fixed(kind), fixed_id(), &body) {
                 Ok(doc) => common::assert_canonical(kind, &doc),
                 Err(e) => common::assert_client_error(&e, &body),
             }

@@ -79,6 +79,13 @@ pub static GROUP: LazyLock<Document> = LazyLock::new(|| {
     )
 });
 
+/// The id of the fixed documents, which a patch's pathless value may name (Okta's renames).
+pub fn fixed_id() -> ResourceId {
+    "2819c223-7f76-453a-919d-413861904646"
+        .parse()
+        .expect("a UUID")
+}
+
 pub fn fixed(kind: ResourceKind) -> &'static Document {
     match kind {
         ResourceKind::User => &USER,
