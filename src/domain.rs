@@ -5,6 +5,7 @@ pub mod activity;
 pub mod audit;
 pub mod clock;
 pub mod events;
+pub mod health;
 pub mod oauth;
 pub mod operator;
 pub mod setup;

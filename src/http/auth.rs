@@ -39,21 +39,23 @@ pub async fn require_tenant(
             .into());
         }
         TokenCheck::Revoked { tenant, client } => {
-            tracing::warn!(%tenant, client = client.as_deref().unwrap_or("-"), "revoked token refused");
-            return Err(scim::Error::unauthorized(
+            tracing::warn!(tenant = %tenant.name, client = client.as_deref().unwrap_or("-"), "revoked token refused");
+            let refused = scim::Error::unauthorized(
                 "the bearer token was revoked: issue a new token, or authorize again",
             )
-            .into());
+            .because("the credential was revoked");
+            return Ok(refuse_credential(&app, &tenant, client, where_to(&req), refused).await);
         }
         TokenCheck::EntraRefused => {
             return Err(scim::Error::unauthorized(ENTRA_REFUSED).into());
         }
         TokenCheck::Expired { tenant, client } => {
-            tracing::info!(%tenant, client = client.as_deref().unwrap_or("-"), "expired access token refused");
-            return Err(scim::Error::unauthorized(
+            tracing::info!(tenant = %tenant.name, client = client.as_deref().unwrap_or("-"), "expired access token refused");
+            let refused = scim::Error::unauthorized(
                 "the access token has expired: get a new one from the token endpoint (refresh_token or client_credentials)",
             )
-            .into());
+            .because("the access token expired");
+            return Ok(refuse_credential(&app, &tenant, client, where_to(&req), refused).await);
         }
     };
     tracing::Span::current().record("tenant", tenant.name.as_str());
@@ -104,6 +106,39 @@ pub async fn require_tenant(
         return Ok(response);
     }
     Ok(record_refusal(&app, id, &origin, target, operation, response).await)
+}
+
+/// The 401 of a credential of `tenant` that stopped working (revoked, expired), recorded in the
+/// tenant's activity log: what the tenant's health reads as `credentials_rejected`.
+async fn refuse_credential(
+    app: &AppState,
+    tenant: &crate::domain::Tenant,
+    client: Option<String>,
+    (method, route, path): (Method, String, String),
+    error: scim::Error,
+) -> Response {
+    let origin = Origin {
+        request_id: uuid::Uuid::new_v4().to_string(),
+        credential: client.map_or_else(|| "token".to_owned(), |c| format!("oauth {c}")),
+        method: method.to_string(),
+        route,
+    };
+    let operation = operation(&method, &origin.route);
+    let response = axum::response::IntoResponse::into_response(Error::from(error));
+    record_refusal(app, tenant.id, &origin, target(&path), operation, response).await
+}
+
+/// The method, matched route and path as sent, of a request.
+fn where_to(req: &Request) -> (Method, String, String) {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| req.uri().path().to_owned(), |m| m.as_str().to_owned());
+    let path = req
+        .extensions()
+        .get::<OriginalUri>()
+        .map_or_else(|| req.uri().path().to_owned(), |u| u.path().to_owned());
+    (req.method().clone(), route, path)
 }
 
 /// Records a refused request with its `scimType` and the note of its error (never the

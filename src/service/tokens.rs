@@ -168,7 +168,7 @@ impl Directory {
         if !bool::from(found.hash.as_slice().ct_eq(&hash)) {
             return Ok(TokenCheck::Unknown);
         }
-        let (tenant, client) = (found.tenant.name.clone(), found.client.clone());
+        let (tenant, client) = (found.tenant.clone(), found.client.clone());
         if found.revoked {
             return Ok(TokenCheck::Revoked { tenant, client });
         }
@@ -233,14 +233,15 @@ pub enum TokenCheck {
     Valid { tenant: Tenant, credential: String },
     /// No token has this value.
     Unknown,
-    /// An operator revoked it, or its OAuth family was revoked.
+    /// An operator revoked it, or its OAuth family was revoked: a credential of `tenant` that
+    /// stopped working (recorded in its activity log, for its health).
     Revoked {
-        tenant: String,
+        tenant: Tenant,
         client: Option<String>,
     },
     /// An OAuth access token past its `expires_in`.
     Expired {
-        tenant: String,
+        tenant: Tenant,
         client: Option<String>,
     },
     /// A JWT that Entra signed (or claims to have signed), refused; why is in the log only.

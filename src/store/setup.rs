@@ -73,4 +73,11 @@ pub trait SetupStore {
         since: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> impl Future<Output = Result<Vec<(String, u64)>, StoreError>> + Send;
+    /// The tenant's requests refused as unauthenticated (401) at or after `since`: how many,
+    /// and when the last was.
+    fn credential_refusals(
+        &self,
+        tenant: TenantId,
+        since: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(u64, Option<DateTime<Utc>>), StoreError>> + Send;
 }

@@ -200,4 +200,21 @@ impl<D: Dialect> SetupStore for SqlStore<D> {
             })
             .collect()
     }
+
+    async fn credential_refusals(
+        &self,
+        tenant: TenantId,
+        since: DateTime<Utc>,
+    ) -> Result<(u64, Option<DateTime<Utc>>), StoreError> {
+        let sql = Sql::new(
+            "select count(*) as n, max(at) as last from activity
+             where tenant_id = $1 and at >= $2 and status = 401",
+        )
+        .arg(tenant)
+        .arg(since);
+        let Some(row) = self.fetch_optional(sql).await? else {
+            return Ok((0, None));
+        };
+        Ok((row.int("n")?.unsigned_abs(), row.opt_instant("last")?))
+    }
 }

@@ -20,6 +20,7 @@ pub mod fuzz;
 mod group_limits;
 mod groups;
 mod guard;
+mod health;
 mod hostile;
 mod journeys;
 mod keep_alive;
