@@ -91,21 +91,6 @@ fn things(n: u64, one: &str) -> String {
     }
 }
 
-/// A path as the activity log notes it: `emails[type eq "work"].value` as `emails.value`.
-fn unbracketed(path: &str) -> String {
-    let mut depth = 0u32;
-    path.chars()
-        .filter(|c| {
-            match c {
-                '[' => depth += 1,
-                ']' => depth = depth.saturating_sub(1),
-                _ => return depth == 0,
-            }
-            false
-        })
-        .collect()
-}
-
 /// "was" for one, "were" for more.
 fn were(n: u64) -> &'static str {
     if n == 1 { "was" } else { "were" }
@@ -171,19 +156,25 @@ fn cause(g: &RefusalGroup, matching: &MatchingAttribute) -> Cause {
                  allow the role"
                     .to_owned(),
             ),
-            (409, _, Some(a)) if a.eq_ignore_ascii_case(&unbracketed(matching.as_str())) => (
-                "matching_repeats",
-                format!(
-                    "the matching attribute {a} repeats: {n} {} a value with a user already \
+            (409, _, Some(a))
+                if a.eq_ignore_ascii_case(&super::super::scim::without_brackets(
+                    matching.as_str(),
+                )) =>
+            {
+                (
+                    "matching_repeats",
+                    format!(
+                        "the matching attribute {a} repeats: {n} {} a value with a user already \
                      provisioned",
-                    if g.count == 1 { "shares" } else { "share" }
-                ),
-                format!(
-                    "give each user a different {a} in Entra, or delete the stale account the \
+                        if g.count == 1 { "shares" } else { "share" }
+                    ),
+                    format!(
+                        "give each user a different {a} in Entra, or delete the stale account the \
                      value belongs to; Entra matches users on {a} (Attribute mappings > \
                      Matching precedence 1)"
-                ),
-            ),
+                    ),
+                )
+            }
             (409, _, Some(a)) => (
                 "unique_repeats",
                 format!(

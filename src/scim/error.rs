@@ -64,7 +64,7 @@ pub fn is_attribute_name(name: &str) -> bool {
 }
 
 /// `text` without its bracketed parts (nested brackets count; an unclosed one runs to the end).
-fn without_brackets(text: &str) -> String {
+pub fn without_brackets(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut depth = 0u32;
     for c in text.chars() {

@@ -24,4 +24,4 @@ pub mod urn;
 /// Entra's Tenant URL is the public URL followed by it.
 pub const BASE_PATH: &str = "/scim/v2";
 
-pub use error::{Error, Note, ScimType, is_attribute_name};
+pub use error::{Error, Note, ScimType, is_attribute_name, without_brackets};

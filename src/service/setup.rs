@@ -361,7 +361,7 @@ pub fn ignored_by_urn(ignored: &[(String, u64)]) -> Vec<(String, Vec<String>)> {
     out
 }
 
-/// When a link expires, as the page and the lists say it.
+/// A time as the setup pages and the lists of links say it (to the minute, UTC).
 pub fn expires_text(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }

@@ -45,7 +45,7 @@ pub(super) struct ProgressView {
 }
 
 pub(super) fn at(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
+    crate::service::setup::expires_text(t)
 }
 
 /// The progress as the page shows it, in the provider's words.
