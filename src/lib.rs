@@ -64,6 +64,7 @@ pub async fn open_directory(config: &Config) -> Result<Directory, StartError> {
     .with_access_token_ttl(config.oauth_access_token_ttl)
     .with_refresh_max_age(config.oauth_refresh_max_age)
     .with_max_payload(config.max_body_bytes)
+    .with_health(config.health.settings())
     .with_entra_keys(
         service::entra_jwt::EntraKeys::new(&config.entra_metadata_url)
             .map_err(|e| StartError::Config(format!("SCIMD_ENTRA_METADATA_URL: {e}")))?,
@@ -147,6 +148,7 @@ pub async fn serve(
         .header_read_timeout(state.header_timeout);
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
     let dispatcher = tokio::spawn(state.directory.clone().dispatch_events());
+    let health = tokio::spawn(state.directory.clone().watch_health());
     let router = app(state.clone());
     let connections = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -186,6 +188,7 @@ pub async fn serve(
     connections.shutdown().await;
     housekeeping.abort();
     dispatcher.abort();
+    health.abort();
     if let Err(e) = state.directory.flush_lookups().await {
         tracing::warn!(error = %telemetry::chain(&e), "the last lookup counts could not be stored");
     }

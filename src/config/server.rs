@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use super::{Address, CycleGap, Database, Delivery, Secret, access_token_ttl, duration};
+use super::{Address, Database, Delivery, Secret, access_token_ttl, duration};
 use crate::service::entra_jwt::{self, DEFAULT_METADATA_URL};
 
 /// Members a page of groups shows at most, unless SCIMD_MAX_MEMBERS_PER_PAGE says otherwise.
@@ -136,8 +136,9 @@ pub struct Config {
         help_heading = "Activity"
     )]
     pub activity_retention: Duration,
+    /// The health check (and the cycle gap it reads cycles with).
     #[command(flatten)]
-    pub cycles: CycleGap,
+    pub health: super::Health,
     /// How long the audit trail of administration keeps its entries.
     #[arg(
         long,

@@ -13,7 +13,9 @@ use super::activity::Cycle;
 use super::setup::Cause;
 
 /// A tenant's health, from best to worst known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum State {
     /// No request with any of the tenant's credentials yet.
@@ -52,6 +54,11 @@ impl State {
 
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Its place from best (0, `not_connected`) to worst, as stored for "worst first".
+    pub fn rank(self) -> i64 {
+        Self::ALL.iter().position(|s| *s == self).unwrap_or(0) as i64
     }
 
     /// Whether someone should look: every state but `healthy` and `not_connected`.
@@ -107,12 +114,40 @@ pub struct Reading {
 }
 
 /// Why a tenant is in its state: what happened, how often, and what to do.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Reason {
-    pub kind: &'static str,
+    pub kind: String,
     pub count: u64,
     pub what: String,
     pub fix: String,
+}
+
+/// A tenant's health as the health check last recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub state: State,
+    /// When the tenant entered `state`.
+    pub since: DateTime<Utc>,
+    pub reasons: Vec<Reason>,
+    /// When it was last checked.
+    pub checked: DateTime<Utc>,
+    /// The last request scimd accepted with one of the tenant's credentials (to the minute).
+    pub last_accepted: Option<DateTime<Utc>>,
+}
+
+/// A change of a tenant's state, as the health check records it once (whichever replica saw it
+/// first) and the notifier sends it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Change {
+    /// Its place in the order of all changes.
+    pub seq: i64,
+    pub id: uuid::Uuid,
+    pub tenant: String,
+    /// `None` for a tenant's first recorded state.
+    pub previous: Option<State>,
+    pub state: State,
+    pub at: DateTime<Utc>,
+    pub reasons: Vec<Reason>,
 }
 
 /// The state a reading puts a tenant in, given the state it was in (`previous`): a worse state
@@ -134,7 +169,7 @@ pub fn evaluate(
             format!(", the last at {}", t.format("%Y-%m-%d %H:%M UTC"))
         });
         let reason = Reason {
-            kind: "credentials",
+            kind: "credentials".to_owned(),
             count: reading.rejected,
             what: format!(
                 "{} refused as not authenticated since the last accepted one{last}",
@@ -151,7 +186,7 @@ pub fn evaluate(
     if let Some(quiet) = quiet_since.filter(|q| now - *q > thresholds.silence) {
         let hours = (now - quiet).num_minutes() as f64 / 60.0;
         let reason = Reason {
-            kind: "silence",
+            kind: "silence".to_owned(),
             count: 0,
             what: format!(
                 "no request for {hours:.1} hours, where Entra sends a cycle about every 40 minutes"
@@ -190,7 +225,7 @@ pub fn evaluate(
             .iter()
             .take(3)
             .map(|c| Reason {
-                kind: c.kind,
+                kind: c.kind.to_owned(),
                 count: c.count,
                 what: c.what.clone(),
                 fix: c.fix.clone(),

@@ -83,7 +83,7 @@ impl AppState {
             metrics: crate::meter::Access::of(config),
             proxies: client::TrustedProxies::new(config.trusted_proxies.clone()),
             issuer: config.address.root_url(),
-            cycle_gap: config.cycles.cycle_gap,
+            cycle_gap: config.health.cycles.cycle_gap,
             guard: Guard::new(
                 config.max_concurrent_requests,
                 config.request_timeout,

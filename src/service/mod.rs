@@ -64,6 +64,7 @@ use crate::scim::schema::Registry;
 use crate::store::{AnyStore, Store};
 pub use admins::MIN_PASSWORD_CHARS;
 pub use error::{Error, Unavailable};
+pub use health::HealthSettings;
 pub use oauth::{ENTRA_REDIRECT_URI, IssuedClient};
 pub use policy::PolicyChange;
 pub use schemas::{MAX_SCHEMAS, MAX_UNIQUE_ATTRIBUTES, RegisteredSchema};
@@ -94,6 +95,8 @@ pub struct Directory {
     actor: Arc<Actor>,
     /// The tenants this process has seen a request of (the first is noted in the store).
     known_connected: Arc<setup::KnownConnected>,
+    /// How health is checked.
+    health: health::HealthSettings,
 }
 
 impl Directory {
@@ -111,6 +114,7 @@ impl Directory {
             clock: Clock::default(),
             actor: Arc::new(Actor::cli()),
             known_connected: Default::default(),
+            health: Default::default(),
         }
     }
 
@@ -128,6 +132,12 @@ impl Directory {
     /// name an Entra tenant.
     pub fn with_entra_keys(mut self, keys: entra_jwt::EntraKeys) -> Self {
         self.entra = Some(Arc::new(keys.with_clock(self.clock.clone())));
+        self
+    }
+
+    /// How tenants' health is checked.
+    pub fn with_health(mut self, settings: health::HealthSettings) -> Self {
+        self.health = settings;
         self
     }
 

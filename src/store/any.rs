@@ -12,6 +12,7 @@ use crate::domain::audit::{AuditEntry, AuditFilter};
 use crate::domain::events::{
     Event, FailedDelivery, Kinds, NewSubscription, Pending, Receiver, Subscription,
 };
+use crate::domain::health::{Change, Recorded, State};
 use crate::domain::oauth::{
     Admin, CodeGrant, Invitation, OAuthClient, Rotation, TokenGrant, TokenRecord,
 };
@@ -200,6 +201,14 @@ delegate!(SetupStore {
     async refusal_groups(tenant: TenantId, since: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<RefusalGroup>, StoreError>;
     async ignored_notes(tenant: TenantId, since: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<(String, u64)>, StoreError>;
     async credential_refusals(tenant: TenantId, since: DateTime<Utc>) -> Result<(u64, Option<DateTime<Utc>>), StoreError>;
+});
+
+delegate!(HealthStore {
+    async health(tenant: TenantId) -> Result<Option<Recorded>, StoreError>;
+    async health_page(after: Option<(i64, &str)>, limit: u32) -> Result<Vec<TenantHealth>, StoreError>;
+    async record_health(tenant: TenantId, expected: Option<State>, recorded: &Recorded, change: Option<&Change>) -> Result<bool, StoreError>;
+    async health_changes(after: i64, limit: u32) -> Result<Vec<Change>, StoreError>;
+    async tenant_health_changes(tenant: TenantId, limit: u32) -> Result<Vec<Change>, StoreError>;
 });
 
 delegate!(SessionStore {

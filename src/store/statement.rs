@@ -29,6 +29,8 @@ pub enum Arg {
     Bool(Option<bool>),
     /// An instant (`timestamptz` on PostgreSQL, integer milliseconds on SQLite).
     Instant(DateTime<Utc>),
+    /// An instant that may be missing (`null`).
+    OptInstant(Option<DateTime<Utc>>),
     /// A JSON document, serialised once (`jsonb` on PostgreSQL, text on SQLite).
     Json(String),
     Bytes(Vec<u8>),
@@ -200,6 +202,12 @@ impl From<Option<bool>> for Arg {
 impl From<DateTime<Utc>> for Arg {
     fn from(v: DateTime<Utc>) -> Self {
         Arg::Instant(v)
+    }
+}
+
+impl From<Option<DateTime<Utc>>> for Arg {
+    fn from(v: Option<DateTime<Utc>>) -> Self {
+        Arg::OptInstant(v)
     }
 }
 

@@ -271,6 +271,7 @@ fn arguments(args: Vec<Arg>) -> Result<PgArguments, sqlx::Error> {
             Arg::Float(v) => out.add(v),
             Arg::Bool(v) => out.add(v),
             Arg::Instant(v) => out.add(v),
+            Arg::OptInstant(v) => out.add(v),
             Arg::Json(v) => out.add(JsonText(v)),
             Arg::Bytes(v) => out.add(v),
         }

@@ -7,6 +7,7 @@ mod attempts;
 mod documents;
 mod events;
 mod filter;
+mod health;
 mod invitations;
 mod listing;
 mod members;

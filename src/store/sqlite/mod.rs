@@ -253,6 +253,7 @@ fn arguments(args: Vec<Arg>) -> Result<SqliteArguments<'static>, sqlx::Error> {
             Arg::Float(v) => out.add(v),
             Arg::Bool(v) => out.add(v),
             Arg::Instant(v) => out.add(v.timestamp_millis()),
+            Arg::OptInstant(v) => out.add(v.map(|v| v.timestamp_millis())),
             Arg::Json(v) => out.add(v),
             Arg::Bytes(v) => out.add(v),
         }
