@@ -64,7 +64,7 @@ pub async fn open_directory(config: &Config) -> Result<Directory, StartError> {
     .with_access_token_ttl(config.oauth_access_token_ttl)
     .with_refresh_max_age(config.oauth_refresh_max_age)
     .with_max_payload(config.max_body_bytes)
-    .with_health(config.health.settings())
+    .with_health(config.health.settings(config.health_interval))
     .with_entra_keys(
         service::entra_jwt::EntraKeys::new(&config.entra_metadata_url)
             .map_err(|e| StartError::Config(format!("SCIMD_ENTRA_METADATA_URL: {e}")))?,

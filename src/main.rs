@@ -27,6 +27,7 @@ async fn main() -> ExitCode {
         Command::Schema(schema) => schema.run().await,
         Command::Activity(activity) => activity.run().await,
         Command::Cycles(cycles) => cycles.run().await,
+        Command::Health(health) => health.run().await,
         Command::Webhook(webhook) => webhook.run().await,
         Command::Events(events) => events.run().await,
         Command::OperatorKey(key) => key.run().await,

@@ -15,6 +15,7 @@ pub mod audit;
 mod common;
 pub mod cycles;
 pub mod events;
+pub mod health;
 pub mod migrate;
 pub mod oauth_client;
 pub mod operator_key;
@@ -64,6 +65,8 @@ pub enum Command {
     Activity(activity::Activity),
     /// Entra's provisioning cycles for a tenant, with their counts.
     Cycles(cycles::Cycles),
+    /// Each tenant's provisioning health (worst first): its state, since when, why, what to do.
+    Health(health::Health),
     /// Manage the application's subscriptions to SCIM events (signed SETs, RFC 9967).
     Webhook(webhook::Webhook),
     /// Watch a tenant's SCIM events.
@@ -83,7 +86,7 @@ const TASKS: &[(&str, &[&str])] = &[
         &["tenant", "token", "admin", "oauth-client", "setup-link"],
     ),
     ("Custom attributes", &["schema"]),
-    ("What Entra did", &["activity", "cycles"]),
+    ("What Entra did", &["activity", "cycles", "health"]),
     ("Events for the application", &["webhook", "events"]),
     ("The application's API", &["operator-key", "audit"]),
 ];

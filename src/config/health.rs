@@ -1,5 +1,5 @@
-//! When a tenant's provisioning health is checked and what makes it alert: what `scimd serve`
-//! and `scimd health` read besides the database and the cycle gap.
+//! What makes a tenant's provisioning health alert: what `scimd serve` and `scimd health`
+//! read besides the database (`scimd serve` adds how often it checks).
 
 use std::time::Duration;
 
@@ -12,7 +12,7 @@ use crate::domain::health::Thresholds;
 /// The health check's thresholds and pace.
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Health and alerts")]
-pub struct Health {
+pub struct AlertThresholds {
     /// The share of a cycle's changes refused that makes a tenant `degraded` (0 < ratio ≤ 1).
     #[arg(
         long,
@@ -41,22 +41,13 @@ pub struct Health {
         value_parser = duration
     )]
     pub alert_silence: Duration,
-    /// How often `scimd serve` checks every tenant's health.
-    #[arg(
-        long,
-        env = "SCIMD_HEALTH_INTERVAL",
-        value_name = "DURATION",
-        default_value = "15s",
-        value_parser = interval
-    )]
-    pub health_interval: Duration,
     #[command(flatten)]
     pub cycles: CycleGap,
 }
 
-impl Health {
-    /// The settings the directory checks health with.
-    pub fn settings(&self) -> crate::service::HealthSettings {
+impl AlertThresholds {
+    /// The settings the directory checks health with, every `interval`.
+    pub fn settings(&self, interval: Duration) -> crate::service::HealthSettings {
         let delta = |d: Duration| TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX);
         crate::service::HealthSettings {
             thresholds: Thresholds {
@@ -65,7 +56,7 @@ impl Health {
                 silence: delta(self.alert_silence),
             },
             gap: delta(self.cycles.cycle_gap),
-            interval: self.health_interval,
+            interval,
         }
     }
 }
@@ -84,7 +75,8 @@ fn ratio(text: &str) -> Result<f64, String> {
     }
 }
 
-fn interval(text: &str) -> Result<Duration, String> {
+/// A duration of at least a second.
+pub fn interval(text: &str) -> Result<Duration, String> {
     let d = duration(text)?;
     if d.is_zero() {
         return Err("the interval must be at least 1s".into());

@@ -138,7 +138,17 @@ pub struct Config {
     pub activity_retention: Duration,
     /// The health check (and the cycle gap it reads cycles with).
     #[command(flatten)]
-    pub health: super::Health,
+    pub health: super::AlertThresholds,
+    /// How often every tenant's provisioning health is checked (and alerted on a change).
+    #[arg(
+        long,
+        env = "SCIMD_HEALTH_INTERVAL",
+        value_name = "DURATION",
+        default_value = "15s",
+        value_parser = super::health::interval,
+        help_heading = "Health and alerts"
+    )]
+    pub health_interval: Duration,
     /// How long the audit trail of administration keeps its entries.
     #[arg(
         long,

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{Directory, Error};
 use crate::domain::Tenant;
-use crate::domain::activity::{self, MinuteCount, minute};
+use crate::domain::activity::{self, minute};
 use crate::domain::health::{Change, Reading, Reason, Recorded, State, Thresholds, evaluate};
 use crate::domain::setup;
 use crate::store::{ActivityStore, HealthStore, SetupStore, TenantHealth, Tenants};
@@ -227,10 +227,18 @@ impl Directory {
         let since = minute(now - WINDOW).max(minute(connected));
         let minutes = self.store.minute_counts(tenant.id, since).await?;
         let lookups = self.store.lookup_counts(tenant.id, since).await?;
-        let last_accepted = last_accepted(&minutes, &lookups);
-        // 401s of the minute after the last accepted one on: a refusal in that same minute
-        // may have come before it
-        let after = last_accepted.map_or(connected, |m| m + TimeDelta::minutes(1));
+        // the last accepted change is known to the millisecond, a lookup only by its minute:
+        // 401s count from just after the change, or from the start of the lookup's minute (so
+        // that a refusal in that minute before the lookup counts until the next minute's)
+        let changed = self.store.last_accepted_change(tenant.id, since).await?;
+        let looked = lookups.iter().map(|(m, _)| *m).max();
+        let last_accepted = changed.max(looked);
+        let after = match (changed, looked) {
+            (Some(c), Some(l)) => (c + TimeDelta::milliseconds(1)).max(l),
+            (Some(c), None) => c + TimeDelta::milliseconds(1),
+            (None, Some(l)) => l.max(connected),
+            (None, None) => connected,
+        };
         let (rejected, last_rejected) = self.store.credential_refusals(tenant.id, after).await?;
         let cycle = activity::cycles(&minutes, &lookups, gap).pop();
         let causes = match &cycle {
@@ -286,18 +294,4 @@ fn gauges(h: &Health, now: DateTime<Utc>) {
         .last_accepted
         .map_or(0.0, |t| (now - t).num_seconds().max(0) as f64);
     metrics::gauge!("scimd_tenant_quiet_seconds", "tenant" => tenant).set(quiet);
-}
-
-/// The last minute with a request scimd accepted: a change, or a lookup.
-fn last_accepted(
-    minutes: &[MinuteCount],
-    lookups: &[(DateTime<Utc>, u64)],
-) -> Option<DateTime<Utc>> {
-    let changed = minutes
-        .iter()
-        .filter(|m| !m.refused)
-        .map(|m| m.minute)
-        .max();
-    let looked = lookups.iter().map(|(m, _)| *m).max();
-    changed.max(looked)
 }

@@ -200,6 +200,7 @@ delegate!(SetupStore {
     async connected(tenant: TenantId) -> Result<Option<Connected>, StoreError>;
     async refusal_groups(tenant: TenantId, since: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<RefusalGroup>, StoreError>;
     async ignored_notes(tenant: TenantId, since: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<(String, u64)>, StoreError>;
+    async last_accepted_change(tenant: TenantId, since: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError>;
     async credential_refusals(tenant: TenantId, since: DateTime<Utc>) -> Result<(u64, Option<DateTime<Utc>>), StoreError>;
 });
 

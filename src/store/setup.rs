@@ -73,6 +73,12 @@ pub trait SetupStore {
         since: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> impl Future<Output = Result<Vec<(String, u64)>, StoreError>> + Send;
+    /// The time of the tenant's last change scimd accepted at or after `since`.
+    fn last_accepted_change(
+        &self,
+        tenant: TenantId,
+        since: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<DateTime<Utc>>, StoreError>> + Send;
     /// The tenant's requests refused as unauthenticated (401) at or after `since`: how many,
     /// and when the last was.
     fn credential_refusals(

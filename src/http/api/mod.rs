@@ -13,6 +13,7 @@ pub mod audit;
 pub mod cycles;
 mod events;
 mod extract;
+pub mod health;
 mod idempotency;
 mod limit;
 mod oauth_clients;
@@ -67,6 +68,8 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(schemas::show, schemas::remove))
         .routes(routes!(activity::list))
         .routes(routes!(cycles::list))
+        .routes(routes!(health::list))
+        .routes(routes!(health::show))
         .routes(routes!(admins::add, admins::list))
         .routes(routes!(admins::show, admins::update, admins::remove))
         .routes(routes!(admins::invite))

@@ -23,7 +23,7 @@ use super::problem::{Kind, PROBLEM_JSON};
         version = "1",
         description = "Drive scimd from the application's backend: tenants, their SCIM tokens, \
             admins, OAuth clients, setup links, webhooks, extension schemas, activity, cycles, \
-            the audit trail and events. Every request carries \
+            provisioning health, the audit trail and events. Every request carries \
             `Authorization: Bearer <operator key>` (`scimd operator-key add`). Errors are RFC 9457 \
             problems (`application/problem+json`); lists are paged with opaque cursors \
             (`next_cursor`); a write sent with an `Idempotency-Key` header is served once, its \
@@ -44,6 +44,7 @@ use super::problem::{Kind, PROBLEM_JSON};
         (name = "Events", description = "A tenant's SCIM events, pulled by the application in commit order"),
         (name = "Schemas", description = "A tenant's extension schemas: the custom attributes its SCIM client sends"),
         (name = "Activity", description = "What a tenant's SCIM client did, request by request, and its provisioning cycles"),
+        (name = "Health", description = "Each tenant's provisioning health: its state, since when, why, and what to do"),
     )
 )]
 struct Document;

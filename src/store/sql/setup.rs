@@ -201,6 +201,23 @@ impl<D: Dialect> SetupStore for SqlStore<D> {
             .collect()
     }
 
+    async fn last_accepted_change(
+        &self,
+        tenant: TenantId,
+        since: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let sql = Sql::new(
+            "select max(at) as last from activity
+             where tenant_id = $1 and at >= $2 and status < 400",
+        )
+        .arg(tenant)
+        .arg(since);
+        match self.fetch_optional(sql).await? {
+            Some(row) => row.opt_instant("last"),
+            None => Ok(None),
+        }
+    }
+
     async fn credential_refusals(
         &self,
         tenant: TenantId,

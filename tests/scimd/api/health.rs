@@ -1,7 +1,8 @@
 //! A tenant's provisioning health from real SCIM traffic, on both stores, with the clock under
 //! the test's control: not connected, healthy, degraded by refused creates (with the top cause
 //! and its fix), credentials rejected after the token is revoked, healthy again with a new
-//! token, and silent after two hours without a request.
+//! token, and silent after two hours without a request; each change recorded once, with its
+//! time, even when checks race; a state left only below half its threshold.
 
 use axum::body::Body;
 use axum::http::{Request, header};
@@ -12,7 +13,7 @@ use crate::support::{Backend, TestApp, TestResponse, entra_user};
 use scimd::domain::health::{State, Thresholds};
 use scimd::service::PolicyChange;
 
-async fn scim(
+pub async fn scim(
     app: &TestApp,
     method: &str,
     path: &str,
@@ -41,6 +42,41 @@ async fn health_of(app: &TestApp, previous: Option<State>) -> scimd::service::he
     )
     .await
     .unwrap()
+}
+
+/// A tenant `name` that requires a role, connected with a token (whose secret is returned)
+/// by one lookup.
+pub async fn connected_tenant(app: &TestApp, name: &str) -> String {
+    let dir = &app.state.directory;
+    dir.create_tenant(name).await.unwrap();
+    let rules = PolicyChange {
+        require_role: Some(true),
+        ..Default::default()
+    };
+    dir.set_policy(name, &rules).await.unwrap();
+    let token = dir.issue_token(name, Some("entra")).await.unwrap();
+    assert_eq!(
+        scim(app, "GET", PROBE, &token.token, None).await.status,
+        200
+    );
+    token.token
+}
+
+/// A lookup Entra makes.
+pub const PROBE: &str = "/scim/v2/Users?filter=userName%20eq%20%22nobody%22";
+
+/// Creates of `refused` users without a role (refused with 400) and `accepted` with one.
+pub async fn creates(app: &TestApp, token: &str, accepted: usize, refused: usize) {
+    for i in 0..accepted + refused {
+        let name = format!("u{}-{i}@acme.test", uuid::Uuid::new_v4().simple());
+        let mut user = entra_user(&name);
+        user["externalId"] = json!(name);
+        if i < accepted {
+            user["roles"] = json!([{"value": "member"}]);
+        }
+        let r = scim(app, "POST", "/scim/v2/Users", token, Some(user)).await;
+        assert_eq!(r.status, if i < accepted { 201 } else { 400 }, "{}", r.body);
+    }
 }
 
 async fn health_follows_the_tenants_traffic_through_every_state(backend: Backend) {

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::support::{Backend, METRICS_TOKEN, TestApp, encode, entra_user};
 
-async fn scrape(app: &TestApp) -> String {
+pub async fn scrape(app: &TestApp) -> String {
     let answer = app
         .send(
             Request::get("/metrics")
@@ -31,7 +31,7 @@ async fn scrape(app: &TestApp) -> String {
 }
 
 /// The value of the series `name` whose labels include every one of `labels`.
-fn value(text: &str, name: &str, labels: &[&str]) -> f64 {
+pub fn value(text: &str, name: &str, labels: &[&str]) -> f64 {
     text.lines()
         .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
         .filter(|l| labels.iter().all(|want| l.contains(want)))

@@ -129,7 +129,7 @@ fn the_commands_are_listed_by_task() {
             &["tenant", "token", "admin", "oauth-client", "setup-link"],
         ),
         ("Custom attributes:", &["schema"]),
-        ("What Entra did:", &["activity", "cycles"]),
+        ("What Entra did:", &["activity", "cycles", "health"]),
         ("Events for the application:", &["webhook", "events"]),
     ];
     for (task, commands) in tasks {

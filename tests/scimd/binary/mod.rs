@@ -8,6 +8,7 @@ mod console_browser;
 mod durability;
 mod events;
 mod first_start;
+mod health_cli;
 mod hostile;
 mod invitation_browser;
 mod operator_cli;

@@ -4,6 +4,7 @@
 mod activity;
 pub mod admins;
 mod audit;
+mod health;
 mod idempotency;
 mod invitations;
 mod oauth_clients;
