@@ -61,6 +61,24 @@ impl State {
         Self::ALL.iter().position(|s| *s == self).unwrap_or(0) as i64
     }
 
+    /// The state in a sentence, in the identity admin's words.
+    pub fn headline(self) -> &'static str {
+        match self {
+            State::NotConnected => "Entra has not connected yet",
+            State::Healthy => "Provisioning is healthy",
+            State::Degraded => {
+                "Provisioning is degraded: Entra's current cycle has many refused changes"
+            }
+            State::Silent => {
+                "Entra has stopped sending: its provisioning job may be quarantined or stopped"
+            }
+            State::AtRisk => "Entra is likely to quarantine provisioning at the end of this cycle",
+            State::CredentialsRejected => {
+                "Entra's requests are refused: the credentials it sends no longer work"
+            }
+        }
+    }
+
     /// Whether someone should look: every state but `healthy` and `not_connected`.
     pub fn alerting(self) -> bool {
         self > State::Healthy

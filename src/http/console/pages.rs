@@ -134,6 +134,7 @@ pub async fn overview(
         Err(sign_in) => return Ok(sign_in),
     };
     let tenant = &s.0.tenant.name;
+    let health = app.directory.check_health(&s.0.tenant).await?;
     let since = app.directory.now() - TimeDelta::days(30);
     let cycles = app.directory.cycles(tenant, since, gap(&app)).await?;
     let day = app.directory.now() - TimeDelta::hours(24);
@@ -148,6 +149,7 @@ pub async fn overview(
     let shown: Vec<_> = errors.split_off(errors.len().saturating_sub(20));
     Ok(page(views::Overview {
         nav: s.nav("overview"),
+        health: views::HealthBanner::of(&health),
         tenant_url: base.0,
         last: cycles
             .last()

@@ -116,10 +116,38 @@ pub fn cycle(c: &Cycle, gap: chrono::TimeDelta, now: DateTime<Utc>) -> CycleView
     }
 }
 
+/// The tenant's provisioning health, as the overview's banner shows it.
+pub struct HealthBanner {
+    /// The state's name (`degraded`), for the banner's class.
+    pub state: &'static str,
+    pub headline: &'static str,
+    pub since: String,
+    pub alerting: bool,
+    /// Each reason's what and fix.
+    pub reasons: Vec<(String, String)>,
+}
+
+impl HealthBanner {
+    pub fn of(r: &crate::domain::health::Recorded) -> Self {
+        HealthBanner {
+            state: r.state.as_str(),
+            headline: r.state.headline(),
+            since: r.since.format("%Y-%m-%d %H:%M UTC").to_string(),
+            alerting: r.state.alerting(),
+            reasons: r
+                .reasons
+                .iter()
+                .map(|x| (x.what.clone(), x.fix.clone()))
+                .collect(),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "console/overview.html")]
 pub struct Overview {
     pub nav: Nav,
+    pub health: HealthBanner,
     pub tenant_url: String,
     pub last: Option<CycleView>,
     pub errors_count: usize,

@@ -9,6 +9,7 @@ mod concurrency;
 mod console;
 mod console_clients;
 mod console_events;
+mod console_health;
 mod console_members;
 mod console_setup_links;
 mod discovery;
