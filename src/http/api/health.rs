@@ -70,7 +70,7 @@ pub struct ReasonView {
     /// How many requests it refused (0 for silence).
     pub count: u64,
     /// What happened, in the identity admin's words.
-    #[schema(example = "60 users have no role (assigned with Default Access)")]
+    #[schema(example = "60 users have no role (Default Access)")]
     pub what: String,
     /// What to do about it.
     pub fix: String,
@@ -94,8 +94,8 @@ impl From<Reason> for ReasonView {
     "state": "degraded",
     "since": "2026-12-04T10:05:00Z",
     "reasons": [{"kind": "no_role", "count": 60,
-        "what": "60 users have no role (assigned with Default Access)",
-        "fix": "In Entra, give these users a role under Users and groups"}],
+        "what": "60 users have no role (Default Access)",
+        "fix": "assign them to the application with one of its roles"}],
     "checked": "2026-12-04T10:07:15Z",
     "last_accepted": "2026-12-04T10:07:00Z"
 }))]

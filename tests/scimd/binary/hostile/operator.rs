@@ -68,7 +68,7 @@ fn reads(known: &Known) -> impl Strategy<Value = Request> {
         ]),
         proptest::option::of(nasty()),
     );
-    (any_tenant(), query, 0..14u8).prop_map(move |(tenant, (q, limit, cursor), which)| {
+    (any_tenant(), query, 0..16u8).prop_map(move |(tenant, (q, limit, cursor), which)| {
         let mut params = Vec::new();
         if let Some(q) = q {
             params.push(format!("q={}", encode(&q)));
@@ -93,6 +93,8 @@ fn reads(known: &Known) -> impl Strategy<Value = Request> {
             10 => format!("/api/v1/tenants/{tenant}/cycles"),
             11 => format!("/api/v1/events?consumer={tenant}"),
             12 => format!("/api/v1/tenants/{tenant}/setup-links"),
+            13 => format!("/api/v1/tenants/{tenant}/health"),
+            14 => "/api/v1/health".to_owned(),
             _ => format!("/api/v1/audit?tenant={tenant}"),
         };
         let join = if path.contains('?') { '&' } else { '?' };
