@@ -22,6 +22,7 @@ mod group_limits;
 mod groups;
 mod guard;
 pub mod health;
+mod health_causes;
 mod health_recorded;
 mod hostile;
 mod journeys;
