@@ -122,8 +122,8 @@ impl SetupLinkArgs {
 async fn all(dir: &Directory, tenant: &str) -> Result<Vec<SetupLink>, StartError> {
     let mut links: Vec<SetupLink> = Vec::new();
     loop {
-        let after = links.last().map(|l| l.id);
-        let page = dir.setup_links(tenant, after, SETUP_LINKS_PAGE).await?;
+        let before = links.last().map(|l| (l.created, l.id));
+        let page = dir.setup_links(tenant, before, SETUP_LINKS_PAGE).await?;
         let full = page.len() == usize::try_from(SETUP_LINKS_PAGE).unwrap_or(usize::MAX);
         links.extend(page);
         if !full {

@@ -99,31 +99,15 @@ impl Directory {
         Ok(IssuedSetupLink { link, url })
     }
 
-    /// The tenant's setup links, newest first, after the link `after` (the previous page's
-    /// last).
+    /// The tenant's setup links, newest first, those older than `before` (the creation time
+    /// and id of the previous page's last).
     pub async fn setup_links(
         &self,
         tenant: &str,
-        after: Option<Uuid>,
+        before: Option<(DateTime<Utc>, Uuid)>,
         limit: u32,
     ) -> Result<Vec<SetupLink>, Error> {
         let found = self.tenant(tenant).await?;
-        let before = match after {
-            Some(id) => {
-                // the keyset of the link the previous page ended with; one of another
-                // tenant, or none, is an invalid cursor
-                let page = self.store.setup_links(found.id, None, u32::MAX).await?;
-                let Some(last) = page.iter().find(|l| l.id == id) else {
-                    return Err(scim::Error::bad_request(
-                        "after: no setup link of this tenant has that id",
-                    )
-                    .at("after")
-                    .into());
-                };
-                Some((last.created, last.id))
-            }
-            None => None,
-        };
         Ok(self.store.setup_links(found.id, before, limit).await?)
     }
 

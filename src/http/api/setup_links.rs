@@ -178,28 +178,16 @@ pub async fn list(
     Params(page): Params<PageParams>,
 ) -> Result<axum::Json<Page<SetupLinkView>>, Problem> {
     let limit = page.limit()?;
-    let after: Option<Uuid> = page.after(LIST)?;
+    // the keyset of the previous page's last link (its creation time and id), in a cursor of
+    // this tenant's list: another tenant's is refused
+    let list = format!("{LIST} of {}", path.name);
+    let before: Option<(DateTime<Utc>, Uuid)> = page.after(&list)?;
     let links = api
         .directory
-        .setup_links(&path.name, after, limit.saturating_add(1))
-        .await
-        .map_err(|e| {
-            let problem = Problem::from(e);
-            // the cursor named a link this tenant does not have: the cursor is at fault
-            if problem.field.as_deref() == Some("after") {
-                Problem::invalid(
-                    "cursor",
-                    format!(
-                        "cursor: not a cursor of this list ({LIST}); pass the next_cursor of \
-                         its previous page, or none for the first"
-                    ),
-                )
-            } else {
-                problem
-            }
-        })?;
+        .setup_links(&path.name, before, limit.saturating_add(1))
+        .await?;
     let now = api.directory.now();
-    let page = Page::of(links, limit, LIST, |l| l.id);
+    let page = Page::of(links, limit, &list, |l| (l.created, l.id));
     Ok(axum::Json(page.map(|l| SetupLinkView::of(l, now))))
 }
 
