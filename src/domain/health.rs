@@ -136,6 +136,13 @@ pub struct Reading {
 pub struct Reason {
     pub kind: String,
     pub count: u64,
+    /// The refusals' HTTP status, `scimType` and attribute, where the reason is refusals.
+    #[serde(default)]
+    pub status: Option<u16>,
+    #[serde(default)]
+    pub scim_type: Option<String>,
+    #[serde(default)]
+    pub attribute: Option<String>,
     pub what: String,
     pub fix: String,
 }
@@ -189,6 +196,9 @@ pub fn evaluate(
         let reason = Reason {
             kind: "credentials".to_owned(),
             count: reading.rejected,
+            status: Some(401),
+            scim_type: None,
+            attribute: None,
             what: format!(
                 "{} refused as not authenticated since the last accepted one{last}",
                 requests(reading.rejected)
@@ -206,6 +216,9 @@ pub fn evaluate(
         let reason = Reason {
             kind: "silence".to_owned(),
             count: 0,
+            status: None,
+            scim_type: None,
+            attribute: None,
             what: format!(
                 "no request for {hours:.1} hours, where Entra sends a cycle about every 40 minutes"
             ),
@@ -245,6 +258,9 @@ pub fn evaluate(
             .map(|c| Reason {
                 kind: c.kind.to_owned(),
                 count: c.count,
+                status: Some(c.status),
+                scim_type: c.scim_type.clone(),
+                attribute: c.attribute.clone(),
                 what: c.what.clone(),
                 fix: c.fix.clone(),
             })

@@ -69,6 +69,15 @@ pub struct ReasonView {
     pub kind: String,
     /// How many requests it refused (0 for silence).
     pub count: u64,
+    /// The refusals' HTTP status (`null` for silence).
+    #[schema(example = 400)]
+    pub status: Option<u16>,
+    /// The refusals' `scimType`, if they had one.
+    #[schema(example = "invalidValue")]
+    pub scim_type: Option<String>,
+    /// The attribute the refusals were about, if one.
+    #[schema(example = "roles")]
+    pub attribute: Option<String>,
     /// What happened, in the identity admin's words.
     #[schema(example = "60 users have no role (Default Access)")]
     pub what: String,
@@ -81,6 +90,9 @@ impl From<Reason> for ReasonView {
         ReasonView {
             kind: r.kind,
             count: r.count,
+            status: r.status,
+            scim_type: r.scim_type,
+            attribute: r.attribute,
             what: r.what,
             fix: r.fix,
         }
@@ -93,7 +105,8 @@ impl From<Reason> for ReasonView {
     "tenant": "contoso",
     "state": "degraded",
     "since": "2026-12-04T10:05:00Z",
-    "reasons": [{"kind": "no_role", "count": 60,
+    "reasons": [{"kind": "no_role", "count": 60, "status": 400, "scim_type": "invalidValue",
+        "attribute": "roles",
         "what": "60 users have no role (Default Access)",
         "fix": "assign them to the application with one of its roles"}],
     "checked": "2026-12-04T10:07:15Z",

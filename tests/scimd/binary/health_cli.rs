@@ -97,6 +97,8 @@ async fn health_shows_each_tenant_s_state_reasons_and_fixes_as_json_and_table(ba
         ]
     );
     assert_eq!(all[0]["reasons"][0]["count"], 20, "{}", all[0]);
+    assert_eq!(all[0]["reasons"][0]["kind"], "credentials", "{}", all[0]);
+    assert_eq!(all[0]["reasons"][0]["status"], 401, "{}", all[0]);
 
     let unknown = scimd(&db.url, &["health", "--tenant", "nobody"]);
     assert!(!unknown.status.success());

@@ -50,6 +50,9 @@ async fn a_tenant_s_health_is_checked_when_asked_with_its_reasons_counts_and_fix
     assert_eq!(body["state"], "degraded");
     assert_eq!(body["reasons"][0]["kind"], "no_role");
     assert_eq!(body["reasons"][0]["count"], 60);
+    assert_eq!(body["reasons"][0]["status"], 400);
+    assert_eq!(body["reasons"][0]["scim_type"], "invalidValue");
+    assert_eq!(body["reasons"][0]["attribute"], "roles");
     let what = body["reasons"][0]["what"].as_str().unwrap();
     assert!(what.starts_with("60 users have no role"), "{what}");
     assert!(!body["reasons"][0]["fix"].as_str().unwrap().is_empty());
