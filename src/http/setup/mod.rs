@@ -266,23 +266,43 @@ impl Opened {
         response
     }
 
-    /// The progress section, read now.
-    async fn progress(&self, app: &AppState, provider: Provider) -> Result<ProgressView, Error> {
+    /// The progress section, read now; `clients`, the tenant's OAuth clients where the
+    /// caller read them already.
+    async fn progress(
+        &self,
+        app: &AppState,
+        provider: Provider,
+        clients: Option<&[String]>,
+    ) -> Result<ProgressView, Error> {
         let gap = TimeDelta::from_std(app.cycle_gap).unwrap_or(TimeDelta::minutes(10));
         let progress = self.directory.setup_progress(&self.tenant, gap).await?;
         let credentials = match &progress.connected {
-            Some(_) => self.credential_warning().await?,
+            Some(_) => self.credential_warning(clients).await?,
             None => None,
         };
         Ok(view(progress, provider, self, credentials))
     }
 
     /// Whether the tenant has lost every credential it connected with.
-    async fn credential_warning(&self) -> Result<Option<String>, Error> {
+    async fn credential_warning(
+        &self,
+        clients: Option<&[String]>,
+    ) -> Result<Option<String>, Error> {
         let tokens = self.directory.tokens(&self.tenant.name).await?;
-        let (_, clients) = self.directory.setup_accounts(&self.tenant).await?;
         let valid = tokens.iter().any(|t| t.revoked.is_none());
-        if valid || !clients.is_empty() || self.tenant.policy.entra_tenant.is_some() {
+        if valid || self.tenant.policy.entra_tenant.is_some() {
+            return Ok(None);
+        }
+        let has_clients = match clients {
+            Some(clients) => !clients.is_empty(),
+            None => !self
+                .directory
+                .setup_accounts(&self.tenant)
+                .await?
+                .1
+                .is_empty(),
+        };
+        if has_clients {
             return Ok(None);
         }
         Ok(Some(
@@ -304,8 +324,8 @@ impl Opened {
         username: String,
     ) -> Response {
         let result = async {
-            let p = self.progress(app, provider).await?;
             let (team_admins, clients) = self.directory.setup_accounts(&self.tenant).await?;
+            let p = self.progress(app, provider, Some(&clients)).await?;
             Ok::<_, Error>((p, team_admins, clients))
         }
         .await;
@@ -383,7 +403,7 @@ async fn progress(
         Err(r) => return r,
     };
     let provider = providers::by_key(q.idp.as_deref());
-    match o.progress(&app, provider).await {
+    match o.progress(&app, provider, None).await {
         Ok(p) => o.answer(StatusCode::OK, ProgressFragment { p }.render()),
         Err(e) => failure(e),
     }
