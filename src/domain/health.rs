@@ -160,6 +160,14 @@ pub struct Recorded {
     pub last_accepted: Option<DateTime<Utc>>,
 }
 
+/// One tenant's recorded health, for listings: `None` before its first check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantHealth {
+    pub tenant: String,
+    pub id: super::TenantId,
+    pub recorded: Option<Recorded>,
+}
+
 /// A change of a tenant's state, as the health check records it once (whichever replica saw it
 /// first) and the notifier sends it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

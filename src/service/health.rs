@@ -13,9 +13,11 @@ use uuid::Uuid;
 use super::{Directory, Error};
 use crate::domain::Tenant;
 use crate::domain::activity::{self, minute};
-use crate::domain::health::{Change, Reading, Reason, Recorded, State, Thresholds, evaluate};
+use crate::domain::health::{
+    Change, Reading, Reason, Recorded, State, TenantHealth, Thresholds, evaluate,
+};
 use crate::domain::setup;
-use crate::store::{ActivityStore, HealthStore, SetupStore, TenantHealth, Tenants};
+use crate::store::{ActivityStore, HealthStore, SetupStore, Tenants};
 use crate::telemetry;
 
 /// How far back health reads a tenant's activity.

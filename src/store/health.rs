@@ -5,16 +5,9 @@
 use std::future::Future;
 
 use crate::domain::TenantId;
+pub use crate::domain::health::TenantHealth;
 use crate::domain::health::{Change, Recorded, State};
 use crate::store::StoreError;
-
-/// One tenant's recorded health, for listings: `None` before its first check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TenantHealth {
-    pub tenant: String,
-    pub id: TenantId,
-    pub recorded: Option<Recorded>,
-}
 
 /// Recorded health and its changes.
 pub trait HealthStore {

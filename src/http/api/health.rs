@@ -12,9 +12,9 @@ use super::extract::{Acting, Params, Segments};
 use super::paging::{Page, PageParams};
 use super::problem::Problem;
 use super::tenants::TenantPath;
+use crate::domain::health::TenantHealth;
 use crate::domain::health::{Reason, State};
 use crate::service::health::state_of;
-use crate::store::TenantHealth;
 
 /// A tenant's state, from best to worst.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
