@@ -40,6 +40,7 @@ pub mod health;
 pub mod invitations;
 mod members;
 pub mod oauth;
+pub mod operator_accounts;
 pub mod operators;
 mod outbound;
 mod policy;

@@ -10,6 +10,7 @@ mod events;
 mod first_start;
 mod hostile;
 mod invitation_browser;
+mod operator_account_cli;
 mod operator_cli;
 mod receiver_example;
 mod schemas;
