@@ -41,6 +41,7 @@ pub mod invitations;
 mod members;
 pub mod oauth;
 pub mod operator_accounts;
+pub mod operator_page;
 pub mod operators;
 mod outbound;
 mod policy;

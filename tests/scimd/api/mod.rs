@@ -28,6 +28,7 @@ mod membership;
 mod metrics;
 pub mod oauth;
 mod okta;
+mod operator_page;
 mod ops;
 mod pages;
 mod patch;
