@@ -11,6 +11,7 @@ mod first_start;
 mod hostile;
 mod invitation_browser;
 mod operator_account_cli;
+mod operator_browser;
 mod operator_cli;
 mod receiver_example;
 mod schemas;
