@@ -19,7 +19,9 @@ use axum::routing::get;
 
 use crate::http::AppState;
 use crate::http::client::Client;
-use crate::http::page::{Cookies, held_page, html, no_store, retry_after, same_token};
+use crate::http::page::{
+    Cookies, failure_page, held_page, html, no_store, retry_after, same_token,
+};
 use crate::service::Error;
 use crate::service::oauth::SignInError;
 use crate::service::operator_accounts::OperatorSession;
@@ -77,32 +79,15 @@ fn sign_in_page(
     response
 }
 
-/// A use case's failure as a page: 503 with Retry-After, 500 (logged); a 4xx with its detail.
+/// A use case's failure as a page ([`failure_page`]).
 fn failure(e: Error) -> Response {
-    let (status, detail) = match &e {
-        Error::Scim(s) => (
-            StatusCode::from_u16(s.status).unwrap_or(StatusCode::BAD_REQUEST),
-            s.detail.clone(),
-        ),
-        Error::Unavailable(why) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("{why}; try again in a moment"),
-        ),
-        Error::Internal(_) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "an internal error; see scimd's log".into(),
-        ),
-    };
-    if status.is_server_error() {
-        tracing::error!(error = %crate::telemetry::chain(&e), "operator page failed");
-    }
-    let mut response = message(status, "Cannot show this", &detail);
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-    }
-    response
+    failure_page(e, "operator", |detail| {
+        Message {
+            title: "Cannot show this",
+            message: detail,
+        }
+        .render()
+    })
 }
 
 /// 303 to `to`.

@@ -1,7 +1,7 @@
 //! Signing in to the operator page: the right password only, cookies flagged like the
 //! console's (plain HTTP and behind TLS), CSRF on the sign-in and sign-out forms, sessions that
-//! end at sign-out, at a password change and when the account is removed, the throttle, and no
-//! door between the operator page, the console and the API.
+//! end when idle, at their lifetime, at sign-out, at a password change and when the account is
+//! removed, the throttle, and no door between the operator page, the console and the API.
 
 use axum::body::Body;
 use axum::http::{Request, header};
@@ -292,7 +292,41 @@ async fn a_console_session_or_an_operator_key_never_opens_the_page_nor_its_sessi
     assert_eq!(with_cookie.status, 401);
 }
 
+async fn a_session_ends_after_thirty_idle_minutes_and_twelve_hours_after_sign_in(backend: Backend) {
+    let o = Operator::new(backend).await;
+    let clock = o.app.state.directory.clock();
+    let minutes = |n: u64| std::time::Duration::from_secs(n * 60);
+    let idle = o.session().await;
+    clock.advance(minutes(29));
+    assert!(
+        !is_sign_in(&o.get(&idle.cookie, "/operator").await),
+        "used within 30 minutes"
+    );
+    clock.advance(minutes(29));
+    assert!(
+        !is_sign_in(&o.get(&idle.cookie, "/operator").await),
+        "each use keeps it open"
+    );
+    clock.advance(minutes(31));
+    let ended = o.get(&idle.cookie, "/operator").await;
+    assert!(is_sign_in(&ended));
+    assert!(text(&ended).contains("your session has ended; sign in again"));
+
+    let busy = o.session().await;
+    // used every 29 minutes: open for 24 × 29 = 696 minutes, then past 12 hours
+    for _ in 0..24 {
+        clock.advance(minutes(29));
+        assert!(!is_sign_in(&o.get(&busy.cookie, "/operator").await));
+    }
+    clock.advance(minutes(29));
+    assert!(
+        is_sign_in(&o.get(&busy.cookie, "/operator").await),
+        "12 hours at most"
+    );
+}
+
 crate::on_both_stores!(
+    a_session_ends_after_thirty_idle_minutes_and_twelve_hours_after_sign_in,
     only_the_right_password_signs_in_and_the_session_cookie_is_http_only_and_lax,
     behind_a_trusted_proxy_over_tls_the_cookies_are_secure_and_host_prefixed,
     a_sign_in_without_its_forms_csrf_cookie_is_refused_and_opens_no_session,
