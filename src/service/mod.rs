@@ -23,7 +23,9 @@
 //! | `events` | SCIM events: subscriptions, the outbox, delivery | `with_events`, `requests_in_flight`, `add_webhook`, `webhooks`, `webhook`, `pause_webhook`, `remove_webhook`, `rotate_webhook_secret`, `webhook_failures`, `retry_parked`, `test_webhook`, `last_event`, `events_after`, (`events::pull`) `add_consumer`, `pull_events`, `event_claims`, `report_events`, `prune_events`, `park_paused`; (`events::dispatch`) `dispatch_events` |
 //! | `operators` | the application's API: operator keys, Idempotency-Key answers | `add_operator_key`, `operator_keys`, `remove_operator_key`, `authenticate_operator`, `claim_idempotency_key`, `settle_idempotency_key`, `release_idempotency_key`, `forget_answers` |
 //! | `setup` | self-serve setup: setup links and what their page does and shows | `create_setup_link`, `setup_links`, `revoke_setup_link`, `setup_access`, `setup_token`, `setup_team_admin`, `setup_accounts`, `register_ignored`, `note_connected`, `setup_progress` |
-//! | `health` | a tenant's provisioning health | `health` |
+//! | `health` | a tenant's provisioning health | `health`, `health_settings`, `check_health`, `check_all_health`, `watch_health`, `tenant_health`, `health_page`, `all_health`, `health_history`, `health_changes` |
+//! | `operator_accounts` | operator accounts and their sign-in to the operator page | `add_operator_account`, `operator_accounts`, `set_operator_account_password`, `remove_operator_account`, `operator_sign_in`, `operator_session`, `operator_sign_out` |
+//! | `operator_page` | every tenant as the operator page shows it | `operator_overview` |
 //! | `audit` | the audit trail of administration | `acting`, `actor`, `audit`, `prune_audit` |
 //! | this module | building the directory, its clock, its health | `new`, `with_*`, `clock`, `now`, `ready`, `report_pool`, `caches_tokens` |
 
