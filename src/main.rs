@@ -32,6 +32,7 @@ async fn main() -> ExitCode {
         Command::Events(events) => events.run().await,
         Command::OperatorKey(key) => key.run().await,
         Command::Audit(audit) => audit.run().await,
+        Command::OperatorAccount(account) => account.run().await,
     };
     match done {
         Ok(()) => ExitCode::SUCCESS,

@@ -201,7 +201,7 @@ fn rights(team_admin: bool) -> &'static str {
 }
 
 /// A password from the terminal (asked twice, not echoed) or the first line of standard input.
-fn read_password() -> Result<String, StartError> {
+pub(super) fn read_password() -> Result<String, StartError> {
     use std::io::IsTerminal;
     if std::io::stdin().is_terminal() {
         let first = rpassword::prompt_password("Password: ")?;

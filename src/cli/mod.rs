@@ -18,6 +18,7 @@ pub mod events;
 pub mod health;
 pub mod migrate;
 pub mod oauth_client;
+pub mod operator_account;
 pub mod operator_key;
 pub mod schema;
 pub mod serve;
@@ -75,6 +76,8 @@ pub enum Command {
     OperatorKey(operator_key::OperatorKey),
     /// The audit trail of administration: who changed what, when, from where; newest first.
     Audit(audit::Audit),
+    /// Manage operator accounts, the application's team at the operator page (/operator).
+    OperatorAccount(operator_account::OperatorAccount),
 }
 
 /// The commands by task, in the order `scimd --help` lists them. clap lists subcommands under
@@ -89,6 +92,7 @@ const TASKS: &[(&str, &[&str])] = &[
     ("What Entra did", &["activity", "cycles", "health"]),
     ("Events for the application", &["webhook", "events"]),
     ("The application's API", &["operator-key", "audit"]),
+    ("Watching every tenant", &["operator-account"]),
 ];
 
 /// The command line of this process: the logging settings and the command to run.

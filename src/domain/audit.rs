@@ -24,6 +24,8 @@ pub enum ActorKind {
     Console,
     /// The customer's identity admin, on the page of a setup link.
     SetupLink,
+    /// A person of the application's team, signed in to the operator page.
+    OperatorAccount,
 }
 
 impl ActorKind {
@@ -33,6 +35,7 @@ impl ActorKind {
             ActorKind::Cli => "cli",
             ActorKind::Console => "console",
             ActorKind::SetupLink => "setup_link",
+            ActorKind::OperatorAccount => "operator_account",
         }
     }
 
@@ -42,6 +45,7 @@ impl ActorKind {
             ActorKind::Cli,
             ActorKind::Console,
             ActorKind::SetupLink,
+            ActorKind::OperatorAccount,
         ]
         .into_iter()
         .find(|k| k.as_str() == text)

@@ -1,4 +1,5 @@
-//! The application's API: its operator keys, and what a write with an Idempotency-Key answered.
+//! The application's API and its team: operator keys, what a write with an Idempotency-Key
+//! answered, and the operator accounts that sign in to the operator page.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -24,5 +25,14 @@ pub struct Remembered {
     pub body: String,
     /// The answer held a secret, which is not kept: a retry is told so.
     pub withheld: bool,
+    pub created: DateTime<Utc>,
+}
+
+/// An operator account: a person of the application's team who signs in to the operator page
+/// (never its password).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorAccount {
+    pub id: Uuid,
+    pub username: String,
     pub created: DateTime<Utc>,
 }

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod guard;
 mod normalize;
 mod oauth;
+mod operator;
 mod ops;
 mod page;
 mod resources;
@@ -146,6 +147,7 @@ pub fn app(state: AppState) -> Router {
         .nest(SCIM_BASE, scim)
         .merge(oauth)
         .merge(console::routes())
+        .merge(operator::routes())
         .merge(setup::routes())
         .merge(api::routes(&state))
         .route("/static/scimd.css", get(oauth::stylesheet))

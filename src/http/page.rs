@@ -142,6 +142,41 @@ impl Cookies {
     }
 }
 
+/// A use case's failure as a page (`page` renders its message, `pages` names the pages in the
+/// log): 4xx with the failure's detail, 503 with `Retry-After` when the database or a budget is
+/// busy, 500 (logged) for what should not happen.
+pub fn failure_page(
+    e: crate::service::Error,
+    pages: &'static str,
+    page: impl FnOnce(&str) -> Result<String, askama::Error>,
+) -> Response {
+    use crate::service::Error;
+    let (status, message) = match &e {
+        Error::Scim(s) => (
+            StatusCode::from_u16(s.status).unwrap_or(StatusCode::BAD_REQUEST),
+            s.detail.clone(),
+        ),
+        Error::Unavailable(why) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("{why}; try again in a moment"),
+        ),
+        Error::Internal(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "an internal error; see scimd's log".into(),
+        ),
+    };
+    if status.is_server_error() {
+        tracing::error!(error = %crate::telemetry::chain(&e), pages, "a page failed");
+    }
+    let mut response = html(status, page(&message), "");
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    }
+    response
+}
+
 /// Whether a form's CSRF field is `expected`, compared in constant time; an empty field never is.
 pub fn same_token(field: &str, expected: &str) -> bool {
     !field.is_empty()

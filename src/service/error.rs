@@ -106,6 +106,7 @@ pub fn not_found(missing: &Missing) -> scim::Error {
         Missing::Client { client_id } => format!("no OAuth client with client_id '{client_id}'"),
         Missing::Subscription { id } => format!("no webhook with id {id}"),
         Missing::OperatorKey { key } => format!("no operator key '{key}'"),
+        Missing::OperatorAccount { username } => format!("no operator account called '{username}'"),
         Missing::Schema { urn } => format!("no schema '{urn}' in this tenant"),
     })
 }
@@ -135,6 +136,9 @@ pub fn conflict(rule: Unique, value: &str) -> scim::Error {
         }
         Unique::AdminName => format!("the tenant already has an admin called '{value}'"),
         Unique::OperatorKeyName => format!("an operator key is already called '{value}'"),
+        Unique::OperatorAccountName => {
+            format!("an operator account is already called '{value}'")
+        }
         Unique::EntraTenant => {
             format!("another tenant already accepts the tokens of Entra tenant {value}")
         }

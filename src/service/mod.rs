@@ -24,6 +24,8 @@
 //! | `operators` | the application's API: operator keys, Idempotency-Key answers | `add_operator_key`, `operator_keys`, `remove_operator_key`, `authenticate_operator`, `claim_idempotency_key`, `settle_idempotency_key`, `release_idempotency_key`, `forget_answers` |
 //! | `setup` | self-serve setup: setup links and what their page does and shows | `create_setup_link`, `setup_links`, `revoke_setup_link`, `setup_access`, `setup_token`, `setup_team_admin`, `setup_accounts`, `register_ignored`, `note_connected`, `setup_progress` |
 //! | `health` | tenants' provisioning health: checked, recorded, listed | `health`, `health_settings`, `check_health`, `check_all_health`, `watch_health`, `tenant_health`, `health_page`, `all_health`, `health_history`, `health_changes` |
+//! | `operator_accounts` | operator accounts and their sign-in to the operator page | `add_operator_account`, `operator_accounts`, `set_operator_account_password`, `remove_operator_account`, `operator_sign_in`, `operator_session`, `operator_sign_out` |
+//! | `operator_page` | every tenant as the operator page shows it | `operator_overview` |
 //! | `audit` | the audit trail of administration | `acting`, `actor`, `audit`, `prune_audit` |
 //! | this module | building the directory, its clock, its health | `new`, `with_*`, `clock`, `now`, `ready`, `report_pool`, `caches_tokens` |
 
@@ -40,6 +42,8 @@ pub mod health;
 pub mod invitations;
 mod members;
 pub mod oauth;
+pub mod operator_accounts;
+pub mod operator_page;
 pub mod operators;
 mod outbound;
 mod policy;

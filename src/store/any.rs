@@ -16,7 +16,7 @@ use crate::domain::health::{Change, Recorded, State};
 use crate::domain::oauth::{
     Admin, CodeGrant, Invitation, OAuthClient, Rotation, TokenGrant, TokenRecord,
 };
-use crate::domain::operator::{OperatorKey, Remembered};
+use crate::domain::operator::{OperatorAccount, OperatorKey, Remembered};
 use crate::domain::setup::{Connected, RefusalGroup, SetupLink};
 use crate::domain::{MatchingAttribute, Passwords, Tenant, TenantId, TokenInfo, UnknownAttributes};
 use crate::scim::list::ListQuery;
@@ -234,6 +234,17 @@ delegate!(OAuthStore {
     async store_tokens(grant: &TokenGrant, now: DateTime<Utc>) -> Result<(), StoreError>;
     async rotate_refresh(old: &[u8], client: Uuid, next: &TokenGrant, now: DateTime<Utc>, max_age: std::time::Duration) -> Result<Rotation, StoreError>;
     async revoke_family(family: Uuid, now: DateTime<Utc>) -> Result<(), StoreError>;
+});
+
+delegate!(OperatorAccountStore {
+    async add_operator_account(username: &str, password_hash: &str, now: DateTime<Utc>) -> Result<OperatorAccount, StoreError>;
+    async operator_accounts() -> Result<Vec<OperatorAccount>, StoreError>;
+    async operator_account_credentials(username: &str) -> Result<Option<(OperatorAccount, String)>, StoreError>;
+    async set_operator_account_password(username: &str, password_hash: &str) -> Result<OperatorAccount, StoreError>;
+    async remove_operator_account(username: &str) -> Result<OperatorAccount, StoreError>;
+    async put_operator_session(session_hash: &[u8], account: &OperatorAccount, csrf: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
+    async operator_session(session_hash: &[u8], idle_since: DateTime<Utc>, opened_since: DateTime<Utc>, now: DateTime<Utc>) -> Result<Option<(OperatorAccount, String)>, StoreError>;
+    async delete_operator_session(session_hash: &[u8]) -> Result<(), StoreError>;
 });
 
 delegate!(OperatorStore {

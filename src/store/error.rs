@@ -95,6 +95,8 @@ pub enum Missing {
     Subscription { id: Uuid },
     #[error("operator key '{key}'")]
     OperatorKey { key: String },
+    #[error("operator account '{username}'")]
+    OperatorAccount { username: String },
     #[error("schema '{urn}'")]
     Schema { urn: String },
 }
@@ -116,6 +118,8 @@ pub enum Unique {
     EntraTenant,
     /// Operator key names, in any case.
     OperatorKeyName,
+    /// Operator account user names, in any case.
+    OperatorAccountName,
 }
 
 impl Unique {
@@ -129,6 +133,7 @@ impl Unique {
             Unique::AdminName => "admin username",
             Unique::EntraTenant => "Entra tenant id",
             Unique::OperatorKeyName => "operator key name",
+            Unique::OperatorAccountName => "operator account user name",
         }
     }
 }

@@ -41,10 +41,11 @@ pub struct AuditView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ActorView {
     /// `operator_key` (over the API), `cli` (a `scimd` command), `console` (a team admin),
-    /// `setup_link` (the customer's identity admin on a setup page).
+    /// `setup_link` (the customer's identity admin on a setup page), `operator_account` (the
+    /// application's team signing in to the operator page).
     pub kind: String,
     /// The operator key's name, the CLI user's login name, the console admin's
-    /// `tenant/username`.
+    /// `tenant/username`, the operator account's user name.
     pub name: String,
     /// The client's address, when the change came over HTTP.
     pub address: Option<String>,

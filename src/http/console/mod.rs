@@ -21,7 +21,7 @@ use axum::routing::{get, post};
 
 use crate::domain::audit::{Actor, ActorKind};
 use crate::http::AppState;
-use crate::http::page::{Cookies, html, same_token};
+use crate::http::page::{Cookies, failure_page, html, same_token};
 use crate::service::console::Session;
 use crate::service::{Directory, Error};
 
@@ -256,40 +256,15 @@ impl IntoResponse for ConsoleError {
 /// What a console handler answers: a page, or a failure as a page.
 pub type Page = Result<Response, ConsoleError>;
 
-/// A use case's failure as a page: 4xx with its detail, 503 with Retry-After, 500.
+/// A use case's failure as a console page ([`failure_page`]).
 pub fn failure(e: Error) -> Response {
-    let (status, message) = match &e {
-        Error::Scim(s) => (
-            StatusCode::from_u16(s.status).unwrap_or(StatusCode::BAD_REQUEST),
-            s.detail.clone(),
-        ),
-        Error::Unavailable(why) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("{why}; try again in a moment"),
-        ),
-        Error::Internal(_) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "an internal error; see scimd's log".into(),
-        ),
-    };
-    if status.is_server_error() {
-        tracing::error!(error = %crate::telemetry::chain(&e), "console page failed");
-    }
-    let mut response = html(
-        status,
+    failure_page(e, "console", |message| {
         views::Message {
             title: "Cannot show this",
-            message: &message,
+            message,
         }
-        .render(),
-        "",
-    );
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-    }
-    response
+        .render()
+    })
 }
 
 /// A rendered console page, 200.

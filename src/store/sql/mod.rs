@@ -12,6 +12,7 @@ mod invitations;
 mod listing;
 mod members;
 mod oauth;
+mod operator_accounts;
 mod operators;
 mod outbox;
 mod pull;

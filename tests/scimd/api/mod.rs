@@ -31,6 +31,7 @@ mod membership;
 pub mod metrics;
 pub mod oauth;
 mod okta;
+mod operator_page;
 mod ops;
 mod pages;
 mod patch;

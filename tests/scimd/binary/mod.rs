@@ -11,6 +11,8 @@ mod first_start;
 mod health_cli;
 mod hostile;
 mod invitation_browser;
+mod operator_account_cli;
+mod operator_browser;
 mod operator_cli;
 mod receiver_example;
 mod schemas;

@@ -1,6 +1,7 @@
 //! Randomised hostile requests against the real process, on each store: for
-//! `SCIMD_HOSTILE_SECONDS` (default 5; CI runs 60) six clients send SCIM, OAuth, console and
-//! application API requests built to hurt (`scim`, `pages`, `operator`, `plan`) over real TCP,
+//! `SCIMD_HOSTILE_SECONDS` (default 5; CI runs 60) six clients send SCIM, OAuth, console,
+//! operator page and application API requests built to hurt (`scim`, `pages`, `operator_page`,
+//! `operator`, `plan`) over real TCP,
 //! on kept-alive connections and fresh ones, from 127.0.0.1 (the trusted proxy, whose forged `X-Forwarded-*` headers scimd
 //! believes) and from 127.0.0.2 (whose it does not). Every request must get a complete answer
 //! below 500 of its kind (`check`): no connection may end without one, unless scimd said
@@ -14,6 +15,7 @@
 
 mod check;
 mod operator;
+mod operator_page;
 mod pages;
 mod plan;
 mod scim;
@@ -54,6 +56,7 @@ fn requests(known: &Known) -> impl Strategy<Value = Request> {
         10 => scim::requests(known),
         8 => pages::requests(known),
         4 => operator::requests(known),
+        3 => operator_page::requests(known),
         1 => refused_by_http(),
     ])
 }

@@ -104,7 +104,7 @@ fn setup_pages(known: &Known) -> impl Strategy<Value = Request> {
 }
 
 /// Text a field may hold: hostile, or huge, or with a NUL, quotes and markup.
-fn hostile_text() -> impl Strategy<Value = String> {
+pub(super) fn hostile_text() -> impl Strategy<Value = String> {
     prop_oneof![
         3 => nasty(),
         1 => (1000..20_000usize).prop_map(|n| "h".repeat(n)),
@@ -113,12 +113,12 @@ fn hostile_text() -> impl Strategy<Value = String> {
 }
 
 /// A value picked among `known` ones, or hostile text.
-fn one_of(known: Vec<String>) -> impl Strategy<Value = String> {
+pub(super) fn one_of(known: Vec<String>) -> impl Strategy<Value = String> {
     prop_oneof![2 => proptest::sample::select(known), 1 => hostile_text()]
 }
 
 /// Some of `fields`, each present or not, with a duplicate now and then.
-fn fields(
+pub(super) fn fields(
     fields: Vec<(&'static str, BoxedStrategy<String>)>,
 ) -> impl Strategy<Value = Vec<(String, String)>> {
     let picked: Vec<_> = fields
@@ -169,7 +169,7 @@ fn authorization(known: &Known) -> impl Strategy<Value = Vec<(String, String)>> 
     ])
 }
 
-fn query(fields: &[(String, String)]) -> String {
+pub(super) fn query(fields: &[(String, String)]) -> String {
     let pairs: Vec<String> = fields
         .iter()
         .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
@@ -203,7 +203,7 @@ fn authorize(known: &Known) -> impl Strategy<Value = Request> {
 }
 
 /// A sign-in form: with a valid CSRF pair it reaches the throttle and a password check.
-fn sign_in_form(
+pub(super) fn sign_in_form(
     family: &'static str,
     path: &str,
     page: String,
@@ -229,9 +229,9 @@ fn sign_in_form(
 /// Whether a sign-in form gets a valid CSRF pair, and then the client the trusted proxy
 /// reports (one of many, so that the throttle, which holds an address after 20 attempts,
 /// lets most of them reach a password check).
-type Pairing = Option<Option<[u8; 2]>>;
+pub(super) type Pairing = Option<Option<[u8; 2]>>;
 
-fn pairing() -> impl Strategy<Value = Pairing> {
+pub(super) fn pairing() -> impl Strategy<Value = Pairing> {
     proptest::option::weighted(0.3, proptest::option::weighted(0.8, any::<[u8; 2]>()))
 }
 

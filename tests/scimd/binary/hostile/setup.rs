@@ -1,8 +1,8 @@
 //! What the hostile run starts from, made as an operator and a client would: `scimd serve`
 //! behind a trusted proxy (127.0.0.1, where the run's clients connect from) with a metrics
 //! token; with the CLI a team admin, a second tenant with its own token, an OAuth client and a
-//! webhook in each tenant; over SCIM a user and a group in each; and a console session opened
-//! by a valid sign-in. The ids and secrets of all of it are what the run aims at.
+//! webhook in each tenant; over SCIM a user and a group in each; a console session opened
+//! by a valid sign-in, and an operator account's session of the operator page. The ids and secrets of all of it are what the run aims at.
 
 use std::net::SocketAddr;
 use std::process::Stdio;
@@ -46,6 +46,8 @@ pub struct Known {
     pub operator_key: String,
     /// The path of a setup link of tenant `other` (`/setup/scimd_setup_…`).
     pub setup_link: String,
+    /// The operator page's session of operator account `olivia` (the `Cookie` pair).
+    pub operator_session: String,
 }
 
 /// `scimd serve` on a fresh database of `setup`, trusting 127.0.0.1 as a proxy.
@@ -98,6 +100,7 @@ pub async fn prepare(setup: &Setup, address: SocketAddr) -> Known {
         session_csrf,
         operator_key: operator_key(setup).await,
         setup_link: setup_link(setup).await,
+        operator_session: operator_session(setup, address).await,
     }
 }
 
@@ -131,7 +134,48 @@ async fn add_admin(setup: &Setup) {
         "alice",
         "--team-admin",
     ];
-    let mut command = setup.command(&args);
+    with_password(setup, &args).await;
+}
+
+/// Operator account `olivia`, added by `scimd operator-account add`, signed in to the
+/// operator page: her session cookie.
+async fn operator_session(setup: &Setup, address: SocketAddr) -> String {
+    with_password(setup, &["operator-account", "add", "olivia"]).await;
+    let page = call(
+        address,
+        b"GET /operator HTTP/1.1\r\nHost: scimd.test\r\n\r\n",
+    )
+    .await;
+    let (cookie, csrf) = csrf_pair(&page).expect("the sign-in form");
+    let form = serde_urlencoded::to_string([
+        ("username", "olivia"),
+        ("password", PASSWORD),
+        ("csrf", &csrf),
+    ])
+    .unwrap();
+    let request = format!(
+        "POST /operator/sign-in HTTP/1.1\r\nHost: scimd.test\r\nCookie: {cookie}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    let signed = call(address, request.as_bytes()).await;
+    assert_eq!(signed.status, 303, "{}", signed.text());
+    let session = signed
+        .header("set-cookie")
+        .and_then(|c| c.split(';').next())
+        .unwrap()
+        .to_owned();
+    let request =
+        format!("GET /operator HTTP/1.1\r\nHost: scimd.test\r\nCookie: {session}\r\n\r\n");
+    let shown = call(address, request.as_bytes()).await;
+    assert_eq!(shown.status, 200, "{}", shown.text());
+    assert!(shown.text().contains("Sign out olivia"), "{}", shown.text());
+    session
+}
+
+/// `scimd args`, the password on standard input; it must succeed.
+async fn with_password(setup: &Setup, args: &[&str]) {
+    let mut command = setup.command(args);
     command.stdin(Stdio::piped());
     let mut child = command.spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
