@@ -139,6 +139,9 @@ pub struct Config {
     /// The health check (and the cycle gap it reads cycles with).
     #[command(flatten)]
     pub health: super::Health,
+    /// Where tenants' changes of health are sent.
+    #[command(flatten)]
+    pub notify: super::Notify,
     /// How long the audit trail of administration keeps its entries.
     #[arg(
         long,

@@ -24,6 +24,7 @@
 //! | `operators` | the application's API: operator keys, Idempotency-Key answers | `add_operator_key`, `operator_keys`, `remove_operator_key`, `authenticate_operator`, `claim_idempotency_key`, `settle_idempotency_key`, `release_idempotency_key`, `forget_answers` |
 //! | `setup` | self-serve setup: setup links and what their page does and shows | `create_setup_link`, `setup_links`, `revoke_setup_link`, `setup_access`, `setup_token`, `setup_team_admin`, `setup_accounts`, `register_ignored`, `note_connected`, `setup_progress` |
 //! | `health` | a tenant's provisioning health | `health` |
+//! | `notify` | alerts of changes of health: where they go, the notifier | `with_notify`, `notify_addresses`, `set_notify_addresses`, `set_admin_notify`, `admin_notify`, `notifications`, `notify_once`, `send_notifications` |
 //! | `audit` | the audit trail of administration | `acting`, `actor`, `audit`, `prune_audit` |
 //! | this module | building the directory, its clock, its health | `new`, `with_*`, `clock`, `now`, `ready`, `report_pool`, `caches_tokens` |
 
@@ -39,6 +40,7 @@ pub mod events;
 pub mod health;
 pub mod invitations;
 mod members;
+pub mod notify;
 pub mod oauth;
 pub mod operators;
 mod outbound;
@@ -97,6 +99,8 @@ pub struct Directory {
     known_connected: Arc<setup::KnownConnected>,
     /// How health is checked.
     health: health::HealthSettings,
+    /// Where alerts go, and the notifier's lease owner.
+    notify: Arc<notify::Notifier>,
 }
 
 impl Directory {
@@ -115,6 +119,7 @@ impl Directory {
             actor: Arc::new(Actor::cli()),
             known_connected: Default::default(),
             health: Default::default(),
+            notify: Default::default(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! The SCIM API over HTTP, driven through the router (`oneshot`), area by area.
 
 mod activity;
+mod alerts;
 mod auth;
 mod bootstrap;
 mod bulk;
