@@ -205,20 +205,20 @@ mod tests {
             }],
         };
         assert_eq!(subject(&change), "[scimd] acme: provisioning degraded");
-        let text = plain(&change, "https://scim.test/console");
+        let text = plain(&change, "https://scim.test/admin");
         assert_eq!(
             text,
             "Tenant acme is degraded since 2023-11-14T22:13:20Z (it was healthy).\n\nWhy:\n\n\
              - 60 users have no <role> (60 times)\n  Fix: assign a role\n\n\
-             Console: https://scim.test/console\n"
+             Console: https://scim.test/admin\n"
         );
-        let page = html(&change, "https://scim.test/console");
+        let page = html(&change, "https://scim.test/admin");
         assert!(
             page.contains("60 users have no &lt;role&gt; (60 times)"),
             "{page}"
         );
         assert!(
-            page.contains("<a href=\"https://scim.test/console\">"),
+            page.contains("<a href=\"https://scim.test/admin\">"),
             "{page}"
         );
     }

@@ -97,7 +97,7 @@ impl NotifySettings {
     }
 
     fn console(&self) -> String {
-        format!("{}/console", self.root)
+        format!("{}/admin", self.root)
     }
 }
 

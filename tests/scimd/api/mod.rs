@@ -8,6 +8,7 @@ mod bulk;
 mod clock;
 mod concurrency;
 mod console;
+mod console_alerts;
 mod console_clients;
 mod console_events;
 mod console_members;

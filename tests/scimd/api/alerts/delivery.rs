@@ -113,11 +113,11 @@ async fn each_change_of_state_is_one_email_to_every_address_and_opted_in_team_ad
         m.text
     );
     assert!(
-        m.text.ends_with("Console: http://scimd.test/console\n"),
+        m.text.ends_with("Console: http://scimd.test/admin\n"),
         "{}",
         m.text
     );
-    assert!(m.html.contains("(60 times)") && m.html.contains("href=\"http://scimd.test/console\""));
+    assert!(m.html.contains("(60 times)") && m.html.contains("href=\"http://scimd.test/admin\""));
     // each change is sent once, however often the notifier runs
     dir.notify_once().await.unwrap();
     assert_eq!(sink.mails().len(), 3);
@@ -177,7 +177,7 @@ async fn each_change_of_state_is_one_email_to_every_address_and_opted_in_team_ad
             );
             let event = &claims["events"][HEALTH_EVENT];
             assert_eq!(event["tenant"], "acme");
-            assert_eq!(event["console"], "http://scimd.test/console");
+            assert_eq!(event["console"], "http://scimd.test/admin");
             (event["previous"].clone(), event["state"].clone())
         })
         .collect();
