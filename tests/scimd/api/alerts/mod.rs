@@ -1,10 +1,12 @@
 //! Alerts of tenants' changes of health, sent by the notifier to a real SMTP server (aiosmtpd,
 //! `support::smtp`) and a real HTTP receiver (the operator webhook), on both stores, with the
 //! tenant driven through its states by real SCIM traffic and the clock under the test's
-//! control: who receives what (`delivery`), and a mail server that is down or hangs (`outage`).
+//! control: who receives what (`delivery`), a mail server that is down or hangs (`outage`), and
+//! two replicas notifying at once (`replicas`).
 
 mod delivery;
 mod outage;
+mod replicas;
 
 use axum::body::Body;
 use axum::http::{Request, header};
