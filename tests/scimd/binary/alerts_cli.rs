@@ -1,7 +1,8 @@
 //! `scimd tenant set --notify-email` and `scimd admin notify` as operators run them: addresses
 //! set, replaced, shown by `tenant list` and cleared; what is not an address, a list longer than
 //! 20 or the same address twice refused with a message and exit status 1, changing nothing; a
-//! member (not a team admin) cannot opt in.
+//! member (not a team admin) cannot opt in; and `scimd serve` refusing to start with an alert
+//! setting that cannot work.
 
 use super::events::Setup;
 use crate::support::Backend;
@@ -130,4 +131,59 @@ async fn notification_addresses_are_set_listed_cleared_and_bad_ones_refused(back
     assert_eq!(off.trim(), "admin bob of tenant acme: no alerts");
 }
 
-crate::on_both_stores!(notification_addresses_are_set_listed_cleared_and_bad_ones_refused);
+/// `scimd serve` with `env` must stop at once, saying `says`.
+async fn refused_at_start(setup: &Setup, env: &[(&str, &str)], says: &str) {
+    let mut serve = setup.command(&["serve", "--listen", "127.0.0.1:0"]);
+    serve.envs(env.iter().copied());
+    let out = tokio::time::timeout(super::events::WAIT, serve.output())
+        .await
+        .expect("serve stops")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{env:?}: {stderr}");
+    assert!(stderr.contains(says), "{env:?}: {stderr}");
+}
+
+async fn serve_refuses_alert_settings_that_cannot_work(backend: Backend) {
+    let setup = Setup::new(backend).await;
+    let secret = ("SCIMD_ALERT_WEBHOOK_SECRET", "0123456789abcdef-secret");
+    let cases: [(Vec<(&str, &str)>, &str); 5] = [
+        (
+            vec![
+                ("SCIMD_ALERT_WEBHOOK_URL", "http://ops.example/alerts"),
+                secret,
+            ],
+            "use https (http only on a loopback address)",
+        ),
+        (
+            vec![("SCIMD_ALERT_WEBHOOK_URL", "https://ops.example/alerts")],
+            "SCIMD_ALERT_WEBHOOK_URL needs SCIMD_ALERT_WEBHOOK_SECRET",
+        ),
+        (
+            vec![("SCIMD_SMTP_URL", "smtp://127.0.0.1:2525")],
+            "SCIMD_SMTP_URL needs SCIMD_SMTP_FROM",
+        ),
+        (
+            vec![
+                ("SCIMD_SMTP_URL", "imap://mail.example"),
+                ("SCIMD_SMTP_FROM", "a@b.test"),
+            ],
+            "SCIMD_SMTP_URL is not an SMTP URL",
+        ),
+        (
+            vec![
+                ("SCIMD_SMTP_URL", "smtp://127.0.0.1:2525"),
+                ("SCIMD_SMTP_FROM", "scimd"),
+            ],
+            "SCIMD_SMTP_FROM 'scimd' is not a mailbox",
+        ),
+    ];
+    for (env, says) in cases {
+        refused_at_start(&setup, &env, says).await;
+    }
+}
+
+crate::on_both_stores!(
+    notification_addresses_are_set_listed_cleared_and_bad_ones_refused,
+    serve_refuses_alert_settings_that_cannot_work,
+);
