@@ -29,6 +29,8 @@ use webhook::Hook;
 
 /// Changes fanned out, and rows leased, per statement.
 const BATCH: u32 = 16;
+/// The shortest wait before a failed row is tried again.
+const MIN_WAIT: Duration = Duration::from_secs(1);
 /// How often `scimd serve` looks for changes and due rows.
 const PACE: Duration = Duration::from_secs(2);
 
@@ -239,9 +241,7 @@ impl Directory {
                 .store
                 .claim_notifications(&self.notify.owner, now, now + lease, BATCH)
                 .await?;
-            if rows.is_empty() {
-                break;
-            }
+            let last = rows.len() < BATCH as usize;
             let mut sends = tokio::task::JoinSet::new();
             for row in rows {
                 let dir = self.clone();
@@ -253,6 +253,9 @@ impl Directory {
             while let Some(done) = sends.join_next().await {
                 let Ok((row, result)) = done else { continue };
                 self.settle(&row, result, &mut pass).await?;
+            }
+            if last {
+                break;
             }
         }
         let pending = self.store.pending_notifications().await?;
@@ -366,7 +369,9 @@ impl Directory {
         metrics::counter!("scimd_notifications_failed_total", "channel" => channel).increment(1);
         pass.failed += 1;
         let attempts = row.attempts.saturating_add(1);
-        let wait = push::backoff(attempts, failure.after);
+        // at least a second, whatever a receiver's Retry-After says: a row is never tried
+        // twice in one pass
+        let wait = push::backoff(attempts, failure.after).max(MIN_WAIT);
         let deadline = row.created
             + TimeDelta::from_std(self.notify.settings.retry_for).unwrap_or(TimeDelta::MAX);
         let retry_at = now + TimeDelta::from_std(wait).unwrap_or(TimeDelta::MAX);

@@ -1,12 +1,13 @@
 //! Alerts of tenants' changes of health, sent by the notifier to a real SMTP server (aiosmtpd,
 //! `support::smtp`) and a real HTTP receiver (the operator webhook), on both stores, with the
 //! tenant driven through its states by real SCIM traffic and the clock under the test's
-//! control: who receives what (`delivery`), a mail server that is down or hangs (`outage`), and
-//! two replicas notifying at once (`replicas`).
+//! control: who receives what (`delivery`), a mail server that is down or hangs (`outage`), two
+//! replicas notifying at once (`replicas`), and the operator webhook's answers (`webhook`).
 
 mod delivery;
 mod outage;
 mod replicas;
+mod webhook;
 
 use axum::body::Body;
 use axum::http::{Request, header};
