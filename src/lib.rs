@@ -66,7 +66,9 @@ pub async fn open_directory(config: &Config) -> Result<Directory, StartError> {
     .with_max_payload(config.max_body_bytes)
     .with_health(config.health.settings())
     .with_notify(
-        service::notify::NotifySettings::new(&config.notify, config.address.root_url())
+        config
+            .notify
+            .settings(config.address.root_url())
             .map_err(StartError::Config)?,
     )
     .with_entra_keys(

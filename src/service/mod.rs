@@ -23,7 +23,7 @@
 //! | `events` | SCIM events: subscriptions, the outbox, delivery | `with_events`, `requests_in_flight`, `add_webhook`, `webhooks`, `webhook`, `pause_webhook`, `remove_webhook`, `rotate_webhook_secret`, `webhook_failures`, `retry_parked`, `test_webhook`, `last_event`, `events_after`, (`events::pull`) `add_consumer`, `pull_events`, `event_claims`, `report_events`, `prune_events`, `park_paused`; (`events::dispatch`) `dispatch_events` |
 //! | `operators` | the application's API: operator keys, Idempotency-Key answers | `add_operator_key`, `operator_keys`, `remove_operator_key`, `authenticate_operator`, `claim_idempotency_key`, `settle_idempotency_key`, `release_idempotency_key`, `forget_answers` |
 //! | `setup` | self-serve setup: setup links and what their page does and shows | `create_setup_link`, `setup_links`, `revoke_setup_link`, `setup_access`, `setup_token`, `setup_team_admin`, `setup_accounts`, `register_ignored`, `note_connected`, `setup_progress` |
-//! | `health` | a tenant's provisioning health | `health` |
+//! | `health` | a tenant's provisioning health | `health`, `health_settings`, `check_health`, `check_all_health`, `watch_health`, `tenant_health`, `health_page`, `all_health`, `health_history`, `health_changes` |
 //! | `notify` | alerts of changes of health: where they go, the notifier | `with_notify`, `notify_addresses`, `set_notify_addresses`, `set_admin_notify`, `admin_notify`, `notifications`, `notify_once`, `send_notifications` |
 //! | `audit` | the audit trail of administration | `acting`, `actor`, `audit`, `prune_audit` |
 //! | this module | building the directory, its clock, its health | `new`, `with_*`, `clock`, `now`, `ready`, `report_pool`, `caches_tokens` |

@@ -56,29 +56,36 @@ impl Default for NotifySettings {
 }
 
 impl NotifySettings {
-    /// The settings of `config`, checked together: the sender with the SMTP URL, the secret
-    /// with the webhook's URL (https, or http on loopback, as the events' webhooks).
-    pub fn new(config: &crate::config::Notify, root: String) -> Result<Self, String> {
-        let mailer = match (&config.smtp_url, &config.smtp_from) {
+    /// The settings, checked together: `smtp` (lettre's URL and the sender) for e-mail, each
+    /// exchange within `timeout`; `hook` (its URL, https or http on loopback as the events'
+    /// webhooks, and a secret of at least 16 characters); `root` the URL scimd is reached at.
+    pub fn new(
+        smtp: (Option<&str>, Option<&str>),
+        hook: (Option<&str>, Option<&str>),
+        timeout: Duration,
+        retry_for: Duration,
+        root: String,
+    ) -> Result<Self, String> {
+        let mailer = match smtp {
             (None, None) => None,
-            (Some(url), Some(from)) => Some(Mailer::new(url.expose(), from, config.smtp_timeout)?),
+            (Some(url), Some(from)) => Some(Mailer::new(url, from, timeout)?),
             (Some(_), None) => {
                 return Err("SCIMD_SMTP_URL needs SCIMD_SMTP_FROM, the sender".into());
             }
             (None, Some(_)) => return Err("SCIMD_SMTP_FROM is set without SCIMD_SMTP_URL".into()),
         };
-        let hook = match (&config.alert_webhook_url, &config.alert_webhook_secret) {
+        let hook = match hook {
             (None, None) => None,
             (Some(url), Some(secret)) => {
                 super::urls::https_or_loopback("SCIMD_ALERT_WEBHOOK_URL", url)
                     .map_err(|e| telemetry::chain(&e))?;
-                if secret.expose().len() < 16 {
+                if secret.len() < 16 {
                     return Err("SCIMD_ALERT_WEBHOOK_SECRET must be at least 16 characters".into());
                 }
                 Some(Hook {
-                    url: url.clone(),
-                    secret: secret.expose().to_owned(),
-                    http: push::client(config.smtp_timeout)?,
+                    url: url.to_owned(),
+                    secret: secret.to_owned(),
+                    http: push::client(timeout)?,
                 })
             }
             (Some(_), None) => {
@@ -93,7 +100,7 @@ impl NotifySettings {
         Ok(Self {
             mailer,
             hook,
-            retry_for: config.alert_retry_for,
+            retry_for,
             root,
         })
     }
@@ -390,61 +397,5 @@ impl Directory {
             pass.given_up += 1;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use clap::Parser;
-
-    use super::*;
-
-    #[derive(Parser)]
-    struct Flags {
-        #[command(flatten)]
-        notify: crate::config::Notify,
-    }
-
-    fn settings(args: &[&str]) -> Result<NotifySettings, String> {
-        let mut all = vec!["scimd"];
-        all.extend_from_slice(args);
-        NotifySettings::new(&Flags::parse_from(all).notify, "https://scim.test".into())
-    }
-
-    #[test]
-    fn the_sender_and_the_secret_are_required_with_their_urls_and_urls_are_checked() {
-        let none = settings(&[]).unwrap();
-        assert!(none.mailer.is_none() && none.hook.is_none());
-        assert_eq!(none.retry_for, Duration::from_secs(86_400));
-        let smtp = [
-            "--smtp-url",
-            "smtp://127.0.0.1:2525",
-            "--smtp-from",
-            "scimd@scim.test",
-        ];
-        assert!(settings(&smtp).unwrap().mailer.is_some());
-        let err = settings(&smtp[..2]).unwrap_err();
-        assert!(err.contains("needs SCIMD_SMTP_FROM"), "{err}");
-        let err = settings(&["--smtp-url", "ftp://x", "--smtp-from", "a@b.test"]).unwrap_err();
-        assert!(err.contains("not an SMTP URL"), "{err}");
-        let err = settings(&["--smtp-url", "smtp://x", "--smtp-from", "nobody"]).unwrap_err();
-        assert!(err.contains("SCIMD_SMTP_FROM 'nobody'"), "{err}");
-        let secret = "0123456789abcdef-secret";
-        let hook = |url: &'static str| {
-            settings(&["--alert-webhook-url", url, "--alert-webhook-secret", secret])
-        };
-        assert!(hook("https://ops.example/alerts").unwrap().hook.is_some());
-        assert!(hook("http://127.0.0.1:9000/alerts").unwrap().hook.is_some());
-        let err = hook("http://ops.example/alerts").unwrap_err();
-        assert!(err.contains("use https"), "{err}");
-        let err = settings(&["--alert-webhook-url", "https://ops.example/a"]).unwrap_err();
-        assert!(err.contains("needs SCIMD_ALERT_WEBHOOK_SECRET"), "{err}");
-        let short = [
-            "--alert-webhook-url",
-            "https://o.example",
-            "--alert-webhook-secret",
-            "x",
-        ];
-        assert!(settings(&short).unwrap_err().contains("at least 16"));
     }
 }
