@@ -11,7 +11,7 @@ alter table admins add column notify_email text;
 
 alter table health_changes add column fanned_out integer not null default 0;
 update health_changes set fanned_out = 1;
-create index health_changes_unfanned on health_changes (seq) where fanned_out = 0;
+create index health_changes_unfanned on health_changes (seq) where not fanned_out;
 
 create table notifications (
     id text primary key,
