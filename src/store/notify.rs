@@ -32,8 +32,8 @@ pub trait NotifyStore {
         tenant: TenantId,
         addresses: &[String],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Sets (or with `None` clears) the address the admin `username` receives alerts at; the
-    /// admin as stored, or not found.
+    /// Sets (or with `None` clears) the address the admin `username` (in any letter case)
+    /// receives alerts at; not found when the tenant has no such admin.
     fn set_admin_notify(
         &self,
         tenant: TenantId,
