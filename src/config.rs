@@ -13,10 +13,12 @@ use clap::Args;
 mod database;
 mod duration;
 pub mod health;
+mod notify;
 mod server;
 pub use database::{DEFAULT_SQLITE_FILE, Database};
 pub use duration::{MAX_DURATION, access_token_ttl, duration};
 pub use health::AlertThresholds;
+pub use notify::Notify;
 pub use server::{Config, DEFAULT_MAX_MEMBERS_PER_PAGE};
 
 use crate::telemetry::LogFormat;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod clock;
 pub mod events;
 pub mod health;
+pub mod notify;
 pub mod oauth;
 pub mod operator;
 pub mod setup;

@@ -65,6 +65,12 @@ pub async fn open_directory(config: &Config) -> Result<Directory, StartError> {
     .with_refresh_max_age(config.oauth_refresh_max_age)
     .with_max_payload(config.max_body_bytes)
     .with_health(config.health.settings(config.health_interval))
+    .with_notify(
+        config
+            .notify
+            .settings(config.address.root_url())
+            .map_err(StartError::Config)?,
+    )
     .with_entra_keys(
         service::entra_jwt::EntraKeys::new(&config.entra_metadata_url)
             .map_err(|e| StartError::Config(format!("SCIMD_ENTRA_METADATA_URL: {e}")))?,
@@ -149,6 +155,7 @@ pub async fn serve(
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
     let dispatcher = tokio::spawn(state.directory.clone().dispatch_events());
     let health = tokio::spawn(state.directory.clone().watch_health());
+    let notifier = tokio::spawn(state.directory.clone().send_notifications());
     let router = app(state.clone());
     let connections = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -189,6 +196,7 @@ pub async fn serve(
     housekeeping.abort();
     dispatcher.abort();
     health.abort();
+    notifier.abort();
     if let Err(e) = state.directory.flush_lookups().await {
         tracing::warn!(error = %telemetry::chain(&e), "the last lookup counts could not be stored");
     }

@@ -80,6 +80,25 @@ enum AdminCommand {
         #[command(flatten)]
         address: Address,
     },
+    /// Opt a team admin in to the tenant's alerts (changes of provisioning health), e-mailed
+    /// to this address, or out.
+    Notify {
+        #[arg(long, help = TENANT)]
+        tenant: String,
+        #[arg(long, help = USERNAME)]
+        username: String,
+        /// The address the admin's alerts go to.
+        #[arg(
+            long,
+            value_name = "ADDRESS",
+            conflicts_with = "off",
+            required_unless_present = "off"
+        )]
+        email: Option<String>,
+        /// Stop e-mailing the admin alerts.
+        #[arg(long)]
+        off: bool,
+    },
     /// Remove an admin.
     Remove {
         #[arg(long, help = TENANT)]
@@ -128,6 +147,23 @@ impl Admin {
                     admin.username,
                     rights(admin.team_admin)
                 );
+            }
+            AdminCommand::Notify {
+                tenant,
+                username,
+                email,
+                off,
+            } => {
+                let email = if off { None } else { email };
+                match dir
+                    .set_admin_notify(&tenant, &username, email.as_deref())
+                    .await?
+                {
+                    Some(email) => {
+                        println!("admin {username} of tenant {tenant}: alerts to {email}")
+                    }
+                    None => println!("admin {username} of tenant {tenant}: no alerts"),
+                }
             }
             AdminCommand::Password { tenant, username } => {
                 let password = read_password()?;

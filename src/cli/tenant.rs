@@ -67,6 +67,17 @@ enum TenantCommand {
         /// and dropped). scimd never keeps a password.
         #[arg(long, value_name = "RULE")]
         passwords: Option<Passwords>,
+        /// An address the tenant's alerts (changes of provisioning health) are e-mailed to;
+        /// repeat for several (at most 20). Replaces the tenant's list.
+        #[arg(
+            long = "notify-email",
+            value_name = "ADDRESS",
+            conflicts_with = "no_notify_email"
+        )]
+        notify_email: Vec<String>,
+        /// E-mail the tenant's alerts to no address (its opted-in team admins still receive).
+        #[arg(long)]
+        no_notify_email: bool,
     },
     /// Delete a tenant with everything of it: its users and groups, tokens, admins, OAuth
     /// clients, webhooks and their events, activity and schemas.
@@ -92,11 +103,13 @@ impl Tenant {
             }
             TenantCommand::List => {
                 for tenant in dir.tenants().await? {
+                    let notify = dir.notify_addresses(&tenant.name).await?;
                     println!(
-                        "{}\t{}\t{}",
+                        "{}\t{}\t{}{}",
                         tenant.id.0,
                         tenant.name,
-                        describe(&tenant.policy)
+                        describe(&tenant.policy),
+                        alerts(&notify)
                     );
                 }
             }
@@ -111,6 +124,8 @@ impl Tenant {
                 no_entra_tenant_id,
                 unknown_attributes,
                 passwords,
+                notify_email,
+                no_notify_email,
             } => {
                 let change = PolicyChange {
                     matching: matching_attribute,
@@ -128,8 +143,23 @@ impl Tenant {
                     unknown_attributes,
                     passwords,
                 };
-                let policy = dir.set_policy(&name, &change).await?;
-                println!("tenant {name}: {}", describe(&policy));
+                let notify = if no_notify_email || !notify_email.is_empty() {
+                    // checked before any rule is changed: a refused list changes nothing
+                    scimd::service::notify::check_addresses(&notify_email)?;
+                    Some(notify_email)
+                } else {
+                    None
+                };
+                let policy = if change.is_empty() {
+                    dir.tenant(&name).await?.policy
+                } else {
+                    dir.set_policy(&name, &change).await?
+                };
+                let notify = match notify {
+                    Some(list) => dir.set_notify_addresses(&name, &list).await?,
+                    None => dir.notify_addresses(&name).await?,
+                };
+                println!("tenant {name}: {}{}", describe(&policy), alerts(&notify));
             }
             TenantCommand::Delete {
                 name,
@@ -171,4 +201,13 @@ fn describe(policy: &Policy) -> String {
         policy.unknown_attributes.as_str(),
         policy.passwords.as_str()
     )
+}
+
+/// Where a tenant's alerts are e-mailed, for its line.
+fn alerts(addresses: &[String]) -> String {
+    if addresses.is_empty() {
+        "; alerts e-mailed to no address".to_owned()
+    } else {
+        format!("; alerts e-mailed to {}", addresses.join(","))
+    }
 }

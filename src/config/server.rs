@@ -149,6 +149,9 @@ pub struct Config {
         help_heading = "Health and alerts"
     )]
     pub health_interval: Duration,
+    /// Where tenants' changes of health are sent.
+    #[command(flatten)]
+    pub notify: super::Notify,
     /// How long the audit trail of administration keeps its entries.
     #[arg(
         long,

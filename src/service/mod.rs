@@ -26,6 +26,7 @@
 //! | `health` | tenants' provisioning health: checked, recorded, listed | `health`, `health_settings`, `check_health`, `check_all_health`, `watch_health`, `tenant_health`, `health_page`, `all_health`, `health_history`, `health_changes` |
 //! | `operator_accounts` | operator accounts and their sign-in to the operator page | `add_operator_account`, `operator_accounts`, `set_operator_account_password`, `remove_operator_account`, `operator_sign_in`, `operator_session`, `operator_sign_out` |
 //! | `operator_page` | every tenant as the operator page shows it | `operator_overview` |
+//! | `notify` | alerts of changes of health: where they go, the notifier | `with_notify`, `notify_addresses`, `set_notify_addresses`, `set_admin_notify`, `admin_notify`, `notifications`, `notify_once`, `send_notifications` |
 //! | `audit` | the audit trail of administration | `acting`, `actor`, `audit`, `prune_audit` |
 //! | this module | building the directory, its clock, its health | `new`, `with_*`, `clock`, `now`, `ready`, `report_pool`, `caches_tokens` |
 
@@ -41,6 +42,7 @@ pub mod events;
 pub mod health;
 pub mod invitations;
 mod members;
+pub mod notify;
 pub mod oauth;
 pub mod operator_accounts;
 pub mod operator_page;
@@ -101,6 +103,8 @@ pub struct Directory {
     known_connected: Arc<setup::KnownConnected>,
     /// How health is checked.
     health: health::HealthSettings,
+    /// Where alerts go, and the notifier's lease owner.
+    notify: Arc<notify::Notifier>,
 }
 
 impl Directory {
@@ -119,6 +123,7 @@ impl Directory {
             actor: Arc::new(Actor::cli()),
             known_connected: Default::default(),
             health: Default::default(),
+            notify: Default::default(),
         }
     }
 

@@ -13,6 +13,7 @@ use crate::domain::events::{
     Event, FailedDelivery, Kinds, NewSubscription, Pending, Receiver, Subscription,
 };
 use crate::domain::health::{Change, Recorded, State};
+use crate::domain::notify::{Channel, Notification};
 use crate::domain::oauth::{
     Admin, CodeGrant, Invitation, OAuthClient, Rotation, TokenGrant, TokenRecord,
 };
@@ -210,6 +211,19 @@ delegate!(HealthStore {
     async record_health(tenant: TenantId, expected: Option<State>, recorded: &Recorded, change: Option<&Change>) -> Result<bool, StoreError>;
     async health_changes(after: i64, limit: u32) -> Result<Vec<Change>, StoreError>;
     async tenant_health_changes(tenant: TenantId, limit: u32) -> Result<Vec<Change>, StoreError>;
+});
+
+delegate!(NotifyStore {
+    async notify_addresses(tenant: TenantId) -> Result<Vec<String>, StoreError>;
+    async set_notify_addresses(tenant: TenantId, addresses: &[String]) -> Result<(), StoreError>;
+    async set_admin_notify(tenant: TenantId, username: &str, email: Option<&str>) -> Result<(), StoreError>;
+    async admin_notify(tenant: TenantId) -> Result<Vec<(String, String, bool)>, StoreError>;
+    async unfanned(limit: u32) -> Result<Vec<Unfanned>, StoreError>;
+    async fan_out(seq: i64, rows: &[(Channel, String)], now: DateTime<Utc>) -> Result<(), StoreError>;
+    async claim_notifications(owner: &str, now: DateTime<Utc>, until: DateTime<Utc>, limit: u32) -> Result<Vec<Notification>, StoreError>;
+    async settle_notification(id: Uuid, owner: &str, at: DateTime<Utc>, failure: Option<(&str, Option<DateTime<Utc>>)>) -> Result<bool, StoreError>;
+    async pending_notifications() -> Result<u64, StoreError>;
+    async notifications(tenant: TenantId, limit: u32) -> Result<Vec<Notification>, StoreError>;
 });
 
 delegate!(SessionStore {

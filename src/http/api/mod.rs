@@ -9,6 +9,7 @@
 
 pub mod activity;
 mod admins;
+mod alerts;
 pub mod audit;
 pub mod cycles;
 mod events;
@@ -51,6 +52,7 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(openapi::document())
         .routes(routes!(tenants::create, tenants::list))
         .routes(routes!(tenants::show, tenants::update, tenants::delete))
+        .routes(routes!(alerts::show, alerts::set))
         .routes(routes!(tokens::issue, tokens::list))
         .routes(routes!(tokens::revoke))
         .routes(routes!(audit::list))

@@ -4,6 +4,7 @@
 //! and pages rendered on the server from askama templates (escaped: directory data never runs as
 //! HTML). Every page and change is of the session's tenant only.
 
+mod alerts;
 mod connection;
 mod directory;
 pub(super) mod extract;
@@ -45,6 +46,11 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}", get(directory::user))
         .route("/admin/groups/{id}", get(directory::group))
         .route("/admin/connection", get(connection::connection))
+        .route(
+            "/admin/alerts",
+            get(alerts::alerts).post(alerts::set_addresses),
+        )
+        .route("/admin/alerts/me", post(alerts::set_mine))
         .route("/admin/tokens", post(connection::issue_token))
         .route("/admin/tokens/{id}/revoke", post(connection::revoke_token))
         .route("/admin/clients", post(connection::add_client))

@@ -145,9 +145,15 @@ fn rendered(issuer: &Issuer, registry: &Registry, event: &Event, doc: &Value) ->
 /// `claims` signed as a SET: HS256 with `secret`, `typ` `secevent+jwt`, `kid` the
 /// subscription's id.
 pub fn sign(claims: &Value, subscription: Uuid, secret: &str) -> Result<String, String> {
+    sign_with_kid(claims, &subscription.to_string(), secret)
+}
+
+/// `claims` signed as a SET: HS256 with `secret`, `typ` `secevent+jwt`, `kid` as given (the
+/// operator webhook's SETs name no subscription).
+pub fn sign_with_kid(claims: &Value, kid: &str, secret: &str) -> Result<String, String> {
     let mut header = Header::new(Algorithm::HS256);
     header.typ = Some("secevent+jwt".to_owned());
-    header.kid = Some(subscription.to_string());
+    header.kid = Some(kid.to_owned());
     jsonwebtoken::encode(
         &header,
         claims,

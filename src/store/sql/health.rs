@@ -8,7 +8,7 @@ use crate::store::StoreError;
 use crate::store::dialect::{Dialect, Record};
 use crate::store::health::{HealthStore, TenantHealth};
 
-const CHANGE_SELECT: &str = "select health_changes.seq, health_changes.id, tenants.name, \
+pub(super) const CHANGE_SELECT: &str = "select health_changes.seq, health_changes.id, tenants.name, \
      health_changes.previous, health_changes.state, health_changes.at, health_changes.reasons \
      from health_changes join tenants on tenants.id = health_changes.tenant_id";
 
@@ -33,7 +33,7 @@ fn recorded(row: &impl Record) -> Result<Option<Recorded>, StoreError> {
     }))
 }
 
-fn change(row: &impl Record) -> Result<Change, StoreError> {
+pub(super) fn change(row: &impl Record) -> Result<Change, StoreError> {
     Ok(Change {
         seq: row.int("seq")?,
         id: row.uuid("id")?,

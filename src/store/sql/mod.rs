@@ -11,6 +11,7 @@ mod health;
 mod invitations;
 mod listing;
 mod members;
+mod notify;
 mod oauth;
 mod operator_accounts;
 mod operators;

@@ -1,12 +1,14 @@
 //! The SCIM API over HTTP, driven through the router (`oneshot`), area by area.
 
 mod activity;
+mod alerts;
 mod auth;
 mod bootstrap;
 mod bulk;
 mod clock;
 mod concurrency;
 mod console;
+mod console_alerts;
 mod console_clients;
 mod console_events;
 mod console_health;

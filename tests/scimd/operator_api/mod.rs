@@ -3,6 +3,7 @@
 
 mod activity;
 pub mod admins;
+mod alerts;
 mod audit;
 mod health;
 mod idempotency;

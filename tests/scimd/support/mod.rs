@@ -7,6 +7,7 @@ pub mod process;
 pub mod proxy;
 pub mod receiver;
 pub mod served;
+pub mod smtp;
 pub mod wire;
 
 use axum::Router;

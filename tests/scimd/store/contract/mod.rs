@@ -50,6 +50,7 @@ mod invitations;
 mod listing;
 mod member_changes;
 mod membership;
+mod notify;
 mod oauth;
 mod operators;
 mod resources;
