@@ -27,6 +27,47 @@ pub struct SmtpSink {
     pub port: u16,
 }
 
+/// The versions `.ci/run` installs too.
+const PACKAGES: [&str; 3] = ["aiosmtpd==1.4.6", "atpublic==9.0.0", "attrs==26.1.0"];
+
+/// The interpreter that runs the SMTP server: `SCIMD_TEST_PYTHON`; else `python3` when it has
+/// aiosmtpd; else a virtual environment under `target/aiosmtpd-venv`, made and filled from
+/// PyPI once (what `.ci/run` makes), so that `cargo test` needs no step of its own.
+fn python() -> String {
+    static FOUND: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            if let Ok(named) = std::env::var("SCIMD_TEST_PYTHON") {
+                return named;
+            }
+            let has_aiosmtpd = |python: &str| {
+                Command::new(python)
+                    .args(["-c", "import aiosmtpd"])
+                    .stderr(Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success())
+            };
+            if has_aiosmtpd("python3") {
+                return "python3".into();
+            }
+            let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/target/aiosmtpd-venv");
+            let python = format!("{venv}/bin/python");
+            if !has_aiosmtpd(&python) {
+                let made = Command::new("python3").args(["-m", "venv", venv]).status();
+                let filled = Command::new(format!("{venv}/bin/pip"))
+                    .args(["install", "--quiet", "--disable-pip-version-check"])
+                    .args(PACKAGES)
+                    .status();
+                // a failure shows as the server not starting, with what to do
+                if !made.is_ok_and(|s| s.success()) || !filled.is_ok_and(|s| s.success()) {
+                    eprintln!("could not install aiosmtpd into {venv}");
+                }
+            }
+            python
+        })
+        .clone()
+}
+
 /// A port of 127.0.0.1 that nothing listens on now.
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
@@ -36,7 +77,7 @@ pub fn free_port() -> u16 {
 impl SmtpSink {
     /// Starts the server on `port`, ready when this returns.
     pub fn start(port: u16) -> Self {
-        let python = std::env::var("SCIMD_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+        let python = python();
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py");
         let dir = std::env::temp_dir().join(format!("scimd-smtp-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("the messages' directory");
