@@ -2,6 +2,7 @@
 //! from the `listening on` line it prints), talked to over a real socket, killed.
 
 mod admin_invite;
+mod alerts_acceptance;
 mod alerts_cli;
 mod browser;
 mod cli;
