@@ -51,23 +51,7 @@ pub async fn scim(app: &TestApp, method: &str, path: &str, token: &str) -> TestR
     scim_with(app, method, path, token, None).await
 }
 
-pub async fn scim_with(
-    app: &TestApp,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Option<serde_json::Value>,
-) -> TestResponse {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"));
-    if body.is_some() {
-        req = req.header(header::CONTENT_TYPE, "application/scim+json");
-    }
-    let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
-    app.send(req.body(body).unwrap()).await
-}
+pub use crate::api::health::scim as scim_with;
 
 /// The state the health check records for `acme` now.
 pub async fn check(app: &TestApp) -> State {
