@@ -305,7 +305,8 @@ async fn the_schema_commands_register_list_show_and_remove_extensions_beside_a_r
         .ok(&["tenant", "set", "default", "--passwords", "ignore"])
         .await;
     assert!(
-        passwords.ends_with("unknown attributes: reject; passwords: ignore\n"),
+        passwords
+            .contains("unknown attributes: reject; passwords: ignore; soft-delete renames: keep;"),
         "{passwords:?}"
     );
     let refused = until_refused(&server, backend).await;
