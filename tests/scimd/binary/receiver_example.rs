@@ -1,9 +1,9 @@
 //! The book's example receiver, `docs/event-receiver.py`, run as it is (python3, which the
 //! test needs and fails without) against a real scimd process and its CLI: it verifies and
 //! prints the SCIM events scimd pushes, says where a deactivation ends the user's sessions,
-//! answers a malformed body `invalid_request`, and once the
-//! secret is rotated without telling it, refuses the next event (400 `invalid_key`), which
-//! scimd drops and shows in `scimd webhook show`.
+//! answers a malformed body `invalid_request`, and once the secret is rotated without telling
+//! it, refuses the next event (400 `invalid_key`), which scimd drops and shows in
+//! `scimd webhook show`.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};

@@ -253,16 +253,11 @@ async fn patching_rules_changes_only_the_fields_sent_and_null_clears_them(backen
         ignoring.body["soft_delete_renames"], "keep",
         "a new tenant keeps names against Entra's soft-delete rename"
     );
-    let applying = api
-        .patch(
-            "/api/v1/tenants/contoso",
-            json!({ "soft_delete_renames": "apply" }),
-        )
-        .await;
+    let apply = json!({ "soft_delete_renames": "apply" });
+    let applying = api.patch("/api/v1/tenants/contoso", apply).await;
     assert_eq!(
         applying.body["soft_delete_renames"], "apply",
-        "{}",
-        applying.body
+        "{applying:?}"
     );
     assert_eq!(applying.body["passwords"], "ignore");
     let cleared = api
@@ -289,18 +284,9 @@ async fn patching_rules_changes_only_the_fields_sent_and_null_clears_them(backen
         stored.policy.soft_delete_renames,
         scimd::domain::SoftDeleteRenames::Apply
     );
-    let unknown_rename = api
-        .patch(
-            "/api/v1/tenants/contoso",
-            json!({ "soft_delete_renames": "drop" }),
-        )
-        .await;
-    assert_problem(
-        &unknown_rename,
-        422,
-        "validation",
-        Some("soft_delete_renames"),
-    );
+    let rename = json!({ "soft_delete_renames": "drop" });
+    let unknown = api.patch("/api/v1/tenants/contoso", rename).await;
+    assert_problem(&unknown, 422, "validation", Some("soft_delete_renames"));
     // the OpenAPI document describes the rule where a tenant is read, created and changed
     let document = api.get("/api/v1/openapi.json").await.body;
     let schemas = &document["components"]["schemas"];

@@ -13,6 +13,8 @@ use scimd::domain::activity::{Activity, ActivityFilter};
 use scimd::domain::events::{Event, Kinds};
 use serde_json::{Value, json};
 
+use crate::api::console::Console;
+use crate::api::oauth::text;
 use crate::support::receiver::Receiver;
 use crate::support::{Backend, TOKEN, TestApp, TestResponse, entra_user};
 
@@ -266,7 +268,32 @@ async fn the_same_rename_by_put_keeps_the_name_and_applies_the_rest(backend: Bac
     assert_eq!(row(&app, "restore").await.kept, None);
 }
 
+async fn the_consoles_activity_page_shows_the_rename_as_ignored(backend: Backend) {
+    let console = Console::new(backend).await;
+    let app = &console.app;
+    let id = create(app, RALF, "assign").await;
+    let path = format!("/scim/v2/Users/{id}");
+    let rename = patch_op(json!([
+        {"op": "replace", "path": "userName", "value": renamed(RALF)},
+        {"op": "replace", "path": "active", "value": false}
+    ]));
+    let answered = call(app, Method::PATCH, &path, "soft-delete", rename).await;
+    assert_eq!(answered.status, 200, "{}", answered.body);
+    let browser = console.browser("default", "alice").await;
+    let page = console.get(&browser, "/admin/activity").await;
+    assert_eq!(page.status, 200);
+    let html = text(&page);
+    let row = html
+        .split("<tr")
+        .find(|row| row.contains("soft-delete"))
+        .unwrap_or_else(|| panic!("no row of the request: {html}"));
+    assert!(row.contains("patch (userName, active)"), "{row}");
+    assert!(row.contains(KEPT_NOTE), "{row}");
+    assert!(!row.contains(&renamed(RALF)), "no value is shown: {row}");
+}
+
 crate::on_both_stores!(
+    the_consoles_activity_page_shows_the_rename_as_ignored,
     entras_journey_keeps_the_name_through_the_soft_delete_rename_and_restores_the_user,
     a_rename_sent_with_the_deactivation_keeps_the_name_and_disables_the_user,
     the_same_rename_by_put_keeps_the_name_and_applies_the_rest,
