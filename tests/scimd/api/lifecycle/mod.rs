@@ -195,13 +195,29 @@ async fn a_rename_sent_with_the_deactivation_keeps_the_name_and_disables_the_use
     backend: Backend,
 ) {
     let (app, _receiver) = app_with_events(backend).await;
-    // the attribute's name in any letter case, in a value object without a path
-    for (n, key) in ["userName", "USERNAME", "username"].into_iter().enumerate() {
+    // the attribute's name in any letter case, in a value object without a path, or as the
+    // path (also with the core schema's URN), the digits in upper case
+    let core = "urn:ietf:params:scim:schemas:core:2.0:User:userName";
+    let cases = [
+        ("userName", false),
+        ("USERNAME", false),
+        ("username", false),
+        ("UserName", true),
+        (core, true),
+    ];
+    for (n, (key, by_path)) in cases.into_iter().enumerate() {
         let name = format!("user{n}@contoso.com");
         let id = create(&app, &name, &format!("assign-{n}")).await;
         let path = format!("/scim/v2/Users/{id}");
         let request = format!("soft-delete-{n}");
-        let ops = json!([{"op": "Replace", "value": {key: renamed(&name), "active": false}}]);
+        let sent = format!("{}{name}", OBJECT_ID.to_uppercase());
+        let ops = match by_path {
+            false => json!([{"op": "Replace", "value": {key: sent, "active": false}}]),
+            true => json!([
+                {"op": "Replace", "path": key, "value": sent},
+                {"op": "Replace", "path": "active", "value": "False"}
+            ]),
+        };
         let answered = call(&app, Method::PATCH, &path, &request, patch_op(ops)).await;
         assert_eq!(answered.status, 200, "{key}: {}", answered.body);
         assert_eq!(answered.body["userName"], name.as_str(), "{key}");

@@ -1,6 +1,7 @@
 //! What is not Entra's soft-delete rename is applied as sent: other digit counts, non-hex
 //! digits, another suffix, the tenant's rule `apply`; a tenant matching on `externalId` keeps
-//! that too; hostile names (NUL bytes, huge values) get a clear answer, never a 5xx.
+//! that too; renames racing other updates keep the name; hostile names (NUL bytes, huge
+//! values) get a clear answer, never a 5xx.
 
 use axum::http::Method;
 use scimd::domain::{MatchingAttribute, SoftDeleteRenames};
@@ -158,7 +159,69 @@ async fn hostile_renamed_names_get_a_clear_answer_and_never_a_5xx(backend: Backe
     }
 }
 
+async fn renames_racing_other_updates_keep_the_name_whichever_write_wins(backend: Backend) {
+    let (app, _receiver) = app_with_events(backend).await;
+    let app = std::sync::Arc::new(app);
+    let id = create(&app, RALF, "assign").await;
+    let path = format!("/scim/v2/Users/{id}");
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let (app, path) = (app.clone(), path.clone());
+        tasks.push(tokio::spawn(async move {
+            let ops = match i % 3 {
+                0 => json!([
+                    {"op": "replace", "path": "userName", "value": renamed(RALF)},
+                    {"op": "replace", "path": "active", "value": false}
+                ]),
+                _ => json!([{"op": "replace", "path": "title", "value": format!("t{i}")}]),
+            };
+            let request = format!("race-{i}");
+            call(&app, Method::PATCH, &path, &request, patch_op(ops))
+                .await
+                .status
+                .as_u16()
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 200);
+    }
+    let stored = app.get(&path).await.body;
+    assert_eq!(stored["userName"], RALF, "{stored}");
+    assert_eq!(stored["active"], false, "{stored}");
+    let mut kept = 0;
+    let mut deactivated = 0;
+    for i in (0..12).step_by(3) {
+        let noted = row(&app, &format!("race-{i}")).await;
+        assert_eq!(noted.kept.as_deref(), Some("userName"), "{noted:?}");
+        kept += 1;
+        deactivated += usize::from(noted.deactivated);
+    }
+    assert_eq!(
+        (kept, deactivated),
+        (4, 1),
+        "one rename deactivated, each kept"
+    );
+    let all = events(&app).await;
+    let raced: Vec<_> = all.iter().filter(|e| e.txn.starts_with("race-")).collect();
+    assert!(
+        raced
+            .iter()
+            .all(|e| !e.attributes.contains(&"userName".to_owned())),
+        "{raced:?}"
+    );
+    let deactivations = raced
+        .iter()
+        .filter(|e| e.kinds.names().contains(&"deactivate"));
+    assert_eq!(deactivations.count(), 1, "{raced:?}");
+    assert_eq!(
+        raced.len(),
+        9,
+        "eight titles and one deactivation: {raced:?}"
+    );
+}
+
 crate::on_both_stores!(
+    renames_racing_other_updates_keep_the_name_whichever_write_wins,
     names_that_are_not_entras_rename_are_applied_as_sent,
     with_the_rule_apply_the_rename_is_applied_as_sent_and_frees_the_name,
     a_tenant_matching_on_external_id_keeps_it_against_the_rename,
