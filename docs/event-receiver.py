@@ -10,11 +10,14 @@
 # add`). One that passes is printed and answered 202; one that fails gets 400 with an RFC 8935
 # error body, and scimd drops it and records the error. A `jti` seen before is a retry of a SET
 # already handled: answered 202 again, not handled twice. (`seen` lives in memory here; an
-# application keeps the `jti` with the change it applied, in the same transaction.)
+# application keeps the `jti` with the change it applied, in the same transaction.) A SET that
+# carries `deactivate` (the user's `active` went to false: unassigned, out of scope or deleted
+# in the identity provider) is where the application ends the user's sessions.
 import base64, hashlib, hmac, json, os, sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 SECRET, AUDIENCE, seen = os.environ["SCIMD_WEBHOOK_SECRET"].encode(), os.environ.get("SCIMD_WEBHOOK_AUDIENCE"), set()
+DEACTIVATE = "urn:ietf:params:scim:event:prov:deactivate"
 b64 = lambda part: base64.urlsafe_b64decode(part + b"==")  # JWTs leave the padding out
 
 
@@ -32,6 +35,8 @@ class Receiver(BaseHTTPRequestHandler):
         if AUDIENCE not in (None, claims["aud"]): return self.send_error(400, "invalid_audience", "not my URL")
         if not (claims["jti"] in seen or seen.add(claims["jti"])):  # the first time: handle it
             print(claims["sub_id"]["uri"], *claims["events"], flush=True)  # (the application's work)
+            if DEACTIVATE in claims["events"]:  # here the application signs the user out everywhere
+                print("ending the sessions of", claims["sub_id"]["uri"], file=sys.stderr, flush=True)
         self.send_response(202)
         self.end_headers()
 

@@ -49,6 +49,8 @@ pub struct Policy {
     pub unknown_attributes: UnknownAttributes,
     /// What a user's `password` in a request gets.
     pub passwords: Passwords,
+    /// What Entra's soft-delete rename of a user's name gets.
+    pub soft_delete_renames: SoftDeleteRenames,
     /// The version of the tenant's extension schemas: each registration or removal bumps it,
     /// so a replica knows that the schemas it holds are stale (0: never registered any).
     pub schemas: i64,
@@ -117,6 +119,40 @@ impl FromStr for Passwords {
             "reject" => Ok(Self::Reject),
             "ignore" => Ok(Self::Ignore),
             _ => Err(format!("'{s}': use reject or ignore")),
+        }
+    }
+}
+
+/// What becomes of Entra's soft-delete rename: an update that would set `userName` (or the
+/// matching attribute `externalId`) to the object id's 32 hex digits followed by the value
+/// stored (`scim::rename`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SoftDeleteRenames {
+    /// The stored value is kept, the rest of the update applied, and the activity log notes
+    /// the rename as ignored (the default: the name stays the person's, for a restore).
+    #[default]
+    Keep,
+    /// The rename is applied as sent.
+    Apply,
+}
+
+impl SoftDeleteRenames {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Keep => "keep",
+            Self::Apply => "apply",
+        }
+    }
+}
+
+impl FromStr for SoftDeleteRenames {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "keep" => Ok(Self::Keep),
+            "apply" => Ok(Self::Apply),
+            _ => Err(format!("'{s}': use keep or apply")),
         }
     }
 }

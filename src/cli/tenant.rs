@@ -4,7 +4,7 @@ use clap::{Args, Subcommand};
 
 use scimd::StartError;
 use scimd::config::Database;
-use scimd::domain::{MatchingAttribute, Passwords, Policy, UnknownAttributes};
+use scimd::domain::{MatchingAttribute, Passwords, Policy, SoftDeleteRenames, UnknownAttributes};
 use scimd::service::PolicyChange;
 
 #[derive(Debug, Args)]
@@ -25,7 +25,7 @@ enum TenantCommand {
     /// List tenants with their rules.
     List,
     /// Change a tenant's rules: the matching attribute, the roles users may or must carry, and
-    /// what attributes in no schema and passwords get.
+    /// what attributes in no schema, passwords and Entra's soft-delete renames get.
     Set {
         /// The tenant's name, as `scimd tenant list` shows it.
         name: String,
@@ -67,6 +67,11 @@ enum TenantCommand {
         /// and dropped). scimd never keeps a password.
         #[arg(long, value_name = "RULE")]
         passwords: Option<Passwords>,
+        /// What Entra's soft-delete rename gets, an update whose userName (or matching
+        /// externalId) is 32 hex digits followed by the stored value: `keep` (the stored value
+        /// stays, the rest applies, the activity log notes it; the default) or `apply` (as sent).
+        #[arg(long, value_name = "RULE")]
+        soft_delete_renames: Option<SoftDeleteRenames>,
         /// An address the tenant's alerts (changes of provisioning health) are e-mailed to;
         /// repeat for several (at most 20). Replaces the tenant's list.
         #[arg(
@@ -124,6 +129,7 @@ impl Tenant {
                 no_entra_tenant_id,
                 unknown_attributes,
                 passwords,
+                soft_delete_renames,
                 notify_email,
                 no_notify_email,
             } => {
@@ -142,6 +148,7 @@ impl Tenant {
                     },
                     unknown_attributes,
                     passwords,
+                    soft_delete_renames,
                 };
                 let notify = if no_notify_email || !notify_email.is_empty() {
                     // checked before any rule is changed: a refused list changes nothing
@@ -196,10 +203,12 @@ fn describe(policy: &Policy) -> String {
         .map(|t| format!("; accepts tokens of Entra tenant {t}"))
         .unwrap_or_default();
     format!(
-        "matching {}; {roles}{required}{entra}; unknown attributes: {}; passwords: {}",
+        "matching {}; {roles}{required}{entra}; unknown attributes: {}; passwords: {}; \
+         soft-delete renames: {}",
         policy.matching.as_str(),
         policy.unknown_attributes.as_str(),
-        policy.passwords.as_str()
+        policy.passwords.as_str(),
+        policy.soft_delete_renames.as_str()
     )
 }
 

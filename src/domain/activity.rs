@@ -37,6 +37,11 @@ pub struct Activity {
     /// Attributes the request sent that no schema of the tenant defines, dropped
     /// (comma-separated names, no values).
     pub ignored: Option<String>,
+    /// Attributes whose stored value was kept against Entra's soft-delete rename
+    /// (comma-separated names, no values).
+    pub kept: Option<String>,
+    /// The request changed nothing but what was kept: the row has no event (not stored).
+    pub unchanged: bool,
     /// A user's `active` went from false to true (for the change's event; not stored).
     pub activated: bool,
     /// The attributes the change added, revised or removed (for its event; not stored).
@@ -67,6 +72,8 @@ impl Activity {
             paths: None,
             deactivated: false,
             ignored: None,
+            kept: None,
+            unchanged: false,
             activated: false,
             changed: Vec::new(),
             status,
@@ -78,7 +85,7 @@ impl Activity {
     /// The kinds of the SCIM event this change yields (RFC 9967), if it yields one: a
     /// successful create, replace, patch or delete of a resource.
     pub fn event_kinds(&self) -> Option<Kinds> {
-        if self.status >= 400 || self.resource_id.is_none() {
+        if self.status >= 400 || self.resource_id.is_none() || self.unchanged {
             return None;
         }
         let kind = match self.operation.as_str() {
@@ -100,14 +107,27 @@ impl Activity {
         })
     }
 
-    /// What the row says besides its status: the error, or the attributes dropped.
+    /// What the row says besides its status: the error, or the attributes dropped and those
+    /// kept against Entra's soft-delete rename.
     pub fn note(&self) -> String {
-        match (&self.scim_type, &self.error, &self.ignored) {
-            (Some(t), Some(e), _) => format!("{t}: {e}"),
-            (None, Some(e), _) => e.clone(),
-            (_, None, Some(ignored)) => format!("ignored, in no schema: {ignored}"),
-            _ => String::new(),
+        match (&self.scim_type, &self.error) {
+            (Some(t), Some(e)) => return format!("{t}: {e}"),
+            (None, Some(e)) => return e.clone(),
+            _ => {}
         }
+        let ignored = self
+            .ignored
+            .as_ref()
+            .map(|ignored| format!("ignored, in no schema: {ignored}"));
+        let kept = self
+            .kept
+            .as_ref()
+            .map(|kept| format!("kept {kept}: Entra's soft-delete rename ignored"));
+        [ignored, kept]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     /// The minute the row is grouped under.
@@ -229,6 +249,66 @@ pub fn cycles(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_note_names_the_error_or_what_was_dropped_and_what_was_kept() {
+        let origin = Origin {
+            request_id: "r".into(),
+            credential: "c".into(),
+            method: "PATCH".into(),
+            route: "/scim/v2/Users/{id}".into(),
+        };
+        let row = Activity::change(TenantId(Uuid::nil()), at(0), &origin, "patch", 200);
+        assert_eq!(row.note(), "");
+        let ignored = Activity {
+            ignored: Some("nickName".into()),
+            ..row.clone()
+        };
+        assert_eq!(ignored.note(), "ignored, in no schema: nickName");
+        let kept = Activity {
+            kept: Some("userName".into()),
+            ..row.clone()
+        };
+        assert_eq!(
+            kept.note(),
+            "kept userName: Entra's soft-delete rename ignored"
+        );
+        let both = Activity {
+            ignored: Some("nickName".into()),
+            ..kept.clone()
+        };
+        assert_eq!(
+            both.note(),
+            "ignored, in no schema: nickName; kept userName: Entra's soft-delete rename ignored"
+        );
+        let refused = Activity {
+            scim_type: Some("uniqueness".into()),
+            error: Some("userName is taken".into()),
+            ..both
+        };
+        assert_eq!(refused.note(), "uniqueness: userName is taken");
+    }
+
+    #[test]
+    fn a_row_that_changed_nothing_but_what_it_kept_has_no_event() {
+        let origin = Origin {
+            request_id: "r".into(),
+            credential: "c".into(),
+            method: "PATCH".into(),
+            route: "/scim/v2/Users/{id}".into(),
+        };
+        let row = Activity {
+            resource_id: Some(Uuid::nil()),
+            kept: Some("userName".into()),
+            ..Activity::change(TenantId(Uuid::nil()), at(0), &origin, "patch", 200)
+        };
+        assert_eq!(row.event_kinds(), Some(Kinds::PATCH));
+        let unchanged = Activity {
+            unchanged: true,
+            ..row
+        };
+        assert_eq!(unchanged.event_kinds(), None);
+    }
 
     fn at(min: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000 + min * 60, 0).unwrap()

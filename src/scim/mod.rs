@@ -15,6 +15,7 @@ pub mod patch;
 pub mod path;
 pub mod projection;
 pub mod query;
+pub mod rename;
 pub mod render;
 pub mod resource;
 pub mod schema;

@@ -49,6 +49,7 @@ pub mod operator_page;
 pub mod operators;
 mod outbound;
 mod policy;
+mod renames;
 mod resources;
 mod schemas;
 mod search;

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::{Directory, Error};
-use crate::domain::{MatchingAttribute, Passwords, Policy, Tenant};
+use crate::domain::{MatchingAttribute, Passwords, Policy, SoftDeleteRenames, Tenant};
 use crate::scim;
 use crate::scim::canonical::Document;
 use crate::scim::password;
@@ -24,6 +24,7 @@ pub struct PolicyChange {
     pub entra_tenant: Option<Option<uuid::Uuid>>,
     pub unknown_attributes: Option<crate::domain::UnknownAttributes>,
     pub passwords: Option<Passwords>,
+    pub soft_delete_renames: Option<SoftDeleteRenames>,
 }
 
 impl PolicyChange {
@@ -35,6 +36,7 @@ impl PolicyChange {
             && self.entra_tenant.is_none()
             && self.unknown_attributes.is_none()
             && self.passwords.is_none()
+            && self.soft_delete_renames.is_none()
     }
 
     /// What the change sets, for the audit trail: `matching=externalId, require_role=true`.
@@ -63,6 +65,9 @@ impl PolicyChange {
         }
         if let Some(p) = self.passwords {
             parts.push(format!("passwords={}", p.as_str()));
+        }
+        if let Some(r) = self.soft_delete_renames {
+            parts.push(format!("soft_delete_renames={}", r.as_str()));
         }
         parts.join(", ")
     }
@@ -207,6 +212,9 @@ impl Directory {
         }
         if let Some(rule) = change.passwords {
             self.store.set_passwords(tenant.id, rule).await?;
+        }
+        if let Some(rule) = change.soft_delete_renames {
+            self.store.set_soft_delete_renames(tenant.id, rule).await?;
         }
         self.audited(
             "tenant.set",

@@ -12,7 +12,7 @@ use super::members::{split_patch, take_members};
 use super::policy::{Sent, check_password, check_user};
 use super::view::{Answer, Context, Shown, patch_is_quiet};
 use super::{Directory, Error};
-use super::{activity, schemas};
+use super::{activity, renames, schemas};
 use crate::domain::{Tenant, UnknownAttributes};
 use crate::scim::canonical::{Document, canonicalize_noting};
 use crate::scim::fold::fold;
@@ -22,7 +22,8 @@ use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::{Registry, ResourceKind, ResourceType};
 use crate::scim::{self};
 use crate::store::{
-    Content, GroupChange, Groups, MemberChange, MemberInput, Removal, Resources, StoreError, Write,
+    ActivityStore, Content, GroupChange, Groups, MemberChange, MemberInput, Removal, Resources,
+    StoreError, Write,
 };
 
 /// A new document, for a group its complete member list, and the names of the attributes
@@ -300,9 +301,16 @@ impl Directory {
             if ctx.if_match.is_some_and(|c| !c.matches(current.version)) {
                 return Err(not_named(kind, id, current.version));
             }
-            let Some((doc, members, unknown)) = cpu_bound(write.body, || next(&current))? else {
+            let Some((mut doc, members, unknown)) = cpu_bound(write.body, || next(&current))?
+            else {
                 return Ok(current);
             };
+            let kept = renames::keep_stored(tenant, kind, &current.doc, &mut doc);
+            // a PATCH whose only change was Entra's rename stores nothing, and notes it
+            let unchanged = kept.is_some()
+                && write.operation == "patch"
+                && doc == current.doc
+                && write.changes.is_empty();
             let folded = fold(rt, registry.common(), &doc);
             let content = Content {
                 kind,
@@ -321,6 +329,14 @@ impl Directory {
                 let members = members.is_some() || !changes.is_empty();
                 activity::note_change(row, kind, Some(&current.doc), &doc, members);
                 row.ignored = self.ignored(tenant, &unknown);
+                row.kept = kept;
+                row.unchanged = unchanged;
+            }
+            if unchanged {
+                if let Some(row) = &row {
+                    self.store.record(row).await?;
+                }
+                return Ok(current);
             }
             let activity = row.as_ref();
             let written = match changes {

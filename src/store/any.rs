@@ -19,7 +19,9 @@ use crate::domain::oauth::{
 };
 use crate::domain::operator::{OperatorAccount, OperatorKey, Remembered};
 use crate::domain::setup::{Connected, RefusalGroup, SetupLink};
-use crate::domain::{MatchingAttribute, Passwords, Tenant, TenantId, TokenInfo, UnknownAttributes};
+use crate::domain::{
+    MatchingAttribute, Passwords, SoftDeleteRenames, Tenant, TenantId, TokenInfo, UnknownAttributes,
+};
 use crate::scim::list::ListQuery;
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::ResourceKind;
@@ -108,6 +110,7 @@ delegate!(Tenants {
     async set_matching(tenant: TenantId, matching: MatchingAttribute) -> Result<(), StoreError>;
     async set_roles(tenant: TenantId, allowed: Option<&[String]>, require: bool) -> Result<(), StoreError>;
     async set_passwords(tenant: TenantId, rule: Passwords) -> Result<(), StoreError>;
+    async set_soft_delete_renames(tenant: TenantId, rule: SoftDeleteRenames) -> Result<(), StoreError>;
     async set_entra_tenant(tenant: TenantId, entra: Option<Uuid>) -> Result<(), StoreError>;
     async tenant_by_entra(entra: Uuid) -> Result<Option<Tenant>, StoreError>;
 });

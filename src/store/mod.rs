@@ -34,7 +34,7 @@ use uuid::Uuid;
 
 use crate::domain::activity::Activity;
 use crate::domain::oauth::TokenRecord;
-use crate::domain::{MatchingAttribute, Passwords, Tenant, TenantId, TokenInfo};
+use crate::domain::{MatchingAttribute, Passwords, SoftDeleteRenames, Tenant, TenantId, TokenInfo};
 use crate::scim::canonical::Document;
 use crate::scim::list::{CursorPosition, ListQuery};
 use crate::scim::resource::{ResourceId, StoredResource, Version};
@@ -251,6 +251,12 @@ pub trait Tenants {
         &self,
         tenant: TenantId,
         matching: MatchingAttribute,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Sets what Entra's soft-delete rename of a user's name gets.
+    fn set_soft_delete_renames(
+        &self,
+        tenant: TenantId,
+        rule: SoftDeleteRenames,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Sets what a user's `password` in a request gets.
     fn set_passwords(

@@ -37,7 +37,8 @@ const MAX_REQUEST_ID: usize = 256;
     "status": 200,
     "scim_type": null,
     "error": null,
-    "ignored": null
+    "ignored": null,
+    "kept": null
 }))]
 pub struct ActivityView {
     pub id: Uuid,
@@ -67,6 +68,8 @@ pub struct ActivityView {
     pub error: Option<String>,
     /// Attributes in no schema of the tenant, dropped (names only).
     pub ignored: Option<String>,
+    /// Attributes whose stored value was kept against Entra's soft-delete rename (names only).
+    pub kept: Option<String>,
 }
 
 impl From<Activity> for ActivityView {
@@ -87,6 +90,7 @@ impl From<Activity> for ActivityView {
             scim_type: a.scim_type,
             error: a.error,
             ignored: a.ignored,
+            kept: a.kept,
         }
     }
 }

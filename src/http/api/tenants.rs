@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::extract::{Acting, Body, Params, Segments};
 use super::paging::{Page, PageParams};
 use super::problem::{Kind, Problem};
-use crate::domain::{MatchingAttribute, Passwords, Tenant, UnknownAttributes};
+use crate::domain::{MatchingAttribute, Passwords, SoftDeleteRenames, Tenant, UnknownAttributes};
 use crate::service::PolicyChange;
 
 /// A tenant: one customer's directory, one Entra provisioning job.
@@ -25,6 +25,7 @@ use crate::service::PolicyChange;
     "entra_tenant_id": null,
     "unknown_attributes": "ignore",
     "passwords": "reject",
+    "soft_delete_renames": "keep",
     "created": "2026-12-04T10:00:00Z"
 }))]
 pub struct TenantView {
@@ -44,6 +45,8 @@ pub struct TenantView {
     pub unknown_attributes: UnknownRule,
     /// What a user's password in a SCIM request gets.
     pub passwords: PasswordRule,
+    /// What Entra's soft-delete rename of a user's name gets.
+    pub soft_delete_renames: RenameRule,
     pub created: DateTime<Utc>,
 }
 
@@ -102,6 +105,35 @@ impl From<PasswordRule> for Passwords {
     }
 }
 
+/// What Entra's soft-delete rename gets: an update that would set a user's `userName` (or the
+/// matching attribute `externalId`) to 32 hex digits followed by the value stored. `keep` (the
+/// stored value stays, the rest of the update applies, the activity log notes the rename as
+/// ignored; the default) or `apply` (as sent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RenameRule {
+    Keep,
+    Apply,
+}
+
+impl From<SoftDeleteRenames> for RenameRule {
+    fn from(rule: SoftDeleteRenames) -> Self {
+        match rule {
+            SoftDeleteRenames::Keep => RenameRule::Keep,
+            SoftDeleteRenames::Apply => RenameRule::Apply,
+        }
+    }
+}
+
+impl From<RenameRule> for SoftDeleteRenames {
+    fn from(rule: RenameRule) -> Self {
+        match rule {
+            RenameRule::Keep => SoftDeleteRenames::Keep,
+            RenameRule::Apply => SoftDeleteRenames::Apply,
+        }
+    }
+}
+
 impl TenantView {
     pub fn of(tenant: &Tenant, scim_url: &str) -> Self {
         let p = &tenant.policy;
@@ -114,6 +146,7 @@ impl TenantView {
             entra_tenant_id: p.entra_tenant,
             unknown_attributes: p.unknown_attributes.into(),
             passwords: p.passwords.into(),
+            soft_delete_renames: p.soft_delete_renames.into(),
             created: tenant.created,
         }
     }
@@ -179,6 +212,7 @@ pub struct NewTenant {
     pub entra_tenant_id: Option<Uuid>,
     pub unknown_attributes: Option<UnknownRule>,
     pub passwords: Option<PasswordRule>,
+    pub soft_delete_renames: Option<RenameRule>,
 }
 
 /// Changes to a tenant's rules; a field left out is left as it is, `null` clears it.
@@ -201,6 +235,7 @@ pub struct RulesChange {
     pub entra_tenant_id: Option<Option<Uuid>>,
     pub unknown_attributes: Option<UnknownRule>,
     pub passwords: Option<PasswordRule>,
+    pub soft_delete_renames: Option<RenameRule>,
 }
 
 impl RulesChange {
@@ -219,6 +254,7 @@ impl RulesChange {
             entra_tenant: self.entra_tenant_id,
             unknown_attributes: self.unknown_attributes.map(Into::into),
             passwords: self.passwords.map(Into::into),
+            soft_delete_renames: self.soft_delete_renames.map(Into::into),
         })
     }
 }
@@ -232,6 +268,7 @@ impl From<&NewTenant> for RulesChange {
             entra_tenant_id: t.entra_tenant_id.map(Some),
             unknown_attributes: t.unknown_attributes,
             passwords: t.passwords,
+            soft_delete_renames: t.soft_delete_renames,
         }
     }
 }

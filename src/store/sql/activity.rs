@@ -14,7 +14,7 @@ use crate::store::dialect::{Conn, Dialect, Record};
 
 const COLUMNS: &str = "id, tenant_id, at, minute, request_id, credential, method, route, \
                        resource_type, resource_id, operation, paths, deactivated, status, scim_type, error, \
-                       ignored";
+                       ignored, kept";
 
 /// Appends `a`'s values to `sql` as placeholders, comma-separated, in [`COLUMNS`] order.
 fn push_values(sql: &mut Sql, a: &Activity) {
@@ -38,7 +38,8 @@ fn push_values(sql: &mut Sql, a: &Activity) {
     sql.push_bind(i64::from(a.status)).push(", ");
     sql.push_bind(a.scim_type.clone()).push(", ");
     sql.push_bind(a.error.clone()).push(", ");
-    sql.push_bind(a.ignored.clone());
+    sql.push_bind(a.ignored.clone()).push(", ");
+    sql.push_bind(a.kept.clone());
 }
 
 /// The insert of one row.
@@ -100,6 +101,8 @@ fn row(r: &impl Record) -> Result<Activity, StoreError> {
         paths: r.text("paths")?,
         deactivated: r.flag("deactivated")?,
         ignored: r.text("ignored")?,
+        kept: r.text("kept")?,
+        unchanged: false,
         activated: false,
         changed: Vec::new(),
         status: u16::try_from(r.int("status")?).unwrap_or(0),

@@ -28,7 +28,8 @@ pub fn resource(row: &impl Record, kind: ResourceKind) -> Result<StoredResource,
 /// The columns [`tenant`] reads, from `tenants`.
 pub const TENANT_COLUMNS: &str = "tenants.id, tenants.name, tenants.matching_attribute, \
                                   tenants.allowed_roles, tenants.require_role, tenants.entra_tenant_id, \
-                                  tenants.unknown_attributes, tenants.passwords, tenants.schemas, \
+                                  tenants.unknown_attributes, tenants.passwords, tenants.soft_delete_renames, \
+                                  tenants.schemas, \
                                   tenants.created";
 
 pub fn tenant(row: &impl Record) -> Result<Tenant, StoreError> {
@@ -54,6 +55,11 @@ pub fn tenant(row: &impl Record) -> Result<Tenant, StoreError> {
                 .unwrap_or_default(),
             passwords: row
                 .text("passwords")?
+                .unwrap_or_default()
+                .parse()
+                .unwrap_or_default(),
+            soft_delete_renames: row
+                .text("soft_delete_renames")?
                 .unwrap_or_default()
                 .parse()
                 .unwrap_or_default(),

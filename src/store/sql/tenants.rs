@@ -1,13 +1,15 @@
 //! Tenants and their rules: the matching attribute (kept unique by an index over each user's
 //! key, recomputed in one transaction when it changes), the roles users may or must carry and
-//! what a password in a request gets.
+//! what a password and Entra's soft-delete rename in a request get.
 //! A change of rules is announced to every replica's token cache, which holds tenants.
 
 use uuid::Uuid;
 
 use super::rows::{self, TENANT_COLUMNS};
 use super::{Sql, SqlStore, commit, execute};
-use crate::domain::{MatchingAttribute, MatchingConflict, Passwords, Tenant, TenantId};
+use crate::domain::{
+    MatchingAttribute, MatchingConflict, Passwords, SoftDeleteRenames, Tenant, TenantId,
+};
 use crate::store::dialect::{Constraint, Dialect, Record};
 use crate::store::{Missing, StoreError, Tenants, Unique};
 
@@ -188,6 +190,17 @@ impl<D: Dialect> Tenants for SqlStore<D> {
                 .arg(tenant)
                 .arg(allowed)
                 .arg(require);
+        self.rule_changed(sql).await
+    }
+
+    async fn set_soft_delete_renames(
+        &self,
+        tenant: TenantId,
+        rule: SoftDeleteRenames,
+    ) -> Result<(), StoreError> {
+        let sql = Sql::new("update tenants set soft_delete_renames = $2 where id = $1")
+            .arg(tenant)
+            .arg(rule.as_str());
         self.rule_changed(sql).await
     }
 

@@ -29,6 +29,7 @@ mod health_recorded;
 mod hostile;
 mod journeys;
 mod keep_alive;
+mod lifecycle;
 mod membership;
 pub mod metrics;
 pub mod oauth;

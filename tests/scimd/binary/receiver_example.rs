@@ -1,8 +1,9 @@
 //! The book's example receiver, `docs/event-receiver.py`, run as it is (python3, which the
 //! test needs and fails without) against a real scimd process and its CLI: it verifies and
-//! prints the SCIM events scimd pushes, answers a malformed body `invalid_request`, and once the
-//! secret is rotated without telling it, refuses the next event (400 `invalid_key`), which
-//! scimd drops and shows in `scimd webhook show`.
+//! prints the SCIM events scimd pushes, says where a deactivation ends the user's sessions,
+//! answers a malformed body `invalid_request`, and once the secret is rotated without telling
+//! it, refuses the next event (400 `invalid_key`), which scimd drops and shows in
+//! `scimd webhook show`.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -124,14 +125,22 @@ impl Receiver {
         (status, body.unwrap_or_default())
     }
 
-    /// Stops the receiver; the lines it printed and had not been read.
-    async fn stop(mut self) -> Vec<String> {
+    /// Stops the receiver; the lines it printed and had not been read, and those it wrote to
+    /// stderr saying it ends a user's sessions.
+    async fn stop(mut self) -> (Vec<String>, Vec<String>) {
         self.child.kill().await.expect("stop the receiver");
         let mut rest = Vec::new();
         while let Ok(Some(line)) = self.stdout.next_line().await {
             rest.push(line);
         }
-        rest
+        let sessions = self
+            .stderr()
+            .await
+            .lines()
+            .filter(|l| l.starts_with("ending the sessions"))
+            .map(str::to_owned)
+            .collect();
+        (rest, sessions)
     }
 }
 
@@ -231,6 +240,16 @@ async fn the_example_receiver_verifies_the_events_and_refuses_them_once_the_secr
         receiver.printed().await,
         "/Users/retried urn:ietf:params:scim:event:prov:delete"
     );
+    // a deactivation is where the application ends the user's sessions
+    let deactivated = json!({"iss": "http://scimd.test", "aud": url, "jti": "2".repeat(32),
+        "sub_id": {"format": "scim", "uri": "/Users/leaver"},
+        "events": {"urn:ietf:params:scim:event:prov:deactivate": {}}});
+    let set = signed(&deactivated, Algorithm::HS256, &secret);
+    assert_eq!(receiver.post(&set).await.0, 202);
+    assert_eq!(
+        receiver.printed().await,
+        "/Users/leaver urn:ietf:params:scim:event:prov:deactivate"
+    );
     let mut elsewhere = claims.clone();
     elsewhere["aud"] = json!("https://elsewhere.example/events");
     elsewhere["jti"] = json!("1".repeat(32));
@@ -287,10 +306,16 @@ async fn the_example_receiver_verifies_the_events_and_refuses_them_once_the_secr
         answer.starts_with("HTTP 400: refused (would be dropped): invalid_key"),
         "{answer}"
     );
+    let (rest, sessions) = receiver.stop().await;
     assert_eq!(
-        receiver.stop().await,
+        rest,
         Vec::<String>::new(),
         "the receiver printed an event twice, or one it should have refused"
+    );
+    assert_eq!(
+        sessions,
+        ["ending the sessions of /Users/leaver"],
+        "the verified deactivation ends the sessions; the refused one does not"
     );
     server.kill().await;
 }

@@ -120,6 +120,7 @@ async fn the_activity_a_scim_request_made_is_served_with_the_fields_scimd_activi
         "scim_type",
         "error",
         "ignored",
+        "kept",
     ];
     let mut keys_sorted = keys.clone();
     keys_sorted.sort_unstable();

@@ -31,7 +31,8 @@ async fn creating_a_tenant_answers_201_with_its_location_rules_and_scim_url(back
                 "allowed_roles": ["Organizer", "Attendee"],
                 "require_role": true,
                 "unknown_attributes": "reject",
-                "passwords": "ignore"
+                "passwords": "ignore",
+                "soft_delete_renames": "apply"
             }),
         )
         .await;
@@ -50,6 +51,7 @@ async fn creating_a_tenant_answers_201_with_its_location_rules_and_scim_url(back
             "entra_tenant_id": null,
             "unknown_attributes": "reject",
             "passwords": "ignore",
+            "soft_delete_renames": "apply",
             "created": at
         })
     );
@@ -62,6 +64,10 @@ async fn creating_a_tenant_answers_201_with_its_location_rules_and_scim_url(back
         Some(vec!["Organizer".into(), "Attendee".into()])
     );
     assert!(stored.policy.require_role);
+    assert_eq!(
+        stored.policy.soft_delete_renames,
+        scimd::domain::SoftDeleteRenames::Apply
+    );
 }
 
 async fn a_tenant_name_that_is_not_a_dns_label_is_refused_naming_the_field_and_nothing_is_created(
@@ -243,6 +249,17 @@ async fn patching_rules_changes_only_the_fields_sent_and_null_clears_them(backen
         .await;
     assert_eq!(ignoring.body["passwords"], "ignore", "{}", ignoring.body);
     assert_eq!(ignoring.body["unknown_attributes"], "reject");
+    assert_eq!(
+        ignoring.body["soft_delete_renames"], "keep",
+        "a new tenant keeps names against Entra's soft-delete rename"
+    );
+    let apply = json!({ "soft_delete_renames": "apply" });
+    let applying = api.patch("/api/v1/tenants/contoso", apply).await;
+    assert_eq!(
+        applying.body["soft_delete_renames"], "apply",
+        "{applying:?}"
+    );
+    assert_eq!(applying.body["passwords"], "ignore");
     let cleared = api
         .patch(
             "/api/v1/tenants/contoso",
@@ -263,16 +280,26 @@ async fn patching_rules_changes_only_the_fields_sent_and_null_clears_them(backen
         .patch("/api/v1/tenants/contoso", json!({ "passwords": "hash" }))
         .await;
     assert_problem(&unknown_rule, 422, "validation", Some("passwords"));
+    assert_eq!(
+        stored.policy.soft_delete_renames,
+        scimd::domain::SoftDeleteRenames::Apply
+    );
+    let rename = json!({ "soft_delete_renames": "drop" });
+    let unknown = api.patch("/api/v1/tenants/contoso", rename).await;
+    assert_problem(&unknown, 422, "validation", Some("soft_delete_renames"));
     // the OpenAPI document describes the rule where a tenant is read, created and changed
     let document = api.get("/api/v1/openapi.json").await.body;
     let schemas = &document["components"]["schemas"];
     assert_eq!(schemas["PasswordRule"]["enum"], json!(["reject", "ignore"]));
+    assert_eq!(schemas["RenameRule"]["enum"], json!(["keep", "apply"]));
     for schema in ["TenantView", "NewTenant", "RulesChange"] {
-        assert!(
-            schemas[schema]["properties"]["passwords"].is_object(),
-            "{schema}: {}",
-            schemas[schema]
-        );
+        for rule in ["passwords", "soft_delete_renames"] {
+            assert!(
+                schemas[schema]["properties"][rule].is_object(),
+                "{schema}.{rule}: {}",
+                schemas[schema]
+            );
+        }
     }
     let bad = api
         .patch("/api/v1/tenants/contoso", json!({ "require_role": "yes" }))

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use scimd::domain::Passwords;
+use scimd::domain::{Passwords, SoftDeleteRenames};
 use scimd::store::{Store, Tenants};
 use sqlx::migrate::Migrator;
 use sqlx::{Connection, PgConnection, SqliteConnection};
@@ -72,6 +72,14 @@ async fn tenants_made_before_the_password_rule_keep_ignoring_passwords(backend: 
     );
     let new = store.create_tenant("newer").await.unwrap();
     assert_eq!(new.policy.passwords, Passwords::Reject);
+    assert_eq!(
+        (
+            kept.policy.soft_delete_renames,
+            new.policy.soft_delete_renames
+        ),
+        (SoftDeleteRenames::Keep, SoftDeleteRenames::Keep),
+        "existing and new tenants keep names against Entra's soft-delete rename"
+    );
 }
 
 crate::on_both_stores!(tenants_made_before_the_password_rule_keep_ignoring_passwords);

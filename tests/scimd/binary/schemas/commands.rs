@@ -305,11 +305,24 @@ async fn the_schema_commands_register_list_show_and_remove_extensions_beside_a_r
         .ok(&["tenant", "set", "default", "--passwords", "ignore"])
         .await;
     assert!(
-        passwords.ends_with(
-            "unknown attributes: reject; passwords: ignore; alerts e-mailed to no address\n"
-        ),
+        passwords
+            .contains("unknown attributes: reject; passwords: ignore; soft-delete renames: keep;")
+            && passwords.ends_with(
+                "alerts e-mailed to no address
+"
+            ),
         "{passwords:?}"
     );
+    let renames = ["tenant", "set", "default", "--soft-delete-renames", "apply"];
+    let applying = setup.ok(&renames).await;
+    assert!(
+        applying.contains("passwords: ignore; soft-delete renames: apply;"),
+        "{applying:?}"
+    );
+    let listed = setup.ok(&["tenant", "list"]).await;
+    assert!(listed.contains("soft-delete renames: apply;"), "{listed}");
+    let wrong = ["tenant", "set", "default", "--soft-delete-renames", "drop"];
+    failed(&setup.run(&wrong).await, "'drop': use keep or apply");
     let refused = until_refused(&server, backend).await;
     assert_eq!(refused["scimType"], "invalidValue");
     assert!(

@@ -41,6 +41,7 @@ fn read_back(row: &Activity) -> Activity {
     Activity {
         activated: false,
         changed: Vec::new(),
+        unchanged: false,
         ..row.clone()
     }
 }
@@ -85,6 +86,8 @@ async fn recorded_rows_are_read_back_per_tenant_oldest_first_with_what_is_stored
         paths: Some("active, members+3".into()),
         deactivated: true,
         ignored: Some("nickName".into()),
+        kept: Some("userName".into()),
+        unchanged: true,
         activated: true,
         changed: vec!["active".into()],
         ..row(t, at(60), "req-2", "patch", 200, gone)

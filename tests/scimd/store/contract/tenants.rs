@@ -1,12 +1,14 @@
 //! Tenants and their rules: unique names, `ensure_tenant`, lookups and the listing by name,
-//! role rules, the password rule, and the matching attribute whose values the store keeps
-//! unique.
+//! role rules, the password and soft-delete rename rules, and the matching attribute whose
+//! values the store keeps unique.
 
 use chrono::Utc;
 use scimd::store::Content;
 use serde_json::{Value, json};
 
-use scimd::domain::{MatchingAttribute, MatchingConflict, Passwords, Policy, Tenant};
+use scimd::domain::{
+    MatchingAttribute, MatchingConflict, Passwords, Policy, SoftDeleteRenames, Tenant,
+};
 use scimd::scim::resource::{ResourceId, StoredResource, Version};
 use scimd::store::{Missing, Resources, StoreError, Tenants, Unique};
 
@@ -350,7 +352,31 @@ async fn a_new_tenant_refuses_passwords_until_its_rule_says_ignore(backend: Back
     assert_eq!(f.default_tenant().await, before);
 }
 
+async fn a_new_tenant_keeps_names_against_soft_delete_renames_until_its_rule_says_apply(
+    backend: Backend,
+) {
+    let f = Fixture::new(backend).await;
+    let acme = f.store.create_tenant("acme").await.unwrap();
+    assert_eq!(acme.policy.soft_delete_renames, SoftDeleteRenames::Keep);
+    let before = f.default_tenant().await;
+    assert_eq!(before.policy.soft_delete_renames, SoftDeleteRenames::Keep);
+    f.store
+        .set_soft_delete_renames(f.tenant.id, SoftDeleteRenames::Apply)
+        .await
+        .unwrap();
+    let mut applying = before.clone();
+    applying.policy.soft_delete_renames = SoftDeleteRenames::Apply;
+    assert_eq!(f.default_tenant().await, applying);
+    assert_eq!(f.store.tenant("acme").await.unwrap(), acme);
+    f.store
+        .set_soft_delete_renames(f.tenant.id, SoftDeleteRenames::Keep)
+        .await
+        .unwrap();
+    assert_eq!(f.default_tenant().await, before);
+}
+
 crate::on_both_stores!(
+    a_new_tenant_keeps_names_against_soft_delete_renames_until_its_rule_says_apply,
     an_entra_tenant_selects_one_tenant_and_is_kept_unique,
     creating_a_tenant_twice_is_a_uniqueness_conflict,
     ensuring_a_tenant_is_idempotent,
