@@ -55,6 +55,15 @@ impl<D: Dialect> RetainedStore for SqlStore<D> {
             activity: recorded,
         } = removal;
         let mut tx = D::begin_write(&self.writer).await?;
+        // held until the move: a concurrent write of the user waits, then finds it gone
+        let locked = Sql::new(format!(
+            "select id from resources where tenant_id = $1 and id = $2 and resource_type = $3{}",
+            D::FOR_UPDATE
+        ))
+        .arg(tenant)
+        .arg(id)
+        .arg(kind.as_str());
+        D::fetch_optional(&mut tx, locked).await?;
         if let Some(a) = recorded {
             // the event reads the row: written before it moves, undone with it
             activity::write::<D>(&mut tx, a).await?;

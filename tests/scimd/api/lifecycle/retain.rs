@@ -290,7 +290,36 @@ async fn under_retain_a_group_is_deleted_and_under_delete_a_user_is_deleted_as_b
     assert_eq!(dir.retained_users("default", None, 10).await.unwrap(), []);
 }
 
+async fn two_re_creations_at_once_restore_the_user_once_and_the_other_is_a_conflict(
+    backend: Backend,
+) {
+    let (app, _receiver) = app_with_events(backend).await;
+    retaining(&app, PolicyChange::default()).await;
+    let first = create_as(&app, "ralf@contoso.com", EXTERNAL, "assign").await;
+    let path = format!("/scim/v2/Users/{}", first["id"].as_str().unwrap());
+    assert_eq!(delete_as(&app, &path, "hard-delete").await.status, 204);
+    let mut body = entra_user("ralf@contoso.com");
+    body["externalId"] = json!(EXTERNAL);
+    let (a, b) = tokio::join!(
+        call(&app, Method::POST, "/scim/v2/Users", "a", body.clone()),
+        call(&app, Method::POST, "/scim/v2/Users", "b", body.clone()),
+    );
+    let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409], "{} {}", a.body, b.body);
+    let won = if a.status == 201 { &a } else { &b };
+    assert_eq!(
+        won.body["id"], first["id"],
+        "the one that won restored the old id"
+    );
+    let all = app.get("/scim/v2/Users").await;
+    assert_eq!(all.body["totalResults"], 1, "{}", all.body);
+    let left = app.state.directory.retained_users("default", None, 10);
+    assert_eq!(left.await.unwrap(), []);
+}
+
 crate::on_both_stores!(
+    two_re_creations_at_once_restore_the_user_once_and_the_other_is_a_conflict,
     a_user_deleted_under_retain_is_gone_from_scim_and_comes_back_with_its_old_id_when_entra_creates_it_again,
     a_retained_users_name_is_free_for_another_person,
     after_the_retention_the_user_is_purged_and_a_re_creation_gets_a_new_id,
