@@ -247,7 +247,54 @@ async fn the_deprovisioning_rules_change_through_patch_and_bad_values_are_refuse
     );
 }
 
+async fn the_openapi_document_describes_the_rules_and_the_retained_operations_and_a_read_only_key_cannot_restore(
+    backend: Backend,
+) {
+    let api = Api::new(backend).await;
+    let document = api.get("/api/v1/openapi.json").await.body;
+    let paths = &document["paths"];
+    let list = &paths["/api/v1/tenants/{name}/retained"]["get"];
+    assert_eq!(list["operationId"], "list_retained");
+    assert!(list["responses"]["200"].is_object());
+    let restore = &paths["/api/v1/tenants/{name}/retained/{id}/restore"]["post"];
+    assert_eq!(restore["operationId"], "restore_retained");
+    for status in ["201", "404", "409"] {
+        assert!(restore["responses"][status].is_object(), "{status}");
+    }
+    let schemas = &document["components"]["schemas"];
+    assert_eq!(schemas["DeleteRule"]["enum"], json!(["delete", "retain"]));
+    for field in ["on_delete", "retain_for_seconds", "restore_on_create"] {
+        assert!(
+            schemas["TenantView"]["properties"][field].is_object(),
+            "{field}"
+        );
+        assert!(
+            schemas["RulesChange"]["properties"][field].is_object(),
+            "{field}"
+        );
+    }
+    retain_through_the_api(&api).await;
+    let ids = retained(&api.app, 1).await;
+    let reader = api.app.state.directory.add_operator_key("reader", true);
+    let reader = reader.await.unwrap().key;
+    let path = format!("/api/v1/tenants/default/retained/{}/restore", ids[0]);
+    let refused = api.call_with(Method::POST, &path, None, &reader, &[]).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let listed = api
+        .call_with(
+            Method::GET,
+            "/api/v1/tenants/default/retained",
+            None,
+            &reader,
+            &[],
+        )
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    assert_eq!(listed.body["items"][0]["id"], ids[0].as_str());
+}
+
 crate::on_both_stores!(
+    the_openapi_document_describes_the_rules_and_the_retained_operations_and_a_read_only_key_cannot_restore,
     an_operator_lists_retained_users_page_by_page_and_restores_one_with_its_id,
     a_restore_whose_name_was_taken_meanwhile_is_a_conflict_naming_user_name,
     unknown_hostile_and_another_tenants_ids_are_refused_with_a_4xx,
