@@ -9,6 +9,7 @@ pub mod health;
 pub mod notify;
 pub mod oauth;
 pub mod operator;
+pub mod retained;
 pub mod setup;
 
 use std::fmt;
@@ -51,6 +52,8 @@ pub struct Policy {
     pub passwords: Passwords,
     /// What Entra's soft-delete rename of a user's name gets.
     pub soft_delete_renames: SoftDeleteRenames,
+    /// What a `DELETE` of a user does, and whether a create restores a retained user.
+    pub deprovisioning: Deprovisioning,
     /// The version of the tenant's extension schemas: each registration or removal bumps it,
     /// so a replica knows that the schemas it holds are stale (0: never registered any).
     pub schemas: i64,
@@ -119,6 +122,66 @@ impl FromStr for Passwords {
             "reject" => Ok(Self::Reject),
             "ignore" => Ok(Self::Ignore),
             _ => Err(format!("'{s}': use reject or ignore")),
+        }
+    }
+}
+
+/// What a `DELETE` of a user does (`--on-delete`): delete it, or retain it out of SCIM's
+/// sight for a period, with its id and document, for an operator or a re-creation to restore.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OnDelete {
+    /// The user is deleted (the default, and what every delete did before the rule).
+    #[default]
+    Delete,
+    /// The user leaves SCIM (404, not listed, out of its groups, its unique values free) but
+    /// is kept until `retain_for` has passed, then purged.
+    Retain,
+}
+
+impl OnDelete {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Delete => "delete",
+            Self::Retain => "retain",
+        }
+    }
+}
+
+impl FromStr for OnDelete {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "delete" => Ok(Self::Delete),
+            "retain" => Ok(Self::Retain),
+            _ => Err(format!("'{s}': use delete or retain")),
+        }
+    }
+}
+
+/// The tenant's deprovisioning rules (issue 26, items 1 and 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deprovisioning {
+    pub on_delete: OnDelete,
+    /// How long a retained user is kept before it is purged, in seconds.
+    pub retain_for_secs: i64,
+    /// Whether a create whose `externalId` is a retained user's restores that user, with its
+    /// id, and the create's values.
+    pub restore_on_create: bool,
+}
+
+/// Thirty days, Entra's own soft-delete period.
+pub const DEFAULT_RETAIN_FOR_SECS: i64 = 30 * 86_400;
+
+/// The longest retention taken: 100 years, the longest duration any setting takes.
+pub const MAX_RETAIN_FOR_SECS: i64 = 36_500 * 86_400;
+
+impl Default for Deprovisioning {
+    fn default() -> Self {
+        Self {
+            on_delete: OnDelete::Delete,
+            retain_for_secs: DEFAULT_RETAIN_FOR_SECS,
+            restore_on_create: true,
         }
     }
 }

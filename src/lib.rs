@@ -208,7 +208,8 @@ pub async fn serve(
 /// pruned, the events that waited in a paused webhook's queue longer than
 /// `SCIMD_EVENTS_RETRY_FOR` parked, events older than `SCIMD_EVENTS_RETENTION` that no
 /// delivery needs, sign-in attempts whose window is over, audit entries older than
-/// `SCIMD_AUDIT_RETENTION` and idempotent answers older than a day, pruned.
+/// `SCIMD_AUDIT_RETENTION` and idempotent answers older than a day, pruned; retained users
+/// past their tenant's retention purged.
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(10));
     let mut ticks: u64 = 0;
@@ -252,6 +253,13 @@ async fn housekeeping(state: AppState) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(rows = n, "pruned the audit trail"),
                 Err(e) => tracing::warn!(error = %telemetry::chain(&e), "audit trail not pruned"),
+            }
+            match state.directory.purge_retained().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(users = n, "purged retained users past their retention"),
+                Err(e) => {
+                    tracing::warn!(error = %telemetry::chain(&e), "retained users not purged")
+                }
             }
             if let Err(e) = state.directory.forget_answers().await {
                 tracing::warn!(error = %telemetry::chain(&e), "idempotent answers not pruned");

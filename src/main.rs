@@ -21,6 +21,7 @@ async fn main() -> ExitCode {
         Command::Migrate(migrate) => migrate.run().await,
         Command::Tenant(tenant) => tenant.run().await,
         Command::Token(token) => token.run().await,
+        Command::Retained(retained) => retained.run().await,
         Command::Admin(admin) => admin.run().await,
         Command::OauthClient(client) => client.run().await,
         Command::SetupLink(link) => link.run().await,

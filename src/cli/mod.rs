@@ -20,6 +20,7 @@ pub mod migrate;
 pub mod oauth_client;
 pub mod operator_account;
 pub mod operator_key;
+pub mod retained;
 pub mod schema;
 pub mod serve;
 pub mod setup_link;
@@ -54,6 +55,8 @@ pub enum Command {
     Tenant(tenant::Tenant),
     /// Manage bearer tokens.
     Token(token::Token),
+    /// A tenant's users retained by a delete under `--on-delete retain`: list, restore.
+    Retained(retained::Retained),
     /// Manage the application's admins, who sign in to authorize Entra (OAuth).
     Admin(admin::Admin),
     /// Manage OAuth clients (Entra's "Authorize" button, client credentials).
@@ -89,7 +92,10 @@ const TASKS: &[(&str, &[&str])] = &[
         &["tenant", "token", "admin", "oauth-client", "setup-link"],
     ),
     ("Custom attributes", &["schema"]),
-    ("What Entra did", &["activity", "cycles", "health"]),
+    (
+        "What Entra did",
+        &["activity", "cycles", "health", "retained"],
+    ),
     ("Events for the application", &["webhook", "events"]),
     ("The application's API", &["operator-key", "audit"]),
     ("Watching every tenant", &["operator-account"]),

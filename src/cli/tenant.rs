@@ -4,7 +4,10 @@ use clap::{Args, Subcommand};
 
 use scimd::StartError;
 use scimd::config::Database;
-use scimd::domain::{MatchingAttribute, Passwords, Policy, SoftDeleteRenames, UnknownAttributes};
+use scimd::config::duration;
+use scimd::domain::{
+    MatchingAttribute, OnDelete, Passwords, Policy, SoftDeleteRenames, UnknownAttributes,
+};
 use scimd::service::PolicyChange;
 
 #[derive(Debug, Args)]
@@ -72,6 +75,19 @@ enum TenantCommand {
         /// stays, the rest applies, the activity log notes it; the default) or `apply` (as sent).
         #[arg(long, value_name = "RULE")]
         soft_delete_renames: Option<SoftDeleteRenames>,
+        /// What a SCIM `DELETE` of a user does: `delete` (the default) or `retain` (gone from
+        /// SCIM, its unique values free, but kept with its id for `--retain-for`, for `scimd
+        /// retained restore` or a re-creation with its externalId to restore; then purged).
+        #[arg(long, value_name = "RULE")]
+        on_delete: Option<OnDelete>,
+        /// How long a retained user is kept before it is purged: 90s, 10m, 12h, 30d (the
+        /// default is 30d).
+        #[arg(long, value_name = "DURATION", value_parser = duration)]
+        retain_for: Option<std::time::Duration>,
+        /// Under `--on-delete retain`, whether a create whose externalId is a retained user's
+        /// restores that user with its id and the create's values: `on` (the default) or `off`.
+        #[arg(long, value_name = "ON|OFF", value_parser = on_off)]
+        restore_on_create: Option<bool>,
         /// An address the tenant's alerts (changes of provisioning health) are e-mailed to;
         /// repeat for several (at most 20). Replaces the tenant's list.
         #[arg(
@@ -130,6 +146,9 @@ impl Tenant {
                 unknown_attributes,
                 passwords,
                 soft_delete_renames,
+                on_delete,
+                retain_for,
+                restore_on_create,
                 notify_email,
                 no_notify_email,
             } => {
@@ -149,6 +168,10 @@ impl Tenant {
                     unknown_attributes,
                     passwords,
                     soft_delete_renames,
+                    on_delete,
+                    retain_for_secs: retain_for
+                        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+                    restore_on_create,
                 };
                 let notify = if no_notify_email || !notify_email.is_empty() {
                     // checked before any rule is changed: a refused list changes nothing
@@ -204,11 +227,12 @@ fn describe(policy: &Policy) -> String {
         .unwrap_or_default();
     format!(
         "matching {}; {roles}{required}{entra}; unknown attributes: {}; passwords: {}; \
-         soft-delete renames: {}",
+         soft-delete renames: {}; on delete: {}",
         policy.matching.as_str(),
         policy.unknown_attributes.as_str(),
         policy.passwords.as_str(),
-        policy.soft_delete_renames.as_str()
+        policy.soft_delete_renames.as_str(),
+        on_delete(policy)
     )
 }
 
@@ -218,5 +242,38 @@ fn alerts(addresses: &[String]) -> String {
         "; alerts e-mailed to no address".to_owned()
     } else {
         format!("; alerts e-mailed to {}", addresses.join(","))
+    }
+}
+
+/// What a tenant's `DELETE` of a user does, for its rules' line: `delete`, or
+/// `retain for 30d, restore on create on`.
+fn on_delete(policy: &Policy) -> String {
+    let rule = policy.deprovisioning;
+    match rule.on_delete {
+        OnDelete::Delete => "delete".to_owned(),
+        OnDelete::Retain => format!(
+            "retain for {}, restore on create {}",
+            period(rule.retain_for_secs),
+            if rule.restore_on_create { "on" } else { "off" }
+        ),
+    }
+}
+
+/// A number of seconds in the largest unit that divides it: `30d`, `12h`, `10m`, `90s`.
+pub fn period(secs: i64) -> String {
+    for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60)] {
+        if secs % size == 0 {
+            return format!("{}{unit}", secs / size);
+        }
+    }
+    format!("{secs}s")
+}
+
+/// `on` or `off`, in any letter case.
+fn on_off(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("'{text}': use on or off")),
     }
 }

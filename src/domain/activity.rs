@@ -40,6 +40,10 @@ pub struct Activity {
     /// Attributes whose stored value was kept against Entra's soft-delete rename
     /// (comma-separated names, no values).
     pub kept: Option<String>,
+    /// What became of the user beyond the operation: `retained until …` (a delete under the
+    /// tenant's rule `retain`) or `restored` (a create or an operator's restore that brought a
+    /// retained user back with its id). Its event says the same.
+    pub lifecycle: Option<String>,
     /// The request changed nothing but what was kept: the row has no event (not stored).
     pub unchanged: bool,
     /// A user's `active` went from false to true (for the change's event; not stored).
@@ -73,6 +77,7 @@ impl Activity {
             deactivated: false,
             ignored: None,
             kept: None,
+            lifecycle: None,
             unchanged: false,
             activated: false,
             changed: Vec::new(),
@@ -123,7 +128,7 @@ impl Activity {
             .kept
             .as_ref()
             .map(|kept| format!("kept {kept}: Entra's soft-delete rename ignored"));
-        [ignored, kept]
+        [self.lifecycle.clone(), ignored, kept]
             .into_iter()
             .flatten()
             .collect::<Vec<_>>()

@@ -114,6 +114,9 @@ pub struct Event {
     pub external_id: Option<String>,
     /// The resource as stored after the change, kept while a subscription wants `full` events.
     pub data: Option<Value>,
+    /// `retained until …` (a delete that kept the user for a restore) or `restored` (a create
+    /// that brought a retained user back with its id), as the change's activity row says.
+    pub lifecycle: Option<String>,
 }
 
 /// A subscription being added.

@@ -13,6 +13,7 @@
 //! | `tokens` | bearer tokens, and what one is | `tokens`, `issue_token`, `revoke_token`, `authenticate` |
 //! | `tenants` | tenants | `create_tenant`, `create_tenant_with`, `tenant_page`, `delete_tenant`, `tenant`, `tenants`, `bootstrap` |
 //! | `policy` | a tenant's rules | `set_policy` |
+//! | `retained` | users retained by a delete under `retain`: listed, restored, purged | `retained_users`, `restore_retained`, `purge_retained` |
 //! | `schemas` | a tenant's extension schemas | `add_schema`, `schemas_of`, `remove_schema`, `set_unknown_attributes` |
 //! | `admins` | the application's admins | `add_admin`, `admins`, `set_team_admin`, `set_admin_password`, `remove_admin` |
 //! | `invitations` | invitations of admins to set their password | `add_invited_admin`, `invite_admin`, `invitation`, `accept_invitation` |
@@ -51,6 +52,7 @@ mod outbound;
 mod policy;
 mod renames;
 mod resources;
+mod retained;
 mod schemas;
 mod search;
 pub mod setup;

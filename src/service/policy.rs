@@ -5,7 +5,10 @@
 use serde_json::Value;
 
 use super::{Directory, Error};
-use crate::domain::{MatchingAttribute, Passwords, Policy, SoftDeleteRenames, Tenant};
+use crate::domain::{
+    Deprovisioning, MAX_RETAIN_FOR_SECS, MatchingAttribute, OnDelete, Passwords, Policy,
+    SoftDeleteRenames, Tenant,
+};
 use crate::scim;
 use crate::scim::canonical::Document;
 use crate::scim::password;
@@ -25,6 +28,12 @@ pub struct PolicyChange {
     pub unknown_attributes: Option<crate::domain::UnknownAttributes>,
     pub passwords: Option<Passwords>,
     pub soft_delete_renames: Option<SoftDeleteRenames>,
+    /// What a `DELETE` of a user does.
+    pub on_delete: Option<OnDelete>,
+    /// How long a retained user is kept, in seconds (1 s to 100 years).
+    pub retain_for_secs: Option<i64>,
+    /// Whether a create with a retained user's `externalId` restores that user.
+    pub restore_on_create: Option<bool>,
 }
 
 impl PolicyChange {
@@ -37,6 +46,14 @@ impl PolicyChange {
             && self.unknown_attributes.is_none()
             && self.passwords.is_none()
             && self.soft_delete_renames.is_none()
+            && !self.deprovisions()
+    }
+
+    /// Whether the change sets a deprovisioning rule.
+    fn deprovisions(&self) -> bool {
+        self.on_delete.is_some()
+            || self.retain_for_secs.is_some()
+            || self.restore_on_create.is_some()
     }
 
     /// What the change sets, for the audit trail: `matching=externalId, require_role=true`.
@@ -68,6 +85,18 @@ impl PolicyChange {
         }
         if let Some(r) = self.soft_delete_renames {
             parts.push(format!("soft_delete_renames={}", r.as_str()));
+        }
+        if let Some(o) = self.on_delete {
+            parts.push(format!("on_delete={}", o.as_str()));
+        }
+        if let Some(secs) = self.retain_for_secs {
+            parts.push(format!("retain_for={secs}s"));
+        }
+        if let Some(r) = self.restore_on_create {
+            parts.push(format!(
+                "restore_on_create={}",
+                if r { "on" } else { "off" }
+            ));
         }
         parts.join(", ")
     }
@@ -165,6 +194,19 @@ pub fn check_password(
     .into())
 }
 
+/// A retention period a tenant may have: at least a second, at most 100 years.
+fn check_retain_for(secs: i64) -> Result<(), Error> {
+    if (1..=MAX_RETAIN_FOR_SECS).contains(&secs) {
+        return Ok(());
+    }
+    Err(scim::Error::invalid_value(format!(
+        "retain_for_seconds: {secs} is not between 1 s and 100 years ({MAX_RETAIN_FOR_SECS} s)"
+    ))
+    .at("retain_for_seconds")
+    .because("is not between 1 s and 100 years")
+    .into())
+}
+
 /// Role values a tenant may allow: each not blank, storable, and no longer than a name.
 pub(super) fn check_roles(roles: &[String]) -> Result<(), Error> {
     for (i, role) in roles.iter().enumerate() {
@@ -189,6 +231,9 @@ impl Directory {
         // checked before anything is written: a refused change changes nothing
         if let Some(Some(roles)) = &change.allowed_roles {
             check_roles(roles)?;
+        }
+        if let Some(secs) = change.retain_for_secs {
+            check_retain_for(secs)?;
         }
         let tenant = self.tenant(name).await?;
         if let Some(matching) = change.matching {
@@ -215,6 +260,17 @@ impl Directory {
         }
         if let Some(rule) = change.soft_delete_renames {
             self.store.set_soft_delete_renames(tenant.id, rule).await?;
+        }
+        if change.deprovisions() {
+            let current = tenant.policy.deprovisioning;
+            let rule = Deprovisioning {
+                on_delete: change.on_delete.unwrap_or(current.on_delete),
+                retain_for_secs: change.retain_for_secs.unwrap_or(current.retain_for_secs),
+                restore_on_create: change
+                    .restore_on_create
+                    .unwrap_or(current.restore_on_create),
+            };
+            self.store.set_deprovisioning(tenant.id, rule).await?;
         }
         self.audited(
             "tenant.set",

@@ -12,7 +12,7 @@ use super::members::{split_patch, take_members};
 use super::policy::{Sent, check_password, check_user};
 use super::view::{Answer, Context, Shown, patch_is_quiet};
 use super::{Directory, Error};
-use super::{activity, renames, schemas};
+use super::{activity, renames, retained, schemas};
 use crate::domain::{Tenant, UnknownAttributes};
 use crate::scim::canonical::{Document, canonicalize_noting};
 use crate::scim::fold::fold;
@@ -74,6 +74,11 @@ impl Directory {
             },
             activity: row.as_ref(),
         };
+        if let Some(restored) = self.restore_on_create(ctx, kind, write.clone()).await? {
+            return self
+                .show_created(&registry, ctx.tenant, restored, &projection)
+                .await;
+        }
         let created = self
             .recorded(row.as_ref(), self.store.create(ctx.tenant.id, write))
             .await
@@ -207,6 +212,9 @@ impl Directory {
         let id = parse_id(kind, id)?;
         let expected = self.expected(ctx, kind, id).await?;
         let row = activity::change(self.now(), ctx, kind, id, "delete", 204);
+        if retained::retains(ctx.tenant, kind) {
+            return self.retain(ctx.tenant, kind, id, expected, row).await;
+        }
         let removal = Removal {
             kind,
             id,

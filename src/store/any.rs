@@ -18,9 +18,11 @@ use crate::domain::oauth::{
     Admin, CodeGrant, Invitation, OAuthClient, Rotation, TokenGrant, TokenRecord,
 };
 use crate::domain::operator::{OperatorAccount, OperatorKey, Remembered};
+use crate::domain::retained::Retained;
 use crate::domain::setup::{Connected, RefusalGroup, SetupLink};
 use crate::domain::{
-    MatchingAttribute, Passwords, SoftDeleteRenames, Tenant, TenantId, TokenInfo, UnknownAttributes,
+    Deprovisioning, MatchingAttribute, Passwords, SoftDeleteRenames, Tenant, TenantId, TokenInfo,
+    UnknownAttributes,
 };
 use crate::scim::list::ListQuery;
 use crate::scim::resource::{ResourceId, StoredResource, Version};
@@ -111,6 +113,7 @@ delegate!(Tenants {
     async set_roles(tenant: TenantId, allowed: Option<&[String]>, require: bool) -> Result<(), StoreError>;
     async set_passwords(tenant: TenantId, rule: Passwords) -> Result<(), StoreError>;
     async set_soft_delete_renames(tenant: TenantId, rule: SoftDeleteRenames) -> Result<(), StoreError>;
+    async set_deprovisioning(tenant: TenantId, rule: Deprovisioning) -> Result<(), StoreError>;
     async set_entra_tenant(tenant: TenantId, entra: Option<Uuid>) -> Result<(), StoreError>;
     async tenant_by_entra(entra: Uuid) -> Result<Option<Tenant>, StoreError>;
 });
@@ -295,3 +298,12 @@ mod tests {
         );
     }
 }
+
+delegate!(RetainedStore {
+    async retain(tenant: TenantId, removal: Removal<'_>, deleted_at: DateTime<Utc>, purge_after: DateTime<Utc>) -> Result<(), StoreError>;
+    async retained_page(tenant: TenantId, after: Option<(DateTime<Utc>, Uuid)>, limit: u32) -> Result<Vec<Retained>, StoreError>;
+    async retained(tenant: TenantId, id: Uuid) -> Result<Option<Retained>, StoreError>;
+    async retained_by_external_id(tenant: TenantId, kind: ResourceKind, external_id: &str) -> Result<Option<Retained>, StoreError>;
+    async restore(tenant: TenantId, write: Write<'_>, version: i64, created: DateTime<Utc>) -> Result<StoredResource, StoreError>;
+    async purge_retained(now: DateTime<Utc>, batch: u32) -> Result<Vec<(TenantId, Uuid)>, StoreError>;
+});

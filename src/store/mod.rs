@@ -17,6 +17,7 @@ pub mod operator_accounts;
 pub mod operators;
 mod paging;
 pub mod postgres;
+pub mod retained;
 pub mod schemas;
 pub mod sessions;
 pub mod setup;
@@ -34,7 +35,9 @@ use uuid::Uuid;
 
 use crate::domain::activity::Activity;
 use crate::domain::oauth::TokenRecord;
-use crate::domain::{MatchingAttribute, Passwords, SoftDeleteRenames, Tenant, TenantId, TokenInfo};
+use crate::domain::{
+    Deprovisioning, MatchingAttribute, Passwords, SoftDeleteRenames, Tenant, TenantId, TokenInfo,
+};
 use crate::scim::canonical::Document;
 use crate::scim::list::{CursorPosition, ListQuery};
 use crate::scim::resource::{ResourceId, StoredResource, Version};
@@ -51,6 +54,7 @@ pub use notify::{NotifyStore, Unfanned};
 pub use oauth::OAuthStore;
 pub use operator_accounts::OperatorAccountStore;
 pub use operators::OperatorStore;
+pub use retained::RetainedStore;
 pub use schemas::SchemaStore;
 pub use sessions::SessionStore;
 pub use setup::SetupStore;
@@ -257,6 +261,12 @@ pub trait Tenants {
         &self,
         tenant: TenantId,
         rule: SoftDeleteRenames,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Sets what a `DELETE` of a user does and whether a create restores a retained user.
+    fn set_deprovisioning(
+        &self,
+        tenant: TenantId,
+        rule: Deprovisioning,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Sets what a user's `password` in a request gets.
     fn set_passwords(

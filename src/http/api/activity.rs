@@ -38,7 +38,8 @@ const MAX_REQUEST_ID: usize = 256;
     "scim_type": null,
     "error": null,
     "ignored": null,
-    "kept": null
+    "kept": null,
+    "lifecycle": null
 }))]
 pub struct ActivityView {
     pub id: Uuid,
@@ -70,6 +71,9 @@ pub struct ActivityView {
     pub ignored: Option<String>,
     /// Attributes whose stored value was kept against Entra's soft-delete rename (names only).
     pub kept: Option<String>,
+    /// `retained until …` for a delete that retained the user, `restored` for a create or a
+    /// restore that brought a retained user back with its id.
+    pub lifecycle: Option<String>,
 }
 
 impl From<Activity> for ActivityView {
@@ -91,6 +95,7 @@ impl From<Activity> for ActivityView {
             error: a.error,
             ignored: a.ignored,
             kept: a.kept,
+            lifecycle: a.lifecycle,
         }
     }
 }

@@ -21,6 +21,7 @@ mod oauth_clients;
 mod openapi;
 mod paging;
 pub mod problem;
+pub mod retained;
 mod schemas;
 mod setup_links;
 mod tenants;
@@ -53,6 +54,8 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tenants::create, tenants::list))
         .routes(routes!(tenants::show, tenants::update, tenants::delete))
         .routes(routes!(alerts::show, alerts::set))
+        .routes(routes!(retained::list))
+        .routes(routes!(retained::restore))
         .routes(routes!(tokens::issue, tokens::list))
         .routes(routes!(tokens::revoke))
         .routes(routes!(audit::list))

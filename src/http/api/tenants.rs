@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::extract::{Acting, Body, Params, Segments};
 use super::paging::{Page, PageParams};
 use super::problem::{Kind, Problem};
+use super::retained::DeleteRule;
 use crate::domain::{MatchingAttribute, Passwords, SoftDeleteRenames, Tenant, UnknownAttributes};
 use crate::service::PolicyChange;
 
@@ -26,6 +27,7 @@ use crate::service::PolicyChange;
     "unknown_attributes": "ignore",
     "passwords": "reject",
     "soft_delete_renames": "keep",
+    "on_delete": "retain", "retain_for_seconds": 2592000, "restore_on_create": true,
     "created": "2026-12-04T10:00:00Z"
 }))]
 pub struct TenantView {
@@ -47,6 +49,12 @@ pub struct TenantView {
     pub passwords: PasswordRule,
     /// What Entra's soft-delete rename of a user's name gets.
     pub soft_delete_renames: RenameRule,
+    /// What a `DELETE` of a user does: `delete`, or `retain` it for `retain_for_seconds`.
+    pub on_delete: DeleteRule,
+    /// How long a retained user is kept before it is purged.
+    pub retain_for_seconds: i64,
+    /// Whether, under `retain`, a create with a retained user's `externalId` restores it.
+    pub restore_on_create: bool,
     pub created: DateTime<Utc>,
 }
 
@@ -147,6 +155,9 @@ impl TenantView {
             unknown_attributes: p.unknown_attributes.into(),
             passwords: p.passwords.into(),
             soft_delete_renames: p.soft_delete_renames.into(),
+            on_delete: p.deprovisioning.on_delete.into(),
+            retain_for_seconds: p.deprovisioning.retain_for_secs,
+            restore_on_create: p.deprovisioning.restore_on_create,
             created: tenant.created,
         }
     }
@@ -213,6 +224,9 @@ pub struct NewTenant {
     pub unknown_attributes: Option<UnknownRule>,
     pub passwords: Option<PasswordRule>,
     pub soft_delete_renames: Option<RenameRule>,
+    pub on_delete: Option<DeleteRule>,
+    pub retain_for_seconds: Option<i64>,
+    pub restore_on_create: Option<bool>,
 }
 
 /// Changes to a tenant's rules; a field left out is left as it is, `null` clears it.
@@ -236,6 +250,10 @@ pub struct RulesChange {
     pub unknown_attributes: Option<UnknownRule>,
     pub passwords: Option<PasswordRule>,
     pub soft_delete_renames: Option<RenameRule>,
+    pub on_delete: Option<DeleteRule>,
+    /// 1 to 3153600000 (100 years).
+    pub retain_for_seconds: Option<i64>,
+    pub restore_on_create: Option<bool>,
 }
 
 impl RulesChange {
@@ -255,6 +273,9 @@ impl RulesChange {
             unknown_attributes: self.unknown_attributes.map(Into::into),
             passwords: self.passwords.map(Into::into),
             soft_delete_renames: self.soft_delete_renames.map(Into::into),
+            on_delete: self.on_delete.map(Into::into),
+            retain_for_secs: self.retain_for_seconds,
+            restore_on_create: self.restore_on_create,
         })
     }
 }
@@ -269,6 +290,9 @@ impl From<&NewTenant> for RulesChange {
             unknown_attributes: t.unknown_attributes,
             passwords: t.passwords,
             soft_delete_renames: t.soft_delete_renames,
+            on_delete: t.on_delete,
+            retain_for_seconds: t.retain_for_seconds,
+            restore_on_create: t.restore_on_create,
         }
     }
 }

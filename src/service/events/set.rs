@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::domain::events::{Event, Kinds, Receiver};
+use crate::domain::retained::{RESTORED, retained_until_of};
 use crate::scim::projection::Projection;
 use crate::scim::render::{render, timestamp};
 use crate::scim::resource::{ResourceId, StoredResource, Version};
@@ -64,7 +65,19 @@ pub fn claims(issuer: &Issuer, registry: &Registry, event: &Event, receiver: &Re
             if let Some(version) = &version {
                 payload.insert("version".into(), json!(version));
             }
+            if kind == Kinds::CREATE && event.lifecycle.as_deref() == Some(RESTORED) {
+                // a retained user back with its id: a create to the receiver, said so
+                payload.insert("restored".into(), json!(true));
+            }
             (uri, Value::Object(payload))
+        } else if kind == Kinds::DELETE {
+            // a delete under `retain` says until when the user can be restored
+            let until = event.lifecycle.as_deref().and_then(retained_until_of);
+            let payload = match until {
+                Some(until) => json!({"retainedUntil": timestamp(until)}),
+                None => json!({}),
+            };
+            (format!("{PROV}:{name}"), payload)
         } else {
             (format!("{PROV}:{name}"), json!({}))
         };
@@ -181,6 +194,7 @@ mod tests {
             version: Some(3),
             external_id: Some("alice".into()),
             data,
+            lifecycle: None,
         }
     }
 
@@ -256,6 +270,33 @@ mod tests {
             format!("https://scim.example/scim/v2/Users/{}", Uuid::from_u128(1))
         );
         assert!(data["meta"].get("created").is_none());
+    }
+
+    #[test]
+    fn a_retained_delete_says_until_when_and_a_restore_is_a_create_that_says_restored() {
+        let registry = Registry::new().expect("registry");
+        let all = receiver(Kinds::ALL, false);
+        let mut deleted = event(Kinds::DELETE, None);
+        let c = claims(&issuer(), &registry, &deleted, &all);
+        assert_eq!(
+            c["events"],
+            json!({"urn:ietf:params:scim:event:prov:delete": {}})
+        );
+        deleted.lifecycle = Some("retained until 2027-01-09T10:00:00Z".into());
+        let c = claims(&issuer(), &registry, &deleted, &all);
+        assert_eq!(
+            c["events"],
+            json!({"urn:ietf:params:scim:event:prov:delete":
+                {"retainedUntil": "2027-01-09T10:00:00.000Z"}})
+        );
+        let mut restored = event(Kinds::CREATE, None);
+        restored.lifecycle = Some(RESTORED.into());
+        let c = claims(&issuer(), &registry, &restored, &all);
+        assert_eq!(
+            c["events"],
+            json!({"urn:ietf:params:scim:event:prov:create:notice":
+                {"attributes": ["active"], "version": "W/\"3\"", "restored": true}})
+        );
     }
 
     #[test]

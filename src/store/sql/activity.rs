@@ -14,7 +14,7 @@ use crate::store::dialect::{Conn, Dialect, Record};
 
 const COLUMNS: &str = "id, tenant_id, at, minute, request_id, credential, method, route, \
                        resource_type, resource_id, operation, paths, deactivated, status, scim_type, error, \
-                       ignored, kept";
+                       ignored, kept, lifecycle";
 
 /// Appends `a`'s values to `sql` as placeholders, comma-separated, in [`COLUMNS`] order.
 fn push_values(sql: &mut Sql, a: &Activity) {
@@ -39,7 +39,8 @@ fn push_values(sql: &mut Sql, a: &Activity) {
     sql.push_bind(a.scim_type.clone()).push(", ");
     sql.push_bind(a.error.clone()).push(", ");
     sql.push_bind(a.ignored.clone()).push(", ");
-    sql.push_bind(a.kept.clone());
+    sql.push_bind(a.kept.clone()).push(", ");
+    sql.push_bind(a.lifecycle.clone());
 }
 
 /// The insert of one row.
@@ -102,6 +103,7 @@ fn row(r: &impl Record) -> Result<Activity, StoreError> {
         deactivated: r.flag("deactivated")?,
         ignored: r.text("ignored")?,
         kept: r.text("kept")?,
+        lifecycle: r.text("lifecycle")?,
         unchanged: false,
         activated: false,
         changed: Vec::new(),

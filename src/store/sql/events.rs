@@ -74,6 +74,7 @@ pub(super) fn event(r: &impl Record) -> Result<Event, StoreError> {
         version: r.opt_int("version")?,
         external_id: r.text("external_id")?,
         data: r.json("data")?,
+        lifecycle: r.text("lifecycle")?,
     })
 }
 

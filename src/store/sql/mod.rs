@@ -18,6 +18,7 @@ mod operators;
 mod outbox;
 mod pull;
 mod resources;
+mod retained;
 mod rows;
 mod schemas;
 mod sessions;

@@ -12,7 +12,7 @@ use crate::store::StoreError;
 use crate::store::dialect::{Conn, Dialect, Record};
 
 pub(super) const EVENT_COLUMNS: &str = "id, tenant_id, at, txn, resource_type, resource_id, kinds, \
-                             attributes, version, external_id, data";
+                             attributes, version, external_id, data, lifecycle";
 
 /// Appends to `sql` the insert of `a`'s event (of `kinds`) from the resource row `r` of
 /// `from` (a relation with the resource's `version` and `doc`; `sql` goes on after it).
@@ -44,6 +44,7 @@ fn push_insert<D: Dialect>(sql: &mut Sql, a: &Activity, kinds: Kinds, resource: 
             .push_bind(a.tenant)
             .push(" and f.full_data) then r.doc end");
     }
+    sql.push(", ").push_bind(a.lifecycle.clone());
     sql.push(&format!(" from {from}"));
 }
 

@@ -2,7 +2,7 @@
 //! folding of membership rows. A value scimd cannot have written is `StoreError::Corrupt`,
 //! never a silent default.
 
-use crate::domain::{MatchingAttribute, Policy, Tenant, TenantId, TokenInfo};
+use crate::domain::{Deprovisioning, MatchingAttribute, Policy, Tenant, TenantId, TokenInfo};
 use crate::scim::canonical::Document;
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::ResourceKind;
@@ -29,6 +29,7 @@ pub fn resource(row: &impl Record, kind: ResourceKind) -> Result<StoredResource,
 pub const TENANT_COLUMNS: &str = "tenants.id, tenants.name, tenants.matching_attribute, \
                                   tenants.allowed_roles, tenants.require_role, tenants.entra_tenant_id, \
                                   tenants.unknown_attributes, tenants.passwords, tenants.soft_delete_renames, \
+                                  tenants.on_delete, tenants.retain_for_secs, tenants.restore_on_create, \
                                   tenants.schemas, \
                                   tenants.created";
 
@@ -63,6 +64,15 @@ pub fn tenant(row: &impl Record) -> Result<Tenant, StoreError> {
                 .unwrap_or_default()
                 .parse()
                 .unwrap_or_default(),
+            deprovisioning: Deprovisioning {
+                on_delete: row
+                    .text("on_delete")?
+                    .unwrap_or_default()
+                    .parse()
+                    .unwrap_or_default(),
+                retain_for_secs: row.int("retain_for_secs")?,
+                restore_on_create: row.flag("restore_on_create")?,
+            },
             schemas: row.int("schemas")?,
         },
         created: row.instant("created")?,

@@ -8,7 +8,8 @@ use uuid::Uuid;
 use super::rows::{self, TENANT_COLUMNS};
 use super::{Sql, SqlStore, commit, execute};
 use crate::domain::{
-    MatchingAttribute, MatchingConflict, Passwords, SoftDeleteRenames, Tenant, TenantId,
+    Deprovisioning, MatchingAttribute, MatchingConflict, Passwords, SoftDeleteRenames, Tenant,
+    TenantId,
 };
 use crate::store::dialect::{Constraint, Dialect, Record};
 use crate::store::{Missing, StoreError, Tenants, Unique};
@@ -91,7 +92,7 @@ impl<D: Dialect> Tenants for SqlStore<D> {
     async fn delete_tenant(&self, tenant: TenantId, batch: u32) -> Result<(), StoreError> {
         // the directory first, a batch a statement: one tenant may hold hundreds of thousands
         // of resources, more than one statement may delete within its time limit
-        for table in ["memberships", "resources"] {
+        for table in ["memberships", "resources", "retained_resources"] {
             let key = if table == "memberships" {
                 "group_id, member_id"
             } else {
@@ -201,6 +202,22 @@ impl<D: Dialect> Tenants for SqlStore<D> {
         let sql = Sql::new("update tenants set soft_delete_renames = $2 where id = $1")
             .arg(tenant)
             .arg(rule.as_str());
+        self.rule_changed(sql).await
+    }
+
+    async fn set_deprovisioning(
+        &self,
+        tenant: TenantId,
+        rule: Deprovisioning,
+    ) -> Result<(), StoreError> {
+        let sql = Sql::new(
+            "update tenants set on_delete = $2, retain_for_secs = $3, restore_on_create = $4
+             where id = $1",
+        )
+        .arg(tenant)
+        .arg(rule.on_delete.as_str())
+        .arg(rule.retain_for_secs)
+        .arg(rule.restore_on_create);
         self.rule_changed(sql).await
     }
 

@@ -129,7 +129,10 @@ fn the_commands_are_listed_by_task() {
             &["tenant", "token", "admin", "oauth-client", "setup-link"],
         ),
         ("Custom attributes:", &["schema"]),
-        ("What Entra did:", &["activity", "cycles", "health"]),
+        (
+            "What Entra did:",
+            &["activity", "cycles", "health", "retained"],
+        ),
         ("Events for the application:", &["webhook", "events"]),
     ];
     for (task, commands) in tasks {

@@ -17,6 +17,7 @@ mod operator_account_cli;
 mod operator_browser;
 mod operator_cli;
 mod receiver_example;
+mod retained_cli;
 mod schemas;
 mod setup_browser;
 mod setup_link_cli;

@@ -121,6 +121,7 @@ async fn the_activity_a_scim_request_made_is_served_with_the_fields_scimd_activi
         "error",
         "ignored",
         "kept",
+        "lifecycle",
     ];
     let mut keys_sorted = keys.clone();
     keys_sorted.sort_unstable();

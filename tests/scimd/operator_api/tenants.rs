@@ -32,7 +32,8 @@ async fn creating_a_tenant_answers_201_with_its_location_rules_and_scim_url(back
                 "require_role": true,
                 "unknown_attributes": "reject",
                 "passwords": "ignore",
-                "soft_delete_renames": "apply"
+                "soft_delete_renames": "apply",
+                "on_delete": "retain", "retain_for_seconds": 86400, "restore_on_create": false
             }),
         )
         .await;
@@ -52,6 +53,7 @@ async fn creating_a_tenant_answers_201_with_its_location_rules_and_scim_url(back
             "unknown_attributes": "reject",
             "passwords": "ignore",
             "soft_delete_renames": "apply",
+            "on_delete": "retain", "retain_for_seconds": 86400, "restore_on_create": false,
             "created": at
         })
     );

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use scimd::domain::{Passwords, SoftDeleteRenames};
+use scimd::domain::{Deprovisioning, OnDelete, Passwords, SoftDeleteRenames};
 use scimd::store::{Store, Tenants};
 use sqlx::migrate::Migrator;
 use sqlx::{Connection, PgConnection, SqliteConnection};
@@ -80,6 +80,12 @@ async fn tenants_made_before_the_password_rule_keep_ignoring_passwords(backend: 
         (SoftDeleteRenames::Keep, SoftDeleteRenames::Keep),
         "existing and new tenants keep names against Entra's soft-delete rename"
     );
+    assert_eq!(
+        (kept.policy.deprovisioning, new.policy.deprovisioning),
+        (Deprovisioning::default(), Deprovisioning::default()),
+        "existing and new tenants delete users on DELETE, as before the rule"
+    );
+    assert_eq!(Deprovisioning::default().on_delete, OnDelete::Delete);
 }
 
 crate::on_both_stores!(tenants_made_before_the_password_rule_keep_ignoring_passwords);

@@ -3,9 +3,12 @@
 //! object id's 32 hex digits followed by the old name, a restore enables it with its name.
 //! scimd keeps the stored name against that rename (the tenant's rule `soft_delete_renames`),
 //! applies the rest, notes the rename on the request's activity row, and its event names only
-//! what changed.
+//! what changed. Under the rule `on_delete = retain`, a hard delete keeps the user out of SCIM
+//! for a period; a re-creation with its externalId, or an operator, restores it with its id.
 
 mod renames;
+mod restore;
+mod retain;
 
 use axum::body::Body;
 use axum::http::{Method, Request, header};

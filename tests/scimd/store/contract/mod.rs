@@ -1,7 +1,7 @@
 //! What every store must do, whatever the backend: every method of `Store`, `Tenants`,
 //! `Tokens`, `Resources`, `Groups`, `OAuthStore`, `SessionStore`, `InvitationStore`,
-//! `AttemptStore`, `ActivityStore`, `EventStore` and `SchemaStore`, proven on PostgreSQL and
-//! SQLite alike. Each failure is the fact it is (`StoreError`), and a failed write changes
+//! `AttemptStore`, `ActivityStore`, `EventStore`, `SchemaStore` and `RetainedStore`, proven
+//! on PostgreSQL and SQLite alike. Each failure is the fact it is (`StoreError`), and a failed write changes
 //! nothing. Time is an argument: the methods that take `now` (or `before`) are given fixed
 //! instants ([`at`]).
 //!
@@ -54,6 +54,7 @@ mod notify;
 mod oauth;
 mod operators;
 mod resources;
+mod retained;
 mod schemas;
 mod sessions;
 mod sorting;

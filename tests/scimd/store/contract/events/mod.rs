@@ -154,6 +154,7 @@ impl Fixture {
                 .and_then(Value::as_str)
                 .map(str::to_owned),
             data: (full && !deleted).then(|| Value::Object(resource.doc.clone())),
+            lifecycle: row.lifecycle.clone(),
         };
         Change { resource, event }
     }
