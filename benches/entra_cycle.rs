@@ -88,7 +88,7 @@ fn setting(name: &str, default: usize, least: usize) -> BoxResult<usize> {
 
 #[tokio::main]
 async fn main() -> BoxResult<()> {
-    if let Ok(url) = std::env::var(floor::FLOOR_ENV) {
+    if let Ok(url) = std::env::var(procs::FLOOR_ENV) {
         return floor::serve(&url).await;
     }
     let config = Config {

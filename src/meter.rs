@@ -33,6 +33,11 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
                     Matcher::Full("scimd_http_request_duration_seconds".into()),
                     &BUCKETS,
                 )
+                .ok()?
+                .set_buckets_for_metric(
+                    Matcher::Full("scimd_admission_wait_seconds".into()),
+                    &BUCKETS,
+                )
                 .ok()?;
             let recorder = builder.build_recorder();
             let handle = recorder.handle();

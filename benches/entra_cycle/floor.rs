@@ -24,8 +24,6 @@ use crate::common::{Backend, BoxResult, Db};
 use crate::entra::{upn, user_body};
 use crate::http::Sample;
 
-/// Set to a database URL, it makes this binary serve the floor instead of benchmarking.
-pub const FLOOR_ENV: &str = "SCIMD_BENCH_FLOOR";
 /// The floor server's table, and the table of the raw SQL runs.
 const FLOOR_TABLE: &str = "floor_users";
 const RAW_TABLE: &str = "raw_users";

@@ -24,6 +24,8 @@ pub static RECONNECTS: AtomicUsize = AtomicUsize::new(0);
 /// One keep-alive connection.
 pub struct Conn {
     addr: SocketAddr,
+    /// The bearer token its requests carry.
+    token: String,
     last: Instant,
     stream: BufReader<TcpStream>,
     line: String,
@@ -82,10 +84,16 @@ impl Sample {
 
 impl Conn {
     pub async fn open(addr: SocketAddr) -> BoxResult<Self> {
+        Self::open_as(addr, TOKEN).await
+    }
+
+    /// A connection whose requests carry `token`.
+    pub async fn open_as(addr: SocketAddr, token: &str) -> BoxResult<Self> {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
         Ok(Self {
             addr,
+            token: token.to_owned(),
             last: Instant::now(),
             stream: BufReader::new(stream),
             line: String::new(),
@@ -105,9 +113,10 @@ impl Conn {
         self.request.clear();
         self.request.extend_from_slice(
             format!(
-                "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n\
+                "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n\
                  Accept: application/scim+json\r\n\
                  Content-Type: application/scim+json; charset=utf-8\r\nContent-Length: {}\r\n\r\n",
+                self.token,
                 body.len()
             )
             .as_bytes(),

@@ -16,6 +16,9 @@ use tokio::process::{Child, Command};
 use crate::common::{Backend, BoxResult, Db, Stats, TOKEN};
 use crate::http::Sample;
 
+/// Set to a database URL, it makes the benchmark's binary serve the floor instead of
+/// benchmarking.
+pub const FLOOR_ENV: &str = "SCIMD_BENCH_FLOOR";
 /// How long a server may take to create its database, migrate and bind.
 const START_TIMEOUT: Duration = Duration::from_secs(120);
 /// `/proc/<pid>/stat` counts CPU time in ticks of 1/100 s (`USER_HZ` on Linux).
@@ -51,7 +54,7 @@ impl Server {
     /// The floor server: this benchmark's own binary with `SCIMD_BENCH_FLOOR=<url>`.
     pub async fn floor(url: &str) -> BoxResult<Self> {
         let mut command = Command::new(std::env::current_exe()?);
-        command.env(crate::floor::FLOOR_ENV, url);
+        command.env(FLOOR_ENV, url);
         Self::start(command, false).await
     }
 

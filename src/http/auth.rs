@@ -1,7 +1,8 @@
 //! Bearer authentication (RFC 6750): every `/scim/v2` request carries a token of one tenant;
 //! the tenant rides on the request as an extension and into the request span, with the
 //! request's origin (request id, credential, route) for the activity log. Once answered, a
-//! refused request is recorded in the log and a lookup is counted.
+//! refused request is recorded in the log and a lookup is counted. The request is served in
+//! its tenant's turn (`admission`).
 
 use axum::extract::{MatchedPath, OriginalUri, Request, State};
 use axum::http::{Method, StatusCode, header};
@@ -85,6 +86,11 @@ pub async fn require_tenant(
         .map_or_else(|| req.uri().path().to_owned(), |u| u.path().to_owned());
     let target = target(&path);
     let (id, method, tenant_name) = (tenant.id, req.method().clone(), tenant.name.clone());
+    // the tenant's turn for a slot (fair shares between tenants); its request is served in it
+    let _slot = match app.admission.enter(id, &tenant_name).await {
+        Ok(slot) => slot,
+        Err(too_many) => return Ok(super::admission::refused(too_many)),
+    };
     req.extensions_mut().insert(origin.clone());
     req.extensions_mut().insert(tenant);
     let response = next.run(req).await;

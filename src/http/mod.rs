@@ -1,5 +1,6 @@
 //! HTTP: the router, extractors, responses, authentication and the one error → response map.
 
+pub mod admission;
 pub mod api;
 mod auth;
 pub mod client;
@@ -63,6 +64,8 @@ pub struct Inner {
     /// The quiet gap between provisioning cycles.
     pub cycle_gap: Duration,
     guard: Guard,
+    /// Fair shares of the SCIM request slots between tenants.
+    pub admission: admission::Admission,
 }
 
 impl std::ops::Deref for AppState {
@@ -85,6 +88,10 @@ impl AppState {
             proxies: client::TrustedProxies::new(config.trusted_proxies.clone()),
             issuer: config.address.root_url(),
             cycle_gap: config.health.cycles.cycle_gap,
+            admission: admission::Admission::new(
+                config.admission_slots(),
+                config.tenant_max_in_flight as usize,
+            ),
             guard: Guard::new(
                 config.max_concurrent_requests,
                 config.request_timeout,

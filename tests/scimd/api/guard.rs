@@ -29,7 +29,7 @@ async fn a_panic_in_a_handler_is_a_logged_500_scim_error_not_a_dropped_connectio
 
 /// A body that tells `started` when the handler begins to read it, and ends (with `json`)
 /// only when `finish` is told: the request stays in flight until then.
-fn held_body(json: String) -> (Body, oneshot::Receiver<()>, oneshot::Sender<()>) {
+pub fn held_body(json: String) -> (Body, oneshot::Receiver<()>, oneshot::Sender<()>) {
     let (started, on_start) = oneshot::channel::<()>();
     let (finish, on_finish) = oneshot::channel::<()>();
     let chunks = stream::once(async move {

@@ -1,6 +1,7 @@
 //! The SCIM API over HTTP, driven through the router (`oneshot`), area by area.
 
 mod activity;
+mod admission;
 mod alerts;
 mod auth;
 mod bootstrap;
@@ -22,7 +23,7 @@ mod faults;
 pub mod fuzz;
 mod group_limits;
 mod groups;
-mod guard;
+pub mod guard;
 pub mod health;
 mod health_causes;
 mod health_recorded;
