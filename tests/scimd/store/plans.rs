@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use scimd::domain::activity::ActivityFilter;
 use scimd::domain::events::{Kinds, NewSubscription};
-use scimd::domain::{MatchingAttribute, TenantId};
+use scimd::domain::{MatchingAttribute, Precedence, TenantId};
 use scimd::scim::canonical::Document;
 use scimd::scim::filter;
 use scimd::scim::list::{ListQuery, Page, Paging};
@@ -35,8 +35,11 @@ use scimd::store::{
 
 use crate::support::{Backend, TestDb, execute_sql, open_store};
 
-/// The tenant's matching attribute: the work email, the one with a key column of its own.
-const MATCHING: MatchingAttribute = MatchingAttribute::WorkEmail;
+/// The tenant's matching attributes: externalId, then the work email, each with a key column
+/// and a unique index of its own.
+fn matching() -> Precedence {
+    Precedence::new(&[MatchingAttribute::ExternalId, MatchingAttribute::WorkEmail]).unwrap()
+}
 
 /// The users the table holds when the second set of plans is made (Entra's first users).
 const FIRST: usize = 50;
@@ -94,7 +97,7 @@ fn lookup(registry: &Registry, text: &str) -> ListQuery {
     let rt = registry.resource_type(ResourceKind::User).unwrap();
     let filter = filter::compile(rt, registry.common(), text).unwrap();
     ListQuery {
-        match_key: MATCHING.fixed_by(&filter).map(str::to_owned),
+        email_key: matching().email_fixed_by(&filter).map(str::to_owned),
         filter: Some(filter),
         sort: None,
         with_groups: true,
@@ -121,7 +124,7 @@ async fn create(store: &AnyStore, tenant: TenantId, kind: ResourceKind, body: Va
         folded: &d,
         now: now(),
         members: None,
-        matching: MATCHING,
+        matching: matching(),
     };
     store.create(tenant, write.into()).await.unwrap().id
 }
@@ -241,7 +244,7 @@ async fn statements(
         (
             "work email lookup",
             "emails[type eq \"work\"].value eq \"u1500@x.org\"",
-            &["resources_match_key"],
+            &["resources_email_key"],
         ),
     ] {
         let (_, sql) = sent(
@@ -423,7 +426,7 @@ async fn plans_made_on_an_empty_or_small_directory_stay_index_probes_once_it_is_
     let store = open_store(&db.url).await;
     store.migrate().await.unwrap();
     let tenant = store.ensure_tenant("default").await.unwrap().id;
-    store.set_matching(tenant, MATCHING).await.unwrap();
+    store.set_matching(tenant, matching()).await.unwrap();
     let registry = Registry::new().unwrap();
     let group = create(
         &store,
