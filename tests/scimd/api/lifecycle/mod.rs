@@ -5,6 +5,7 @@
 //! applies the rest, notes the rename on the request's activity row, and its event names only
 //! what changed.
 
+mod matching;
 mod renames;
 
 use axum::body::Body;
