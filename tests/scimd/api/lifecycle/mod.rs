@@ -6,6 +6,7 @@
 //! what changed.
 
 mod matching;
+mod okta;
 mod renames;
 
 use axum::body::Body;
