@@ -4,10 +4,13 @@
 //! the outbox's upkeep and pulled events, exactly as scimd sends them, are prepared with
 //! generic plans on the empty table, the table is then filled, and `EXPLAIN ANALYZE` of each
 //! cached plan must still probe its index: no sequential scan, no index walk that filters out
-//! the directory.
+//! the directory. SQLite's plans of the lookups by each matching attribute: `sqlite`.
+
+mod sqlite;
 
 use scimd::store::{Content, GroupChange};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, ThreadId};
 
 use serde_json::{Value, json};
@@ -50,6 +53,9 @@ const USERS: usize = 2_000;
 /// Statements sqlx logged (target `sqlx::query`) on the capturing thread.
 static SENT: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
+/// Also record what SQLite's worker threads log (`sqlite`): SQLite runs statements there.
+static SQLITE_WORKERS: AtomicBool = AtomicBool::new(false);
+
 /// Records the statements sqlx logs on one thread. It is the process's global subscriber: a
 /// thread's own default subscriber missed sqlx's events whenever other tests, on other
 /// threads, reached sqlx's logging first (tracing cached "no interest" for the callsite).
@@ -61,7 +67,11 @@ impl<S: Subscriber> Layer<S> for Capture {
     }
 
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
-        if thread::current().id() != self.0 {
+        let worker = SQLITE_WORKERS.load(Ordering::SeqCst)
+            && thread::current()
+                .name()
+                .is_some_and(|n| n.starts_with("sqlx-sqlite-worker"));
+        if thread::current().id() != self.0 && !worker {
             return;
         }
         struct Statement(String);
@@ -468,4 +478,5 @@ async fn plans_made_on_an_empty_or_small_directory_stay_index_probes_once_it_is_
             check(&mut conn, p, args).await;
         }
     }
+    sqlite::lookups_use_their_indexes(&registry).await;
 }
