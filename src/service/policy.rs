@@ -1,6 +1,6 @@
 //! A tenant's directory rules, from Microsoft's "Configure GoToMeeting for automatic user
-//! provisioning" tutorial: the matching attributes, each unique in the tenant, and the roles a user
-//! may or must carry (a user assigned with "Default Access" carries none).
+//! provisioning" tutorial: the matching attributes, each unique in the tenant, and the roles a
+//! user may or must carry (a user assigned with "Default Access" carries none).
 
 use serde_json::Value;
 
