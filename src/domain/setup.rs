@@ -349,6 +349,21 @@ mod tests {
             causes[2].what
         );
         assert_eq!(causes[1].attribute.as_deref(), Some("externalId"));
+        // externalId listed second: its repeats are a matching attribute's, at precedence 2
+        let both = Precedence::new(&[
+            super::super::MatchingAttribute::UserName,
+            super::super::MatchingAttribute::ExternalId,
+        ])
+        .unwrap();
+        let causes = super::causes(&groups, &both);
+        assert_eq!((causes[1].kind, causes[1].count), ("matching_repeats", 4));
+        assert!(
+            causes[1]
+                .fix
+                .ends_with("(Attribute mappings > Matching precedence 2)"),
+            "{}",
+            causes[1].fix
+        );
     }
 
     #[test]
