@@ -71,8 +71,9 @@ enum TenantCommand {
         #[arg(long, value_name = "RULE")]
         passwords: Option<Passwords>,
         /// What Entra's soft-delete rename gets, an update whose userName (or externalId, when
-        /// a matching attribute) is 32 hex digits followed by the stored value: `keep` (the stored value
-        /// stays, the rest applies, the activity log notes it; the default) or `apply` (as sent).
+        /// a matching attribute) is 32 hex digits followed by the stored value: `keep` (the
+        /// stored value stays, the rest applies, the activity log notes it; the default) or
+        /// `apply` (as sent).
         #[arg(long, value_name = "RULE")]
         soft_delete_renames: Option<SoftDeleteRenames>,
         /// An address the tenant's alerts (changes of provisioning health) are e-mailed to;
