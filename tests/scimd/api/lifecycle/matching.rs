@@ -271,6 +271,32 @@ async fn hostile_lists_are_refused_with_clear_problems_and_change_nothing(backen
     assert_eq!(unchanged.body["matching_attributes"], json!(["userName"]));
 }
 
+async fn a_new_tenant_takes_the_list_and_a_bad_list_creates_no_tenant(backend: Backend) {
+    let api = Api::new(backend).await;
+    let made = api
+        .post(
+            "/api/v1/tenants",
+            json!({"name": "contoso", "matching_attributes": ["externalId", "userName"]}),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    assert_eq!(
+        made.body["matching_attributes"],
+        json!(["externalId", "userName"])
+    );
+    assert_eq!(made.body["matching_attribute"], "externalId");
+    let shown = api.get("/api/v1/tenants/contoso").await;
+    assert_eq!(shown.body, made.body, "what is stored is what was answered");
+    let bad = api
+        .post(
+            "/api/v1/tenants",
+            json!({"name": "fabrikam", "matching_attributes": ["externalId", "externalid"]}),
+        )
+        .await;
+    assert_problem(&bad, 422, "validation", Some("matching_attributes"));
+    assert_eq!(api.get("/api/v1/tenants/fabrikam").await.status, 404);
+}
+
 async fn parallel_creates_with_the_same_external_id_answer_one_201_and_409_for_the_rest(
     backend: Backend,
 ) {
@@ -317,5 +343,6 @@ crate::on_both_stores!(
     removing_an_attribute_from_the_list_frees_its_values,
     the_lookups_by_each_matching_attribute_find_the_user,
     hostile_lists_are_refused_with_clear_problems_and_change_nothing,
+    a_new_tenant_takes_the_list_and_a_bad_list_creates_no_tenant,
     parallel_creates_with_the_same_external_id_answer_one_201_and_409_for_the_rest,
 );
