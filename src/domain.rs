@@ -6,6 +6,7 @@ pub mod audit;
 pub mod clock;
 pub mod events;
 pub mod health;
+pub mod matching;
 pub mod notify;
 pub mod oauth;
 pub mod operator;
@@ -19,6 +20,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
+pub use self::matching::{Precedence, PrecedenceError};
 use crate::scim::canonical::Document;
 use crate::scim::filter::{CompareOp, Filter, Operand, Target};
 
@@ -35,11 +37,12 @@ pub struct Tenant {
     pub created: DateTime<Utc>,
 }
 
-/// A tenant's directory rules (the matching attribute and the roles of Microsoft's
+/// A tenant's directory rules (the matching attributes and the roles of Microsoft's
 /// "Configure GoToMeeting for automatic user provisioning" tutorial).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Policy {
-    pub matching: MatchingAttribute,
+    /// The matching attributes, in Entra's "Matching precedence" order.
+    pub matching: Precedence,
     /// Role values users may carry; `None`: any.
     pub allowed_roles: Option<Vec<String>>,
     /// Every active user must carry a role.
@@ -186,9 +189,9 @@ impl Default for Deprovisioning {
     }
 }
 
-/// What becomes of Entra's soft-delete rename: an update that would set `userName` (or the
-/// matching attribute `externalId`) to the object id's 32 hex digits followed by the value
-/// stored (`scim::rename`).
+/// What becomes of Entra's soft-delete rename: an update that would set `userName` (or
+/// `externalId`, when it is one of the matching attributes) to the object id's 32 hex digits
+/// followed by the value stored (`scim::rename`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum SoftDeleteRenames {
     /// The stored value is kept, the rest of the update applied, and the activity log notes
@@ -220,7 +223,7 @@ impl FromStr for SoftDeleteRenames {
     }
 }
 
-/// The attribute Entra matches users on, unique in the tenant.
+/// An attribute Entra matches users on, unique in the tenant.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum MatchingAttribute {
     #[default]
@@ -356,8 +359,28 @@ impl FromStr for MatchingAttribute {
         Self::ALL
             .into_iter()
             .find(|m| squeeze(m.as_str()) == wanted)
-            .ok_or_else(|| UnknownMatchingAttribute(s.to_owned()))
+            .ok_or_else(|| UnknownMatchingAttribute(shown(s)))
     }
+}
+
+/// A name as an error may show it: at most 64 characters, control characters escaped.
+fn shown(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .take(64)
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect();
+    if s.chars().nth(64).is_some() {
+        out.push('…');
+    }
+    out
 }
 
 /// Users that share one value of a matching attribute.

@@ -6,7 +6,8 @@ use scimd::StartError;
 use scimd::config::Database;
 use scimd::config::duration;
 use scimd::domain::{
-    MatchingAttribute, OnDelete, Passwords, Policy, SoftDeleteRenames, UnknownAttributes,
+    MatchingAttribute, OnDelete, Passwords, Policy, Precedence, SoftDeleteRenames,
+    UnknownAttributes,
 };
 use scimd::service::PolicyChange;
 
@@ -27,16 +28,17 @@ enum TenantCommand {
     },
     /// List tenants with their rules.
     List,
-    /// Change a tenant's rules: the matching attribute, the roles users may or must carry, and
+    /// Change a tenant's rules: the matching attributes, the roles users may or must carry, and
     /// what attributes in no schema, passwords and Entra's soft-delete renames get.
     Set {
         /// The tenant's name, as `scimd tenant list` shows it.
         name: String,
-        /// The attribute Entra matches users on, unique in the tenant: userName (default),
-        /// externalId, or 'emails[type eq "work"].value'; fails, listing them, if users already
-        /// share values.
+        /// An attribute Entra matches users on, unique in the tenant: userName (default),
+        /// externalId, or 'emails[type eq "work"].value'. Repeat it for several, in the order
+        /// of Entra's Matching precedence (1 first), each once; the list replaces the tenant's.
+        /// Fails, listing them, if users already share values of one.
         #[arg(long, value_name = "ATTRIBUTE")]
-        matching_attribute: Option<MatchingAttribute>,
+        matching_attribute: Vec<MatchingAttribute>,
         /// Role values users may carry, comma-separated (e.g. Organizer,Attendee).
         #[arg(
             long,
@@ -70,9 +72,10 @@ enum TenantCommand {
         /// and dropped). scimd never keeps a password.
         #[arg(long, value_name = "RULE")]
         passwords: Option<Passwords>,
-        /// What Entra's soft-delete rename gets, an update whose userName (or matching
-        /// externalId) is 32 hex digits followed by the stored value: `keep` (the stored value
-        /// stays, the rest applies, the activity log notes it; the default) or `apply` (as sent).
+        /// What Entra's soft-delete rename gets, an update whose userName (or externalId, when
+        /// a matching attribute) is 32 hex digits followed by the stored value: `keep` (the
+        /// stored value stays, the rest applies, the activity log notes it; the default) or
+        /// `apply` (as sent).
         #[arg(long, value_name = "RULE")]
         soft_delete_renames: Option<SoftDeleteRenames>,
         /// What a SCIM `DELETE` of a user does: `delete` (the default) or `retain` (gone from
@@ -152,8 +155,15 @@ impl Tenant {
                 notify_email,
                 no_notify_email,
             } => {
+                let matching =
+                    match matching_attribute.as_slice() {
+                        [] => None,
+                        list => Some(Precedence::new(list).map_err(|e| {
+                            StartError::Config(format!("--matching-attribute: {e}"))
+                        })?),
+                    };
                 let change = PolicyChange {
-                    matching: matching_attribute,
+                    matching,
                     allowed_roles: if any_role {
                         Some(None)
                     } else {
@@ -228,7 +238,7 @@ fn describe(policy: &Policy) -> String {
     format!(
         "matching {}; {roles}{required}{entra}; unknown attributes: {}; passwords: {}; \
          soft-delete renames: {}; on delete: {}",
-        policy.matching.as_str(),
+        policy.matching,
         policy.unknown_attributes.as_str(),
         policy.passwords.as_str(),
         policy.soft_delete_renames.as_str(),

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::activity::Cycle;
-use super::{MatchingAttribute, TenantId};
+use super::{Precedence, TenantId};
 
 /// A setup link as the store keeps it (its token never: only the SHA-256 of it).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +97,7 @@ fn were(n: u64) -> &'static str {
 }
 
 /// The refusals of a cycle grouped by cause, most frequent first, with the fix for each.
-pub fn causes(groups: &[RefusalGroup], matching: &MatchingAttribute) -> Vec<Cause> {
+pub fn causes(groups: &[RefusalGroup], matching: &Precedence) -> Vec<Cause> {
     // groups of one cause are summed first, so that its words count them all
     let mut merged: Vec<(&'static str, Option<String>, RefusalGroup)> = Vec::new();
     for g in groups {
@@ -116,7 +116,7 @@ pub fn causes(groups: &[RefusalGroup], matching: &MatchingAttribute) -> Vec<Caus
 }
 
 /// The cause of one group of refusals, in the identity admin's words.
-fn cause(g: &RefusalGroup, matching: &MatchingAttribute) -> Cause {
+fn cause(g: &RefusalGroup, matching: &Precedence) -> Cause {
     {
         let attribute = g.attribute().map(str::to_owned);
         let resource = match g.resource_type.as_deref() {
@@ -125,6 +125,12 @@ fn cause(g: &RefusalGroup, matching: &MatchingAttribute) -> Cause {
             _ => "request",
         };
         let n = things(g.count, resource);
+        // the precedence (1 first) of the matching attribute the refusal names
+        let precedence = attribute.as_deref().and_then(|a| {
+            matching.as_slice().iter().position(|m| {
+                a.eq_ignore_ascii_case(&super::super::scim::without_brackets(m.as_str()))
+            })
+        });
         let (kind, what, fix) = match (g.status, g.scim_type.as_deref(), attribute.as_deref()) {
             (400, _, Some("roles")) if g.reason().contains("no role") => (
                 "no_role",
@@ -156,11 +162,8 @@ fn cause(g: &RefusalGroup, matching: &MatchingAttribute) -> Cause {
                  allow the role"
                     .to_owned(),
             ),
-            (409, _, Some(a))
-                if a.eq_ignore_ascii_case(&super::super::scim::without_brackets(
-                    matching.as_str(),
-                )) =>
-            {
+            (409, _, Some(a)) if precedence.is_some() => {
+                let rank = precedence.unwrap_or_default() + 1;
                 (
                     "matching_repeats",
                     format!(
@@ -171,7 +174,7 @@ fn cause(g: &RefusalGroup, matching: &MatchingAttribute) -> Cause {
                     format!(
                         "give each user a different {a} in Entra, or delete the stale account the \
                      value belongs to; Entra matches users on {a} (Attribute mappings > \
-                     Matching precedence 1)"
+                     Matching precedence {rank})"
                     ),
                 )
             }
@@ -324,7 +327,7 @@ mod tests {
                 2,
             ),
         ];
-        let causes = causes(&groups, &MatchingAttribute::default());
+        let causes = causes(&groups, &Precedence::default());
         let kinds: Vec<_> = causes.iter().map(|c| (c.kind, c.count)).collect();
         assert_eq!(
             kinds,
@@ -346,6 +349,21 @@ mod tests {
             causes[2].what
         );
         assert_eq!(causes[1].attribute.as_deref(), Some("externalId"));
+        // externalId listed second: its repeats are a matching attribute's, at precedence 2
+        let both = Precedence::new(&[
+            super::super::MatchingAttribute::UserName,
+            super::super::MatchingAttribute::ExternalId,
+        ])
+        .unwrap();
+        let causes = super::causes(&groups, &both);
+        assert_eq!((causes[1].kind, causes[1].count), ("matching_repeats", 4));
+        assert!(
+            causes[1]
+                .fix
+                .ends_with("(Attribute mappings > Matching precedence 2)"),
+            "{}",
+            causes[1].fix
+        );
     }
 
     #[test]
@@ -357,7 +375,7 @@ mod tests {
             "Group",
             1,
         );
-        let causes = causes(&[g], &MatchingAttribute::default());
+        let causes = causes(&[g], &Precedence::default());
         assert_eq!(causes[0].kind, "other");
         assert_eq!(causes[0].attribute, None);
         assert!(

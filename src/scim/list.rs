@@ -120,11 +120,11 @@ pub struct ListQuery {
     pub paging: Paging,
     /// Read the users' `groups` with the page, in the same query (the projection shows them).
     pub with_groups: bool,
-    /// The value of the tenant's matching key (`store::Shadow::match_key`) that the filter
-    /// fixes, when the tenant matches on an attribute with a key of its own (the work email):
-    /// the store then reads through the index that keeps that key unique. Set by the service,
-    /// which knows the tenant; the filter alone decides what matches.
-    pub match_key: Option<String>,
+    /// The work email (`store::Shadow::email_key`) that the filter fixes, when the work email
+    /// is one of the tenant's matching attributes: the store then reads through the index
+    /// that keeps that key unique. Set by the service, which knows the tenant; the filter
+    /// alone decides what matches.
+    pub email_key: Option<String>,
 }
 
 /// A ListResponse holding one page of `resources` out of `total`.

@@ -115,7 +115,7 @@ impl SearchParams {
                 sort,
                 paging,
                 with_groups,
-                match_key: None,
+                email_key: None,
             },
             projection,
         ))

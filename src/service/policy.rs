@@ -1,12 +1,12 @@
 //! A tenant's directory rules, from Microsoft's "Configure GoToMeeting for automatic user
-//! provisioning" tutorial: the matching attribute, unique in the tenant, and the roles a user
-//! may or must carry (a user assigned with "Default Access" carries none).
+//! provisioning" tutorial: the matching attributes, each unique in the tenant, and the roles a
+//! user may or must carry (a user assigned with "Default Access" carries none).
 
 use serde_json::Value;
 
 use super::{Directory, Error};
 use crate::domain::{
-    Deprovisioning, MAX_RETAIN_FOR_SECS, MatchingAttribute, OnDelete, Passwords, Policy,
+    Deprovisioning, MAX_RETAIN_FOR_SECS, OnDelete, Passwords, Policy, Precedence,
     SoftDeleteRenames, Tenant,
 };
 use crate::scim;
@@ -19,7 +19,8 @@ use crate::store::Tenants;
 /// Changes to a tenant's rules; `None` leaves a rule as it is.
 #[derive(Debug, Default, Clone)]
 pub struct PolicyChange {
-    pub matching: Option<MatchingAttribute>,
+    /// The matching attributes, precedence 1 first.
+    pub matching: Option<Precedence>,
     /// `Some(None)`: any role.
     pub allowed_roles: Option<Option<Vec<String>>>,
     pub require_role: Option<bool>,
@@ -56,11 +57,12 @@ impl PolicyChange {
             || self.restore_on_create.is_some()
     }
 
-    /// What the change sets, for the audit trail: `matching=externalId, require_role=true`.
+    /// What the change sets, for the audit trail: `matching=userName,externalId,
+    /// require_role=true`.
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
         if let Some(m) = self.matching {
-            parts.push(format!("matching={}", m.as_str()));
+            parts.push(format!("matching={}", m.names().join(",")));
         }
         if let Some(roles) = &self.allowed_roles {
             parts.push(match roles {
@@ -115,20 +117,22 @@ fn roles(doc: &Document) -> Vec<&str> {
         .unwrap_or_default()
 }
 
-/// Checks a user about to be stored against the tenant's rules: at most one value of the
+/// Checks a user about to be stored against the tenant's rules: at most one value of each
 /// matching attribute (else no lookup could say which of them it is matched by), and the
 /// roles. A disabled user needs no role: taking a role away must never block off-boarding.
 pub fn check_user(tenant: &Tenant, doc: &Document) -> Result<(), Error> {
     let policy = &tenant.policy;
-    let values = policy.matching.count(doc);
-    if values > 1 {
-        return Err(scim::Error::invalid_value(format!(
-            "emails: this application matches users on {}, so a user has one work email, not {values}",
-            policy.matching
-        ))
-        .at("emails")
-        .because("the user has more than one work email")
-        .into());
+    for &matching in policy.matching.as_slice() {
+        let values = matching.count(doc);
+        if values > 1 {
+            return Err(scim::Error::invalid_value(format!(
+                "emails: this application matches users on {matching}, so a user has one work \
+                 email, not {values}"
+            ))
+            .at("emails")
+            .because("the user has more than one work email")
+            .into());
+        }
     }
     let roles = roles(doc);
     if let Some(allowed) = &policy.allowed_roles {

@@ -1,7 +1,7 @@
 //! Entra's soft-delete rename, as an update of a user meets it: when the new document would
-//! give `userName` (or the tenant's matching attribute `externalId`) the object id's 32 hex
-//! digits followed by the value stored, the stored value is put back, unless the tenant's rule
-//! is `apply`. Run inside the compare-and-swap loop of PUT and PATCH (`resources::rewrite`),
+//! give `userName` (or `externalId`, when it is one of the tenant's matching attributes) the
+//! object id's 32 hex digits followed by the value stored, the stored value is put back,
+//! unless the tenant's rule is `apply`. Run inside the compare-and-swap loop of PUT and PATCH (`resources::rewrite`),
 //! so that a retry against a newer state decides again.
 
 use serde_json::Value;
@@ -12,11 +12,15 @@ use crate::scim::rename::is_soft_delete_rename;
 use crate::scim::schema::ResourceKind;
 
 /// The attributes a soft-delete rename may touch under `tenant`'s rules, with whether their
-/// values compare exactly: `userName`, and `externalId` when the tenant matches on it (a work
-/// email sits inside a list, and is left as sent).
+/// values compare exactly: `userName`, and `externalId` when it is one of the tenant's matching
+/// attributes, whatever its precedence (a work email sits inside a list, and is left as sent).
 fn renameable(tenant: &Tenant) -> Vec<(&'static str, bool)> {
     let mut names = vec![("userName", MatchingAttribute::UserName.case_exact())];
-    if tenant.policy.matching == MatchingAttribute::ExternalId {
+    if tenant
+        .policy
+        .matching
+        .contains(MatchingAttribute::ExternalId)
+    {
         names.push(("externalId", MatchingAttribute::ExternalId.case_exact()));
     }
     names
@@ -55,14 +59,20 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::domain::{Policy, TenantId};
+    use crate::domain::{Policy, Precedence, TenantId};
 
     fn tenant(matching: MatchingAttribute, rule: SoftDeleteRenames) -> Tenant {
         Tenant {
             id: TenantId(uuid::Uuid::nil()),
             name: "t".into(),
             policy: Policy {
-                matching,
+                // externalId at precedence 2 is kept as at precedence 1
+                matching: match matching {
+                    MatchingAttribute::ExternalId => {
+                        Precedence::new(&[MatchingAttribute::UserName, matching]).unwrap()
+                    }
+                    other => Precedence::single(other),
+                },
                 soft_delete_renames: rule,
                 ..Policy::default()
             },
@@ -95,7 +105,7 @@ mod tests {
     }
 
     #[test]
-    fn a_tenant_matching_on_external_id_keeps_it_too() {
+    fn a_tenant_matching_on_external_id_at_any_precedence_keeps_it_too() {
         let t = tenant(MatchingAttribute::ExternalId, SoftDeleteRenames::Keep);
         let current = doc(json!({"userName": "ralf@contoso.com", "externalId": "Ab1"}));
         let mut new = doc(json!({"userName": format!("{ID}RALF@contoso.com"),

@@ -95,11 +95,11 @@ impl Directory {
         let fixed = query
             .filter
             .as_ref()
-            .and_then(|f| tenant.policy.matching.fixed_by(f));
+            .and_then(|f| tenant.policy.matching.email_fixed_by(f));
         let query = match (kind, fixed) {
             (ResourceKind::User, Some(key)) => {
                 keyed = ListQuery {
-                    match_key: Some(key.to_owned()),
+                    email_key: Some(key.to_owned()),
                     ..query.clone()
                 };
                 &keyed

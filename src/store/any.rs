@@ -21,7 +21,7 @@ use crate::domain::operator::{OperatorAccount, OperatorKey, Remembered};
 use crate::domain::retained::Retained;
 use crate::domain::setup::{Connected, RefusalGroup, SetupLink};
 use crate::domain::{
-    Deprovisioning, MatchingAttribute, Passwords, SoftDeleteRenames, Tenant, TenantId, TokenInfo,
+    Deprovisioning, Passwords, Precedence, SoftDeleteRenames, Tenant, TenantId, TokenInfo,
     UnknownAttributes,
 };
 use crate::scim::list::ListQuery;
@@ -109,7 +109,7 @@ delegate!(Tenants {
     async delete_tenant(tenant: TenantId, batch: u32) -> Result<(), StoreError>;
     async tenant(name: &str) -> Result<Tenant, StoreError>;
     async tenant_by_id(id: TenantId) -> Result<Tenant, StoreError>;
-    async set_matching(tenant: TenantId, matching: MatchingAttribute) -> Result<(), StoreError>;
+    async set_matching(tenant: TenantId, matching: Precedence) -> Result<(), StoreError>;
     async set_roles(tenant: TenantId, allowed: Option<&[String]>, require: bool) -> Result<(), StoreError>;
     async set_passwords(tenant: TenantId, rule: Passwords) -> Result<(), StoreError>;
     async set_soft_delete_renames(tenant: TenantId, rule: SoftDeleteRenames) -> Result<(), StoreError>;

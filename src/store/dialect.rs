@@ -34,8 +34,10 @@ pub type Conn<D> = <<D as Dialect>::Db as sqlx::Database>::Connection;
 pub enum Constraint {
     /// `resources_name_key`: lower-cased `userName` / group `displayName` per tenant.
     ResourceName,
-    /// `resources_match_key`: the tenant's matching attribute.
-    MatchKey,
+    /// `resources_external_key`: `externalId`, when a matching attribute.
+    ExternalKey,
+    /// `resources_email_key`: the work email, when a matching attribute.
+    EmailKey,
     /// `tenants_name_key`.
     TenantName,
     /// `tokens_token_hash_key`.
@@ -176,8 +178,8 @@ pub trait Dialect: Leaves + Sized + Send + Sync + 'static {
     fn member_rows(param: &str) -> String;
     /// The text at `key` of the JSON column `column` (`key` is scimd's, never a request's).
     fn json_text(column: &str, key: &str) -> String;
-    /// The matching attribute's key computed from the folded document (`search`), exactly
-    /// as [`MatchingAttribute::key`] computes it.
+    /// A matching attribute's key computed from the folded document (`search`), exactly
+    /// as [`MatchingAttribute::key`] computes it (`null` for `userName`).
     fn match_key(matching: MatchingAttribute) -> &'static str;
 }
 

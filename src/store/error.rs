@@ -25,13 +25,14 @@ pub enum StoreError {
     /// A group member that is not a resource of the tenant.
     #[error("{id} is not a resource of this tenant")]
     InvalidReference { id: ResourceId },
-    /// Changing the matching attribute would make these users share a value.
+    /// Setting the matching attributes would make these users share a value of `matching`.
     #[error("users share values of {matching}")]
     MatchingConflicts {
         matching: MatchingAttribute,
         conflicts: Vec<MatchingConflict>,
     },
-    /// Changing the matching attribute would leave these users with several values of it.
+    /// Setting the matching attributes would leave these users with several values of
+    /// `matching`.
     #[error("users hold several values of {matching}")]
     SeveralMatchingValues {
         matching: MatchingAttribute,
@@ -106,7 +107,7 @@ pub enum Missing {
 pub enum Unique {
     /// `userName` of users, `displayName` of groups: per tenant, in any letter case.
     Name(ResourceKind),
-    /// The tenant's matching attribute among its users.
+    /// One of the tenant's matching attributes among its users.
     Matching(MatchingAttribute),
     /// Tenant names.
     TenantName,

@@ -36,7 +36,7 @@ use uuid::Uuid;
 use crate::domain::activity::Activity;
 use crate::domain::oauth::TokenRecord;
 use crate::domain::{
-    Deprovisioning, MatchingAttribute, Passwords, SoftDeleteRenames, Tenant, TenantId, TokenInfo,
+    Deprovisioning, Passwords, Precedence, SoftDeleteRenames, Tenant, TenantId, TokenInfo,
 };
 use crate::scim::canonical::Document;
 use crate::scim::list::{CursorPosition, ListQuery};
@@ -115,8 +115,8 @@ pub struct Content<'a> {
     pub folded: &'a Document,
     pub now: DateTime<Utc>,
     pub members: Option<&'a [MemberInput]>,
-    /// The tenant's matching attribute, whose value the store keeps unique.
-    pub matching: MatchingAttribute,
+    /// The tenant's matching attributes, whose values the store keeps unique.
+    pub matching: Precedence,
 }
 
 /// A member to add to a group: a user or group of the tenant, with the display the client sent.
@@ -249,12 +249,13 @@ pub trait Tenants {
     fn tenant(&self, name: &str) -> impl Future<Output = Result<Tenant, StoreError>> + Send;
     fn tenant_by_id(&self, id: TenantId)
     -> impl Future<Output = Result<Tenant, StoreError>> + Send;
-    /// Sets the tenant's matching attribute, recomputing every user's key in one transaction;
-    /// fails with the conflicts when users would share a value.
+    /// Sets the tenant's matching attributes, recomputing every user's keys in one
+    /// transaction; fails with the conflicts of the first attribute whose values users would
+    /// share (or hold several of), changing nothing.
     fn set_matching(
         &self,
         tenant: TenantId,
-        matching: MatchingAttribute,
+        matching: Precedence,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Sets what Entra's soft-delete rename of a user's name gets.
     fn set_soft_delete_renames(

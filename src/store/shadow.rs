@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::domain::MatchingAttribute;
+use crate::domain::{MatchingAttribute, Precedence};
 use crate::scim::canonical::Document;
 use crate::scim::schema::ResourceKind;
 use crate::store::name_attribute;
@@ -16,17 +16,19 @@ pub struct Shadow {
     pub name_key: String,
     pub external_id: Option<String>,
     pub active: Option<bool>,
-    /// The value of the tenant's matching attribute, when it is not `userName`.
-    pub match_key: Option<String>,
+    /// `externalId` when it is one of the tenant's matching attributes (unique per tenant).
+    pub external_key: Option<String>,
+    /// The work email (folded) when it is one of the tenant's matching attributes (unique per
+    /// tenant).
+    pub email_key: Option<String>,
 }
 
 impl Shadow {
-    pub fn of(
-        kind: ResourceKind,
-        doc: &Document,
-        folded: &Document,
-        matching: MatchingAttribute,
-    ) -> Self {
+    pub fn of(kind: ResourceKind, doc: &Document, folded: &Document, matching: Precedence) -> Self {
+        let key = |attribute: MatchingAttribute| match kind {
+            ResourceKind::User if matching.contains(attribute) => attribute.key(folded),
+            _ => None,
+        };
         let text = |name: &str| doc.get(name).and_then(Value::as_str).map(str::to_owned);
         Self {
             name_key: text(name_attribute(kind))
@@ -34,10 +36,8 @@ impl Shadow {
                 .to_lowercase(),
             external_id: text("externalId"),
             active: doc.get("active").and_then(Value::as_bool),
-            match_key: match kind {
-                ResourceKind::User => matching.key(folded),
-                ResourceKind::Group => None,
-            },
+            external_key: key(MatchingAttribute::ExternalId),
+            email_key: key(MatchingAttribute::WorkEmail),
         }
     }
 }

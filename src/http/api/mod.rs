@@ -17,6 +17,7 @@ mod extract;
 pub mod health;
 mod idempotency;
 mod limit;
+mod matching;
 mod oauth_clients;
 mod openapi;
 mod paging;

@@ -9,10 +9,11 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::extract::{Acting, Body, Params, Segments};
+use super::matching::{self, MatchingName};
 use super::paging::{Page, PageParams};
 use super::problem::{Kind, Problem};
 use super::retained::DeleteRule;
-use crate::domain::{MatchingAttribute, Passwords, SoftDeleteRenames, Tenant, UnknownAttributes};
+use crate::domain::{Passwords, SoftDeleteRenames, Tenant, UnknownAttributes};
 use crate::service::PolicyChange;
 
 /// A tenant: one customer's directory, one Entra provisioning job.
@@ -20,6 +21,7 @@ use crate::service::PolicyChange;
 #[schema(example = json!({
     "name": "contoso",
     "scim_url": "https://scim.example.com/scim/v2",
+    "matching_attributes": ["userName", "externalId"],
     "matching_attribute": "userName",
     "allowed_roles": ["Organizer", "Attendee"],
     "require_role": true,
@@ -35,7 +37,13 @@ pub struct TenantView {
     pub name: String,
     /// The Tenant URL to enter in Entra (every tenant's; its token tells them apart).
     pub scim_url: String,
-    /// The attribute Entra matches users on, unique in the tenant.
+    /// The attributes Entra matches users on, in the order of Entra's Matching precedence
+    /// (1 first); each is unique in the tenant.
+    #[schema(value_type = Vec<MatchingName>)]
+    pub matching_attributes: Vec<String>,
+    /// The first of `matching_attributes` (Matching precedence 1), for clients of before the
+    /// list.
+    #[schema(value_type = MatchingName)]
     pub matching_attribute: String,
     /// The role values users may carry; `null`: any.
     pub allowed_roles: Option<Vec<String>>,
@@ -113,8 +121,8 @@ impl From<PasswordRule> for Passwords {
     }
 }
 
-/// What Entra's soft-delete rename gets: an update that would set a user's `userName` (or the
-/// matching attribute `externalId`) to 32 hex digits followed by the value stored. `keep` (the
+/// What Entra's soft-delete rename gets: an update that would set a user's `userName` (or
+/// `externalId`, when a matching attribute) to 32 hex digits followed by the value stored. `keep` (the
 /// stored value stays, the rest of the update applies, the activity log notes the rename as
 /// ignored; the default) or `apply` (as sent).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -148,7 +156,8 @@ impl TenantView {
         TenantView {
             name: tenant.name.clone(),
             scim_url: scim_url.to_owned(),
-            matching_attribute: p.matching.as_str().to_owned(),
+            matching_attributes: p.matching.names(),
+            matching_attribute: p.matching.first().as_str().to_owned(),
             allowed_roles: p.allowed_roles.clone(),
             require_role: p.require_role,
             entra_tenant_id: p.entra_tenant,
@@ -179,20 +188,6 @@ impl utoipa::PartialSchema for Role {
 
 impl ToSchema for Role {}
 
-/// A matching attribute in the document: the names scimd takes (in any case).
-struct MatchingName;
-
-impl utoipa::PartialSchema for MatchingName {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::Type::String)
-            .enum_values(Some(MatchingAttribute::ALL.map(MatchingAttribute::as_str)))
-            .into()
-    }
-}
-
-impl ToSchema for MatchingName {}
-
 /// A field that may be absent (unchanged) or `null` (cleared): `Some(None)` for `null`.
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
@@ -205,7 +200,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "name": "contoso",
-    "matching_attribute": "userName",
+    "matching_attributes": ["userName", "externalId"],
     "allowed_roles": ["Organizer", "Attendee"],
     "require_role": true
 }))]
@@ -213,7 +208,12 @@ pub struct NewTenant {
     /// 1 to 63 lower-case letters, digits and hyphens, not starting or ending with a hyphen.
     #[schema(pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", example = "contoso")]
     pub name: String,
-    /// `userName` (the default), `externalId`, or `emails[type eq "work"].value`.
+    /// The matching attributes in Entra's Matching precedence order, each once, from
+    /// `userName` (the default), `externalId` and `emails[type eq "work"].value`.
+    #[schema(value_type = Option<Vec<MatchingName>>, min_items = 1, max_items = 3)]
+    pub matching_attributes: Option<Vec<String>>,
+    /// One matching attribute (the list of one), for clients of before the list; not with
+    /// `matching_attributes`.
     #[schema(value_type = Option<MatchingName>, example = "userName")]
     pub matching_attribute: Option<String>,
     /// The role values users may carry; `null` or absent: any.
@@ -232,10 +232,15 @@ pub struct NewTenant {
 /// Changes to a tenant's rules; a field left out is left as it is, `null` clears it.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"matching_attribute": "externalId", "allowed_roles": null}))]
+#[schema(example = json!({"matching_attributes": ["userName", "externalId"], "allowed_roles": null}))]
 pub struct RulesChange {
-    /// `userName`, `externalId`, or `emails[type eq "work"].value`; refused (409, naming them)
-    /// while users share values of it.
+    /// The matching attributes in Entra's Matching precedence order, each once, from
+    /// `userName`, `externalId` and `emails[type eq "work"].value`; refused (409, naming the
+    /// attribute and the users) while users share values of one of them.
+    #[schema(value_type = Option<Vec<MatchingName>>, min_items = 1, max_items = 3)]
+    pub matching_attributes: Option<Vec<String>>,
+    /// One matching attribute (the list of one), for clients of before the list; not with
+    /// `matching_attributes`.
     #[schema(value_type = Option<MatchingName>, example = "externalId")]
     pub matching_attribute: Option<String>,
     /// The role values users may carry; `null`: any.
@@ -257,14 +262,12 @@ pub struct RulesChange {
 }
 
 impl RulesChange {
-    /// The change as the use case takes it; a matching attribute it does not know is refused.
+    /// The change as the use case takes it; matching attributes it does not take are refused.
     fn to_change(&self) -> Result<PolicyChange, Problem> {
-        let matching = match &self.matching_attribute {
-            Some(text) => Some(text.parse::<MatchingAttribute>().map_err(|e| {
-                Problem::invalid("matching_attribute", format!("matching_attribute: {e}"))
-            })?),
-            None => None,
-        };
+        let matching = matching::requested(
+            self.matching_attributes.as_deref(),
+            self.matching_attribute.as_deref(),
+        )?;
         Ok(PolicyChange {
             matching,
             allowed_roles: self.allowed_roles.clone(),
@@ -283,6 +286,7 @@ impl RulesChange {
 impl From<&NewTenant> for RulesChange {
     fn from(t: &NewTenant) -> Self {
         RulesChange {
+            matching_attributes: t.matching_attributes.clone(),
             matching_attribute: t.matching_attribute.clone(),
             allowed_roles: t.allowed_roles.clone().map(Some),
             require_role: t.require_role,
@@ -428,7 +432,7 @@ pub async fn show(
         (status = 200, description = "The tenant with its new rules", body = TenantView),
         (status = 404, description = "No such tenant", body = Problem,
             content_type = "application/problem+json"),
-        (status = 409, description = "Users share values of the new matching attribute",
+        (status = 409, description = "Users share values of one of the new matching attributes",
             body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -66,7 +66,7 @@ async fn render(
             .collect(),
         setup_links: links.iter().map(|l| setup_link(l, now)).collect(),
         webhooks: webhooks.iter().map(|w| views::webhook(w, now)).collect(),
-        matching: policy.matching.as_str().to_owned(),
+        matching: policy.matching.names(),
         roles: match (&policy.allowed_roles, policy.require_role) {
             (None, false) => "any role, none required".into(),
             (None, true) => "any role, one required".into(),

@@ -335,7 +335,8 @@ pub struct Connection {
     pub clients: Vec<ClientView>,
     pub setup_links: Vec<SetupLinkView>,
     pub webhooks: Vec<WebhookView>,
-    pub matching: String,
+    /// The matching attributes, precedence 1 first.
+    pub matching: Vec<String>,
     pub roles: String,
     pub entra: String,
 }

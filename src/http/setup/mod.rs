@@ -67,6 +67,8 @@ struct SetupPage {
     provider: Provider,
     tabs: Vec<Tab>,
     tenant_url: String,
+    /// The tenant's matching attributes, precedence 1 first.
+    matching: Vec<String>,
     authorize_url: String,
     token_url: String,
     token_action: String,
@@ -360,6 +362,7 @@ impl Opened {
                 })
                 .collect(),
             tenant_url: self.base.clone(),
+            matching: self.tenant.policy.matching.names(),
             authorize_url: format!("{root}{}", crate::http::oauth::AUTHORIZE_PATH),
             token_url: format!("{root}{}", crate::http::oauth::TOKEN_PATH),
             token_action: format!("{path}/token"),

@@ -38,9 +38,10 @@ pub const ENTRA: Provider = Provider {
          application, or paste the Tenant URL and a Secret Token from this page.",
         "Click Test Connection. If it fails after Authorize, make sure the account you signed \
          in with has team admin rights.",
-        "Under Mappings, review the attribute mappings for users and groups. One attribute is \
-         the matching attribute (Matching precedence 1): userName unless the application's \
-         team said otherwise.",
+        "Under Mappings, review the attribute mappings for users and groups. The attributes \
+         marked Match objects using this attribute are the matching attributes, tried in the \
+         order of their Matching precedence (1 first): they must be the application's \
+         matching attributes in that order, shown below the steps.",
         "Under Users and groups, assign the users and groups to provision, each with one of \
          the application's roles: users with Default Access are not provisioned.",
         "Back on Provisioning, set Provisioning Status to On, add a Notification Email (Entra \

@@ -127,7 +127,8 @@ impl Dialect for Pg {
         }
         match db.constraint()? {
             "resources_name_key" => Some(Constraint::ResourceName),
-            "resources_match_key" => Some(Constraint::MatchKey),
+            "resources_external_key" => Some(Constraint::ExternalKey),
+            "resources_email_key" => Some(Constraint::EmailKey),
             "tenants_name_key" => Some(Constraint::TenantName),
             "tokens_token_hash_key" => Some(Constraint::TokenHash),
             "tenants_entra_tenant" => Some(Constraint::EntraTenant),

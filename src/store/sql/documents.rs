@@ -4,8 +4,8 @@
 
 use super::rows::{self, RESOURCE_COLUMNS};
 use super::{Arg, Sql, activity};
-use crate::domain::TenantId;
 use crate::domain::activity::Activity;
+use crate::domain::{MatchingAttribute, TenantId};
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::ResourceKind;
 use crate::store::dialect::{Conn, Constraint, Dialect};
@@ -49,7 +49,8 @@ pub(super) async fn update<D: Dialect>(
     let sql = Sql::new(format!(
         "update resources
          set version = version + 1, last_modified = $5,
-             name_key = $6, external_id = $7, active = $8, doc = $9, search = $10, match_key = $11
+             name_key = $6, external_id = $7, active = $8, doc = $9, search = $10,
+             external_key = $11, email_key = $12
          where tenant_id = $1 and id = $2 and resource_type = $3
            and ($4 is null or version = $4)
          returning {RESOURCE_COLUMNS}"
@@ -75,7 +76,7 @@ pub(super) async fn update<D: Dialect>(
 }
 
 /// The arguments of the written document, in the order both writes name its columns:
-/// `name_key, external_id, active, doc, search, match_key`.
+/// `name_key, external_id, active, doc, search, external_key, email_key`.
 pub(super) fn document_args(sql: Sql, w: &Content<'_>) -> Result<Sql, StoreError> {
     let shadow = Shadow::of(w.kind, w.doc, w.folded, w.matching);
     Ok(sql
@@ -84,7 +85,8 @@ pub(super) fn document_args(sql: Sql, w: &Content<'_>) -> Result<Sql, StoreError
         .arg(shadow.active)
         .arg(Arg::json(w.doc)?)
         .arg(Arg::json(w.folded)?)
-        .arg(shadow.match_key))
+        .arg(shadow.external_key)
+        .arg(shadow.email_key))
 }
 
 /// A failed write of `w` as the uniqueness rule it broke, with the value as the client sent it.
@@ -94,7 +96,8 @@ fn unique_violation<D: Dialect>(e: StoreError, w: &Content<'_>) -> StoreError {
     }
     let rule = match D::violated(&e) {
         Some(Constraint::ResourceName) => Unique::Name(w.kind),
-        Some(Constraint::MatchKey) => Unique::Matching(w.matching),
+        Some(Constraint::ExternalKey) => Unique::Matching(MatchingAttribute::ExternalId),
+        Some(Constraint::EmailKey) => Unique::Matching(MatchingAttribute::WorkEmail),
         _ => return e,
     };
     let value = match rule {

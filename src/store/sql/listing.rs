@@ -136,9 +136,10 @@ fn page<D: Dialect>(
 /// - no filter: `scope = …`, which only the listing index (`scope`, `seq`) serves;
 /// - a filter with an indexed equality (`userName`, `externalId`, `id`): `tenant_id = … and
 ///   resource_type = … and (…)`, which only that equality's index serves;
-/// - a filter that fixes the tenant's `match_key` (`ListQuery::match_key`): `tenant_id = …
-///   and resource_type = 'User' and match_key = … and (…)`, which the partial index
-///   `resources_match_key` serves (its `'User'` a literal, so that a generic plan may use it);
+/// - a filter that fixes the work email of a tenant matching on it (`ListQuery::email_key`):
+///   `tenant_id = … and resource_type = 'User' and email_key = … and (…)`, which the partial
+///   index `resources_email_key` serves (its `'User'` a literal, so that a generic plan may
+///   use it);
 /// - any other filter: `scope = … and (…)`: the listing order, or the GIN index for a
 ///   containment; which one, the planner decides once per connection without knowing how many
 ///   rows match (the book: `docs/src/contributor/plans.md`).
@@ -147,10 +148,10 @@ fn scope<D: Dialect>(sql: &mut Sql, tenant: TenantId, kind: ResourceKind, query:
         sql.push("scope = ").push_bind(scope_key(tenant, kind));
         return;
     };
-    if let (Some(key), ResourceKind::User) = (&query.match_key, kind) {
+    if let (Some(key), ResourceKind::User) = (&query.email_key, kind) {
         sql.push("tenant_id = ")
             .push_bind(tenant)
-            .push(" and resource_type = 'User' and match_key = ")
+            .push(" and resource_type = 'User' and email_key = ")
             .push_bind(key.clone());
     } else if is_indexed_lookup(filter, kind) {
         sql.push("tenant_id = ")

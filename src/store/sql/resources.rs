@@ -22,8 +22,8 @@ impl<D: Dialect> Resources for SqlStore<D> {
         let sql = Sql::new(format!(
             "insert into resources
                  (tenant_id, id, resource_type, version, created, last_modified,
-                  name_key, external_id, active, doc, search, match_key)
-             values ($1, $2, $3, 1, $4, $4, $5, $6, $7, $8, $9, $10)
+                  name_key, external_id, active, doc, search, external_key, email_key)
+             values ($1, $2, $3, 1, $4, $4, $5, $6, $7, $8, $9, $10, $11)
              returning {RESOURCE_COLUMNS}"
         ))
         .arg(tenant)

@@ -2,7 +2,7 @@
 //! folding of membership rows. A value scimd cannot have written is `StoreError::Corrupt`,
 //! never a silent default.
 
-use crate::domain::{Deprovisioning, MatchingAttribute, Policy, Tenant, TenantId, TokenInfo};
+use crate::domain::{Deprovisioning, Policy, Precedence, Tenant, TenantId, TokenInfo};
 use crate::scim::canonical::Document;
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::ResourceKind;
@@ -26,7 +26,7 @@ pub fn resource(row: &impl Record, kind: ResourceKind) -> Result<StoredResource,
 }
 
 /// The columns [`tenant`] reads, from `tenants`.
-pub const TENANT_COLUMNS: &str = "tenants.id, tenants.name, tenants.matching_attribute, \
+pub const TENANT_COLUMNS: &str = "tenants.id, tenants.name, tenants.matching_attributes, \
                                   tenants.allowed_roles, tenants.require_role, tenants.entra_tenant_id, \
                                   tenants.unknown_attributes, tenants.passwords, tenants.soft_delete_renames, \
                                   tenants.on_delete, tenants.retain_for_secs, tenants.restore_on_create, \
@@ -34,16 +34,16 @@ pub const TENANT_COLUMNS: &str = "tenants.id, tenants.name, tenants.matching_att
                                   tenants.created";
 
 pub fn tenant(row: &impl Record) -> Result<Tenant, StoreError> {
-    let matching = row.text("matching_attribute")?.unwrap_or_default();
+    let matching = row.texts("matching_attributes")?.unwrap_or_default();
     Ok(Tenant {
         id: TenantId(row.uuid("id")?),
         name: required_text(row, "name")?,
         policy: Policy {
-            matching: matching.parse::<MatchingAttribute>().map_err(|_| {
+            matching: Precedence::parse(&matching).map_err(|_| {
                 StoreError::corrupt(
-                    "tenants.matching_attribute",
-                    &matching,
-                    "a matching attribute",
+                    "tenants.matching_attributes",
+                    matching.join(","),
+                    "a list of matching attributes",
                 )
             })?,
             allowed_roles: row.texts("allowed_roles")?,

@@ -1,5 +1,5 @@
-//! Tenants and their rules: the matching attribute (kept unique by an index over each user's
-//! key, recomputed in one transaction when it changes), the roles users may or must carry and
+//! Tenants and their rules: the matching attributes (each kept unique by an index over each
+//! user's key of it, recomputed in one transaction when the list changes), the roles users may or must carry and
 //! what a password and Entra's soft-delete rename in a request get.
 //! A change of rules is announced to every replica's token cache, which holds tenants.
 
@@ -8,8 +8,8 @@ use uuid::Uuid;
 use super::rows::{self, TENANT_COLUMNS};
 use super::{Sql, SqlStore, commit, execute};
 use crate::domain::{
-    Deprovisioning, MatchingAttribute, MatchingConflict, Passwords, SoftDeleteRenames, Tenant,
-    TenantId,
+    Deprovisioning, MatchingAttribute, MatchingConflict, Passwords, Precedence, SoftDeleteRenames,
+    Tenant, TenantId,
 };
 use crate::store::dialect::{Constraint, Dialect, Record};
 use crate::store::{Missing, StoreError, Tenants, Unique};
@@ -144,35 +144,48 @@ impl<D: Dialect> Tenants for SqlStore<D> {
         rows::tenant(&row.ok_or_else(|| missing_tenant(&id.0.to_string()))?)
     }
 
-    async fn set_matching(
-        &self,
-        tenant: TenantId,
-        matching: MatchingAttribute,
-    ) -> Result<(), StoreError> {
-        let key = D::match_key(matching);
+    async fn set_matching(&self, tenant: TenantId, matching: Precedence) -> Result<(), StoreError> {
         let mut tx = D::begin_write(&self.writer).await?;
-        let conflicts = conflicts::<D>(&mut tx, tenant, key).await?;
-        if !conflicts.is_empty() {
-            return Err(StoreError::MatchingConflicts {
-                matching,
-                conflicts,
-            });
+        // in precedence order: the error names the first attribute that cannot be unique
+        for &attribute in matching.as_slice() {
+            let conflicts = conflicts::<D>(&mut tx, tenant, D::match_key(attribute)).await?;
+            if !conflicts.is_empty() {
+                return Err(StoreError::MatchingConflicts {
+                    matching: attribute,
+                    conflicts,
+                });
+            }
+            let several = several_values::<D>(&mut tx, tenant, attribute).await?;
+            if !several.is_empty() {
+                return Err(StoreError::SeveralMatchingValues {
+                    matching: attribute,
+                    user_names: several,
+                });
+            }
         }
-        let several = several_values::<D>(&mut tx, tenant, matching).await?;
-        if !several.is_empty() {
-            return Err(StoreError::SeveralMatchingValues {
-                matching,
-                user_names: several,
-            });
-        }
+        // a key is filled only while its attribute is listed: one left out frees its values
+        let key = |attribute: MatchingAttribute| {
+            D::match_key(if matching.contains(attribute) {
+                attribute
+            } else {
+                MatchingAttribute::UserName
+            })
+        };
         let keys = Sql::new(format!(
-            "update resources set match_key = {key} where tenant_id = $1 and resource_type = 'User'"
+            "update resources set external_key = {}, email_key = {}
+             where tenant_id = $1 and resource_type = 'User'",
+            key(MatchingAttribute::ExternalId),
+            key(MatchingAttribute::WorkEmail),
         ))
         .arg(tenant);
         execute::<D>(&mut tx, keys).await?;
-        let rule = Sql::new("update tenants set matching_attribute = $2 where id = $1")
-            .arg(tenant)
-            .arg(matching.as_str());
+        // `matching_attribute` keeps precedence 1, for a binary of before the list
+        let rule = Sql::new(
+            "update tenants set matching_attribute = $2, matching_attributes = $3 where id = $1",
+        )
+        .arg(tenant)
+        .arg(matching.first().as_str())
+        .arg(Some(matching.names().as_slice()));
         execute::<D>(&mut tx, rule).await?;
         D::announce_token_change(&mut tx).await?;
         commit::<D>(tx).await?;

@@ -109,7 +109,8 @@ impl Dialect for Lite {
             "resources.tenant_id, resources.resource_type, resources.name_key" => {
                 Some(Constraint::ResourceName)
             }
-            "resources.tenant_id, resources.match_key" => Some(Constraint::MatchKey),
+            "resources.external_key, resources.tenant_id" => Some(Constraint::ExternalKey),
+            "resources.email_key, resources.tenant_id" => Some(Constraint::EmailKey),
             "tenants.name" => Some(Constraint::TenantName),
             "tokens.token_hash" => Some(Constraint::TokenHash),
             "tenants.entra_tenant_id" => Some(Constraint::EntraTenant),

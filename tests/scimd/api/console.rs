@@ -380,6 +380,10 @@ async fn a_token_issued_in_the_console_is_shown_once_and_revoking_it_refuses_it(
     assert_eq!(c.app.send(probe(token.clone())).await.status, 200);
     let connection = text(&c.get(&b, "/admin/connection").await);
     assert!(!connection.contains(&token), "never shown again");
+    assert!(
+        connection.contains("<ol><li><code>userName</code></li></ol>"),
+        "the matching attributes, in order: {connection}"
+    );
     let id = c
         .app
         .state

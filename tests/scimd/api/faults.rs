@@ -133,7 +133,7 @@ async fn user_names(url: &str) -> BTreeSet<String> {
                 start_index: start,
                 count: 1000,
             }),
-            match_key: None,
+            email_key: None,
         };
         let page = store
             .list(tenant, ResourceKind::User, &query)

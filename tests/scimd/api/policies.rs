@@ -4,7 +4,7 @@
 use axum::http::Method;
 use serde_json::{Value, json};
 
-use scimd::domain::MatchingAttribute;
+use scimd::domain::{MatchingAttribute, Precedence};
 use scimd::service::PolicyChange;
 
 use crate::support::{Backend, TestApp, encode};
@@ -26,7 +26,7 @@ async fn matching_on_external_id_makes_it_unique_and_case_exact(backend: Backend
     set(
         &app,
         PolicyChange {
-            matching: Some(MatchingAttribute::ExternalId),
+            matching: Some(Precedence::single(MatchingAttribute::ExternalId)),
             ..Default::default()
         },
     )
@@ -94,7 +94,7 @@ async fn matching_on_the_work_email_is_unique_case_insensitively_and_changing_it
     let refused = set(
         &app,
         PolicyChange {
-            matching: Some(MatchingAttribute::WorkEmail),
+            matching: Some(Precedence::single(MatchingAttribute::WorkEmail)),
             ..Default::default()
         },
     )
@@ -111,7 +111,7 @@ async fn matching_on_the_work_email_is_unique_case_insensitively_and_changing_it
             .unwrap()
             .policy
             .matching,
-        MatchingAttribute::UserName
+        Precedence::single(MatchingAttribute::UserName)
     );
     let b = app.get("/scim/v2/Users?filter=userName+eq+b").await.body["Resources"][0]["id"]
         .as_str()
@@ -127,13 +127,16 @@ async fn matching_on_the_work_email_is_unique_case_insensitively_and_changing_it
     let policy = set(
         &app,
         PolicyChange {
-            matching: Some(MatchingAttribute::WorkEmail),
+            matching: Some(Precedence::single(MatchingAttribute::WorkEmail)),
             ..Default::default()
         },
     )
     .await
     .unwrap();
-    assert_eq!(policy.matching, MatchingAttribute::WorkEmail);
+    assert_eq!(
+        policy.matching,
+        Precedence::single(MatchingAttribute::WorkEmail)
+    );
     let dup = app.post("/scim/v2/Users", work("d", "C@Contoso.com")).await;
     assert_eq!(
         dup.assert_scim_error(409, Some("uniqueness")),
@@ -285,7 +288,7 @@ async fn a_tenant_matched_on_the_work_email_finds_users_by_it_and_keeps_one_per_
         user("c", json!([email("work", "c@contoso.com"), home])),
     )
     .await;
-    let work_email = Some(MatchingAttribute::WorkEmail);
+    let work_email = Some(Precedence::single(MatchingAttribute::WorkEmail));
     let switch = PolicyChange {
         matching: work_email,
         ..Default::default()
@@ -295,7 +298,10 @@ async fn a_tenant_matched_on_the_work_email_finds_users_by_it_and_keeps_one_per_
         "users hold several values of emails[type eq \"work\"].value, which must have one value per user to match on it: b"
     );
     let tenant = app.state.directory.tenant("default").await.unwrap();
-    assert_eq!(tenant.policy.matching, MatchingAttribute::UserName);
+    assert_eq!(
+        tenant.policy.matching,
+        Precedence::single(MatchingAttribute::UserName)
+    );
     let b_url = format!("/scim/v2/Users/{}", b.body["id"].as_str().unwrap());
     let one = app
         .put(&b_url, user("b", json!([email("work", "b1@contoso.com")])))
@@ -303,7 +309,7 @@ async fn a_tenant_matched_on_the_work_email_finds_users_by_it_and_keeps_one_per_
     assert_eq!(one.status.as_u16(), 200, "{}", one.body);
     assert_eq!(
         set(&app, switch).await.unwrap().matching,
-        MatchingAttribute::WorkEmail
+        Precedence::single(MatchingAttribute::WorkEmail)
     );
 
     // Entra's lookup, any letter case, and the RFC's form; the key narrows, the filter decides

@@ -13,6 +13,7 @@ mod first_start;
 mod health_cli;
 mod hostile;
 mod invitation_browser;
+mod matching_cli;
 mod operator_account_cli;
 mod operator_browser;
 mod operator_cli;

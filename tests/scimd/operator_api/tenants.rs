@@ -46,6 +46,7 @@ async fn creating_a_tenant_answers_201_with_its_location_rules_and_scim_url(back
         json!({
             "name": "contoso",
             "scim_url": "http://scimd.test/scim/v2",
+            "matching_attributes": ["externalId"],
             "matching_attribute": "externalId",
             "allowed_roles": ["Organizer", "Attendee"],
             "require_role": true,

@@ -164,7 +164,7 @@ impl Fixture {
                 start_index: 1,
                 count: 1000,
             }),
-            match_key: None,
+            email_key: None,
         };
         let listing = self
             .store

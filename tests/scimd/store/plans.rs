@@ -4,10 +4,13 @@
 //! the outbox's upkeep and pulled events, exactly as scimd sends them, are prepared with
 //! generic plans on the empty table, the table is then filled, and `EXPLAIN ANALYZE` of each
 //! cached plan must still probe its index: no sequential scan, no index walk that filters out
-//! the directory.
+//! the directory. SQLite's plans of the lookups by each matching attribute: `sqlite`.
+
+mod sqlite;
 
 use scimd::store::{Content, GroupChange};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, ThreadId};
 
 use serde_json::{Value, json};
@@ -21,7 +24,7 @@ use uuid::Uuid;
 
 use scimd::domain::activity::ActivityFilter;
 use scimd::domain::events::{Kinds, NewSubscription};
-use scimd::domain::{MatchingAttribute, TenantId};
+use scimd::domain::{MatchingAttribute, Precedence, TenantId};
 use scimd::scim::canonical::Document;
 use scimd::scim::filter;
 use scimd::scim::list::{ListQuery, Page, Paging};
@@ -35,8 +38,11 @@ use scimd::store::{
 
 use crate::support::{Backend, TestDb, execute_sql, open_store};
 
-/// The tenant's matching attribute: the work email, the one with a key column of its own.
-const MATCHING: MatchingAttribute = MatchingAttribute::WorkEmail;
+/// The tenant's matching attributes: externalId, then the work email, each with a key column
+/// and a unique index of its own.
+fn matching() -> Precedence {
+    Precedence::new(&[MatchingAttribute::ExternalId, MatchingAttribute::WorkEmail]).unwrap()
+}
 
 /// The users the table holds when the second set of plans is made (Entra's first users).
 const FIRST: usize = 50;
@@ -46,6 +52,9 @@ const USERS: usize = 2_000;
 
 /// Statements sqlx logged (target `sqlx::query`) on the capturing thread.
 static SENT: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Also record what SQLite's worker threads log (`sqlite`): SQLite runs statements there.
+static SQLITE_WORKERS: AtomicBool = AtomicBool::new(false);
 
 /// Records the statements sqlx logs on one thread. It is the process's global subscriber: a
 /// thread's own default subscriber missed sqlx's events whenever other tests, on other
@@ -58,7 +67,11 @@ impl<S: Subscriber> Layer<S> for Capture {
     }
 
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
-        if thread::current().id() != self.0 {
+        let worker = SQLITE_WORKERS.load(Ordering::SeqCst)
+            && thread::current()
+                .name()
+                .is_some_and(|n| n.starts_with("sqlx-sqlite-worker"));
+        if thread::current().id() != self.0 && !worker {
             return;
         }
         struct Statement(String);
@@ -94,7 +107,7 @@ fn lookup(registry: &Registry, text: &str) -> ListQuery {
     let rt = registry.resource_type(ResourceKind::User).unwrap();
     let filter = filter::compile(rt, registry.common(), text).unwrap();
     ListQuery {
-        match_key: MATCHING.fixed_by(&filter).map(str::to_owned),
+        email_key: matching().email_fixed_by(&filter).map(str::to_owned),
         filter: Some(filter),
         sort: None,
         with_groups: true,
@@ -121,7 +134,7 @@ async fn create(store: &AnyStore, tenant: TenantId, kind: ResourceKind, body: Va
         folded: &d,
         now: now(),
         members: None,
-        matching: MATCHING,
+        matching: matching(),
     };
     store.create(tenant, write.into()).await.unwrap().id
 }
@@ -241,7 +254,7 @@ async fn statements(
         (
             "work email lookup",
             "emails[type eq \"work\"].value eq \"u1500@x.org\"",
-            &["resources_match_key"],
+            &["resources_email_key"],
         ),
     ] {
         let (_, sql) = sent(
@@ -423,7 +436,7 @@ async fn plans_made_on_an_empty_or_small_directory_stay_index_probes_once_it_is_
     let store = open_store(&db.url).await;
     store.migrate().await.unwrap();
     let tenant = store.ensure_tenant("default").await.unwrap().id;
-    store.set_matching(tenant, MATCHING).await.unwrap();
+    store.set_matching(tenant, matching()).await.unwrap();
     let registry = Registry::new().unwrap();
     let group = create(
         &store,
@@ -465,4 +478,5 @@ async fn plans_made_on_an_empty_or_small_directory_stay_index_probes_once_it_is_
             check(&mut conn, p, args).await;
         }
     }
+    sqlite::lookups_use_their_indexes(&registry).await;
 }

@@ -6,6 +6,8 @@
 //! what changed. Under the rule `on_delete = retain`, a hard delete keeps the user out of SCIM
 //! for a period; a re-creation with its externalId, or an operator, restores it with its id.
 
+mod matching;
+mod okta;
 mod renames;
 mod restore;
 mod retain;

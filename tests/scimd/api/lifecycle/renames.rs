@@ -4,7 +4,7 @@
 //! values) get a clear answer, never a 5xx.
 
 use axum::http::Method;
-use scimd::domain::{MatchingAttribute, SoftDeleteRenames};
+use scimd::domain::{MatchingAttribute, Precedence, SoftDeleteRenames};
 use scimd::service::PolicyChange;
 use serde_json::json;
 
@@ -102,7 +102,9 @@ async fn with_the_rule_apply_the_rename_is_applied_as_sent_and_frees_the_name(ba
 async fn a_tenant_matching_on_external_id_keeps_it_against_the_rename(backend: Backend) {
     let (app, _receiver) = app_with_events(backend).await;
     let matching = PolicyChange {
-        matching: Some(MatchingAttribute::ExternalId),
+        matching: Some(
+            Precedence::new(&[MatchingAttribute::UserName, MatchingAttribute::ExternalId]).unwrap(),
+        ),
         ..Default::default()
     };
     set_rules(&app, matching).await;

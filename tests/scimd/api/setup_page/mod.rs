@@ -344,8 +344,45 @@ async fn forms_without_the_pages_csrf_token_change_nothing(backend: Backend) {
     assert!(app.state.directory.admins("acme").await.unwrap().is_empty());
 }
 
+async fn the_entra_steps_name_the_matching_attributes_with_their_precedence(backend: Backend) {
+    let (app, path) = with_link(backend).await;
+    let list = ["userName", "externalId", "emails[type eq \"work\"].value"];
+    let change = scimd::service::PolicyChange {
+        matching: Some(scimd::domain::Precedence::parse(&list).unwrap()),
+        ..Default::default()
+    };
+    app.state
+        .directory
+        .set_policy("acme", &change)
+        .await
+        .unwrap();
+    let (page, _) = open(&app, &path).await;
+    let shown = text(&page);
+    assert!(
+        shown.contains(
+            "<p id=\"matching\">This application matches users on <code>userName</code> \
+             (Matching precedence 1), then <code>externalId</code> (Matching precedence 2), then \
+             <code>emails[type eq \"work\"].value</code> (Matching precedence 3)."
+        ),
+        "{shown}"
+    );
+    let okta = app
+        .send(
+            Request::get(format!("{path}?idp=okta"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(okta.status, 200);
+    assert!(
+        !text(&okta).contains("id=\"matching\""),
+        "Entra's words only"
+    );
+}
+
 crate::on_both_stores!(
     a_setup_link_opens_the_tenants_page_and_its_token_connects_entra,
     an_unknown_expired_or_revoked_link_shows_nothing_of_the_tenant,
     forms_without_the_pages_csrf_token_change_nothing,
+    the_entra_steps_name_the_matching_attributes_with_their_precedence,
 );

@@ -113,6 +113,8 @@ fn body() -> impl Strategy<Value = Value> {
         nasty().prop_map(|name| json!({ "name": name })),
         (own(), nasty()).prop_map(|(name, role)| json!({ "name": name, "allowed_roles": [role] })),
         nasty().prop_map(|m| json!({ "matching_attribute": m })),
+        proptest::collection::vec(nasty(), 0..40)
+            .prop_map(|list| json!({ "matching_attributes": list })),
         nasty().prop_map(|label| json!({ "label": label })),
         nasty().prop_map(|validity| json!({ "expires_in": validity })),
         Just(json!({ "expires_in": 7 })),

@@ -31,7 +31,7 @@ pub(super) fn index(start_index: u64, count: u32) -> ListQuery {
         sort: None,
         paging: Paging::Index(Page { start_index, count }),
         with_groups: false,
-        match_key: None,
+        email_key: None,
     }
 }
 

@@ -7,7 +7,7 @@ use scimd::store::Content;
 use serde_json::{Value, json};
 
 use scimd::domain::{
-    MatchingAttribute, MatchingConflict, Passwords, Policy, SoftDeleteRenames, Tenant,
+    MatchingAttribute, MatchingConflict, Passwords, Policy, Precedence, SoftDeleteRenames, Tenant,
 };
 use scimd::scim::resource::{ResourceId, StoredResource, Version};
 use scimd::store::{Missing, Resources, StoreError, Tenants, Unique};
@@ -19,12 +19,12 @@ impl Fixture {
     /// Creates a user as the service does under the tenant's matching attribute `matching`.
     async fn create_matched(
         &self,
-        matching: MatchingAttribute,
+        matching: impl Into<Precedence>,
         value: Value,
     ) -> Result<StoredResource, StoreError> {
         let body = Body::user(value);
         let write = Content {
-            matching,
+            matching: matching.into(),
             ..body.write(ResourceId::random())
         };
         self.store.create(self.tenant.id, write.into()).await
@@ -139,7 +139,7 @@ async fn role_rules_round_trip(backend: Backend) {
             .unwrap();
         let want = Tenant {
             policy: Policy {
-                matching: MatchingAttribute::UserName,
+                matching: Precedence::default(),
                 allowed_roles: allowed.map(<[String]>::to_vec),
                 require_role: require,
                 entra_tenant: None,
@@ -182,8 +182,14 @@ async fn a_matching_attribute_recomputes_the_keys_so_that_a_taken_value_conflict
         f.create_matched(UserName, v).await.unwrap();
     }
 
-    f.store.set_matching(f.tenant.id, ExternalId).await.unwrap();
-    assert_eq!(f.default_tenant().await.policy.matching, ExternalId);
+    f.store
+        .set_matching(f.tenant.id, Precedence::single(ExternalId))
+        .await
+        .unwrap();
+    assert_eq!(
+        f.default_tenant().await.policy.matching,
+        Precedence::single(ExternalId)
+    );
     assert_err!(
         f.create_matched(ExternalId, json!({"userName": "erin", "externalId": "E-1"}))
             .await,
@@ -193,7 +199,7 @@ async fn a_matching_attribute_recomputes_the_keys_so_that_a_taken_value_conflict
     for name in ["g1", "g2"] {
         let g = Body::group(json!({"displayName": name, "externalId": "E-1"}));
         let write = Content {
-            matching: ExternalId,
+            matching: Precedence::single(ExternalId),
             ..g.write(ResourceId::random())
         };
         f.store.create(f.tenant.id, write.into()).await.unwrap();
@@ -211,7 +217,7 @@ async fn a_matching_attribute_recomputes_the_keys_so_that_a_taken_value_conflict
     assert_err!(
         f.store
             .replace(f.tenant.id, Content {
-                    matching: ExternalId,
+                    matching: Precedence::single(ExternalId),
                     ..taken.write(erin.id)
                 }.into(), Version(1))
             .await,
@@ -219,8 +225,14 @@ async fn a_matching_attribute_recomputes_the_keys_so_that_a_taken_value_conflict
     );
     assert_eq!(f.get(&erin).await, erin);
 
-    f.store.set_matching(f.tenant.id, WorkEmail).await.unwrap();
-    assert_eq!(f.default_tenant().await.policy.matching, WorkEmail);
+    f.store
+        .set_matching(f.tenant.id, Precedence::single(WorkEmail))
+        .await
+        .unwrap();
+    assert_eq!(
+        f.default_tenant().await.policy.matching,
+        Precedence::single(WorkEmail)
+    );
     // the work e-mail ignores case; the value is reported as sent
     assert_err!(
         f.create_matched(
@@ -243,14 +255,89 @@ async fn a_matching_attribute_recomputes_the_keys_so_that_a_taken_value_conflict
     .await
     .unwrap();
 
-    f.store.set_matching(f.tenant.id, UserName).await.unwrap();
-    assert_eq!(f.default_tenant().await.policy.matching, UserName);
+    f.store
+        .set_matching(f.tenant.id, Precedence::single(UserName))
+        .await
+        .unwrap();
+    assert_eq!(
+        f.default_tenant().await.policy.matching,
+        Precedence::single(UserName)
+    );
     f.create_matched(
         UserName,
         json!({"userName": "jack", "emails": [{"type": "work", "value": "alice@example.com"}]}),
     )
     .await
     .unwrap();
+}
+
+async fn two_matching_attributes_are_unique_at_once_and_a_list_is_set_whole_or_not_at_all(
+    backend: Backend,
+) {
+    let f = Fixture::new(backend).await;
+    use MatchingAttribute::{ExternalId, UserName, WorkEmail};
+    let both = Precedence::new(&[ExternalId, WorkEmail]).unwrap();
+    let user = |name: &str, external: &str, email: &str| {
+        json!({"userName": name, "externalId": external,
+            "emails": [{"type": "work", "value": email}]})
+    };
+    f.create_matched(UserName, user("alice", "E-1", "a@x.org"))
+        .await
+        .unwrap();
+    f.create_matched(UserName, user("bob", "E-2", "A@X.org"))
+        .await
+        .unwrap();
+    // the work email repeats: the list is refused naming it, and externalId is not kept
+    assert_err!(
+        f.store.set_matching(f.tenant.id, both).await,
+        StoreError::MatchingConflicts { matching: WorkEmail, conflicts }
+            if conflicts.len() == 1 && conflicts[0].user_names == ["alice", "bob"]
+    );
+    assert_eq!(f.default_tenant().await, f.tenant);
+    f.create_matched(UserName, user("carol", "E-1", "c@x.org"))
+        .await
+        .unwrap();
+    // without the work email, externalId repeats (carol's): refused too
+    let external = Precedence::new(&[UserName, ExternalId]).unwrap();
+    assert_err!(
+        f.store.set_matching(f.tenant.id, external).await,
+        StoreError::MatchingConflicts {
+            matching: ExternalId,
+            ..
+        }
+    );
+    let f2 = Fixture::new(backend).await;
+    f2.create_matched(UserName, user("alice", "E-1", "a@x.org"))
+        .await
+        .unwrap();
+    f2.store.set_matching(f2.tenant.id, both).await.unwrap();
+    assert_eq!(f2.default_tenant().await.policy.matching, both);
+    // each attribute refuses its own duplicate, naming it
+    assert_err!(
+        f2.create_matched(both, user("bob", "E-1", "b@x.org")).await,
+        StoreError::Uniqueness { rule: Unique::Matching(ExternalId), value } if value == "E-1"
+    );
+    assert_err!(
+        f2.create_matched(both, user("bob", "E-2", "A@x.org")).await,
+        StoreError::Uniqueness { rule: Unique::Matching(WorkEmail), value } if value == "A@x.org"
+    );
+    // a list without the work email frees it, keeping externalId unique
+    let external_only = Precedence::new(&[ExternalId]).unwrap();
+    f2.store
+        .set_matching(f2.tenant.id, external_only)
+        .await
+        .unwrap();
+    f2.create_matched(external_only, user("bob", "E-2", "A@x.org"))
+        .await
+        .unwrap();
+    assert_err!(
+        f2.create_matched(external_only, user("carl", "E-2", "c@x.org"))
+            .await,
+        StoreError::Uniqueness {
+            rule: Unique::Matching(ExternalId),
+            ..
+        }
+    );
 }
 
 async fn a_matching_attribute_that_users_share_is_refused_with_the_conflicts_and_changes_nothing(
@@ -282,12 +369,12 @@ async fn a_matching_attribute_that_users_share_is_refused_with_the_conflicts_and
         user_names: user_names.iter().map(|&n| n.to_owned()).collect(),
     };
     assert_err!(
-        f.store.set_matching(f.tenant.id, ExternalId).await,
+        f.store.set_matching(f.tenant.id, Precedence::single(ExternalId)).await,
         StoreError::MatchingConflicts { matching: ExternalId, conflicts }
             if *conflicts == [conflict("X", &["alice", "Bob"]), conflict("Y", &["carol", "dave"])]
     );
     assert_err!(
-        f.store.set_matching(f.tenant.id, WorkEmail).await,
+        f.store.set_matching(f.tenant.id, Precedence::single(WorkEmail)).await,
         StoreError::MatchingConflicts { matching: WorkEmail, conflicts }
             if *conflicts == [conflict("shared@example.com", &["alice", "Bob"])]
     );
@@ -386,5 +473,6 @@ crate::on_both_stores!(
     role_rules_round_trip,
     a_matching_attribute_recomputes_the_keys_so_that_a_taken_value_conflicts,
     a_matching_attribute_that_users_share_is_refused_with_the_conflicts_and_changes_nothing,
+    two_matching_attributes_are_unique_at_once_and_a_list_is_set_whole_or_not_at_all,
     a_new_tenant_refuses_passwords_until_its_rule_says_ignore,
 );

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{TimeDelta, Utc};
 use uuid::Uuid;
 
-use scimd::domain::{MatchingAttribute, Policy, Tenant, TokenInfo};
+use scimd::domain::{MatchingAttribute, Policy, Precedence, Tenant, TokenInfo};
 use scimd::service::hash_token;
 use scimd::store::{AnyStore, Missing, StoreError, Tenants, Tokens, Unique};
 
@@ -274,7 +274,7 @@ async fn a_token_finds_its_tenants_current_rules(backend: Backend) {
         .unwrap();
     let with_roles = Tenant {
         policy: Policy {
-            matching: MatchingAttribute::UserName,
+            matching: Precedence::default(),
             allowed_roles: Some(roles.to_vec()),
             require_role: true,
             entra_tenant: None,
@@ -284,11 +284,14 @@ async fn a_token_finds_its_tenants_current_rules(backend: Backend) {
     };
     assert_eq!(holder(&f.store, "rules").await, found(&with_roles, "rules"));
     f.store
-        .set_matching(f.tenant.id, MatchingAttribute::ExternalId)
+        .set_matching(
+            f.tenant.id,
+            Precedence::single(MatchingAttribute::ExternalId),
+        )
         .await
         .unwrap();
     let mut matched = with_roles.clone();
-    matched.policy.matching = MatchingAttribute::ExternalId;
+    matched.policy.matching = Precedence::single(MatchingAttribute::ExternalId);
     assert_eq!(holder(&f.store, "rules").await, found(&matched, "rules"));
     assert_eq!(f.store.tenant("default").await.unwrap(), matched);
 }
