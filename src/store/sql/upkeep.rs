@@ -30,13 +30,19 @@ impl<D: Dialect> SqlStore<D> {
         .arg(before)
         .arg(i64::from(batch));
         let mut pruned = execute::<D>(&mut conn, failed).await?;
-        let unneeded = "select e.seq from events e
-             where e.at < $1 and not exists (select 1 from deliveries d where d.seq = e.seq)
-             order by e.seq limit $2";
-        let events = Sql::new(format!(
-            "delete from events where {}",
-            D::in_select("seq", unneeded)
-        ))
+        // the batch's events as a range of seq, which a generic plan made while the outbox was
+        // small reads through the primary key (a list of seqs, it would read by scanning the
+        // whole table: `store::plans` checks it); no other event is in that range unless a
+        // delivery or its age keeps it
+        let events = Sql::new(
+            "with batch as (
+                 select e.seq from events e
+                 where e.at < $1 and not exists (select 1 from deliveries d where d.seq = e.seq)
+                 order by e.seq limit $2)
+             delete from events
+             where seq between (select min(seq) from batch) and (select max(seq) from batch)
+               and at < $1 and not exists (select 1 from deliveries d where d.seq = events.seq)",
+        )
         .arg(before)
         .arg(i64::from(batch));
         pruned += execute::<D>(&mut conn, events).await?;
