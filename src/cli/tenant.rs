@@ -88,7 +88,8 @@ enum TenantCommand {
         #[arg(long, value_name = "DURATION", value_parser = duration)]
         retain_for: Option<std::time::Duration>,
         /// Under `--on-delete retain`, whether a create whose externalId is a retained user's
-        /// restores that user with its id and the create's values: `on` (the default) or `off`.
+        /// (or the one deactivated user's that has it) restores that user with its id and the
+        /// create's values: `on` (the default) or `off`.
         #[arg(long, value_name = "ON|OFF", value_parser = on_off)]
         restore_on_create: Option<bool>,
         /// An address the tenant's alerts (changes of provisioning health) are e-mailed to;

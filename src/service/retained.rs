@@ -16,7 +16,7 @@ use crate::scim;
 use crate::scim::fold::fold;
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::{ResourceKind, ResourceType};
-use crate::store::{Content, Removal, RetainedStore, StoreError, Tenants, Write};
+use crate::store::{Content, Removal, Resources, RetainedStore, StoreError, Tenants, Write};
 
 /// Retained users purged per statement.
 const PURGE_BATCH: u32 = 500;
@@ -79,31 +79,14 @@ impl Directory {
             .store
             .retained_by_external_id(tenant.id, kind, external);
         let Some(retained) = found.await? else {
-            return Ok(None);
+            return self.restore_deactivated(ctx, kind, write, external).await;
         };
-        let mut row = activity::change(
-            self.now(),
-            ctx,
-            kind,
-            ResourceId(retained.id),
-            "create",
-            201,
-        );
-        if let Some(row) = &mut row {
-            let before = write.activity.cloned();
-            row.changed = before
-                .as_ref()
-                .map(|b| b.changed.clone())
-                .unwrap_or_default();
-            row.ignored = before.and_then(|b| b.ignored);
-            row.lifecycle = Some(RESTORED.to_owned());
-        }
-        let content = Content {
-            id: ResourceId(retained.id),
-            ..content.clone()
-        };
+        let row = restored_row(self.now(), ctx, kind, ResourceId(retained.id), &write);
         let write = Write {
-            content,
+            content: Content {
+                id: ResourceId(retained.id),
+                ..write.content.clone()
+            },
             activity: row.as_ref(),
         };
         let restore = self
@@ -113,6 +96,43 @@ impl Directory {
             Ok(restored) => Ok(Some(restored)),
             // restored or purged by another request meanwhile: a create as any other
             Err(StoreError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A create (under the same rule) whose `externalId` is that of one deactivated user
+    /// still in SCIM — the person came back before the hard delete, under another matching
+    /// value: that user, with its id and `meta.created`, takes the create's document at its
+    /// next version. `None` when there is none, or several (which of them is the person is not
+    /// scimd's to guess), or when the user changed meanwhile: the create goes on as one.
+    async fn restore_deactivated(
+        &self,
+        ctx: &Context<'_>,
+        kind: ResourceKind,
+        write: Write<'_>,
+        external: &str,
+    ) -> Result<Option<StoredResource>, Error> {
+        let tenant = ctx.tenant;
+        let found = self
+            .store
+            .deactivated_by_external_id(tenant.id, kind, external)
+            .await?;
+        let [user] = found.as_slice() else {
+            return Ok(None);
+        };
+        let row = restored_row(self.now(), ctx, kind, user.id, &write);
+        let write = Write {
+            content: Content {
+                id: user.id,
+                ..write.content.clone()
+            },
+            activity: row.as_ref(),
+        };
+        let replace = self.store.replace(tenant.id, write, user.version);
+        match self.recorded(row.as_ref(), replace).await {
+            Ok(restored) => Ok(Some(restored)),
+            // deleted, or changed (perhaps enabled) meanwhile: a create as any other
+            Err(StoreError::NotFound(_) | StoreError::VersionMismatch { .. }) => Ok(None),
             Err(e) => Err(e.into()),
         }
     }
@@ -222,4 +242,25 @@ impl Directory {
 /// tenant's).
 fn not_retained(tenant: &str, id: Uuid) -> Error {
     scim::Error::not_found(format!("tenant {tenant} retains no user {id}")).into()
+}
+
+/// The activity row of a create that restores `id`: the create's own notes, `restored`.
+fn restored_row(
+    now: DateTime<Utc>,
+    ctx: &Context<'_>,
+    kind: ResourceKind,
+    id: ResourceId,
+    write: &Write<'_>,
+) -> Option<Activity> {
+    let mut row = activity::change(now, ctx, kind, id, "create", 201);
+    if let Some(row) = &mut row {
+        let before = write.activity.cloned();
+        row.changed = before
+            .as_ref()
+            .map(|b| b.changed.clone())
+            .unwrap_or_default();
+        row.ignored = before.and_then(|b| b.ignored);
+        row.lifecycle = Some(RESTORED.to_owned());
+    }
+    row
 }

@@ -304,6 +304,7 @@ delegate!(RetainedStore {
     async retained_page(tenant: TenantId, after: Option<(DateTime<Utc>, Uuid)>, limit: u32) -> Result<Vec<Retained>, StoreError>;
     async retained(tenant: TenantId, id: Uuid) -> Result<Option<Retained>, StoreError>;
     async retained_by_external_id(tenant: TenantId, kind: ResourceKind, external_id: &str) -> Result<Option<Retained>, StoreError>;
+    async deactivated_by_external_id(tenant: TenantId, kind: ResourceKind, external_id: &str) -> Result<Vec<StoredResource>, StoreError>;
     async restore(tenant: TenantId, write: Write<'_>, version: i64, created: DateTime<Utc>) -> Result<StoredResource, StoreError>;
     async purge_retained(now: DateTime<Utc>, batch: u32) -> Result<Vec<(TenantId, Uuid)>, StoreError>;
 });

@@ -49,6 +49,15 @@ pub trait RetainedStore {
         kind: ResourceKind,
         external_id: &str,
     ) -> impl Future<Output = Result<Option<Retained>, StoreError>> + Send;
+    /// The tenant's users of `kind` in SCIM whose `externalId` is `external_id` (exactly) and
+    /// that are deactivated (`active` false), at most two: a create with that `externalId`
+    /// restores the one there is.
+    fn deactivated_by_external_id(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        external_id: &str,
+    ) -> impl Future<Output = Result<Vec<StoredResource>, StoreError>> + Send;
     /// Moves the retained resource `write.content.id` back into `resources` with the content
     /// of `write`, at `version` and with its `created`, recording its activity row and event;
     /// `NotFound` when it is no longer retained, a uniqueness conflict when a value it holds

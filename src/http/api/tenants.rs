@@ -61,7 +61,8 @@ pub struct TenantView {
     pub on_delete: DeleteRule,
     /// How long a retained user is kept before it is purged.
     pub retain_for_seconds: i64,
-    /// Whether, under `retain`, a create with a retained user's `externalId` restores it.
+    /// Whether, under `retain`, a create with the `externalId` of a retained user (or of the
+    /// one deactivated user that has it) restores that user.
     pub restore_on_create: bool,
     pub created: DateTime<Utc>,
 }

@@ -156,6 +156,30 @@ impl<D: Dialect> RetainedStore for SqlStore<D> {
             .transpose()
     }
 
+    async fn deactivated_by_external_id(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        external_id: &str,
+    ) -> Result<Vec<StoredResource>, StoreError> {
+        // resources_external_id starts with the value, then the tenant and the type
+        let sql = Sql::new(format!(
+            "select {RESOURCE_COLUMNS} from resources
+             where external_id = $1 and tenant_id = $2 and resource_type = $3
+               and active = $4
+             limit 2"
+        ))
+        .arg(external_id)
+        .arg(tenant)
+        .arg(kind.as_str())
+        .arg(false);
+        self.fetch_all(sql)
+            .await?
+            .iter()
+            .map(|row| rows::resource(row, kind))
+            .collect()
+    }
+
     async fn restore(
         &self,
         tenant: TenantId,

@@ -8,6 +8,7 @@
 
 mod matching;
 mod okta;
+mod rehire;
 mod renames;
 mod restore;
 mod retain;
