@@ -16,7 +16,7 @@ pub mod health;
 mod notify;
 mod server;
 pub use database::{DEFAULT_SQLITE_FILE, Database};
-pub use duration::{MAX_DURATION, access_token_ttl, duration};
+pub use duration::{MAX_DURATION, access_token_ttl, duration, period};
 pub use health::AlertThresholds;
 pub use notify::Notify;
 pub use server::{Config, DEFAULT_MAX_MEMBERS_PER_PAGE};

@@ -4,7 +4,7 @@ use clap::{Args, Subcommand};
 
 use scimd::StartError;
 use scimd::config::Database;
-use scimd::config::duration;
+use scimd::config::{duration, period};
 use scimd::domain::{
     MatchingAttribute, OnDelete, Passwords, Policy, Precedence, SoftDeleteRenames,
     UnknownAttributes,
@@ -268,16 +268,6 @@ fn on_delete(policy: &Policy) -> String {
             if rule.restore_on_create { "on" } else { "off" }
         ),
     }
-}
-
-/// A number of seconds in the largest unit that divides it: `30d`, `12h`, `10m`, `90s`.
-pub fn period(secs: i64) -> String {
-    for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60)] {
-        if secs % size == 0 {
-            return format!("{}{unit}", secs / size);
-        }
-    }
-    format!("{secs}s")
 }
 
 /// `on` or `off`, in any letter case.

@@ -14,6 +14,17 @@ pub const MAX_DURATION: Duration = Duration::from_secs(36_500 * 86_400);
 const FORMS: &str =
     "use a whole number with s, m, h or d (90s, 10m, 12h, 30d); a bare number is seconds";
 
+/// A number of seconds as [`duration`] reads it back, in the largest unit that divides it:
+/// `30d`, `12h`, `10m`, `90s`.
+pub fn period(secs: i64) -> String {
+    for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60)] {
+        if secs % size == 0 {
+            return format!("{}{unit}", secs / size);
+        }
+    }
+    format!("{secs}s")
+}
+
 /// A duration of at least a second and at most [`MAX_DURATION`]: `90s`, `10m`, `12h`, `30d`,
 /// or a bare number of seconds. No setting means anything by zero (a timeout of none, keeping
 /// nothing), so zero is refused.

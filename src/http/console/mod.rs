@@ -6,6 +6,7 @@
 
 mod alerts;
 mod connection;
+mod deleted;
 mod directory;
 pub(super) mod extract;
 mod invitation;
@@ -51,6 +52,11 @@ pub fn routes() -> Router<AppState> {
             get(alerts::alerts).post(alerts::set_addresses),
         )
         .route("/admin/alerts/me", post(alerts::set_mine))
+        .route(
+            "/admin/deleted",
+            get(deleted::deleted).post(deleted::set_rule),
+        )
+        .route("/admin/deleted/{id}/restore", post(deleted::restore))
         .route("/admin/tokens", post(connection::issue_token))
         .route("/admin/tokens/{id}/revoke", post(connection::revoke_token))
         .route("/admin/clients", post(connection::add_client))

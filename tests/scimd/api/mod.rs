@@ -11,6 +11,7 @@ mod concurrency;
 mod console;
 mod console_alerts;
 mod console_clients;
+mod console_deleted;
 mod console_events;
 mod console_health;
 mod console_members;

@@ -7,6 +7,7 @@ mod alerts_cli;
 mod browser;
 mod cli;
 mod console_browser;
+mod deleted_browser;
 mod durability;
 mod events;
 mod first_start;
