@@ -57,7 +57,7 @@ mod report;
 
 use std::time::Instant;
 
-use common::{Backend, BoxResult, Db};
+use common::{Backend, BoxResult, Db, setting};
 use entra::Directory;
 use http::open_all;
 use procs::{Server, Watch};
@@ -73,17 +73,6 @@ struct Config {
     users: usize,
     groups: usize,
     connections: usize,
-}
-
-fn setting(name: &str, default: usize, least: usize) -> BoxResult<usize> {
-    let value = match std::env::var(name) {
-        Ok(v) => v.trim().replace('_', "").parse()?,
-        Err(_) => default,
-    };
-    if value < least {
-        return Err(format!("{name} must be at least {least}").into());
-    }
-    Ok(value)
 }
 
 #[tokio::main]

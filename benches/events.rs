@@ -48,7 +48,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
-use common::{Backend, BoxResult, Db, Stats};
+use common::{Backend, BoxResult, Db, Stats, setting};
 use procs::Server;
 
 /// The SCIM events' target: creates with a subscriber at least this share of those without.
@@ -243,17 +243,10 @@ fn print(run: &Run) {
     println!();
 }
 
-fn setting(name: &str, default: usize) -> BoxResult<usize> {
-    Ok(match std::env::var(name) {
-        Ok(v) => v.trim().replace('_', "").parse()?,
-        Err(_) => default,
-    })
-}
-
 #[tokio::main]
 async fn main() -> BoxResult<()> {
-    let users = setting("SCIMD_BENCH_USERS", 10_000)?.max(100);
-    let connections = setting("SCIMD_BENCH_CONNECTIONS", 16)?.max(1);
+    let users = setting("SCIMD_BENCH_USERS", 10_000, 0)?.max(100);
+    let connections = setting("SCIMD_BENCH_CONNECTIONS", 16, 0)?.max(1);
     println!(
         "events: Entra's initial cycle of {users} users over {connections} connections, without \
          and with one subscriber; {} CPUs, {}",

@@ -46,7 +46,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use common::{Backend, BoxResult, Db, Stats};
+use common::{Backend, BoxResult, Db, Stats, setting};
 use http::{Conn, encode, open_all};
 use procs::Server;
 
@@ -59,17 +59,6 @@ struct Settings {
     seconds: Duration,
     flood_connections: usize,
     quiet_users: usize,
-}
-
-fn setting(name: &str, default: usize, least: usize) -> BoxResult<usize> {
-    let value = match std::env::var(name) {
-        Ok(v) => v.trim().replace('_', "").parse()?,
-        Err(_) => default,
-    };
-    if value < least {
-        return Err(format!("{name} must be at least {least}").into());
-    }
-    Ok(value)
 }
 
 /// What one phase measured: requests per second and latencies.

@@ -34,6 +34,10 @@
 )]
 
 #[path = "common/mod.rs"]
+#[allow(
+    dead_code,
+    reason = "shared with the other benchmarks, which use the rest"
+)]
 mod common;
 
 use std::time::{Duration, Instant};

@@ -92,6 +92,19 @@ pub fn pg_server() -> String {
     std::env::var("SCIMD_BENCH_DATABASE_URL").unwrap_or_else(|_| DEFAULT_SERVER.to_owned())
 }
 
+/// The whole number in the environment variable `name` (`_` allowed between digits), else
+/// `default`; an error below `least`.
+pub fn setting(name: &str, default: usize, least: usize) -> BoxResult<usize> {
+    let value = match std::env::var(name) {
+        Ok(v) => v.trim().replace('_', "").parse()?,
+        Err(_) => default,
+    };
+    if value < least {
+        return Err(format!("{name} must be at least {least}").into());
+    }
+    Ok(value)
+}
+
 /// `"met"` when `ratio` is at most [`BACKEND_TARGET`].
 pub fn backend_verdict(ratio: f64) -> &'static str {
     if ratio <= BACKEND_TARGET {
