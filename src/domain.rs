@@ -57,9 +57,28 @@ pub struct Policy {
     pub soft_delete_renames: SoftDeleteRenames,
     /// What a `DELETE` of a user does, and whether a create restores a retained user.
     pub deprovisioning: Deprovisioning,
+    /// The tenant's share of the server: its rate and its ceiling of requests in flight.
+    pub limits: Limits,
     /// The version of the tenant's extension schemas: each registration or removal bumps it,
     /// so a replica knows that the schemas it holds are stale (0: never registered any).
     pub schemas: i64,
+}
+
+/// A tenant's share of the server (`http::admission`): its own rate of SCIM requests, and
+/// its own ceiling of SCIM requests served or waiting at once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// Requests per second, with bursts of twice as many, on each replica; `None`: no rate.
+    pub rate_per_second: Option<u32>,
+    /// Requests in flight at once; `None`: the server's `SCIMD_TENANT_MAX_IN_FLIGHT`.
+    pub max_in_flight: Option<u32>,
+}
+
+impl Limits {
+    /// The highest rate a tenant may be given.
+    pub const MAX_RATE: u32 = 100_000;
+    /// The highest ceiling a tenant may be given.
+    pub const MAX_IN_FLIGHT: u32 = 10_000;
 }
 
 /// What becomes of attributes no schema of the tenant defines.

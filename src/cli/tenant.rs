@@ -92,6 +92,20 @@ enum TenantCommand {
         /// create's values: `on` (the default) or `off`.
         #[arg(long, value_name = "ON|OFF", value_parser = on_off)]
         restore_on_create: Option<bool>,
+        /// The tenant's SCIM requests per second, e.g. `200/s` (bursts of twice as many), on
+        /// each replica; past it, 429 with Retry-After.
+        #[arg(long, value_name = "N/s", value_parser = per_second, conflicts_with = "no_rate_limit")]
+        rate_limit: Option<u32>,
+        /// No rate for the tenant's SCIM requests (the default).
+        #[arg(long)]
+        no_rate_limit: bool,
+        /// The tenant's SCIM requests served or waiting at once (1 to 10000), instead of the
+        /// server's SCIMD_TENANT_MAX_IN_FLIGHT; past it, 429 with Retry-After.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000), conflicts_with = "default_max_in_flight")]
+        max_in_flight: Option<u32>,
+        /// The server's SCIMD_TENANT_MAX_IN_FLIGHT for the tenant (the default).
+        #[arg(long)]
+        default_max_in_flight: bool,
         /// An address the tenant's alerts (changes of provisioning health) are e-mailed to;
         /// repeat for several (at most 20). Replaces the tenant's list.
         #[arg(
@@ -153,6 +167,10 @@ impl Tenant {
                 on_delete,
                 retain_for,
                 restore_on_create,
+                rate_limit,
+                no_rate_limit,
+                max_in_flight,
+                default_max_in_flight,
                 notify_email,
                 no_notify_email,
             } => {
@@ -183,6 +201,16 @@ impl Tenant {
                     retain_for_secs: retain_for
                         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
                     restore_on_create,
+                    rate_limit: if no_rate_limit {
+                        Some(None)
+                    } else {
+                        rate_limit.map(Some)
+                    },
+                    max_in_flight: if default_max_in_flight {
+                        Some(None)
+                    } else {
+                        max_in_flight.map(Some)
+                    },
                 };
                 let notify = if no_notify_email || !notify_email.is_empty() {
                     // checked before any rule is changed: a refused list changes nothing
@@ -238,12 +266,13 @@ fn describe(policy: &Policy) -> String {
         .unwrap_or_default();
     format!(
         "matching {}; {roles}{required}{entra}; unknown attributes: {}; passwords: {}; \
-         soft-delete renames: {}; on delete: {}",
+         soft-delete renames: {}; on delete: {}{}",
         policy.matching,
         policy.unknown_attributes.as_str(),
         policy.passwords.as_str(),
         policy.soft_delete_renames.as_str(),
-        on_delete(policy)
+        on_delete(policy),
+        limits(policy)
     )
 }
 
@@ -268,6 +297,33 @@ fn on_delete(policy: &Policy) -> String {
             if rule.restore_on_create { "on" } else { "off" }
         ),
     }
+}
+
+/// A rate: `200/s`, or a bare `200`, from 1 to 100000 requests per second.
+fn per_second(text: &str) -> Result<u32, String> {
+    let number = text.trim();
+    let number = number.strip_suffix("/s").unwrap_or(number);
+    match number.trim().parse::<u32>() {
+        Ok(n) if (1..=scimd::domain::Limits::MAX_RATE).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "'{text}' is not a rate: use 1/s to {}/s",
+            scimd::domain::Limits::MAX_RATE
+        )),
+    }
+}
+
+/// What the tenant's share of the server is, for its rules' line: `; rate 200/s; at most 64
+/// requests in flight`, or nothing when both are the defaults.
+fn limits(policy: &Policy) -> String {
+    let l = policy.limits;
+    let mut out = String::new();
+    if let Some(rate) = l.rate_per_second {
+        out.push_str(&format!("; rate {rate}/s"));
+    }
+    if let Some(n) = l.max_in_flight {
+        out.push_str(&format!("; at most {n} requests in flight"));
+    }
+    out
 }
 
 /// `on` or `off`, in any letter case.

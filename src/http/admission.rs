@@ -3,8 +3,10 @@
 //! own tenant's, and a freed slot goes to the tenants with waiting requests in turn
 //! (round-robin), so a tenant with 64 requests waiting is served one request for each of a
 //! tenant with one. A tenant may have at most `SCIMD_TENANT_MAX_IN_FLIGHT` requests served or
-//! waiting at once; beyond that it is answered 429 with `Retry-After`, so one tenant cannot
-//! take every request slot of the server either. The slots are of this replica.
+//! waiting at once (its rule `--max-in-flight` may change that); beyond that it is answered 429
+//! with `Retry-After`, so one tenant cannot take every request slot of the server either. A
+//! tenant with a rate (`--rate-limit`) is answered 429 past it as well. The slots and the
+//! rates are of this replica.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -107,12 +109,19 @@ impl Admission {
     }
 
     /// A slot for a request of `tenant`: at once when one is free and the tenant has no
-    /// request waiting, else in the tenant's turn. Cancel-safe: a request dropped while it
-    /// waits (its client gone, its time up) gives up its place, or the slot it was given.
-    pub async fn enter(&self, tenant: TenantId, name: &str) -> Result<Admitted, TooMany> {
+    /// request waiting, else in the tenant's turn; `ceiling` is the tenant's own most in
+    /// flight (its rule), else the server's. Cancel-safe: a request dropped while it waits
+    /// (its client gone, its time up) gives up its place, or the slot it was given.
+    pub async fn enter(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        ceiling: Option<usize>,
+    ) -> Result<Admitted, TooMany> {
         let started = Instant::now();
+        let ceiling = ceiling.unwrap_or(self.0.max_in_flight).max(1);
         loop {
-            let receiver = match self.try_enter(tenant, name)? {
+            let receiver = match self.try_enter(tenant, name, ceiling)? {
                 Entry::Now(admitted) => return Ok(admitted),
                 Entry::Later(receiver) => receiver,
             };
@@ -128,14 +137,14 @@ impl Admission {
     }
 
     /// A slot at once, or the place in the tenant's queue where one will come.
-    fn try_enter(&self, tenant: TenantId, name: &str) -> Result<Entry, TooMany> {
+    fn try_enter(&self, tenant: TenantId, name: &str, ceiling: usize) -> Result<Entry, TooMany> {
         let mut state = self.state();
         let free = state.free;
         let lane = state.lanes.entry(tenant).or_default();
         // requests that gave up waiting hold no place
         lane.waiting.retain(|w| !w.is_closed());
         let in_flight = lane.served + lane.waiting.len();
-        if in_flight >= self.0.max_in_flight {
+        if in_flight >= ceiling {
             metrics::counter!("scimd_admission_refused_total", "tenant" => name.to_owned(), "reason" => "in_flight")
                 .increment(1);
             return Err(TooMany(in_flight));
@@ -232,6 +241,23 @@ pub fn refused(too_many: TooMany) -> Response {
     response
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+    response
+}
+
+/// The answer to a request past its tenant's rate (`--rate-limit`): 429 with `Retry-After`,
+/// the whole seconds until the tenant's next request is allowed.
+pub fn rate_limited(name: &str, per_second: u32, wait: std::time::Duration) -> Response {
+    metrics::counter!("scimd_admission_refused_total", "tenant" => name.to_owned(), "reason" => "rate")
+        .increment(1);
+    let seconds = u32::try_from(wait.as_millis().div_ceil(1000).max(1)).unwrap_or(u32::MAX);
+    let detail = format!(
+        "the tenant sends more than its rate of {per_second} requests per second; retry after \
+         {seconds} s"
+    );
+    let mut response = Error::from(scim::Error::new(429, None, detail)).into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     response
 }
 

@@ -86,8 +86,16 @@ pub async fn require_tenant(
         .map_or_else(|| req.uri().path().to_owned(), |u| u.path().to_owned());
     let target = target(&path);
     let (id, method, tenant_name) = (tenant.id, req.method().clone(), tenant.name.clone());
-    // the tenant's turn for a slot (fair shares between tenants); its request is served in it
-    let _slot = match app.admission.enter(id, &tenant_name).await {
+    // the tenant's rate, then its turn for a slot (fair shares between tenants), in which its
+    // request is served
+    let limits = tenant.policy.limits;
+    if let Some(rate) = limits.rate_per_second {
+        if let Err(wait) = app.tenant_rate.take_with(id.0, rate) {
+            return Ok(super::admission::rate_limited(&tenant_name, rate, wait));
+        }
+    }
+    let ceiling = limits.max_in_flight.map(|n| n as usize);
+    let _slot = match app.admission.enter(id, &tenant_name, ceiling).await {
         Ok(slot) => slot,
         Err(too_many) => return Ok(super::admission::refused(too_many)),
     };

@@ -66,6 +66,8 @@ pub struct Inner {
     guard: Guard,
     /// Fair shares of the SCIM request slots between tenants.
     pub admission: admission::Admission,
+    /// The buckets of the tenants with a rate of their own (`--rate-limit`).
+    pub tenant_rate: api::RateLimit,
 }
 
 impl std::ops::Deref for AppState {
@@ -88,6 +90,7 @@ impl AppState {
             proxies: client::TrustedProxies::new(config.trusted_proxies.clone()),
             issuer: config.address.root_url(),
             cycle_gap: config.health.cycles.cycle_gap,
+            tenant_rate: api::RateLimit::new(0),
             admission: admission::Admission::new(
                 config.admission_slots(),
                 config.tenant_max_in_flight as usize,

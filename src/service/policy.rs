@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{Directory, Error};
 use crate::domain::{
-    Deprovisioning, MAX_RETAIN_FOR_SECS, OnDelete, Passwords, Policy, Precedence,
+    Deprovisioning, Limits, MAX_RETAIN_FOR_SECS, OnDelete, Passwords, Policy, Precedence,
     SoftDeleteRenames, Tenant,
 };
 use crate::scim;
@@ -35,6 +35,10 @@ pub struct PolicyChange {
     pub retain_for_secs: Option<i64>,
     /// Whether a create with a retained user's `externalId` restores that user.
     pub restore_on_create: Option<bool>,
+    /// The tenant's rate of SCIM requests per second; `Some(None)`: none.
+    pub rate_limit: Option<Option<u32>>,
+    /// The tenant's ceiling of SCIM requests in flight; `Some(None)`: the server's.
+    pub max_in_flight: Option<Option<u32>>,
 }
 
 impl PolicyChange {
@@ -48,6 +52,8 @@ impl PolicyChange {
             && self.passwords.is_none()
             && self.soft_delete_renames.is_none()
             && !self.deprovisions()
+            && self.rate_limit.is_none()
+            && self.max_in_flight.is_none()
     }
 
     /// Whether the change sets a deprovisioning rule.
@@ -99,6 +105,13 @@ impl PolicyChange {
                 "restore_on_create={}",
                 if r { "on" } else { "off" }
             ));
+        }
+        let count = |n: Option<u32>| n.map_or_else(|| "none".to_owned(), |n| n.to_string());
+        if let Some(rate) = self.rate_limit {
+            parts.push(format!("rate_limit={}", count(rate)));
+        }
+        if let Some(ceiling) = self.max_in_flight {
+            parts.push(format!("max_in_flight={}", count(ceiling)));
         }
         parts.join(", ")
     }
@@ -198,6 +211,19 @@ pub fn check_password(
     .into())
 }
 
+/// A tenant's limit `what` (`rate_limit_per_second`, `max_in_flight`): from 1 to `most`.
+fn check_limit(what: &'static str, value: Option<u32>, most: u32) -> Result<(), Error> {
+    match value {
+        Some(n) if n == 0 || n > most => Err(scim::Error::invalid_value(format!(
+            "{what}: {n} is not between 1 and {most}"
+        ))
+        .at(what)
+        .because("is out of range")
+        .into()),
+        _ => Ok(()),
+    }
+}
+
 /// A retention period a tenant may have: at least a second, at most 100 years.
 fn check_retain_for(secs: i64) -> Result<(), Error> {
     if (1..=MAX_RETAIN_FOR_SECS).contains(&secs) {
@@ -239,6 +265,12 @@ impl Directory {
         if let Some(secs) = change.retain_for_secs {
             check_retain_for(secs)?;
         }
+        if let Some(rate) = change.rate_limit {
+            check_limit("rate_limit_per_second", rate, Limits::MAX_RATE)?;
+        }
+        if let Some(ceiling) = change.max_in_flight {
+            check_limit("max_in_flight", ceiling, Limits::MAX_IN_FLIGHT)?;
+        }
         let tenant = self.tenant(name).await?;
         if let Some(matching) = change.matching {
             self.store.set_matching(tenant.id, matching).await?;
@@ -275,6 +307,14 @@ impl Directory {
                     .unwrap_or(current.restore_on_create),
             };
             self.store.set_deprovisioning(tenant.id, rule).await?;
+        }
+        if change.rate_limit.is_some() || change.max_in_flight.is_some() {
+            let current = tenant.policy.limits;
+            let limits = Limits {
+                rate_per_second: change.rate_limit.unwrap_or(current.rate_per_second),
+                max_in_flight: change.max_in_flight.unwrap_or(current.max_in_flight),
+            };
+            self.store.set_limits(tenant.id, limits).await?;
         }
         self.audited(
             "tenant.set",

@@ -21,7 +21,7 @@ use crate::domain::operator::{OperatorAccount, OperatorKey, Remembered};
 use crate::domain::retained::Retained;
 use crate::domain::setup::{Connected, RefusalGroup, SetupLink};
 use crate::domain::{
-    Deprovisioning, Passwords, Precedence, SoftDeleteRenames, Tenant, TenantId, TokenInfo,
+    Deprovisioning, Limits, Passwords, Precedence, SoftDeleteRenames, Tenant, TenantId, TokenInfo,
     UnknownAttributes,
 };
 use crate::scim::list::ListQuery;
@@ -114,6 +114,7 @@ delegate!(Tenants {
     async set_passwords(tenant: TenantId, rule: Passwords) -> Result<(), StoreError>;
     async set_soft_delete_renames(tenant: TenantId, rule: SoftDeleteRenames) -> Result<(), StoreError>;
     async set_deprovisioning(tenant: TenantId, rule: Deprovisioning) -> Result<(), StoreError>;
+    async set_limits(tenant: TenantId, limits: Limits) -> Result<(), StoreError>;
     async set_entra_tenant(tenant: TenantId, entra: Option<Uuid>) -> Result<(), StoreError>;
     async tenant_by_entra(entra: Uuid) -> Result<Option<Tenant>, StoreError>;
 });

@@ -36,7 +36,7 @@ use uuid::Uuid;
 use crate::domain::activity::Activity;
 use crate::domain::oauth::TokenRecord;
 use crate::domain::{
-    Deprovisioning, Passwords, Precedence, SoftDeleteRenames, Tenant, TenantId, TokenInfo,
+    Deprovisioning, Limits, Passwords, Precedence, SoftDeleteRenames, Tenant, TenantId, TokenInfo,
 };
 use crate::scim::canonical::Document;
 use crate::scim::list::{CursorPosition, ListQuery};
@@ -268,6 +268,12 @@ pub trait Tenants {
         &self,
         tenant: TenantId,
         rule: Deprovisioning,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Sets the tenant's rate and ceiling of requests in flight.
+    fn set_limits(
+        &self,
+        tenant: TenantId,
+        limits: Limits,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Sets what a user's `password` in a request gets.
     fn set_passwords(

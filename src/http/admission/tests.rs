@@ -38,7 +38,7 @@ fn request(
 ) -> tokio::task::JoinHandle<()> {
     let admission = admission.clone();
     tokio::spawn(async move {
-        let _slot = admission.enter(tenant, "t").await.unwrap();
+        let _slot = admission.enter(tenant, "t", None).await.unwrap();
         served.send(label).unwrap();
         go_on.acquire().await.unwrap().forget();
     })
@@ -48,7 +48,7 @@ fn request(
 async fn a_quiet_tenant_is_served_next_however_many_requests_a_busy_one_has_waiting() {
     let admission = Admission::new(1, 64);
     let (busy, quiet) = (tenant(), tenant());
-    let holding = admission.enter(busy, "busy").await.unwrap();
+    let holding = admission.enter(busy, "busy", None).await.unwrap();
     let (served, mut order) = mpsc::unbounded_channel();
     let go_on = Arc::new(tokio::sync::Semaphore::new(0));
     let mut tasks = Vec::new();
@@ -89,12 +89,15 @@ async fn a_quiet_tenant_is_served_next_however_many_requests_a_busy_one_has_wait
 async fn a_tenant_past_its_ceiling_is_refused_and_another_tenant_is_not() {
     let admission = Admission::new(8, 2);
     let (busy, other) = (tenant(), tenant());
-    let first = admission.enter(busy, "busy").await.unwrap();
-    let second = admission.enter(busy, "busy").await.unwrap();
-    assert_eq!(admission.enter(busy, "busy").await.unwrap_err(), TooMany(2));
-    let theirs = admission.enter(other, "other").await.unwrap();
+    let first = admission.enter(busy, "busy", None).await.unwrap();
+    let second = admission.enter(busy, "busy", None).await.unwrap();
+    assert_eq!(
+        admission.enter(busy, "busy", None).await.unwrap_err(),
+        TooMany(2)
+    );
+    let theirs = admission.enter(other, "other", None).await.unwrap();
     drop(first);
-    let third = admission.enter(busy, "busy").await.unwrap();
+    let third = admission.enter(busy, "busy", None).await.unwrap();
     assert_eq!(admission.in_flight(busy), (2, 0));
     drop((second, third, theirs));
     assert_eq!(admission.state().free, 8);
@@ -105,13 +108,16 @@ async fn a_tenant_past_its_ceiling_is_refused_and_another_tenant_is_not() {
 async fn waiting_requests_count_towards_the_ceiling() {
     let admission = Admission::new(1, 2);
     let busy = tenant();
-    let holding = admission.enter(busy, "busy").await.unwrap();
+    let holding = admission.enter(busy, "busy", None).await.unwrap();
     let waiter = {
         let admission = admission.clone();
-        tokio::spawn(async move { admission.enter(busy, "busy").await.map(drop) })
+        tokio::spawn(async move { admission.enter(busy, "busy", None).await.map(drop) })
     };
     until_waiting(&admission, busy, 1).await;
-    assert_eq!(admission.enter(busy, "busy").await.unwrap_err(), TooMany(2));
+    assert_eq!(
+        admission.enter(busy, "busy", None).await.unwrap_err(),
+        TooMany(2)
+    );
     drop(holding);
     waiter.await.unwrap().unwrap();
     assert_eq!(admission.state().free, 1);
@@ -121,16 +127,19 @@ async fn waiting_requests_count_towards_the_ceiling() {
 async fn a_request_that_gives_up_waiting_loses_its_place_and_no_slot() {
     let admission = Admission::new(1, 4);
     let (busy, quiet) = (tenant(), tenant());
-    let holding = admission.enter(busy, "busy").await.unwrap();
+    let holding = admission.enter(busy, "busy", None).await.unwrap();
     // gives up before its turn
-    let gave_up =
-        tokio::time::timeout(Duration::from_millis(20), admission.enter(quiet, "quiet")).await;
+    let gave_up = tokio::time::timeout(
+        Duration::from_millis(20),
+        admission.enter(quiet, "quiet", None),
+    )
+    .await;
     assert!(gave_up.is_err());
     // its place does not count towards the ceiling once it is gone
     let waiters: Vec<_> = (0..4)
         .map(|_| {
             let admission = admission.clone();
-            tokio::spawn(async move { admission.enter(quiet, "quiet").await.map(drop) })
+            tokio::spawn(async move { admission.enter(quiet, "quiet", None).await.map(drop) })
         })
         .collect();
     until_waiting(&admission, quiet, 4).await;
@@ -146,11 +155,11 @@ async fn a_request_that_gives_up_waiting_loses_its_place_and_no_slot() {
 async fn a_slot_handed_to_a_request_that_is_gone_comes_back() {
     let admission = Admission::new(1, 4);
     let (busy, quiet) = (tenant(), tenant());
-    let holding = admission.enter(busy, "busy").await.unwrap();
+    let holding = admission.enter(busy, "busy", None).await.unwrap();
     let waiting = {
         let admission = admission.clone();
         tokio::spawn(async move {
-            let _never = admission.enter(quiet, "quiet").await;
+            let _never = admission.enter(quiet, "quiet", None).await;
             unreachable!("aborted before its turn");
         })
     };
@@ -159,7 +168,7 @@ async fn a_slot_handed_to_a_request_that_is_gone_comes_back() {
     let _ = waiting.await;
     drop(holding);
     assert_eq!(admission.state().free, 1);
-    let again = admission.enter(quiet, "quiet").await.unwrap();
+    let again = admission.enter(quiet, "quiet", None).await.unwrap();
     assert_eq!(admission.in_flight(quiet), (1, 0));
     drop(again);
     assert!(admission.state().lanes.is_empty());
@@ -175,11 +184,14 @@ async fn thousands_of_parallel_requests_of_many_tenants_leave_every_slot_free() 
         tasks.push(tokio::spawn(async move {
             let entered = if i % 5 == 0 {
                 // some give up
-                tokio::time::timeout(Duration::from_micros(50), admission.enter(tenant, "t"))
-                    .await
-                    .ok()
+                tokio::time::timeout(
+                    Duration::from_micros(50),
+                    admission.enter(tenant, "t", None),
+                )
+                .await
+                .ok()
             } else {
-                Some(admission.enter(tenant, "t").await)
+                Some(admission.enter(tenant, "t", None).await)
             };
             if let Some(Ok(slot)) = entered {
                 tokio::task::yield_now().await;

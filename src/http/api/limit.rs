@@ -1,6 +1,7 @@
 //! The rate of one operator key at `/api/v1` (`SCIMD_API_RATE_LIMIT` requests per second, a
 //! burst of twice as many), on each replica: a token bucket per key, in memory. A key that
-//! sends faster is answered 429 with how long to wait.
+//! sends faster is answered 429 with how long to wait. The same buckets keep a tenant's SCIM
+//! requests to the rate of its rule (`scimd tenant set T --rate-limit 200/s`), keyed by tenant.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -38,14 +39,19 @@ impl RateLimit {
 
     /// Takes one request of `key`'s allowance; how long to wait when there is none.
     pub fn take(&self, key: Uuid) -> Result<(), Duration> {
-        self.take_at(key, Instant::now())
+        self.take_at(key, self.per_second, Instant::now())
     }
 
-    fn take_at(&self, key: Uuid, now: Instant) -> Result<(), Duration> {
-        if self.per_second == 0 {
+    /// Takes one request of `key`'s allowance at a rate of its own, `per_second`.
+    pub fn take_with(&self, key: Uuid, per_second: u32) -> Result<(), Duration> {
+        self.take_at(key, per_second, Instant::now())
+    }
+
+    fn take_at(&self, key: Uuid, per_second: u32, now: Instant) -> Result<(), Duration> {
+        if per_second == 0 {
             return Ok(());
         }
-        let rate = f64::from(self.per_second);
+        let rate = f64::from(per_second);
         let burst = rate * 2.0;
         let Ok(mut buckets) = self.buckets.lock() else {
             return Ok(());
@@ -80,18 +86,21 @@ mod tests {
         let limit = RateLimit::new(5);
         let (key, start) = (Uuid::new_v4(), Instant::now());
         for _ in 0..10 {
-            assert_eq!(limit.take_at(key, start), Ok(()));
+            assert_eq!(limit.take_at(key, limit.per_second, start), Ok(()));
         }
-        let wait = limit.take_at(key, start).unwrap_err();
+        let wait = limit.take_at(key, limit.per_second, start).unwrap_err();
         assert!(
             wait > Duration::ZERO && wait <= Duration::from_millis(200),
             "{wait:?}"
         );
         // another key has its own allowance
-        assert_eq!(limit.take_at(Uuid::new_v4(), start), Ok(()));
+        assert_eq!(
+            limit.take_at(Uuid::new_v4(), limit.per_second, start),
+            Ok(())
+        );
         let later = start + Duration::from_millis(200);
-        assert_eq!(limit.take_at(key, later), Ok(()));
-        assert!(limit.take_at(key, later).is_err());
+        assert_eq!(limit.take_at(key, limit.per_second, later), Ok(()));
+        assert!(limit.take_at(key, limit.per_second, later).is_err());
     }
 
     #[test]
@@ -99,7 +108,7 @@ mod tests {
         let limit = RateLimit::new(0);
         let (key, now) = (Uuid::new_v4(), Instant::now());
         for _ in 0..10_000 {
-            assert_eq!(limit.take_at(key, now), Ok(()));
+            assert_eq!(limit.take_at(key, limit.per_second, now), Ok(()));
         }
     }
 }

@@ -23,6 +23,7 @@ mod openapi;
 mod paging;
 pub mod problem;
 pub mod retained;
+mod rules;
 mod schemas;
 mod setup_links;
 mod tenants;

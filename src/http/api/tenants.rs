@@ -13,7 +13,8 @@ use super::matching::{self, MatchingName};
 use super::paging::{Page, PageParams};
 use super::problem::{Kind, Problem};
 use super::retained::DeleteRule;
-use crate::domain::{Passwords, SoftDeleteRenames, Tenant, UnknownAttributes};
+use super::rules::{PasswordRule, RenameRule, UnknownRule};
+use crate::domain::Tenant;
 use crate::service::PolicyChange;
 
 /// A tenant: one customer's directory, one Entra provisioning job.
@@ -30,6 +31,7 @@ use crate::service::PolicyChange;
     "passwords": "reject",
     "soft_delete_renames": "keep",
     "on_delete": "retain", "retain_for_seconds": 2592000, "restore_on_create": true,
+    "rate_limit_per_second": null, "max_in_flight": 64,
     "created": "2026-12-04T10:00:00Z"
 }))]
 pub struct TenantView {
@@ -64,91 +66,13 @@ pub struct TenantView {
     /// Whether, under `retain`, a create with the `externalId` of a retained user (or of the
     /// one deactivated user that has it) restores that user.
     pub restore_on_create: bool,
+    /// The tenant's SCIM requests per second (bursts of twice as many), on each replica;
+    /// past it, 429 with `Retry-After`. `null`: no rate.
+    pub rate_limit_per_second: Option<u32>,
+    /// The tenant's SCIM requests served or waiting at once; past it, 429 with
+    /// `Retry-After`. `null`: the server's `SCIMD_TENANT_MAX_IN_FLIGHT`.
+    pub max_in_flight: Option<u32>,
     pub created: DateTime<Utc>,
-}
-
-/// What attributes no schema of the tenant defines get: `ignore` (dropped, counted, noted)
-/// or `reject` (the request is refused with 400).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum UnknownRule {
-    Ignore,
-    Reject,
-}
-
-impl From<UnknownAttributes> for UnknownRule {
-    fn from(rule: UnknownAttributes) -> Self {
-        match rule {
-            UnknownAttributes::Ignore => UnknownRule::Ignore,
-            UnknownAttributes::Reject => UnknownRule::Reject,
-        }
-    }
-}
-
-impl From<UnknownRule> for UnknownAttributes {
-    fn from(rule: UnknownRule) -> Self {
-        match rule {
-            UnknownRule::Ignore => UnknownAttributes::Ignore,
-            UnknownRule::Reject => UnknownAttributes::Reject,
-        }
-    }
-}
-
-/// What a user's `password` in a SCIM request gets (Okta sends one when its "Sync Password"
-/// is on): `reject` (the request is refused with 400 saying how to turn the sync off; the
-/// default) or `ignore` (accepted and dropped). scimd never keeps a password.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum PasswordRule {
-    Reject,
-    Ignore,
-}
-
-impl From<Passwords> for PasswordRule {
-    fn from(rule: Passwords) -> Self {
-        match rule {
-            Passwords::Reject => PasswordRule::Reject,
-            Passwords::Ignore => PasswordRule::Ignore,
-        }
-    }
-}
-
-impl From<PasswordRule> for Passwords {
-    fn from(rule: PasswordRule) -> Self {
-        match rule {
-            PasswordRule::Reject => Passwords::Reject,
-            PasswordRule::Ignore => Passwords::Ignore,
-        }
-    }
-}
-
-/// What Entra's soft-delete rename gets: an update that would set a user's `userName` (or
-/// `externalId`, when a matching attribute) to 32 hex digits followed by the value stored. `keep` (the
-/// stored value stays, the rest of the update applies, the activity log notes the rename as
-/// ignored; the default) or `apply` (as sent).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum RenameRule {
-    Keep,
-    Apply,
-}
-
-impl From<SoftDeleteRenames> for RenameRule {
-    fn from(rule: SoftDeleteRenames) -> Self {
-        match rule {
-            SoftDeleteRenames::Keep => RenameRule::Keep,
-            SoftDeleteRenames::Apply => RenameRule::Apply,
-        }
-    }
-}
-
-impl From<RenameRule> for SoftDeleteRenames {
-    fn from(rule: RenameRule) -> Self {
-        match rule {
-            RenameRule::Keep => SoftDeleteRenames::Keep,
-            RenameRule::Apply => SoftDeleteRenames::Apply,
-        }
-    }
 }
 
 impl TenantView {
@@ -168,6 +92,8 @@ impl TenantView {
             on_delete: p.deprovisioning.on_delete.into(),
             retain_for_seconds: p.deprovisioning.retain_for_secs,
             restore_on_create: p.deprovisioning.restore_on_create,
+            rate_limit_per_second: p.limits.rate_per_second,
+            max_in_flight: p.limits.max_in_flight,
             created: tenant.created,
         }
     }
@@ -228,6 +154,10 @@ pub struct NewTenant {
     pub on_delete: Option<DeleteRule>,
     pub retain_for_seconds: Option<i64>,
     pub restore_on_create: Option<bool>,
+    #[schema(minimum = 1, maximum = 100_000)]
+    pub rate_limit_per_second: Option<u32>,
+    #[schema(minimum = 1, maximum = 10_000)]
+    pub max_in_flight: Option<u32>,
 }
 
 /// Changes to a tenant's rules; a field left out is left as it is, `null` clears it.
@@ -260,6 +190,14 @@ pub struct RulesChange {
     /// 1 to 3153600000 (100 years).
     pub retain_for_seconds: Option<i64>,
     pub restore_on_create: Option<bool>,
+    /// 1 to 100000 requests per second; `null`: no rate.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 100_000)]
+    pub rate_limit_per_second: Option<Option<u32>>,
+    /// 1 to 10000 requests in flight; `null`: the server's.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 10_000)]
+    pub max_in_flight: Option<Option<u32>>,
 }
 
 impl RulesChange {
@@ -280,6 +218,8 @@ impl RulesChange {
             on_delete: self.on_delete.map(Into::into),
             retain_for_secs: self.retain_for_seconds,
             restore_on_create: self.restore_on_create,
+            rate_limit: self.rate_limit_per_second,
+            max_in_flight: self.max_in_flight,
         })
     }
 }
@@ -298,6 +238,8 @@ impl From<&NewTenant> for RulesChange {
             on_delete: t.on_delete,
             retain_for_seconds: t.retain_for_seconds,
             restore_on_create: t.restore_on_create,
+            rate_limit_per_second: t.rate_limit_per_second.map(Some),
+            max_in_flight: t.max_in_flight.map(Some),
         }
     }
 }

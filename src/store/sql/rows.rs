@@ -2,7 +2,7 @@
 //! folding of membership rows. A value scimd cannot have written is `StoreError::Corrupt`,
 //! never a silent default.
 
-use crate::domain::{Deprovisioning, Policy, Precedence, Tenant, TenantId, TokenInfo};
+use crate::domain::{Deprovisioning, Limits, Policy, Precedence, Tenant, TenantId, TokenInfo};
 use crate::scim::canonical::Document;
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::ResourceKind;
@@ -30,6 +30,7 @@ pub const TENANT_COLUMNS: &str = "tenants.id, tenants.name, tenants.matching_att
                                   tenants.allowed_roles, tenants.require_role, tenants.entra_tenant_id, \
                                   tenants.unknown_attributes, tenants.passwords, tenants.soft_delete_renames, \
                                   tenants.on_delete, tenants.retain_for_secs, tenants.restore_on_create, \
+                                  tenants.rate_limit, tenants.max_in_flight, \
                                   tenants.schemas, \
                                   tenants.created";
 
@@ -72,6 +73,10 @@ pub fn tenant(row: &impl Record) -> Result<Tenant, StoreError> {
                     .unwrap_or_default(),
                 retain_for_secs: row.int("retain_for_secs")?,
                 restore_on_create: row.flag("restore_on_create")?,
+            },
+            limits: Limits {
+                rate_per_second: positive(row, "rate_limit")?,
+                max_in_flight: positive(row, "max_in_flight")?,
             },
             schemas: row.int("schemas")?,
         },
@@ -118,4 +123,11 @@ pub fn id_text(text: &str) -> Result<ResourceId, StoreError> {
 /// collation; an ordered aggregate in SQL would also set up a sort for every row).
 pub fn sort_groups(groups: &mut [GroupRef]) {
     groups.sort_by_cached_key(|g| g.display.as_deref().map(str::to_lowercase));
+}
+
+/// A nullable positive count of `column`; a value scimd cannot have written is corrupt.
+fn positive(row: &impl Record, column: &'static str) -> Result<Option<u32>, StoreError> {
+    row.opt_int(column)?
+        .map(|n| u32::try_from(n).map_err(|_| StoreError::corrupt(column, n, "a positive count")))
+        .transpose()
 }

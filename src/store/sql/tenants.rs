@@ -6,10 +6,10 @@
 use uuid::Uuid;
 
 use super::rows::{self, TENANT_COLUMNS};
-use super::{Sql, SqlStore, commit, execute};
+use super::{Arg, Sql, SqlStore, commit, execute};
 use crate::domain::{
-    Deprovisioning, MatchingAttribute, MatchingConflict, Passwords, Precedence, SoftDeleteRenames,
-    Tenant, TenantId,
+    Deprovisioning, Limits, MatchingAttribute, MatchingConflict, Passwords, Precedence,
+    SoftDeleteRenames, Tenant, TenantId,
 };
 use crate::store::dialect::{Constraint, Dialect, Record};
 use crate::store::{Missing, StoreError, Tenants, Unique};
@@ -231,6 +231,14 @@ impl<D: Dialect> Tenants for SqlStore<D> {
         .arg(rule.on_delete.as_str())
         .arg(rule.retain_for_secs)
         .arg(rule.restore_on_create);
+        self.rule_changed(sql).await
+    }
+
+    async fn set_limits(&self, tenant: TenantId, limits: Limits) -> Result<(), StoreError> {
+        let sql = Sql::new("update tenants set rate_limit = $2, max_in_flight = $3 where id = $1")
+            .arg(tenant)
+            .arg(Arg::Int(limits.rate_per_second.map(i64::from)))
+            .arg(Arg::Int(limits.max_in_flight.map(i64::from)));
         self.rule_changed(sql).await
     }
 

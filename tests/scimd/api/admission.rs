@@ -1,11 +1,13 @@
 //! Fair shares between tenants (`http::admission`), through the whole application on both
 //! stores: a tenant flooding scimd does not make a quiet tenant's request wait behind its
 //! queue, and a tenant past `SCIMD_TENANT_MAX_IN_FLIGHT` is answered 429 with `Retry-After`
-//! while another tenant is served.
+//! while another tenant is served; a tenant's own rate and ceiling (its rules) are kept the
+//! same way.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use scimd::domain::TenantId;
+use scimd::service::PolicyChange;
 use serde_json::json;
 use tokio::sync::oneshot;
 
@@ -15,6 +17,8 @@ use crate::support::{Backend, TOKEN, TestApp, TestDb, TestResponse, send, settin
 crate::on_both_stores!(
     a_quiet_tenant_is_served_before_the_queue_of_a_tenant_flooding_scimd,
     a_tenant_past_its_ceiling_is_answered_429_and_another_tenant_is_served,
+    a_tenant_past_its_rate_is_answered_429_with_retry_after_and_another_tenant_is_not,
+    a_tenant_s_own_ceiling_replaces_the_server_s,
 );
 
 fn create(token: &str, body: Body) -> Request<Body> {
@@ -192,4 +196,90 @@ async fn a_tenant_past_its_ceiling_is_answered_429_and_another_tenant_is_served(
         .post("/scim/v2/Users", json!({"userName": "one-too-many"}))
         .await;
     assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+}
+
+async fn set_limits(app: &TestApp, rate: Option<Option<u32>>, ceiling: Option<Option<u32>>) {
+    let change = PolicyChange {
+        rate_limit: rate,
+        max_in_flight: ceiling,
+        ..PolicyChange::default()
+    };
+    app.state
+        .directory
+        .set_policy("default", &change)
+        .await
+        .unwrap();
+}
+
+async fn a_tenant_past_its_rate_is_answered_429_with_retry_after_and_another_tenant_is_not(
+    backend: Backend,
+) {
+    let (app, quiet_token) = app(backend, 8, 32).await;
+    set_limits(&app, Some(Some(1)), None).await;
+    // a burst of twice the rate, then the rate: within ten creates at once, one is refused
+    let mut served = 0;
+    let refused = loop {
+        let name = format!("fast{served}");
+        let answer = app.post("/scim/v2/Users", json!({"userName": name})).await;
+        if answer.status.as_u16() == 429 {
+            break answer;
+        }
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+        served += 1;
+        assert!(served < 10, "ten creates at once, none refused");
+    };
+    assert!(served >= 2, "the burst: {served}");
+    assert_eq!(
+        refused.assert_scim_error(429, None),
+        "the tenant sends more than its rate of 1 requests per second; retry after 1 s"
+    );
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    for _ in 0..3 {
+        let theirs = send(&app.router, lookup(&quiet_token, "quiet-user")).await;
+        assert_eq!(theirs.status, StatusCode::OK, "another tenant has no rate");
+    }
+    // without the rate, the tenant is served again at once; the refused create stored nothing
+    set_limits(&app, Some(None), None).await;
+    let all = app
+        .get("/scim/v2/Users?filter=userName%20sw%20%22fast%22")
+        .await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert_eq!(all.body["totalResults"], served);
+}
+
+async fn a_tenant_s_own_ceiling_replaces_the_server_s(backend: Backend) {
+    let (app, _quiet_token) = app(backend, 8, 2).await;
+    let flood = tenant_id(&app, "default").await;
+    set_limits(&app, None, Some(Some(1))).await;
+    let mut held: Vec<Held> = vec![held_create(&app, 0)];
+    until(&app, flood, 1, 0).await;
+    let refused = app.post("/scim/v2/Users", json!({"userName": "x1"})).await;
+    assert_eq!(
+        refused.assert_scim_error(429, None),
+        "the tenant has 1 requests in flight, its most at once; retry after 1 s, or send fewer \
+         requests at once"
+    );
+    // raised above the server's 2: three at once
+    set_limits(&app, None, Some(Some(3))).await;
+    held.push(held_create(&app, 1));
+    held.push(held_create(&app, 2));
+    until(&app, flood, 3, 0).await;
+    let refused = app.post("/scim/v2/Users", json!({"userName": "x2"})).await;
+    assert_eq!(refused.status.as_u16(), 429, "{}", refused.body);
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    for i in 0..3 {
+        assert_eq!(finish(&mut held, i).await.status, StatusCode::CREATED);
+    }
+    // back to the server's ceiling
+    set_limits(&app, None, Some(None)).await;
+    assert_eq!(
+        app.state
+            .directory
+            .tenant("default")
+            .await
+            .unwrap()
+            .policy
+            .limits,
+        scimd::domain::Limits::default()
+    );
 }

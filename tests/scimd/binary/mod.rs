@@ -14,6 +14,7 @@ mod first_start;
 mod health_cli;
 mod hostile;
 mod invitation_browser;
+mod limits_cli;
 mod matching_cli;
 mod operator_account_cli;
 mod operator_browser;

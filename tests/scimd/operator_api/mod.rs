@@ -14,6 +14,7 @@ mod schemas;
 pub mod separation;
 mod setup_links;
 mod setup_links_hostile;
+mod tenant_limits;
 mod tenants;
 mod tokens;
 mod webhook_refusals;

@@ -33,7 +33,8 @@ async fn creating_a_tenant_answers_201_with_its_location_rules_and_scim_url(back
                 "unknown_attributes": "reject",
                 "passwords": "ignore",
                 "soft_delete_renames": "apply",
-                "on_delete": "retain", "retain_for_seconds": 86400, "restore_on_create": false
+                "on_delete": "retain", "retain_for_seconds": 86400, "restore_on_create": false,
+                "max_in_flight": 64
             }),
         )
         .await;
@@ -55,6 +56,7 @@ async fn creating_a_tenant_answers_201_with_its_location_rules_and_scim_url(back
             "passwords": "ignore",
             "soft_delete_renames": "apply",
             "on_delete": "retain", "retain_for_seconds": 86400, "restore_on_create": false,
+            "rate_limit_per_second": null, "max_in_flight": 64,
             "created": at
         })
     );
