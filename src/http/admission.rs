@@ -12,6 +12,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
+use axum::body::Body;
+use axum::extract::Request;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::oneshot;
@@ -242,6 +244,28 @@ pub fn refused(too_many: TooMany) -> Response {
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
     response
+}
+
+/// `req` with its body read, when it declares a length this server accepts: a client that
+/// sends its body slowly must not hold a slot while it does. A body of no declared length, or
+/// of one too large, is left to the handler, which refuses it as before (413).
+pub async fn read_body(req: Request, limit: usize) -> Result<Request, Response> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if !declared.is_some_and(|n| n > 0 && n <= limit) {
+        return Ok(req);
+    }
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => Ok(Request::from_parts(parts, Body::from(bytes))),
+        Err(e) => Err(Error::from(scim::Error::invalid_syntax(format!(
+            "the request body could not be read: {e}"
+        )))
+        .into_response()),
+    }
 }
 
 /// The answer to a request past its tenant's rate (`--rate-limit`): 429 with `Retry-After`,

@@ -25,7 +25,7 @@ const ENTRA_REFUSED: &str = "the Entra-signed token is refused: it is not a vali
 /// Resolves the bearer token to its tenant, or answers 401.
 pub async fn require_tenant(
     State(app): State<AppState>,
-    mut req: Request,
+    req: Request,
     next: Next,
 ) -> Result<Response, Error> {
     let token = bearer(req.headers()).ok_or_else(|| {
@@ -94,6 +94,10 @@ pub async fn require_tenant(
             return Ok(super::admission::rate_limited(&tenant_name, rate, wait));
         }
     }
+    let mut req = match super::admission::read_body(req, app.max_body_bytes).await {
+        Ok(req) => req,
+        Err(unread) => return Ok(unread),
+    };
     let ceiling = limits.max_in_flight.map(|n| n as usize);
     let _slot = match app.admission.enter(id, &tenant_name, ceiling).await {
         Ok(slot) => slot,

@@ -2,7 +2,7 @@
 //! stores: a tenant flooding scimd does not make a quiet tenant's request wait behind its
 //! queue, and a tenant past `SCIMD_TENANT_MAX_IN_FLIGHT` is answered 429 with `Retry-After`
 //! while another tenant is served; a tenant's own rate and ceiling (its rules) are kept the
-//! same way.
+//! same way; a body that arrives slowly takes no slot until it is there.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -19,6 +19,7 @@ crate::on_both_stores!(
     a_tenant_past_its_ceiling_is_answered_429_and_another_tenant_is_served,
     a_tenant_past_its_rate_is_answered_429_with_retry_after_and_another_tenant_is_not,
     a_tenant_s_own_ceiling_replaces_the_server_s,
+    a_body_sent_slowly_holds_no_slot_while_it_arrives,
 );
 
 fn create(token: &str, body: Body) -> Request<Body> {
@@ -282,4 +283,28 @@ async fn a_tenant_s_own_ceiling_replaces_the_server_s(backend: Backend) {
             .limits,
         scimd::domain::Limits::default()
     );
+}
+
+async fn a_body_sent_slowly_holds_no_slot_while_it_arrives(backend: Backend) {
+    let (app, quiet_token) = app(backend, 1, 32).await;
+    let slow = tenant_id(&app, "default").await;
+    let json = json!({"userName": "slow-body"}).to_string();
+    let length = json.len();
+    let (body, started, finish) = held_body(json);
+    let mut request = create(TOKEN, body);
+    request
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, length.into());
+    let router = app.router.clone();
+    let answer = tokio::spawn(async move { send(&router, request).await });
+    started.await.unwrap();
+    // its body is being read: it holds no slot, and the only one serves another tenant
+    assert_eq!(app.state.admission.in_flight(slow), (0, 0));
+    let served = send(&app.router, lookup(&quiet_token, "quiet-user")).await;
+    assert_eq!(served.status, StatusCode::OK);
+    assert_eq!(served.body["totalResults"], 1);
+    let _ = finish.send(());
+    let created = answer.await.unwrap();
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["userName"], "slow-body");
 }
