@@ -216,7 +216,7 @@ impl Admission {
         }
     }
 
-    /// Requests of `tenant` served and waiting now (for tests and the metrics).
+    /// Requests of `tenant` served and waiting now (what the tests look at).
     pub fn in_flight(&self, tenant: TenantId) -> (usize, usize) {
         let state = self.state();
         state

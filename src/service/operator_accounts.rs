@@ -34,15 +34,20 @@ fn throttled_as(username: &str) -> String {
     format!("\0operator/{username}")
 }
 
+/// A checked user name and the hash of a checked password, as an account stores them.
+fn credentials<'a>(username: &'a str, password: &str) -> Result<(&'a str, String), Error> {
+    let username = check_username(username)?;
+    check_password(password)?;
+    Ok((username, hash_password(password)?))
+}
+
 impl Directory {
     pub async fn add_operator_account(
         &self,
         username: &str,
         password: &str,
     ) -> Result<OperatorAccount, Error> {
-        let username = check_username(username)?;
-        check_password(password)?;
-        let hash = hash_password(password)?;
+        let (username, hash) = credentials(username, password)?;
         let account = self
             .store
             .add_operator_account(username, &hash, self.now())
@@ -67,9 +72,7 @@ impl Directory {
         username: &str,
         password: &str,
     ) -> Result<OperatorAccount, Error> {
-        let username = check_username(username)?;
-        check_password(password)?;
-        let hash = hash_password(password)?;
+        let (username, hash) = credentials(username, password)?;
         let account = self
             .store
             .set_operator_account_password(username, &hash)
