@@ -5,42 +5,55 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Sql, SqlStore, execute};
+use super::{Arg, Sql, SqlStore, execute};
 use crate::domain::TenantId;
 use crate::domain::activity::{Activity, ActivityFilter, MinuteCount, Origin};
 use crate::store::StoreError;
 use crate::store::activity::ActivityStore;
 use crate::store::dialect::{Conn, Dialect, Record};
 
-const COLUMNS: &str = "id, tenant_id, at, minute, request_id, credential, method, route, \
+pub(super) const COLUMNS: &str = "id, tenant_id, at, minute, request_id, credential, method, route, \
                        resource_type, resource_id, operation, paths, deactivated, status, scim_type, error, \
                        ignored, kept, lifecycle";
 
+/// `a`'s values, in [`COLUMNS`] order.
+pub(super) fn values(a: &Activity) -> Vec<Arg> {
+    vec![
+        a.id.into(),
+        a.tenant.into(),
+        a.at.into(),
+        a.minute().into(),
+        a.origin.request_id.as_str().into(),
+        a.origin.credential.as_str().into(),
+        a.origin.method.as_str().into(),
+        a.origin.route.as_str().into(),
+        a.resource_type.clone().into(),
+        a.resource_id.into(),
+        a.operation.as_str().into(),
+        a.paths.clone().into(),
+        a.deactivated.into(),
+        i64::from(a.status).into(),
+        a.scim_type.clone().into(),
+        a.error.clone().into(),
+        a.ignored.clone().into(),
+        a.kept.clone().into(),
+        a.lifecycle.clone().into(),
+    ]
+}
+
+/// Appends `args` to `sql` as placeholders, comma-separated.
+pub(super) fn push_list(sql: &mut Sql, args: Vec<Arg>) {
+    for (i, arg) in args.into_iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.push_bind(arg);
+    }
+}
+
 /// Appends `a`'s values to `sql` as placeholders, comma-separated, in [`COLUMNS`] order.
 fn push_values(sql: &mut Sql, a: &Activity) {
-    sql.push_bind(a.id).push(", ");
-    sql.push_bind(a.tenant).push(", ");
-    sql.push_bind(a.at).push(", ");
-    sql.push_bind(a.minute()).push(", ");
-    sql.push_bind(a.origin.request_id.as_str()).push(", ");
-    sql.push_bind(a.origin.credential.as_str()).push(", ");
-    sql.push_bind(a.origin.method.as_str()).push(", ");
-    sql.push_bind(a.origin.route.as_str()).push(", ");
-    sql.push_bind(a.resource_type.clone()).push(", ");
-    match a.resource_id {
-        Some(id) => sql.push_bind(id),
-        None => sql.push("null"),
-    };
-    sql.push(", ");
-    sql.push_bind(a.operation.as_str()).push(", ");
-    sql.push_bind(a.paths.clone()).push(", ");
-    sql.push_bind(a.deactivated).push(", ");
-    sql.push_bind(i64::from(a.status)).push(", ");
-    sql.push_bind(a.scim_type.clone()).push(", ");
-    sql.push_bind(a.error.clone()).push(", ");
-    sql.push_bind(a.ignored.clone()).push(", ");
-    sql.push_bind(a.kept.clone()).push(", ");
-    sql.push_bind(a.lifecycle.clone());
+    push_list(sql, values(a));
 }
 
 /// The insert of one row.

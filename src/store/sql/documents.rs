@@ -6,6 +6,7 @@ use super::rows::{self, RESOURCE_COLUMNS};
 use super::{Arg, Sql, activity};
 use crate::domain::activity::Activity;
 use crate::domain::{MatchingAttribute, TenantId};
+use crate::scim::canonical::Document;
 use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::ResourceKind;
 use crate::store::dialect::{Conn, Constraint, Dialect};
@@ -78,37 +79,56 @@ pub(super) async fn update<D: Dialect>(
 /// The arguments of the written document, in the order both writes name its columns:
 /// `name_key, external_id, active, doc, search, external_key, email_key`.
 pub(super) fn document_args(sql: Sql, w: &Content<'_>) -> Result<Sql, StoreError> {
+    Ok(document_values(w)?.into_iter().fold(sql, Sql::arg))
+}
+
+/// The values of the written document's columns, in [`document_args`]'s order.
+pub(super) fn document_values(w: &Content<'_>) -> Result<Vec<Arg>, StoreError> {
     let shadow = Shadow::of(w.kind, w.doc, w.folded, w.matching);
-    Ok(sql
-        .arg(shadow.name_key)
-        .arg(shadow.external_id)
-        .arg(shadow.active)
-        .arg(Arg::json(w.doc)?)
-        .arg(Arg::json(w.folded)?)
-        .arg(shadow.external_key)
-        .arg(shadow.email_key))
+    Ok(vec![
+        shadow.name_key.into(),
+        shadow.external_id.into(),
+        shadow.active.into(),
+        Arg::json(w.doc)?,
+        Arg::json(w.folded)?,
+        shadow.external_key.into(),
+        shadow.email_key.into(),
+    ])
 }
 
 /// A failed write of `w` as the uniqueness rule it broke, with the value as the client sent it.
 fn unique_violation<D: Dialect>(e: StoreError, w: &Content<'_>) -> StoreError {
+    violation::<D>(e, w.kind, |rule| rule_value(rule, w.doc).map(str::to_owned))
+}
+
+/// A failed write as the uniqueness rule it broke, `value` giving what the written document
+/// held for a rule; any other failure as it is.
+pub(super) fn violation<D: Dialect>(
+    e: StoreError,
+    kind: ResourceKind,
+    value: impl FnOnce(Unique) -> Option<String>,
+) -> StoreError {
     if let Some(index) = D::violated_index(&e) {
         return StoreError::ExtensionUnique { index };
     }
     let rule = match D::violated(&e) {
-        Some(Constraint::ResourceName) => Unique::Name(w.kind),
+        Some(Constraint::ResourceName) => Unique::Name(kind),
         Some(Constraint::ExternalKey) => Unique::Matching(MatchingAttribute::ExternalId),
         Some(Constraint::EmailKey) => Unique::Matching(MatchingAttribute::WorkEmail),
         _ => return e,
     };
-    let value = match rule {
-        Unique::Matching(m) => m.value(w.doc),
-        _ => w
-            .doc
-            .get(rule.attribute())
-            .and_then(serde_json::Value::as_str),
-    };
     StoreError::Uniqueness {
         rule,
-        value: value.unwrap_or_default().to_owned(),
+        value: value(rule).unwrap_or_default(),
+    }
+}
+
+/// What `doc` holds for the uniqueness rule `rule`: the value as the client sent it.
+pub(super) fn rule_value(rule: Unique, doc: &Document) -> Option<&str> {
+    match rule {
+        Unique::Matching(m) => m.value(doc),
+        _ => doc
+            .get(rule.attribute())
+            .and_then(serde_json::Value::as_str),
     }
 }

@@ -4,6 +4,7 @@
 
 mod activity;
 mod attempts;
+mod creates;
 mod documents;
 mod events;
 mod filter;
@@ -44,6 +45,8 @@ pub struct SqlStore<D: Dialect> {
     /// queue for it in order instead of polling for the file's lock.
     writer: Pool<D::Db>,
     tokens: Arc<TokenCache>,
+    /// Lone creates, grouped as they arrive (`creates`).
+    creates: Arc<creates::Creates<D>>,
 }
 
 impl<D: Dialect> Clone for SqlStore<D> {
@@ -52,6 +55,7 @@ impl<D: Dialect> Clone for SqlStore<D> {
             pool: self.pool.clone(),
             writer: self.writer.clone(),
             tokens: self.tokens.clone(),
+            creates: self.creates.clone(),
         }
     }
 }
@@ -71,6 +75,7 @@ impl<D: Dialect> SqlStore<D> {
         let tokens = Arc::new(TokenCache::default());
         let (pool, writer) = D::connect(url, options, &tokens).await?;
         Ok(Self {
+            creates: Arc::new(creates::Creates::new(writer.clone())),
             pool,
             writer,
             tokens,

@@ -5,7 +5,7 @@
 
 use uuid::Uuid;
 
-use super::{Sql, execute};
+use super::{Arg, Sql, execute};
 use crate::domain::activity::Activity;
 use crate::domain::events::Kinds;
 use crate::store::StoreError;
@@ -66,6 +66,55 @@ pub(super) fn extend_cte<D: Dialect>(statement: &mut Sql, a: &Activity) {
     statement.push(&FAN_OUT.replace("{events}", "evented"));
     statement.push(")");
     counted(kinds);
+}
+
+/// The values of `a`'s event that do not come from the resource's row, for a group of creates
+/// written by one statement ([`extend_batch`]): its id, tenant, time, request, resource type
+/// and id, kinds, changed attributes and lifecycle note. `None` when `a` has no event.
+pub(super) fn event_values(a: &Activity) -> Option<Vec<Arg>> {
+    let (Some(kinds), Some(resource)) = (a.event_kinds(), a.resource_id) else {
+        return None;
+    };
+    counted(kinds);
+    Some(vec![
+        Uuid::new_v4().into(),
+        a.tenant.into(),
+        a.at.into(),
+        a.origin.request_id.as_str().into(),
+        a.resource_type.clone().into(),
+        resource.into(),
+        kinds.0.into(),
+        (!a.changed.is_empty()).then(|| a.changed.join(",")).into(),
+        a.lifecycle.clone().into(),
+    ])
+}
+
+/// `statement`, a data-modifying `with` whose `written` returns the rows of created resources
+/// (their `id`, `version` and `doc`), made to write their events (`events`, each from
+/// [`event_values`]) and the events' deliveries too.
+pub(super) fn extend_batch<D: Dialect>(statement: &mut Sql, events: Vec<Vec<Arg>>) {
+    if events.is_empty() {
+        return;
+    }
+    statement.push(&format!(
+        ", evented as (insert into events ({EVENT_COLUMNS}) select v.id, v.tenant_id, v.at, \
+         v.txn, v.resource_type, v.resource_id, v.kinds, v.attributes, r.version, {}, \
+         case when exists (select 1 from subscriptions f where f.tenant_id = v.tenant_id \
+         and f.full_data) then r.doc end, v.lifecycle from (values ",
+        D::json_text("r.doc", "externalId")
+    ));
+    for (i, values) in events.into_iter().enumerate() {
+        statement.push(if i == 0 { "(" } else { ", (" });
+        super::activity::push_list(statement, values);
+        statement.push(")");
+    }
+    statement.push(
+        ") as v (id, tenant_id, at, txn, resource_type, resource_id, kinds, attributes, \
+         lifecycle) join written r on r.id = v.resource_id returning seq, tenant_id, kinds), \
+         fanned as (",
+    );
+    statement.push(&FAN_OUT.replace("{events}", "evented"));
+    statement.push(")");
 }
 
 /// Writes `a`'s event and its deliveries on `conn`, in the change's transaction, while the

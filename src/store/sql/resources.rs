@@ -2,6 +2,7 @@
 //! the shadow columns that are indexed and constrained. Writes are compare-and-swap on
 //! `version`; a write and its members and index entries share one transaction.
 
+use super::creates::Create;
 use super::documents::{alone, document_args, inserted, not_found, update};
 use super::rows::{self, RESOURCE_COLUMNS};
 use super::{Sql, SqlStore, activity, commit, listing, members};
@@ -19,6 +20,10 @@ impl<D: Dialect> Resources for SqlStore<D> {
         write: Write<'_>,
     ) -> Result<StoredResource, StoreError> {
         let (w, recorded) = (&write.content, write.activity);
+        if let (true, Some(a)) = (alone::<D>(w), recorded) {
+            // one statement: written with the creates that arrive beside it
+            return self.creates.write(Create::new(tenant, w, a)?).await;
+        }
         let sql = Sql::new(format!(
             "insert into resources
                  (tenant_id, id, resource_type, version, created, last_modified,
@@ -32,10 +37,6 @@ impl<D: Dialect> Resources for SqlStore<D> {
         .arg(w.now);
         let sql = document_args(sql, w)?;
         if alone::<D>(w) {
-            let sql = match recorded {
-                Some(a) => activity::with_row::<D>(sql, a),
-                None => sql,
-            };
             let mut conn = self.writer.acquire().await?;
             let row = inserted::<D>(&mut conn, sql, w).await?;
             return rows::resource(&row, w.kind);

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use serde_json::json;
+use sqlx::{Connection, PgConnection, SqliteConnection};
 
 use crate::support::{Backend, TOKEN, TestApp, TestDb, execute_sql};
 
@@ -129,8 +130,101 @@ async fn a_write_that_loses_every_compare_and_swap_answers_409_and_changes_nothi
     assert_eq!(read.body, created.body, "nothing changed");
 }
 
+/// `column` (a resource id) of the rows `filter` picks from `table`, as text.
+async fn resource_ids(db: &TestDb, table: &str, filter: &str) -> Vec<String> {
+    let mut ids: Vec<String> = match db.backend {
+        Backend::Postgres => {
+            let query =
+                format!("select coalesce(resource_id::text, '') from {table} where {filter}");
+            let mut conn = PgConnection::connect(&db.url).await.unwrap();
+            sqlx::query_scalar(&query)
+                .fetch_all(&mut conn)
+                .await
+                .unwrap()
+        }
+        Backend::Sqlite => {
+            let query = format!("select coalesce(resource_id, '') from {table} where {filter}");
+            let mut conn = SqliteConnection::connect(&db.url).await.unwrap();
+            sqlx::query_scalar(&query)
+                .fetch_all(&mut conn)
+                .await
+                .unwrap()
+        }
+    };
+    ids.sort();
+    ids
+}
+
+/// On PostgreSQL creates that arrive together are written by one statement; a name taken
+/// twice in such a group sends each of its creates back to be written alone. Either way each
+/// request gets its own answer, and each user its activity row and its event, once.
+async fn thirty_two_parallel_creates_with_four_names_sent_twice_store_twenty_eight_users_each_with_its_row_and_event(
+    backend: Backend,
+) {
+    let app = std::sync::Arc::new(TestApp::new(backend).await);
+    let mut tasks = Vec::new();
+    for i in 0..32 {
+        let app = app.clone();
+        // requests 28..31 repeat the names of requests 0..3 (32 is a tenant's most at once)
+        let name = format!("parallel{}@example.com", if i < 28 { i } else { i - 28 });
+        tasks.push(tokio::spawn(async move {
+            let res = app
+                .post(
+                    "/scim/v2/Users",
+                    json!({"userName": name, "title": format!("t{i}")}),
+                )
+                .await;
+            (name, res)
+        }));
+    }
+    let (mut created, mut refused) = (BTreeMap::new(), Vec::new());
+    for task in tasks {
+        let (name, res) = task.await.unwrap();
+        match res.status.as_u16() {
+            201 => {
+                assert_eq!(res.body["userName"], name.as_str());
+                let id = res.body["id"].as_str().unwrap().to_owned();
+                assert_eq!(
+                    res.header("location"),
+                    Some(format!("http://scimd.test/scim/v2/Users/{id}").as_str())
+                );
+                assert!(created.insert(id, name).is_none(), "ids are distinct");
+            }
+            _ => {
+                let detail = res.assert_scim_error(409, Some("uniqueness"));
+                assert_eq!(
+                    detail,
+                    format!(
+                        "a User with userName '{name}' already exists (userName is unique, \
+                         case-insensitively)"
+                    )
+                );
+                refused.push(name);
+            }
+        }
+    }
+    assert_eq!(created.len(), 28);
+    refused.sort();
+    let expected: Vec<String> = (0..4).map(|i| format!("parallel{i}@example.com")).collect();
+    assert_eq!(refused, expected, "each repeated name refused once");
+    for (id, name) in &created {
+        let read = app.get(&format!("/scim/v2/Users/{id}")).await;
+        assert_eq!(read.status, StatusCode::OK);
+        assert_eq!(read.body["userName"], name.as_str());
+    }
+    assert_eq!(app.get("/scim/v2/Users").await.body["totalResults"], 28);
+    let ids: Vec<String> = created.keys().cloned().collect();
+    let logged = resource_ids(&app.db, "activity", "operation = 'create' and status = 201").await;
+    assert_eq!(logged, ids, "one activity row per user");
+    let evented = resource_ids(&app.db, "events", "resource_type = 'User'").await;
+    assert_eq!(evented, ids, "one event per user");
+    let refusals = resource_ids(&app.db, "activity", "status = 409").await;
+    assert_eq!(refusals.len(), 4, "each refusal logged");
+}
+
 crate::on_both_stores!(
     a_write_that_loses_every_compare_and_swap_answers_409_and_changes_nothing,
     twenty_four_parallel_creates_of_one_user_name_give_one_201_and_the_rest_409,
     parallel_replaces_of_one_user_all_succeed_with_distinct_versions,
+    thirty_two_parallel_creates_with_four_names_sent_twice_store_twenty_eight_users_each_with_its_row_and_event,
 );
