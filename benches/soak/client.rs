@@ -20,7 +20,7 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 const GIVE_UP: Duration = Duration::from_secs(180);
 /// The pause after a connection error before the next replica is tried.
 const CONNECTION_BACKOFF: Duration = Duration::from_millis(200);
-/// A `Retry-After` longer than this is waited for this long only (and reported).
+/// A `Retry-After` longer than this is waited for this long only (and reported as unexpected).
 const LONGEST_WAIT: Duration = Duration::from_secs(30);
 
 /// Who sends a request: the tenants' classes, and the application.
@@ -213,7 +213,7 @@ impl Client {
                     };
                     let wait = Duration::from_secs(seconds);
                     if wait > LONGEST_WAIT {
-                        self.shared.fail(format!(
+                        self.shared.surprise(format!(
                             "Retry-After {seconds} (more than {LONGEST_WAIT:?}) to {method} \
                              {target} on {addr}"
                         ));
