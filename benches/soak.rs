@@ -20,7 +20,9 @@
 //!
 //! One replica is stopped (SIGTERM) at a fifth of the run and started again on its port;
 //! PostgreSQL is stopped at a third (`-m fast`) and two thirds (`-m immediate`, a crash it
-//! recovers from) and started again on the same data after a few seconds. Every acknowledged
+//! recovers from) and started again on the same data after a fortieth of the run, 3 to 10 s
+//! (`SCIMD_BENCH_SOAK_DOWN_SECONDS`). A replica that exits meanwhile is a failure, with the end
+//! of its log. Every acknowledged
 //! write is kept in a ledger (`soak/ledger.rs`) and checked at the end through the SCIM API.
 //! The report gives per tenant class throughput, p50/p99, answers by status and connection
 //! errors, the ledger's check, each replica's VmRSS at start, middle and end; and the issue's
@@ -77,6 +79,10 @@ async fn main() -> BoxResult<()> {
         large_workers: setting("SCIMD_BENCH_SOAK_LARGE_WORKERS", 2, 1)?,
         large_users: setting("SCIMD_BENCH_SOAK_LARGE_USERS", 20_000, 100)?,
         pace_ms: setting("SCIMD_BENCH_SOAK_PACE_MS", 500, 1)?,
+        down_seconds: match std::env::var("SCIMD_BENCH_SOAK_DOWN_SECONDS") {
+            Ok(_) => Some(setting("SCIMD_BENCH_SOAK_DOWN_SECONDS", 10, 1)?),
+            Err(_) => None,
+        },
     };
     if settings.large >= settings.tenants {
         return Err("SCIMD_BENCH_SOAK_LARGE must be below SCIMD_BENCH_SOAK_TENANTS".into());

@@ -115,6 +115,12 @@ impl Server {
         Ok(())
     }
 
+    /// How the process exited, if it has.
+    #[allow(dead_code, reason = "used by the soak only")]
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     /// Asks the process to stop (SIGTERM: scimd finishes the requests it has) and waits, at
     /// most `patience`, for it to exit; returns how it exited.
     #[allow(dead_code, reason = "used by the soak only")]

@@ -107,7 +107,7 @@ impl Shared {
         self.surprises.lock().unwrap().push(what);
     }
 
-    fn fail(&self, what: String) {
+    pub fn fail(&self, what: String) {
         eprintln!("soak: FAILURE {what}");
         self.failures.lock().unwrap().push(what);
     }

@@ -28,6 +28,9 @@ pub struct Settings {
     pub large_workers: usize,
     pub large_users: usize,
     pub pace_ms: usize,
+    /// How long PostgreSQL stays down at each restart (by default a fortieth of the run, 3 to
+    /// 10 s).
+    pub down_seconds: Option<usize>,
 }
 
 /// What happens during the run, at a fraction of its length.
@@ -139,7 +142,7 @@ pub async fn soak(s: &Settings) -> BoxResult<bool> {
         plan.deadline,
     ));
 
-    let down = Duration::from_secs((s.seconds as u64 / 40).clamp(3, 10));
+    let down = Duration::from_secs(s.down_seconds.unwrap_or((s.seconds / 40).clamp(3, 10)) as u64);
     for (at, event) in SCHEDULE {
         tokio::time::sleep_until((started + seconds.mul_f64(at)).into()).await;
         let t = started.elapsed().as_secs_f64();
@@ -173,8 +176,8 @@ pub async fn soak(s: &Settings) -> BoxResult<bool> {
                 );
             }
             Event::MemoryMiddle => {
-                for (m, server) in mem.iter_mut().zip(&servers) {
-                    m.middle_kb = Some(memory(server.as_ref().expect("running").pid)?.0);
+                for (r, (m, server)) in mem.iter_mut().zip(&mut servers).enumerate() {
+                    m.middle_kb = rss(&shared, r, server.as_mut().expect("running"));
                 }
                 println!("{t:>7.1} s: memory sampled (middle)");
             }
@@ -189,8 +192,8 @@ pub async fn soak(s: &Settings) -> BoxResult<bool> {
     probes.await?;
     reads.await?;
     let ran = started.elapsed().as_secs_f64();
-    for (m, server) in mem.iter_mut().zip(&servers) {
-        m.end_kb = Some(memory(server.as_ref().expect("running").pid)?.0);
+    for (r, (m, server)) in mem.iter_mut().zip(&mut servers).enumerate() {
+        m.end_kb = rss(&shared, r, server.as_mut().expect("running"));
     }
     let counts: Vec<_> = CLASSES.iter().map(|c| shared.take(*c)).collect();
     println!("{ran:>7.1} s: the mix stopped; checking the ledger");
@@ -217,10 +220,29 @@ pub async fn soak(s: &Settings) -> BoxResult<bool> {
         }
     }
     let met = report::verdicts(&shared, &verdict, &mem);
-    for server in servers.into_iter().flatten() {
-        server.terminate(Duration::from_secs(60)).await?;
+    for mut server in servers.into_iter().flatten() {
+        if server.exited().is_none() {
+            server.terminate(Duration::from_secs(60)).await?;
+        }
     }
     Ok(met)
+}
+
+/// Replica `r`'s VmRSS in kB; `None`, and a failure with the end of its log, if it exited.
+fn rss(shared: &Shared, r: usize, server: &mut Server) -> Option<u64> {
+    if let Some(status) = server.exited() {
+        let log = server.stderr.as_ref().map_or(Vec::new(), |l| {
+            let lines = l.lock().unwrap();
+            lines.iter().rev().take(20).rev().cloned().collect()
+        });
+        shared.fail(format!(
+            "replica {r} (pid {}) exited ({status}); the end of its log:\n    {}",
+            server.pid,
+            log.join("\n    ")
+        ));
+        return None;
+    }
+    memory(server.pid).ok().map(|(rss, _)| rss)
 }
 
 /// An operator key made by `scimd operator-key add` on the database.
