@@ -73,12 +73,12 @@ fn group_name(g: usize) -> String {
     format!("Sales Team {g}")
 }
 
-fn patch(operations: Value) -> String {
+pub fn patch(operations: Value) -> String {
     json!({"schemas": [PATCH_OP], "Operations": operations}).to_string()
 }
 
 /// Entra's member change of `group`: `op` `Add` or `Remove` with a value list.
-fn members_patch(op: &str, ids: &[&str]) -> String {
+pub fn members_patch(op: &str, ids: &[&str]) -> String {
     let value: Vec<Value> = ids.iter().map(|id| json!({"value": id})).collect();
     patch(json!([{"op": op, "path": "members", "value": value}]))
 }

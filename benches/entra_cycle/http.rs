@@ -36,6 +36,11 @@ pub struct Conn {
 pub struct Reply {
     pub status: u16,
     pub body: Vec<u8>,
+    /// Its `Retry-After` header, if any.
+    #[allow(dead_code, reason = "read by the soak only")]
+    pub retry_after: Option<String>,
+    /// Whether the server said `Connection: close` (the connection is then of no further use).
+    pub close: bool,
 }
 
 impl Reply {
@@ -109,6 +114,30 @@ impl Conn {
         target: &str,
         body: Option<&str>,
     ) -> BoxResult<(Reply, Duration)> {
+        let (reply, took) = self
+            .send_any(method, target, body, REQUEST_TIMEOUT)
+            .await
+            .map_err(|e| format!("{method} {target}: {e}"))?;
+        if reply.close {
+            return Err(format!(
+                "the server closed the keep-alive connection after a {}: {}",
+                reply.status,
+                reply.text()
+            )
+            .into());
+        }
+        Ok((reply, took))
+    }
+
+    /// As [`Conn::send`], but an answer that closes the connection is returned too (with
+    /// `close` set: the caller drops the connection), and the timeout is `timeout`.
+    pub async fn send_any(
+        &mut self,
+        method: &str,
+        target: &str,
+        body: Option<&str>,
+        timeout: Duration,
+    ) -> BoxResult<(Reply, Duration)> {
         let body = body.unwrap_or("");
         self.request.clear();
         self.request.extend_from_slice(
@@ -129,9 +158,9 @@ impl Conn {
             RECONNECTS.fetch_add(1, Ordering::Relaxed);
         }
         let started = Instant::now();
-        let reply = tokio::time::timeout(REQUEST_TIMEOUT, self.exchange())
+        let reply = tokio::time::timeout(timeout, self.exchange())
             .await
-            .map_err(|_| format!("{method} {target}: no answer within {REQUEST_TIMEOUT:?}"))??;
+            .map_err(|_| format!("no answer within {timeout:?}"))??;
         self.last = Instant::now();
         Ok((reply, self.last - started))
     }
@@ -150,6 +179,7 @@ impl Conn {
             .ok_or_else(|| format!("not a status line: {:?}", self.line))?;
         let mut length = None;
         let mut close = false;
+        let mut retry_after = None;
         loop {
             self.line.clear();
             if self.stream.read_line(&mut self.line).await? == 0 {
@@ -166,6 +196,8 @@ impl Conn {
                     return Err(format!("an answer with transfer-encoding {value}").into());
                 } else if name.eq_ignore_ascii_case("connection") {
                     close = value.eq_ignore_ascii_case("close");
+                } else if name.eq_ignore_ascii_case("retry-after") {
+                    retry_after = Some(value.to_owned());
                 }
             }
         }
@@ -177,14 +209,12 @@ impl Conn {
         };
         let mut body = vec![0; length];
         self.stream.read_exact(&mut body).await?;
-        if close {
-            return Err(format!(
-                "the server closed the keep-alive connection after a {status}: {}",
-                String::from_utf8_lossy(&body)
-            )
-            .into());
-        }
-        Ok(Reply { status, body })
+        Ok(Reply {
+            status,
+            body,
+            retry_after,
+            close,
+        })
     }
 }
 

@@ -114,6 +114,28 @@ impl Server {
         self.child.kill().await?;
         Ok(())
     }
+
+    /// How the process exited, if it has.
+    #[allow(dead_code, reason = "used by the soak only")]
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// Asks the process to stop (SIGTERM: scimd finishes the requests it has) and waits, at
+    /// most `patience`, for it to exit; returns how it exited.
+    #[allow(dead_code, reason = "used by the soak only")]
+    pub async fn terminate(mut self, patience: Duration) -> BoxResult<std::process::ExitStatus> {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status()
+            .await?;
+        if !sent.success() {
+            return Err(format!("kill -TERM {} failed", self.pid).into());
+        }
+        Ok(tokio::time::timeout(patience, self.child.wait())
+            .await
+            .map_err(|_| format!("scimd {} did not exit within {patience:?}", self.pid))??)
+    }
 }
 
 /// User + system CPU time of process `pid` so far.

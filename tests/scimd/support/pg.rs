@@ -67,7 +67,9 @@ fn bin_dirs() -> Vec<PathBuf> {
     dirs
 }
 
-fn find_bin(name: &str) -> Option<PathBuf> {
+/// The installed PostgreSQL program `name` (`initdb`, `postgres`, `pg_ctl`), if any; also used
+/// by the soak benchmark (benches/soak/cluster.rs), which runs a cluster of its own.
+pub fn find_bin(name: &str) -> Option<PathBuf> {
     bin_dirs()
         .into_iter()
         .map(|d| d.join(name))
@@ -75,7 +77,7 @@ fn find_bin(name: &str) -> Option<PathBuf> {
 }
 
 /// PostgreSQL refuses to run as root: as root, run it as the `postgres` system user.
-fn command(bin: &Path) -> Command {
+pub fn command(bin: &Path) -> Command {
     let root = Command::new("id")
         .arg("-u")
         .output()
