@@ -13,6 +13,7 @@ mod events;
 mod first_start;
 mod health_cli;
 mod hostile;
+mod https;
 mod invitation_browser;
 mod limits_cli;
 mod matching_cli;
