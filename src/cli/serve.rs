@@ -27,8 +27,10 @@ impl Serve {
 /// Serves until SIGINT or SIGTERM; on a first start, prints the connection details once.
 async fn serve(config: &Config) -> Result<(), StartError> {
     // the certificate first: a wrong file is reported before the database is touched
-    let acceptor = scimd::tls::acceptor(&config.tls).map_err(StartError::Config)?;
-    let scheme = if acceptor.is_some() { "https" } else { "http" };
+    let tls = scimd::tls::acceptor(&config.tls, config.database.data_dir.as_deref())
+        .map_err(StartError::Config)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let (acceptor, acme) = tls.map_or((None, None), |(a, acme)| (Some(a), acme));
     let state = scimd::build_state(config).await?;
     let listener = TcpListener::bind(config.address.listen).await?;
     let address = listener.local_addr()?;
@@ -84,6 +86,9 @@ async fn serve(config: &Config) -> Result<(), StartError> {
         // before the `listening on` line, so that whoever waits for that line knows both
         println!("redirecting http://{plain} to https");
         tokio::spawn(async move { axum::serve(listener, app).await });
+    }
+    if let Some(acme) = acme {
+        tokio::spawn(acme.run());
     }
     tracing::info!(%address, "scimd listening; SCIM base path /scim/v2");
     // One line on stdout once the socket is bound, so that scripts and tests that start

@@ -5,6 +5,7 @@
 //! cookies are `Secure` and URLs `https://`) and each answer `Strict-Transport-Security`.
 //! [`redirect`]: the plain listener that only sends clients to HTTPS.
 
+pub mod acme;
 pub mod files;
 pub mod redirect;
 
@@ -27,18 +28,35 @@ pub use tokio_rustls::TlsAcceptor;
 /// What `Strict-Transport-Security` says on HTTPS answers: a year (RFC 6797 §6.1.1).
 const HSTS: &str = "max-age=31536000";
 
-/// The acceptor of the main listener as `settings` describe it: `None` for plain HTTP. An
-/// error names the setting and the file at fault.
-pub fn acceptor(settings: &Tls) -> Result<Option<TlsAcceptor>, String> {
+/// The acceptor of the main listener as `settings` describe it (`data_dir`: SCIMD_DATA_DIR,
+/// beside which ACME keeps its files), and the ACME client to run when ACME provides the
+/// certificate: `None` for plain HTTP. An error names the setting and the file at fault.
+pub fn acceptor(
+    settings: &Tls,
+    data_dir: Option<&std::path::Path>,
+) -> Result<Option<(TlsAcceptor, Option<acme::Acme>)>, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    if let Some(acme_settings) = settings.acme(data_dir) {
+        let client = acme::Acme::new(acme_settings, Arc::clone(&provider))?;
+        let mut config = server_config(provider, client.resolver())?;
+        config.alpn_protocols.push(acme::ACME_TLS_ALPN.to_vec());
+        return Ok(Some((TlsAcceptor::from(Arc::new(config)), Some(client))));
+    }
     let (Some(cert), Some(key)) = (&settings.tls_cert, &settings.tls_key) else {
+        if settings.http_redirect_listen.is_some() {
+            return Err(
+                "SCIMD_HTTP_REDIRECT_LISTEN redirects to HTTPS: it needs SCIMD_TLS_CERT or \
+                 SCIMD_ACME_DOMAINS"
+                    .into(),
+            );
+        }
         return Ok(None);
     };
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let resolver = files::FileCert::load(cert, key, Arc::clone(&provider))?;
-    Ok(Some(TlsAcceptor::from(Arc::new(server_config(
-        provider,
-        Arc::new(resolver),
-    )?))))
+    Ok(Some((
+        TlsAcceptor::from(Arc::new(server_config(provider, Arc::new(resolver))?)),
+        None,
+    )))
 }
 
 /// The server's TLS: versions 1.2 and 1.3, the provider's cipher suites (ECDHE with AES-GCM or
@@ -73,6 +91,8 @@ pub async fn serve_connection(
         return serve_http(TokioIo::new(stream), peer, false, http, router, watcher).await;
     };
     match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+        // a validation server's TLS-ALPN-01 check ends with the handshake (RFC 8737 §3)
+        Ok(Ok(stream)) if stream.get_ref().1.alpn_protocol() == Some(acme::ACME_TLS_ALPN) => {}
         Ok(Ok(stream)) => serve_http(TokioIo::new(stream), peer, true, http, router, watcher).await,
         Ok(Err(e)) => tracing::debug!(error = %e, ?peer, "TLS handshake failed"),
         Err(_) => tracing::debug!(?peer, "TLS handshake not finished in time"),
