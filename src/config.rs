@@ -15,11 +15,13 @@ mod duration;
 pub mod health;
 mod notify;
 mod server;
+mod tls;
 pub use database::{DEFAULT_SQLITE_FILE, Database};
 pub use duration::{MAX_DURATION, access_token_ttl, duration, period};
 pub use health::AlertThresholds;
 pub use notify::Notify;
 pub use server::{Config, DEFAULT_MAX_MEMBERS_PER_PAGE};
+pub use tls::Tls;
 
 use crate::telemetry::LogFormat;
 
@@ -70,10 +72,16 @@ impl Address {
     /// `http://` and the listening address. Used where a URL must be fixed rather than read
     /// from a request (the OAuth issuer, the events' `iss`).
     pub fn root_url(&self) -> String {
+        self.root_url_with(false)
+    }
+
+    /// The same, `https://` and the listening address when the listener serves HTTPS.
+    pub fn root_url_with(&self, https: bool) -> String {
+        let scheme = if https { "https" } else { "http" };
         let root = self
             .public_url
             .clone()
-            .unwrap_or_else(|| format!("http://{}", self.listen));
+            .unwrap_or_else(|| format!("{scheme}://{}", self.listen));
         root.trim_end_matches('/').to_owned()
     }
 }

@@ -10,13 +10,13 @@ pub mod scim;
 pub mod service;
 pub mod store;
 pub mod telemetry;
+pub mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tower::ServiceExt;
 
 pub use http::{AppState, app};
 
@@ -68,7 +68,7 @@ pub async fn open_directory(config: &Config) -> Result<Directory, StartError> {
     .with_notify(
         config
             .notify
-            .settings(config.address.root_url())
+            .settings(config.root_url())
             .map_err(StartError::Config)?,
     )
     .with_entra_keys(
@@ -79,7 +79,7 @@ pub async fn open_directory(config: &Config) -> Result<Directory, StartError> {
         retry_for: config.events_retry_for,
         retention: config.events_retention,
         timeout: config.delivery.events_timeout,
-        issuer: events_issuer(&config.address),
+        issuer: issuer_at(config.root_url()),
     })
     .map_err(StartError::Config)
 }
@@ -102,7 +102,11 @@ async fn open_store(database: &Database) -> Result<AnyStore, StartError> {
 /// Who the events say sent them (`iss`) and where their resources are: `SCIMD_PUBLIC_URL`,
 /// else the listening address.
 pub fn events_issuer(address: &Address) -> service::events::Issuer {
-    let root = address.root_url();
+    issuer_at(address.root_url())
+}
+
+/// The events' issuer when scimd is reached at `root`.
+fn issuer_at(root: String) -> service::events::Issuer {
     service::events::Issuer {
         iss: root.clone(),
         scim_base: format!("{root}{}", http::SCIM_BASE),
@@ -149,6 +153,16 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_tls(listener, None, state, shutdown).await
+}
+
+/// The same, HTTPS with `acceptor` when given (see [`tls`]).
+pub async fn serve_tls(
+    listener: TcpListener,
+    acceptor: Option<tls::TlsAcceptor>,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(state.header_timeout);
@@ -172,24 +186,14 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        // the peer's address rides on each request (the sign-in throttle counts per address)
-        let peer = stream.peer_addr().ok().map(axum::extract::ConnectInfo);
-        let service = hyper_util::service::TowerToHyperService::new(router.clone().map_request(
-            move |req: axum::http::Request<hyper::body::Incoming>| {
-                let mut req = req.map(axum::body::Body::new);
-                if let Some(peer) = peer {
-                    req.extensions_mut().insert(peer);
-                }
-                req
-            },
+        tokio::spawn(tls::serve_connection(
+            stream,
+            acceptor.clone(),
+            state.header_timeout,
+            http.clone(),
+            router.clone(),
+            connections.watcher(),
         ));
-        let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-        let connection = connections.watch(connection);
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "connection closed with an error");
-            }
-        });
     }
     drop(listener);
     connections.shutdown().await;

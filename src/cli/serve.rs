@@ -26,6 +26,11 @@ impl Serve {
 
 /// Serves until SIGINT or SIGTERM; on a first start, prints the connection details once.
 async fn serve(config: &Config) -> Result<(), StartError> {
+    // the certificate first: a wrong file is reported before the database is touched
+    let tls = scimd::tls::acceptor(&config.tls, config.database.data_dir.as_deref())
+        .map_err(StartError::Config)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let (acceptor, acme) = tls.map_or((None, None), |(a, acme)| (Some(a), acme));
     let state = scimd::build_state(config).await?;
     let listener = TcpListener::bind(config.address.listen).await?;
     let address = listener.local_addr()?;
@@ -34,7 +39,7 @@ async fn serve(config: &Config) -> Result<(), StartError> {
             .address
             .public_url
             .clone()
-            .unwrap_or_else(|| format!("http://{address}"));
+            .unwrap_or_else(|| format!("{scheme}://{address}"));
         let base = base.trim_end_matches('/');
         // the newcomer's first click: the guided page, for the tenant just made
         let link = state
@@ -56,7 +61,7 @@ async fn serve(config: &Config) -> Result<(), StartError> {
     }
     if config.address.public_url.is_none() {
         tracing::warn!(
-            issuer = %config.address.root_url(),
+            issuer = %config.root_url(),
             "SCIMD_PUBLIC_URL is not set: the OAuth issuer and the events' `iss` are the \
              listening address; set it to the URL Entra reaches scimd at"
         );
@@ -73,10 +78,22 @@ async fn serve(config: &Config) -> Result<(), StartError> {
         tracing::info!(address = %listener.local_addr()?, "metrics on their own address");
         tokio::spawn(async move { axum::serve(listener, app).await });
     }
+    if let Some(plain) = config.tls.http_redirect_listen {
+        let listener = TcpListener::bind(plain).await?;
+        let plain = listener.local_addr()?;
+        let app = scimd::tls::redirect::app(address.port(), config.address.public_url.clone());
+        tracing::info!(address = %plain, "plain HTTP answered with redirects to HTTPS");
+        // before the `listening on` line, so that whoever waits for that line knows both
+        println!("redirecting http://{plain} to https");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+    }
+    if let Some(acme) = acme {
+        tokio::spawn(acme.run());
+    }
     tracing::info!(%address, "scimd listening; SCIM base path /scim/v2");
     // One line on stdout once the socket is bound, so that scripts and tests that start
     // scimd on port 0 learn the address and know it accepts connections.
-    println!("listening on http://{address}");
-    scimd::serve(listener, state, scimd::shutdown_signal()).await?;
+    println!("listening on {scheme}://{address}");
+    scimd::serve_tls(listener, acceptor, state, scimd::shutdown_signal()).await?;
     Ok(())
 }

@@ -29,6 +29,9 @@ pub struct Config {
         help_heading = "Address"
     )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// HTTPS on the main listener.
+    #[command(flatten)]
+    pub tls: super::Tls,
     #[command(flatten)]
     pub database: Database,
     /// Largest accepted request body in bytes (413 beyond it).
@@ -236,6 +239,12 @@ pub struct Config {
 }
 
 impl Config {
+    /// The root URL scimd is reached at (see [`Address::root_url`]), `https://` when the main
+    /// listener serves HTTPS.
+    pub fn root_url(&self) -> String {
+        self.address.root_url_with(self.tls.enabled())
+    }
+
     /// The SCIM requests served at once: SCIMD_ADMISSION_SLOTS, else one per database
     /// connection, so that an admitted request never queues for a connection behind requests
     /// of other tenants (`cargo bench --bench fairness` with twice as many slots: a quiet

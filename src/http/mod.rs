@@ -88,7 +88,7 @@ impl AppState {
             api_rate: api::RateLimit::new(config.api_rate_limit),
             metrics: crate::meter::Access::of(config),
             proxies: client::TrustedProxies::new(config.trusted_proxies.clone()),
-            issuer: config.address.root_url(),
+            issuer: config.root_url(),
             cycle_gap: config.health.cycles.cycle_gap,
             tenant_rate: api::RateLimit::new(0),
             admission: admission::Admission::new(

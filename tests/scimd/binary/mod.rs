@@ -1,6 +1,7 @@
 //! The `scimd` binary as operators run it: started as a process on port 0 (its address read
 //! from the `listening on` line it prints), talked to over a real socket, killed.
 
+mod acme;
 mod admin_invite;
 mod alerts_acceptance;
 mod alerts_cli;
@@ -13,6 +14,7 @@ mod events;
 mod first_start;
 mod health_cli;
 mod hostile;
+mod https;
 mod invitation_browser;
 mod limits_cli;
 mod matching_cli;

@@ -8,6 +8,7 @@ pub mod proxy;
 pub mod receiver;
 pub mod served;
 pub mod smtp;
+pub mod tls;
 pub mod wire;
 
 use axum::Router;

@@ -1,5 +1,5 @@
 //! scimd as a process: `scimd serve` started on port 0, its address read from the
-//! `listening on http://<address>` line it prints once its socket is bound (no free-port race,
+//! `listening on http(s)://<address>` line it prints once its socket is bound (no free-port race,
 //! no polling), spoken to with plain HTTP/1.1 over a real socket (`request`, which also
 //! speaks to scimd served in the test's process), and killed with the test.
 
@@ -55,7 +55,10 @@ impl Scimd {
         let mut before = Vec::new();
         let address = timeout(START, async {
             while let Some(line) = stdout.next_line().await.expect("read scimd's stdout") {
-                if let Some(address) = line.strip_prefix("listening on http://") {
+                if let Some(address) = line
+                    .strip_prefix("listening on http://")
+                    .or_else(|| line.strip_prefix("listening on https://"))
+                {
                     return address.parse().expect("an address");
                 }
                 before.push(line);
