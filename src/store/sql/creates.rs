@@ -1,9 +1,9 @@
 //! Creates that arrive together are written together: on PostgreSQL, each create that is one
 //! statement (its activity row and event with it) joins a queue, and a few writers take what
 //! has queued and insert it with one statement and one commit. A busy tenant's initial cycle
-//! then pays the statement's fixed costs (planning the executor, opening fourteen indexes, the
-//! round trip, the commit) once per group instead of once per user; a create that arrives
-//! alone is written at once, alone.
+//! then pays the statement's fixed costs (starting the executor, opening some fifteen
+//! indexes, the round trip, the commit) once per group instead of once per user; a create
+//! that arrives alone is written at once, alone.
 //!
 //! A group is one statement, so it commits whole or not at all. When it fails (a userName
 //! taken, by another create of the group or by a user already stored; the database away), each
