@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::MatchedPath;
 use axum::http::{HeaderName, Request, Response};
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
@@ -122,16 +121,4 @@ impl MakeRequestId for RequestIds {
             .ok()
             .map(RequestId::new)
     }
-}
-
-/// Records the matched route in the request span (routing happens inside the span, after
-/// paths are normalised). Applied to the router's routes, where `MatchedPath` is known.
-pub async fn record_route(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    if let Some(path) = req.extensions().get::<MatchedPath>() {
-        Span::current().record("route", path.as_str());
-    }
-    next.run(req).await
 }

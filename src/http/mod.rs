@@ -152,7 +152,6 @@ pub fn app(state: AppState) -> Router {
     if state.metrics != crate::meter::Access::Apart {
         router = router.route("/metrics", get(ops::metrics));
     }
-    // every route is behind the guard (requests at once, time per request), whoever calls it
     let router = router
         .nest(SCIM_BASE, scim)
         .merge(oauth)
@@ -165,21 +164,24 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(state.max_body_bytes))
-        .layer(middleware::from_fn(telemetry::record_route))
         .route_layer(middleware::from_fn(crate::meter::count_requests))
-        .layer(middleware::from_fn_with_state(
-            state.guard.clone(),
-            guard::limit,
-        ))
+        .with_state(state.clone());
+    // Paths are normalised before routing, so the router sits behind a service that rewrites
+    // them; then every request, whatever it calls, is told who sent it and is behind the guard
+    // (requests at once, time per request) and the body limit. These wrap the router once: as
+    // the router's own layers they would wrap each route, and each request would clone and box
+    // every layer of its route (docs/src/contributor/benchmarks.md).
+    let normalized = tower::ServiceBuilder::new()
+        .map_request(normalize::normalize)
+        .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .layer(middleware::from_fn_with_state(
             state.proxies.clone(),
             client::identify,
         ))
-        .with_state(state);
-    // Paths are normalised before routing, so the router sits behind a service that rewrites them.
-    let normalized = tower::ServiceBuilder::new()
-        .map_request(normalize::normalize)
+        .layer(middleware::from_fn_with_state(
+            state.guard.clone(),
+            guard::limit,
+        ))
         .service(router);
     // what a handler leaves of a body is read after it, outside the limit on requests at once
     let drained = Router::new()

@@ -50,7 +50,11 @@ impl Scim {
 
 impl IntoResponse for Scim {
     fn into_response(self) -> Response {
-        let body = serde_json::to_vec(&self.body).unwrap_or_default();
+        // a resource is rarely smaller: one allocation where growing would make several
+        let mut body = Vec::with_capacity(1024);
+        if serde_json::to_writer(&mut body, &self.body).is_err() {
+            body.clear();
+        }
         let mut response = (
             self.status,
             [(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON))],

@@ -2,6 +2,8 @@
 //! attributes in schema order, server-set `meta` (RFC 7643 §3.1), cut to the request's
 //! projection. What scimd sends back is always strict RFC whatever shape came in.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
@@ -29,7 +31,7 @@ pub fn render(
 ) -> Value {
     let doc = &resource.doc;
     let mut schemas = vec![Value::String(rt.schema.id.clone())];
-    let mut out = Map::new();
+    let mut out = Map::with_capacity(doc.len() + 3);
     out.insert("schemas".into(), Value::Null); // placeholder keeps `schemas` first
     out.insert("id".into(), Value::String(resource.id.to_string()));
     let core = find(common, "externalId")
@@ -86,7 +88,7 @@ fn render_meta(
         "location": location(base_url, resource),
         "version": resource.version.etag(),
     });
-    project(meta_def, None, &meta, projection)
+    project(meta_def, None, Cow::Owned(meta), projection)
 }
 
 fn copy<'a>(
@@ -98,25 +100,34 @@ fn copy<'a>(
     out: &mut Map<String, Value>,
 ) {
     for attr in attributes {
-        let Some(value) = doc.get(&attr.name) else {
+        let Some(value) = attribute(doc, &attr.name) else {
             continue;
         };
-        let value = with_refs(attr, value, base_url);
-        if let Some(value) = project(attr, ext, &value, projection) {
+        if let Some(value) = project(attr, ext, with_refs(attr, value, base_url), projection) {
             out.insert(attr.name.clone(), value);
         }
     }
 }
 
+/// The value of attribute `name` in `doc`. A stored document holds a few of its schema's
+/// attributes, so comparing names costs less than hashing each name the schema has; a large
+/// document is searched by hash.
+fn attribute<'d>(doc: &'d Map<String, Value>, name: &str) -> Option<&'d Value> {
+    if doc.len() > 16 {
+        return doc.get(name);
+    }
+    doc.iter().find_map(|(k, v)| (k == name).then_some(v))
+}
+
 /// `$ref` of a reference to a User or Group (manager, members, groups) is the server's own URL
 /// of the referenced resource, whatever the client sent (RFC 7643 §2.3.7): by the reference's
 /// one type, else by the element's `type` (members), and `groups` always refer to groups.
-fn with_refs(attr: &Attribute, value: &Value, base_url: &str) -> Value {
+fn with_refs<'v>(attr: &Attribute, value: &'v Value, base_url: &str) -> Cow<'v, Value> {
     let Some(types) = attr
         .sub_attribute("$ref")
         .map(|r| r.reference_types.as_slice())
     else {
-        return value.clone();
+        return Cow::Borrowed(value);
     };
     let endpoint = |element: &Value| -> Option<&'static str> {
         match (types, element.get("type").and_then(Value::as_str)) {
@@ -139,22 +150,23 @@ fn with_refs(attr: &Attribute, value: &Value, base_url: &str) -> Value {
         }
         v
     };
-    match value {
+    Cow::Owned(match value {
         Value::Array(items) => Value::Array(items.iter().map(set).collect()),
         single => set(single),
-    }
+    })
 }
 
-/// The part of `value` (of attribute `attr`) that the projection shows.
+/// The part of `value` (of attribute `attr`) that the projection shows: `value` itself when it
+/// shows all of it (copied only when borrowed).
 fn project(
     attr: &Attribute,
     ext: Option<&str>,
-    value: &Value,
+    value: Cow<'_, Value>,
     projection: &Projection,
 ) -> Option<Value> {
     match projection.show(ext, attr) {
         Show::No => None,
-        Show::All => Some(value.clone()),
+        Show::All => Some(value.into_owned()),
         Show::Some => {
             let keep = |v: &Value| -> Option<Value> {
                 let Value::Object(members) = v else {
@@ -170,7 +182,7 @@ fn project(
                     .collect();
                 (!kept.is_empty()).then_some(Value::Object(kept))
             };
-            match value {
+            match value.as_ref() {
                 Value::Array(items) => {
                     let kept: Vec<Value> = items.iter().filter_map(keep).collect();
                     (!kept.is_empty()).then_some(Value::Array(kept))
