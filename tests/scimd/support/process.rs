@@ -170,3 +170,35 @@ async fn raw(address: SocketAddr, head: String, body: &str) -> std::io::Result<R
         .unwrap_or_default();
     Ok(Reply { status, body })
 }
+
+/// Runs `scimd <args>` in `dir` with `stdin` typed in, on the database at `database_url` (the
+/// default SQLite file in `dir` when `None`), with no other `SCIMD_*` setting inherited; it must
+/// succeed. Its standard output.
+pub async fn cli(dir: &Path, database_url: Option<&str>, args: &[&str], stdin: &str) -> String {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_scimd"));
+    for (name, _) in std::env::vars().filter(|(k, _)| k.starts_with("SCIMD_")) {
+        command.env_remove(name);
+    }
+    if let Some(url) = database_url {
+        command.env("SCIMD_DATABASE_URL", url);
+    }
+    let mut child = command
+        .args(args)
+        .current_dir(dir)
+        .env("SCIMD_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run scimd");
+    let mut input = child.stdin.take().expect("scimd's stdin");
+    input
+        .write_all(format!("{stdin}\n").as_bytes())
+        .await
+        .expect("write scimd's stdin");
+    drop(input);
+    let out = child.wait_with_output().await.expect("scimd's output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "scimd {args:?} failed: {stderr}");
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
