@@ -37,6 +37,24 @@ impl Scimd {
     /// inherited) on 127.0.0.1:0, and waits for it to listen. Returns it with what it printed
     /// before (a first start's connection details).
     pub async fn start(dir: &Path, env: &[(&str, &str)]) -> (Self, Vec<String>) {
+        Self::start_with(dir, env, Stdio::inherit()).await
+    }
+
+    /// [`Scimd::start`], its log (standard error) appended to the file `log`.
+    pub async fn start_logging_to(
+        dir: &Path,
+        env: &[(&str, &str)],
+        log: &Path,
+    ) -> (Self, Vec<String>) {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .expect("open the log file");
+        Self::start_with(dir, env, Stdio::from(file)).await
+    }
+
+    async fn start_with(dir: &Path, env: &[(&str, &str)], log: Stdio) -> (Self, Vec<String>) {
         let mut command = Command::new(env!("CARGO_BIN_EXE_scimd"));
         command.arg("serve").current_dir(dir);
         for (name, _) in std::env::vars().filter(|(k, _)| k.starts_with("SCIMD_")) {
@@ -47,7 +65,7 @@ impl Scimd {
             .env("SCIMD_LOG", "warn")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(log)
             .kill_on_drop(true);
         let mut child = command.spawn().expect("start scimd");
         let out = child.stdout.take().expect("scimd's stdout");
