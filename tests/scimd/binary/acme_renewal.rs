@@ -7,6 +7,9 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+
 use crate::support::Backend;
 use crate::support::acme::{Run, renew_at, section};
 use crate::support::pebble::{shown, validity};
@@ -49,6 +52,13 @@ async fn a_certificate_is_renewed_once_two_thirds_of_its_life_have_passed_and_th
         "{life:?} {first_life:?}"
     );
     assert_eq!(run.counters(&root).await, (2, 0));
+    // and stored, so that a restart serves the renewed certificate
+    let stored = std::fs::read(run.dir.join("acme").join("certificate.pem")).unwrap();
+    let stored = CertificateDer::pem_slice_iter(&stored)
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored, renewed);
     assert_eq!(run.logged("ACME certificate obtained").len(), 2);
     assert!(run.logged("ACME: no certificate obtained").is_empty());
 
@@ -89,6 +99,8 @@ async fn a_renewal_that_fails_keeps_the_old_certificate_served_and_shows_in_the_
     let root = pebble.root(&run.ca).await;
     let first = run.next_served(&root, None, Duration::from_secs(60)).await;
     let life = validity(&first);
+    // signed in now: after the failure, only quick reads before the retry 10 s later
+    let session = run.sign_in(&root).await;
     pebble.stop().await;
 
     // the renewal comes due 40 s into the certificate's life and fails at once
@@ -125,7 +137,7 @@ async fn a_renewal_that_fails_keeps_the_old_certificate_served_and_shows_in_the_
         "{error}"
     );
 
-    let page = run.operator_page(&root).await;
+    let page = run.page(&root, &session).await;
     let shown_section = section(&page);
     assert!(
         shown_section.contains("data-state=\"failing\""),

@@ -138,6 +138,12 @@ impl Run {
 
     /// The operator page as olivia sees it, signed in over HTTPS: its HTML.
     pub async fn operator_page(&self, root: &str) -> String {
+        let session = self.sign_in(root).await;
+        self.page(root, &session).await
+    }
+
+    /// Olivia signed in to the operator page over HTTPS: her session's cookie pair.
+    pub async fn sign_in(&self, root: &str) -> String {
         let client = self.client(root);
         let form = client
             .get(format!("{}/operator/sign-in", self.base()))
@@ -165,8 +171,13 @@ impl Run {
             .await
             .unwrap();
         assert_eq!(signed.status(), 303);
-        let session = cookie(&signed, "__Host-scimd_operator");
-        let page = client
+        cookie(&signed, "__Host-scimd_operator")
+    }
+
+    /// The operator page with `session`: its HTML.
+    pub async fn page(&self, root: &str, session: &str) -> String {
+        let page = self
+            .client(root)
             .get(format!("{}/operator", self.base()))
             .header("cookie", session)
             .send()
