@@ -2,10 +2,12 @@
 //! `SCIMD_ACME_CHALLENGE=http-01` answers Pebble's request for the challenge's key authorization
 //! on the plain listener of `SCIMD_HTTP_REDIRECT_LISTEN` (Pebble's `httpPort`) and serves the
 //! certificate Pebble issues; once the order is over, the challenge's path is redirected to
-//! HTTPS like every other request on that listener.
+//! HTTPS like every other request on that listener. Without that listener, `http-01` stops
+//! the start.
 
 use std::time::Duration;
 
+use super::https::{refused_start, scratch};
 use crate::support::Backend;
 use crate::support::acme::Run;
 
@@ -64,4 +66,22 @@ async fn http_01_is_answered_on_the_redirect_listener_while_pending_and_redirect
     scimd.kill().await;
     pebble.stop().await;
     let _ = std::fs::remove_dir_all(&run.dir);
+}
+
+#[tokio::test]
+async fn http_01_without_the_redirect_listener_stops_the_start_before_anything_is_created() {
+    let dir = scratch("scimd-http01-refused");
+    let env = [
+        ("SCIMD_ACME_DOMAINS", "scim.example.com"),
+        ("SCIMD_ACME_CHALLENGE", "http-01"),
+    ];
+    let stderr = refused_start(&dir, &env).await;
+    assert_eq!(
+        stderr.trim(),
+        "scimd: SCIMD_ACME_CHALLENGE=http-01 is answered on the plain listener: it needs \
+         SCIMD_HTTP_REDIRECT_LISTEN",
+    );
+    assert!(!dir.join("scimd.db").exists());
+    assert!(!dir.join("acme").exists());
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -79,7 +79,7 @@ impl Https {
     }
 }
 
-fn scratch(prefix: &str) -> PathBuf {
+pub(super) fn scratch(prefix: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -330,7 +330,7 @@ async fn a_certificate_replaced_on_disk_is_served_to_the_next_connection_and_a_b
 }
 
 /// `scimd serve` with `env` in `dir`, expected to stop at once: its standard error.
-async fn refused_start(dir: &Path, env: &[(&str, &str)]) -> String {
+pub(super) async fn refused_start(dir: &Path, env: &[(&str, &str)]) -> String {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_scimd"));
     for (name, _) in std::env::vars().filter(|(k, _)| k.starts_with("SCIMD_")) {
         command.env_remove(name);
