@@ -32,6 +32,10 @@ async fn serve(config: &Config) -> Result<(), StartError> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     let (acceptor, acme) = tls.map_or((None, None), |(a, acme)| (Some(a), acme));
     let state = scimd::build_state(config).await?;
+    if let Some(acme) = &acme {
+        // the only setter: it cannot be set already
+        let _ = state.acme.set(acme.resolver());
+    }
     let listener = TcpListener::bind(config.address.listen).await?;
     let address = listener.local_addr()?;
     if let Some(issued) = scimd::first_start(&state, config).await? {
@@ -81,7 +85,11 @@ async fn serve(config: &Config) -> Result<(), StartError> {
     if let Some(plain) = config.tls.http_redirect_listen {
         let listener = TcpListener::bind(plain).await?;
         let plain = listener.local_addr()?;
-        let app = scimd::tls::redirect::app(address.port(), config.address.public_url.clone());
+        let app = scimd::tls::redirect::app(
+            address.port(),
+            config.address.public_url.clone(),
+            acme.as_ref().map(|acme| acme.resolver()),
+        );
         tracing::info!(address = %plain, "plain HTTP answered with redirects to HTTPS");
         // before the `listening on` line, so that whoever waits for that line knows both
         println!("redirecting http://{plain} to https");

@@ -32,11 +32,13 @@ pub struct Tls {
     )]
     pub tls_key: Option<PathBuf>,
     /// A plain HTTP address (e.g. 0.0.0.0:80) that answers every request with a 308 redirect
-    /// to the same path over HTTPS; needs HTTPS on the main listener.
+    /// to the same path over HTTPS (and ACME's HTTP-01 challenges); needs HTTPS on the main
+    /// listener.
     #[arg(long, env = "SCIMD_HTTP_REDIRECT_LISTEN", value_name = "ADDRESS")]
     pub http_redirect_listen: Option<SocketAddr>,
     /// Obtain and renew the certificate over ACME for these names (comma-separated), answering
-    /// the TLS-ALPN-01 challenge on the main listener, which must be reachable on port 443.
+    /// the TLS-ALPN-01 challenge on the main listener, which must be reachable on port 443 (or
+    /// HTTP-01 on SCIMD_HTTP_REDIRECT_LISTEN: see SCIMD_ACME_CHALLENGE).
     #[arg(
         long,
         env = "SCIMD_ACME_DOMAINS",
@@ -62,6 +64,17 @@ pub struct Tls {
     /// working directory when that is unset).
     #[arg(long, env = "SCIMD_ACME_DIR", value_name = "DIR")]
     pub acme_dir: Option<PathBuf>,
+    /// The ACME challenge to answer: auto (TLS-ALPN-01 on the main listener when the CA offers
+    /// it, else HTTP-01 on SCIMD_HTTP_REDIRECT_LISTEN), tls-alpn-01, or http-01 (needs
+    /// SCIMD_HTTP_REDIRECT_LISTEN, reachable on port 80).
+    #[arg(
+        long,
+        env = "SCIMD_ACME_CHALLENGE",
+        value_name = "TYPE",
+        value_enum,
+        default_value_t = crate::tls::acme::challenge::Choice::Auto
+    )]
+    pub acme_challenge: crate::tls::acme::challenge::Choice,
 }
 
 impl Tls {
@@ -89,6 +102,8 @@ impl Tls {
             dir: self.acme_dir.clone().unwrap_or_else(|| {
                 data_dir.map_or_else(|| PathBuf::from("acme"), |d| d.join("acme"))
             }),
+            challenge: self.acme_challenge,
+            http_listener: self.http_redirect_listen.is_some(),
         })
     }
 }

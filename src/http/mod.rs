@@ -68,6 +68,9 @@ pub struct Inner {
     pub admission: admission::Admission,
     /// The buckets of the tenants with a rate of their own (`--rate-limit`).
     pub tenant_rate: api::RateLimit,
+    /// The ACME client's certificate and state, when ACME provides the certificate (set once
+    /// at start, after the state is built): shown on the operator page.
+    pub acme: std::sync::OnceLock<Arc<crate::tls::acme::AcmeCert>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -91,6 +94,7 @@ impl AppState {
             issuer: config.root_url(),
             cycle_gap: config.health.cycles.cycle_gap,
             tenant_rate: api::RateLimit::new(0),
+            acme: std::sync::OnceLock::new(),
             admission: admission::Admission::new(
                 config.admission_slots(),
                 config.tenant_max_in_flight as usize,

@@ -3,7 +3,7 @@
 //! `http/1.1` (the server speaks HTTP/1.1 only), the certificate from files re-read when they
 //! change ([`files`]); on a TLS connection each request carries `Transport { tls: true }` (so
 //! cookies are `Secure` and URLs `https://`) and each answer `Strict-Transport-Security`.
-//! [`redirect`]: the plain listener that only sends clients to HTTPS.
+//! [`redirect`]: the plain listener that sends clients to HTTPS (and answers ACME's HTTP-01).
 
 pub mod acme;
 pub mod files;
@@ -37,6 +37,15 @@ pub fn acceptor(
 ) -> Result<Option<(TlsAcceptor, Option<acme::Acme>)>, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     if let Some(acme_settings) = settings.acme(data_dir) {
+        if acme_settings.challenge == acme::challenge::Choice::Http01
+            && !acme_settings.http_listener
+        {
+            return Err(
+                "SCIMD_ACME_CHALLENGE=http-01 is answered on the plain listener: it needs \
+                 SCIMD_HTTP_REDIRECT_LISTEN"
+                    .into(),
+            );
+        }
         let client = acme::Acme::new(acme_settings, Arc::clone(&provider))?;
         let mut config = server_config(provider, client.resolver())?;
         config.alpn_protocols.push(acme::ACME_TLS_ALPN.to_vec());

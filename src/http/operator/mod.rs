@@ -6,6 +6,7 @@
 //! form, the pages' security headers — under cookie names of its own: a team admin's console
 //! session or an operator key never opens it, and its session opens nothing else.
 
+mod certificate;
 mod chart;
 mod page;
 

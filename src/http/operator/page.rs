@@ -1,7 +1,8 @@
 //! `GET /operator`: every tenant with its state, since when, the top reasons, its last cycle,
 //! that cycle's refusals, its silence and the chart of its last cycles, sorted by the column
 //! the query names (`?sort=state|tenant|last_cycle|refusals|silence&order=asc|desc`; worst
-//! state first without one). A sort or order it does not know is a 400 page.
+//! state first without one). A sort or order it does not know is a 400 page. Above the table,
+//! when ACME provides the HTTPS certificate, the certificate's state ([`super::certificate`]).
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
@@ -9,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, TimeDelta, Utc};
 
+use super::certificate::{Certificate, certificate};
 use super::chart::{Chart, chart};
 use super::{Signed, failure, message};
 use crate::domain::health::State as Health;
@@ -59,6 +61,7 @@ struct Page {
     operator: String,
     csrf: String,
     summary: String,
+    certificate: Option<Certificate>,
     headers: Vec<Header>,
     rows: Vec<Row>,
     checked: String,
@@ -211,6 +214,7 @@ pub async fn page(
         operator: session.account.username,
         csrf: session.csrf,
         summary: summary(&tenants),
+        certificate: app.acme.get().map(|acme| certificate(&acme.status())),
         headers: headers(column, order),
         rows: tenants.iter().map(|t| row(t, now)).collect(),
         checked: when(now),

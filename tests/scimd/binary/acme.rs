@@ -2,16 +2,12 @@
 //! `SCIMD_ACME_DOMAINS=localhost` answers Pebble's TLS-ALPN-01 challenge on its own HTTPS
 //! listener and serves a certificate issued by Pebble's CA within a minute of starting; the
 //! account and the certificate are stored, and a restart serves the stored certificate at once
-//! without a directory to ask. Pebble is `/usr/bin/pebble` (`.ci/run` installs it).
+//! without a directory to ask. Pebble is `/usr/bin/pebble` (`.ci/run` installs it), started by
+//! `support::pebble`; renewals and a directory down are `binary::acme_renewal`'s.
 
-use std::net::SocketAddr;
-use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use tokio::net::{TcpListener, TcpStream};
-use tokio::process::{Child, Command};
-
+use crate::support::pebble::{Pebble, Ports, free_port};
 use crate::support::process::Scimd;
 use crate::support::tls::{TestCa, handshake};
 use crate::support::{Backend, TestDb};
@@ -19,78 +15,6 @@ use crate::support::{Backend, TestDb};
 crate::on_both_stores!(
     a_certificate_from_pebble_is_served_within_a_minute_and_again_after_a_restart,
 );
-
-/// A port free a moment ago (Pebble must be told scimd's port before scimd starts).
-async fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    listener.local_addr().unwrap().port()
-}
-
-/// Pebble, with a listener certificate of `ca`, validating TLS-ALPN-01 on `tls_port`.
-struct Pebble {
-    _child: Child,
-    directory: String,
-    management: String,
-}
-
-impl Pebble {
-    async fn start(dir: &Path, ca: &TestCa, tls_port: u16) -> Self {
-        let (cert, key) = (dir.join("pebble-cert.pem"), dir.join("pebble-key.pem"));
-        ca.issue(&["localhost", "127.0.0.1"], "pebble")
-            .write(&cert, &key);
-        let (acme, management, http) = (free_port().await, free_port().await, free_port().await);
-        let config = serde_json::json!({
-            "pebble": {
-                "listenAddress": format!("127.0.0.1:{acme}"),
-                "managementListenAddress": format!("127.0.0.1:{management}"),
-                "certificate": cert,
-                "privateKey": key,
-                "httpPort": http,
-                "tlsPort": tls_port,
-                "ocspResponderURL": "",
-                "externalAccountBindingRequired": false
-            }
-        });
-        let file = dir.join("pebble.json");
-        std::fs::write(&file, config.to_string()).unwrap();
-        let child = Command::new("pebble")
-            .arg("-config")
-            .arg(&file)
-            // no random pause before validating; no nonce refused at random (both test
-            // conveniences); validation itself is real: PEBBLE_VA_ALWAYS_VALID is not set
-            .env("PEBBLE_VA_NOSLEEP", "1")
-            .env("PEBBLE_WFE_NONCEREJECT", "0")
-            .env_remove("PEBBLE_VA_ALWAYS_VALID")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("run /usr/bin/pebble (apt-get install pebble)");
-        let address: SocketAddr = format!("127.0.0.1:{acme}").parse().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(address).await.is_err() {
-            assert!(Instant::now() < deadline, "pebble did not listen");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Self {
-            _child: child,
-            directory: format!("https://localhost:{acme}/dir"),
-            management: format!("https://localhost:{management}"),
-        }
-    }
-
-    /// The root certificate Pebble issues under (made anew at each start).
-    async fn root(&self, ca: &TestCa) -> String {
-        let answer = ca
-            .client()
-            .get(format!("{}/roots/0", self.management))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(answer.status(), 200);
-        answer.text().await.unwrap()
-    }
-}
 
 async fn a_certificate_from_pebble_is_served_within_a_minute_and_again_after_a_restart(
     backend: Backend,
@@ -101,11 +25,12 @@ async fn a_certificate_from_pebble_is_served_within_a_minute_and_again_after_a_r
     let ca = TestCa::new("pebble listener CA");
     std::fs::write(dir.join("pebble-ca.pem"), ca.pem()).unwrap();
     let port = free_port().await;
-    let pebble = Pebble::start(&dir, &ca, port).await;
+    let ports = Ports::with_tls(port).await;
+    let pebble = Pebble::start(&dir, &ca, ports, None).await;
     let listen = format!("127.0.0.1:{port}");
     let ca_file = dir.join("pebble-ca.pem");
     let store = dir.join("acme");
-    let directory = pebble.directory.clone();
+    let directory = ports.directory();
     let env = [
         ("SCIMD_DATABASE_URL", db.url.as_str()),
         ("SCIMD_LISTEN", listen.as_str()),
@@ -155,7 +80,7 @@ async fn a_certificate_from_pebble_is_served_within_a_minute_and_again_after_a_r
     scimd.kill().await;
 
     // restarted with Pebble gone: the stored certificate at once, nothing asked
-    drop(pebble);
+    pebble.stop().await;
     let (again, _) = Scimd::start(&dir, &env).await;
     let handshake = handshake(again.address, &root, rustls::DEFAULT_VERSIONS)
         .await

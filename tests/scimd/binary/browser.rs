@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use fantoccini::{ClientBuilder, Locator};
 use serde_json::{Value, json};
-use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 use crate::support::process::Scimd;
@@ -183,25 +182,7 @@ pub async fn chromium(width: u32, height: u32) -> (Driver, fantoccini::Client) {
 
 /// Runs `scimd <args>` on the test's SQLite file with `stdin`; its standard output.
 pub async fn cli(dir: &std::path::Path, args: &[&str], stdin: &str) -> String {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_scimd"))
-        .args(args)
-        .current_dir(dir)
-        .env("SCIMD_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input
-        .write_all(format!("{stdin}\n").as_bytes())
-        .await
-        .unwrap();
-    drop(input);
-    let out = child.wait_with_output().await.unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "scimd {args:?} failed: {stderr}");
-    String::from_utf8(out.stdout).unwrap()
+    crate::support::process::cli(dir, None, args, stdin).await
 }
 
 /// The redirect URI's server: answers every request with the page "authorized".

@@ -9,7 +9,6 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::AsyncWriteExt;
 
 use crate::support::process::Scimd;
 use crate::support::tls::{Issued, TestCa, tls_1_1_hello};
@@ -76,33 +75,11 @@ impl Https {
 
     /// `scimd args` on the same database, `stdin` typed in.
     async fn cli(&self, args: &[&str], stdin: &str) -> String {
-        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_scimd"));
-        for (name, _) in std::env::vars().filter(|(k, _)| k.starts_with("SCIMD_")) {
-            command.env_remove(name);
-        }
-        let mut child = command
-            .args(args)
-            .current_dir(&self.dir)
-            .env("SCIMD_DATABASE_URL", &self.db.url)
-            .env("SCIMD_LOG", "warn")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut input = child.stdin.take().unwrap();
-        input
-            .write_all(format!("{stdin}\n").as_bytes())
-            .await
-            .unwrap();
-        drop(input);
-        let out = child.wait_with_output().await.unwrap();
-        assert!(out.status.success(), "scimd {args:?}: {out:?}");
-        String::from_utf8(out.stdout).unwrap()
+        crate::support::process::cli(&self.dir, Some(&self.db.url), args, stdin).await
     }
 }
 
-fn scratch(prefix: &str) -> PathBuf {
+pub(super) fn scratch(prefix: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -353,7 +330,7 @@ async fn a_certificate_replaced_on_disk_is_served_to_the_next_connection_and_a_b
 }
 
 /// `scimd serve` with `env` in `dir`, expected to stop at once: its standard error.
-async fn refused_start(dir: &Path, env: &[(&str, &str)]) -> String {
+pub(super) async fn refused_start(dir: &Path, env: &[(&str, &str)]) -> String {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_scimd"));
     for (name, _) in std::env::vars().filter(|(k, _)| k.starts_with("SCIMD_")) {
         command.env_remove(name);

@@ -2,6 +2,8 @@
 //! from the `listening on` line it prints), talked to over a real socket, killed.
 
 mod acme;
+mod acme_http01;
+mod acme_renewal;
 mod admin_invite;
 mod alerts_acceptance;
 mod alerts_cli;

@@ -1,7 +1,9 @@
 //! The test application: a fresh database per test, the router driven with `oneshot`.
 
+pub mod acme;
 pub mod endless;
 pub mod jwks;
+pub mod pebble;
 pub mod pg;
 pub mod process;
 pub mod proxy;

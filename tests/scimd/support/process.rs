@@ -37,6 +37,24 @@ impl Scimd {
     /// inherited) on 127.0.0.1:0, and waits for it to listen. Returns it with what it printed
     /// before (a first start's connection details).
     pub async fn start(dir: &Path, env: &[(&str, &str)]) -> (Self, Vec<String>) {
+        Self::start_with(dir, env, Stdio::inherit()).await
+    }
+
+    /// [`Scimd::start`], its log (standard error) appended to the file `log`.
+    pub async fn start_logging_to(
+        dir: &Path,
+        env: &[(&str, &str)],
+        log: &Path,
+    ) -> (Self, Vec<String>) {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .expect("open the log file");
+        Self::start_with(dir, env, Stdio::from(file)).await
+    }
+
+    async fn start_with(dir: &Path, env: &[(&str, &str)], log: Stdio) -> (Self, Vec<String>) {
         let mut command = Command::new(env!("CARGO_BIN_EXE_scimd"));
         command.arg("serve").current_dir(dir);
         for (name, _) in std::env::vars().filter(|(k, _)| k.starts_with("SCIMD_")) {
@@ -47,7 +65,7 @@ impl Scimd {
             .env("SCIMD_LOG", "warn")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(log)
             .kill_on_drop(true);
         let mut child = command.spawn().expect("start scimd");
         let out = child.stdout.take().expect("scimd's stdout");
@@ -169,4 +187,36 @@ async fn raw(address: SocketAddr, head: String, body: &str) -> std::io::Result<R
         .map(|(_, b)| b.to_owned())
         .unwrap_or_default();
     Ok(Reply { status, body })
+}
+
+/// Runs `scimd <args>` in `dir` with `stdin` typed in, on the database at `database_url` (the
+/// default SQLite file in `dir` when `None`), with no other `SCIMD_*` setting inherited; it must
+/// succeed. Its standard output.
+pub async fn cli(dir: &Path, database_url: Option<&str>, args: &[&str], stdin: &str) -> String {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_scimd"));
+    for (name, _) in std::env::vars().filter(|(k, _)| k.starts_with("SCIMD_")) {
+        command.env_remove(name);
+    }
+    if let Some(url) = database_url {
+        command.env("SCIMD_DATABASE_URL", url);
+    }
+    let mut child = command
+        .args(args)
+        .current_dir(dir)
+        .env("SCIMD_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run scimd");
+    let mut input = child.stdin.take().expect("scimd's stdin");
+    input
+        .write_all(format!("{stdin}\n").as_bytes())
+        .await
+        .expect("write scimd's stdin");
+    drop(input);
+    let out = child.wait_with_output().await.expect("scimd's output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "scimd {args:?} failed: {stderr}");
+    String::from_utf8(out.stdout).expect("UTF-8 output")
 }

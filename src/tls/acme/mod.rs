@@ -1,31 +1,36 @@
 //! Certificates obtained and renewed over ACME (RFC 8555) for `SCIMD_ACME_DOMAINS`, the
-//! challenge answered by TLS-ALPN-01 (RFC 8737) on the HTTPS listener itself: a validation
+//! challenge answered by TLS-ALPN-01 (RFC 8737) on the HTTPS listener itself — a validation
 //! server that connects with ALPN `acme-tls/1` is shown a self-signed certificate that carries
-//! the key authorization's digest, everyone else the certificate issued. The protocol (account,
+//! the key authorization's digest, everyone else the certificate issued — or by HTTP-01 on the
+//! redirect listener ([`challenge`] says which). The protocol (account,
 //! orders, JWS) is `instant-acme`'s; its requests go through reqwest, trusting
 //! `SCIMD_ACME_CA_FILE` as well. The account and the certificate are files under
 //! `SCIMD_ACME_DIR`, so a restart serves the stored certificate at once and asks for nothing.
 //! A certificate is renewed once less than a third of its life is left; a failure is logged,
 //! counted (`scimd_acme_failures_total`) and retried with a growing pause while the old
-//! certificate is served on.
+//! certificate is served on. What it has done is in [`status`], for the operator page.
 
-use std::collections::HashMap;
-use std::future::Future;
+pub mod challenge;
+mod http;
+pub mod status;
+
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
-use axum::body::Bytes;
 use instant_acme::{
-    Account, AccountCredentials, AuthorizationStatus, BodyWrapper, BytesResponse, ChallengeType,
-    HttpClient, Identifier, NewAccount, NewOrder, OrderStatus, RetryPolicy,
+    Account, AccountCredentials, AuthorizationStatus, ChallengeType, Identifier, NewAccount,
+    NewOrder, OrderStatus, RetryPolicy,
 };
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
+
+use challenge::{Choice, Pending};
+use http::Http;
+use status::{Served, Status};
 
 /// The ALPN protocol of TLS-ALPN-01 validation (RFC 8737 §6.2).
 pub const ACME_TLS_ALPN: &[u8] = b"acme-tls/1";
@@ -45,14 +50,33 @@ pub struct Settings {
     pub directory: String,
     pub ca_file: Option<PathBuf>,
     pub dir: PathBuf,
+    /// Which challenge to answer (`SCIMD_ACME_CHALLENGE`).
+    pub challenge: Choice,
+    /// Whether the redirect listener, which answers HTTP-01, is on.
+    pub http_listener: bool,
 }
 
-/// The certificates the HTTPS listener serves when ACME provides them: the one issued (none
-/// before the first issuance) and the challenge certificates of validations under way.
+/// The certificate the HTTPS listener serves when ACME provides it (none before the first
+/// issuance), the challenges' answers of the order under way, and what the client has done,
+/// for the operator page.
 #[derive(Debug)]
 pub struct AcmeCert {
     issued: RwLock<Option<Issued>>,
-    challenges: Mutex<HashMap<String, Arc<CertifiedKey>>>,
+    challenges: Pending,
+    status: Status,
+}
+
+impl AcmeCert {
+    /// What the ACME client has done, as of now.
+    pub fn status(&self) -> status::Snapshot {
+        self.status.snapshot()
+    }
+
+    /// The key authorization to answer `GET /.well-known/acme-challenge/{token}` with, while
+    /// that HTTP-01 challenge is pending.
+    pub fn http01(&self, token: &str) -> Option<String> {
+        self.challenges.http(token)
+    }
 }
 
 /// An issued certificate and when it stops being valid.
@@ -82,8 +106,7 @@ impl ResolvesServerCert for AcmeCert {
             .is_some_and(|mut offered| offered.any(|p| p == ACME_TLS_ALPN));
         if validating {
             let name = hello.server_name()?.to_ascii_lowercase();
-            let challenges = self.challenges.lock().unwrap_or_else(|e| e.into_inner());
-            return challenges.get(&name).cloned();
+            return self.challenges.tls(&name);
         }
         let issued = self.issued.read().unwrap_or_else(|e| e.into_inner());
         issued.as_ref().map(|i| Arc::clone(&i.key))
@@ -132,7 +155,8 @@ impl Acme {
         let acme = Self {
             cert: Arc::new(AcmeCert {
                 issued: RwLock::new(None),
-                challenges: Mutex::new(HashMap::new()),
+                challenges: Pending::default(),
+                status: Status::new(settings.domains.clone(), settings.directory.clone()),
             }),
             settings,
             http,
@@ -169,6 +193,7 @@ impl Acme {
                         "ACME certificate obtained"
                     );
                     metrics::counter!("scimd_acme_certificates_total").increment(1);
+                    self.cert.status.obtained(SystemTime::now());
                     self.serve(issued);
                     pause = FIRST_PAUSE;
                 }
@@ -186,6 +211,8 @@ impl Acme {
                         serving_previous = serving,
                         "ACME: no certificate obtained"
                     );
+                    let now = SystemTime::now();
+                    self.cert.status.failed(now, e, now + pause);
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(MAX_PAUSE);
                 }
@@ -206,6 +233,11 @@ impl Acme {
             metrics::gauge!("scimd_tls_certificate_expiry_timestamp_seconds")
                 .set(secs.as_secs_f64());
         }
+        self.cert.status.serving(Served {
+            not_before: issued.not_before,
+            not_after: issued.not_after,
+            renew_at: issued.renew_at(),
+        });
         *self.cert.issued.write().unwrap_or_else(|e| e.into_inner()) = Some(issued);
     }
 
@@ -312,11 +344,7 @@ impl Acme {
             .await
             .map_err(|e| format!("order not placed: {e}"))?;
         let result = self.validate_and_finalize(&mut order).await;
-        self.cert
-            .challenges
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.cert.challenges.clear();
         let (chain, key) = result?;
         let issued = self.certified(chain.as_bytes(), key.as_bytes())?;
         write_private(&self.key_path(), key.as_bytes())
@@ -325,8 +353,8 @@ impl Acme {
         Ok(issued)
     }
 
-    /// Answers each authorization's TLS-ALPN-01 challenge, then finalizes: the chain and the
-    /// key, as PEM.
+    /// Answers each authorization's challenge (TLS-ALPN-01 or HTTP-01, as [`challenge::pick`]
+    /// chooses), then finalizes: the chain and the key, as PEM.
     async fn validate_and_finalize(
         &self,
         order: &mut instant_acme::Order,
@@ -339,20 +367,33 @@ impl Acme {
                 AuthorizationStatus::Valid => continue,
                 other => return Err(format!("an authorization is {other:?}")),
             }
-            let mut challenge = authorization
-                .challenge(ChallengeType::TlsAlpn01)
-                .ok_or("the ACME server offers no tls-alpn-01 challenge")?;
-            let name = challenge.identifier().to_string().to_ascii_lowercase();
-            let answer = challenge_cert(
-                &name,
-                challenge.key_authorization().digest().as_ref(),
-                &self.provider,
-            )?;
-            self.cert
+            let offered: Vec<ChallengeType> = authorization
                 .challenges
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(name, Arc::new(answer));
+                .iter()
+                .map(|c| c.r#type.clone())
+                .collect();
+            let kind = challenge::pick(
+                self.settings.challenge,
+                self.settings.http_listener,
+                &offered,
+            )?;
+            let mut challenge = authorization
+                .challenge(kind.clone())
+                .ok_or("the ACME server's challenge went missing")?;
+            let name = challenge.identifier().to_string().to_ascii_lowercase();
+            let key_authorization = challenge.key_authorization();
+            if kind == ChallengeType::Http01 {
+                let token = challenge.token.clone();
+                // the token is no secret: the CA fetches it over plain HTTP
+                tracing::info!(%name, challenge = "http-01", %token, "ACME challenge answered");
+                let answer = key_authorization.as_str().to_owned();
+                self.cert.challenges.answer_http(token, answer);
+            } else {
+                let digest = key_authorization.digest();
+                let answer = challenge::tls_alpn_cert(&name, digest.as_ref(), &self.provider)?;
+                tracing::info!(%name, challenge = "tls-alpn-01", "ACME challenge answered");
+                self.cert.challenges.answer_tls(name, answer);
+            }
             challenge.set_ready().await.map_err(|e| e.to_string())?;
         }
         let retries = RetryPolicy::new().timeout(Duration::from_secs(120));
@@ -373,28 +414,6 @@ impl Acme {
             .map_err(|e| format!("no certificate: {e}"))?;
         Ok((chain, key))
     }
-}
-
-/// The certificate that answers a TLS-ALPN-01 challenge for `name`: self-signed, for `name`
-/// only, with the critical acmeIdentifier extension holding `digest` (RFC 8737 §3).
-fn challenge_cert(
-    name: &str,
-    digest: &[u8],
-    provider: &CryptoProvider,
-) -> Result<CertifiedKey, String> {
-    let key = rcgen::KeyPair::generate().map_err(|e| e.to_string())?;
-    let mut params =
-        rcgen::CertificateParams::new(vec![name.to_owned()]).map_err(|e| e.to_string())?;
-    params.custom_extensions = vec![rcgen::CustomExtension::new_acme_identifier(digest)];
-    let cert = params.self_signed(&key).map_err(|e| e.to_string())?;
-    let private = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-    // not `from_der`: its check parses the certificate with webpki, which refuses the critical
-    // acmeIdentifier extension; the key is the one just made for it
-    let signer = provider
-        .key_provider
-        .load_private_key(private)
-        .map_err(|e| format!("the challenge key: {e}"))?;
-    Ok(CertifiedKey::new(vec![cert.der().clone()], signer))
 }
 
 /// The DNS names of a certificate, sorted.
@@ -452,40 +471,4 @@ fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     #[cfg(unix)]
     std::fs::set_permissions(&part, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     std::fs::rename(&part, path)
-}
-
-/// instant-acme's requests sent with reqwest (already in the build, and trusting
-/// `SCIMD_ACME_CA_FILE`).
-struct Http(reqwest::Client);
-
-impl HttpClient for Http {
-    fn request(
-        &self,
-        req: axum::http::Request<BodyWrapper<Bytes>>,
-    ) -> Pin<Box<dyn Future<Output = Result<BytesResponse, instant_acme::Error>> + Send>> {
-        let client = self.0.clone();
-        Box::pin(async move {
-            let other = |e: Box<dyn std::error::Error + Send + Sync>| instant_acme::Error::Other(e);
-            let (parts, body) = req.into_parts();
-            let body = axum::body::to_bytes(axum::body::Body::new(body), 1024 * 1024)
-                .await
-                .map_err(|e| other(Box::new(e)))?;
-            let req = reqwest::Request::try_from(axum::http::Request::from_parts(parts, body))
-                .map_err(|e| other(Box::new(e)))?;
-            let rsp = client.execute(req).await.map_err(|e| other(Box::new(e)))?;
-            let mut head = axum::http::Response::builder().status(rsp.status());
-            if let Some(headers) = head.headers_mut() {
-                *headers = rsp.headers().clone();
-            }
-            let (parts, ()) = head
-                .body(())
-                .map_err(instant_acme::Error::Http)?
-                .into_parts();
-            let body = rsp.bytes().await.map_err(|e| other(Box::new(e)))?;
-            Ok(BytesResponse {
-                parts,
-                body: Box::new(body),
-            })
-        })
-    }
 }
