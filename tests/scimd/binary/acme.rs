@@ -7,7 +7,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::pebble::{Pebble, Ports, free_port};
+use crate::support::pebble::{Pebble, Ports};
+use crate::support::ports::free_port;
 use crate::support::process::Scimd;
 use crate::support::tls::{TestCa, handshake};
 use crate::support::{Backend, TestDb};
@@ -24,8 +25,8 @@ async fn a_certificate_from_pebble_is_served_within_a_minute_and_again_after_a_r
     std::fs::create_dir_all(&dir).unwrap();
     let ca = TestCa::new("pebble listener CA");
     std::fs::write(dir.join("pebble-ca.pem"), ca.pem()).unwrap();
-    let port = free_port().await;
-    let ports = Ports::with_tls(port).await;
+    let port = free_port();
+    let ports = Ports::with_tls(port);
     let pebble = Pebble::start(&dir, &ca, ports, None).await;
     let listen = format!("127.0.0.1:{port}");
     let ca_file = dir.join("pebble-ca.pem");

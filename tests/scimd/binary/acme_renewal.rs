@@ -11,7 +11,7 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
 use crate::support::Backend;
-use crate::support::acme::{Run, renew_at, section};
+use crate::support::acme::{Run, renew_at, section_showing};
 use crate::support::pebble::{shown, validity};
 
 crate::on_both_stores!(
@@ -63,26 +63,21 @@ async fn a_certificate_is_renewed_once_two_thirds_of_its_life_have_passed_and_th
     assert!(run.logged("ACME: no certificate obtained").is_empty());
 
     let page = run.operator_page(&root).await;
-    let shown_section = section(&page);
-    assert!(
-        shown_section.contains("data-state=\"serving\""),
-        "{shown_section}"
-    );
-    assert!(
-        shown_section.contains(&format!(
-            "Serving a certificate valid until {} (from {}); its renewal is due at {}.",
-            shown(life.1),
-            shown(life.0),
-            shown(renew_at(life))
-        )),
-        "{shown_section}"
-    );
-    assert!(
-        shown_section.contains(&format!(
-            "For localhost, from the ACME directory {}.",
-            run.ports.directory()
-        )),
-        "{shown_section}"
+    let shown_section = section_showing(
+        &page,
+        "serving",
+        &[
+            format!(
+                "Serving a certificate valid until {} (from {}); its renewal is due at {}.",
+                shown(life.1),
+                shown(life.0),
+                shown(renew_at(life))
+            ),
+            format!(
+                "For localhost, from the ACME directory {}.",
+                run.ports.directory()
+            ),
+        ],
     );
     assert!(!shown_section.contains("failure"), "{shown_section}");
     scimd.kill().await;
@@ -138,29 +133,15 @@ async fn a_renewal_that_fails_keeps_the_old_certificate_served_and_shows_in_the_
     );
 
     let page = run.page(&root, &session).await;
-    let shown_section = section(&page);
-    assert!(
-        shown_section.contains("data-state=\"failing\""),
-        "{shown_section}"
-    );
-    assert!(
-        shown_section.contains(&format!(
-            "Serving a certificate valid until {}",
-            shown(life.1)
-        )),
-        "{shown_section}"
-    );
-    assert!(
-        shown_section.contains("<p class=\"failure bad\">Failing: 1 attempt failed, the last at "),
-        "{shown_section}"
-    );
-    assert!(
-        shown_section.contains(&format!(": {error}. Next attempt at ")),
-        "{shown_section}"
-    );
-    assert!(
-        shown_section.contains(". The certificate above is served meanwhile.</p>"),
-        "{shown_section}"
+    section_showing(
+        &page,
+        "failing",
+        &[
+            format!("Serving a certificate valid until {}", shown(life.1)),
+            "<p class=\"failure bad\">Failing: 1 attempt failed, the last at ".to_owned(),
+            format!(": {error}. Next attempt at "),
+            ". The certificate above is served meanwhile.</p>".to_owned(),
+        ],
     );
     scimd.kill().await;
     let _ = std::fs::remove_dir_all(&run.dir);
@@ -201,25 +182,14 @@ async fn scimd_starts_while_the_directory_is_down_and_serves_pebbles_certificate
     assert_eq!(run.counters(&root).await, (1, 1));
 
     let page = run.operator_page(&root).await;
-    let shown_section = section(&page);
-    assert!(
-        shown_section.contains("data-state=\"serving\""),
-        "{shown_section}"
-    );
-    assert!(
-        shown_section.contains(&format!(
-            "Serving a certificate valid until {}",
-            shown(life.1)
-        )),
-        "{shown_section}"
-    );
-    assert!(
-        shown_section.contains("<p class=\"failure\">The last failure was at "),
-        "{shown_section}"
-    );
-    assert!(
-        shown_section.contains("; a certificate was obtained at "),
-        "{shown_section}"
+    section_showing(
+        &page,
+        "serving",
+        &[
+            format!("Serving a certificate valid until {}", shown(life.1)),
+            "<p class=\"failure\">The last failure was at ".to_owned(),
+            "; a certificate was obtained at ".to_owned(),
+        ],
     );
     scimd.kill().await;
     pebble.stop().await;

@@ -10,8 +10,9 @@ use serde_json::{Value, json};
 
 use super::events::Setup;
 use crate::api::health::PROBE;
+use crate::support::ports::free_port;
 use crate::support::process::Scimd;
-use crate::support::smtp::{Mail, SmtpSink, free_port};
+use crate::support::smtp::{Mail, SmtpSink};
 use crate::support::{Backend, entra_user};
 
 crate::on_both_stores!(refused_creates_and_a_revoked_token_each_mail_the_tenant_s_address);

@@ -15,6 +15,7 @@ use tokio::net::TcpStream;
 use tokio::process::{Child, ChildStdout, Command};
 use tokio::time::timeout;
 
+use crate::support::ports::free_port;
 use crate::support::process::Scimd;
 use crate::support::{Backend, TOKEN, TestDb};
 
@@ -142,13 +143,6 @@ impl Receiver {
             .collect();
         (rest, sessions)
     }
-}
-
-/// A port nothing listens on now, for the receiver (its URL is needed before it can start: the
-/// subscription gives it its secret).
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("its address").port()
 }
 
 /// `claims` signed with `alg` and the whole `secret` string as key, as a SET's header says.

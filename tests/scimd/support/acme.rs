@@ -9,7 +9,8 @@ use std::time::{Duration, Instant, SystemTime};
 use rustls::pki_types::CertificateDer;
 use serde_json::Value;
 
-use super::pebble::{Pebble, Ports, free_port};
+use super::pebble::{Pebble, Ports};
+use super::ports::free_port;
 use super::process::{Scimd, cli};
 use super::tls::{TestCa, handshake};
 use super::{Backend, TestDb};
@@ -36,7 +37,7 @@ impl Run {
         Self {
             db: TestDb::new(backend).await,
             log: dir.join("scimd.log"),
-            ports: Ports::with_tls(free_port().await).await,
+            ports: Ports::with_tls(free_port()),
             dir,
             ca,
         }
@@ -216,8 +217,23 @@ pub fn renew_at((not_before, not_after): (SystemTime, SystemTime)) -> SystemTime
 }
 
 /// The certificate section of the operator page.
-pub fn section(page: &str) -> &str {
+fn section(page: &str) -> &str {
     let start = page.find("<section class=\"certificate\"").expect(page);
     let end = start + page[start..].find("</section>").unwrap();
     &page[start..end]
+}
+
+/// The operator page's certificate section, once checked to be in `state` (`data-state`) and to
+/// show each of `fragments`.
+pub fn section_showing<'p>(page: &'p str, state: &str, fragments: &[String]) -> &'p str {
+    let shown = section(page);
+    let state = format!("data-state=\"{state}\"");
+    assert!(shown.contains(&state), "{state} not in {shown}");
+    for fragment in fragments {
+        assert!(
+            shown.contains(fragment.as_str()),
+            "{fragment:?} not in {shown}"
+        );
+    }
+    shown
 }

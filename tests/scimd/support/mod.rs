@@ -5,6 +5,7 @@ pub mod endless;
 pub mod jwks;
 pub mod pebble;
 pub mod pg;
+pub mod ports;
 pub mod process;
 pub mod proxy;
 pub mod receiver;

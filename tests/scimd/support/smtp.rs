@@ -68,12 +68,6 @@ fn python() -> String {
         .clone()
 }
 
-/// A port of 127.0.0.1 that nothing listens on now.
-pub fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("its address").port()
-}
-
 impl SmtpSink {
     /// Starts the server on `port`, ready when this returns.
     pub fn start(port: u16) -> Self {

@@ -6,8 +6,9 @@
 use std::time::Duration;
 
 use super::{PROBE, app, check, connected_acme, degrade, reject_credentials, scim};
+use crate::support::ports::free_port;
 use crate::support::receiver::Receiver;
-use crate::support::smtp::{Mail, SmtpSink, free_port};
+use crate::support::smtp::{Mail, SmtpSink};
 use crate::support::{Backend, TestDb};
 use scimd::domain::health::State;
 use scimd::domain::notify::{Channel, Delivery};

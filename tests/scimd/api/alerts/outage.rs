@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
 use super::{PROBE, app, connected_acme, degrade, metric, reject_credentials, scim};
-use crate::support::smtp::{SmtpSink, free_port};
+use crate::support::ports::free_port;
+use crate::support::smtp::SmtpSink;
 use crate::support::{Backend, TestDb};
 use scimd::domain::notify::Delivery;
 

@@ -2,7 +2,8 @@
 //! and each message sent once, whichever replica leases it.
 
 use super::{app, connected_acme, degrade};
-use crate::support::smtp::{SmtpSink, free_port};
+use crate::support::ports::free_port;
+use crate::support::smtp::SmtpSink;
 use crate::support::{Backend, TestDb};
 
 async fn two_replicas_notifying_at_once_send_each_message_once(backend: Backend) {
