@@ -26,6 +26,9 @@ impl Serve {
 
 /// Serves until SIGINT or SIGTERM; on a first start, prints the connection details once.
 async fn serve(config: &Config) -> Result<(), StartError> {
+    // the recorder before anything counts: a count made before it is installed is lost (the
+    // ACME client's first failure, with the directory down at start, came before the router)
+    scimd::meter::handle();
     // the certificate first: a wrong file is reported before the database is touched
     let tls = scimd::tls::acceptor(&config.tls, config.database.data_dir.as_deref())
         .map_err(StartError::Config)?;
