@@ -83,7 +83,7 @@ impl Sql {
     pub fn push_bind(&mut self, value: impl Into<Arg>) -> &mut Self {
         self.args.push(value.into());
         self.text.push('$');
-        self.text.push_str(&self.args.len().to_string());
+        push_number(&mut self.text, self.args.len());
         self
     }
 
@@ -95,6 +95,23 @@ impl Sql {
     pub fn into_parts(self) -> (String, Vec<Arg>) {
         (self.text, self.args)
     }
+}
+
+/// Appends `n` in decimal, without the allocation of `to_string` (a create's statement has
+/// some forty placeholders).
+fn push_number(text: &mut String, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    text.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 impl From<&Value> for Arg {
@@ -271,6 +288,22 @@ mod tests {
         let (text, args) = sql.into_parts();
         assert_eq!(text, "select 1 where a = $1 and b = $2 and c = $3");
         assert_eq!(args.len(), 3);
+    }
+
+    #[test]
+    fn placeholders_past_nine_and_past_ninety_nine_are_written_in_full() {
+        let mut sql = Sql::new("values (");
+        for i in 0..120_i64 {
+            sql.push(if i == 0 { "" } else { ", " }).push_bind(i);
+        }
+        let (text, args) = sql.into_parts();
+        let expected: Vec<String> = (1..=120).map(|n| format!("${n}")).collect();
+        assert_eq!(text, format!("values ({}", expected.join(", ")));
+        assert_eq!(args.len(), 120);
+        let mut one = String::new();
+        push_number(&mut one, 0);
+        push_number(&mut one, usize::MAX);
+        assert_eq!(one, format!("0{}", usize::MAX));
     }
 
     #[test]

@@ -14,15 +14,18 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use chrono::{DateTime, Utc};
 use sqlx::Pool;
 use tokio::sync::oneshot;
+use uuid::Uuid;
 
 use super::documents::{document_values, rule_value, violation};
-use super::rows::{self, RESOURCE_COLUMNS};
+use super::rows::RESOURCE_COLUMNS;
 use super::{Arg, Sql, activity, outbox};
 use crate::domain::activity::Activity;
 use crate::domain::{MatchingAttribute, TenantId};
-use crate::scim::resource::{ResourceId, StoredResource};
+use crate::scim::canonical::Document;
+use crate::scim::resource::{ResourceId, StoredResource, Version};
 use crate::scim::schema::ResourceKind;
 use crate::store::dialect::{Dialect, Record};
 use crate::store::{Content, StoreError, Unique};
@@ -56,6 +59,10 @@ struct Queued {
 pub(super) struct Create {
     kind: ResourceKind,
     id: ResourceId,
+    /// The document and the time written, to answer with: the statement returns only the
+    /// ids it wrote, rather than each document for this process to decode again.
+    doc: Document,
+    now: DateTime<Utc>,
     /// `tenant_id, id, resource_type, created` and the document's columns, in the insert's order.
     resource: Vec<Arg>,
     activity: Vec<Arg>,
@@ -81,6 +88,8 @@ impl Create {
         Ok(Self {
             kind: w.kind,
             id: w.id,
+            doc: w.doc.clone(),
+            now: w.now,
             resource,
             activity: activity::values(a),
             event: outbox::event_values(a),
@@ -88,6 +97,19 @@ impl Create {
             external_id: value(Unique::Matching(MatchingAttribute::ExternalId)),
             work_email: value(Unique::Matching(MatchingAttribute::WorkEmail)),
         })
+    }
+
+    /// The resource as written: version 1, created and last modified `now` (which the clock
+    /// gives to the millisecond, so the column holds it exactly).
+    fn stored(self) -> StoredResource {
+        StoredResource {
+            kind: self.kind,
+            id: self.id,
+            version: Version(1),
+            created: self.now,
+            last_modified: self.now,
+            doc: self.doc,
+        }
     }
 
     /// A failure of this create's own statement, as the rule it broke.
@@ -158,42 +180,38 @@ impl<D: Dialect> Creates<D> {
     async fn write_group(&self, group: Vec<Queued>) {
         if group.len() > 1 {
             let creates: Vec<&Create> = group.iter().map(|q| &q.create).collect();
-            if let Ok(stored) = self.insert(&creates).await {
+            if let Ok(written) = self.insert(&creates).await {
                 for q in group {
-                    let found = stored
-                        .iter()
-                        .find(|s| s.id == q.create.id)
-                        .cloned()
-                        .ok_or_else(|| super::documents::not_found(q.create.kind, q.create.id));
-                    let _ = q.reply.send(found);
+                    let _ = q.reply.send(q.create.answer(&written));
                 }
                 return;
             }
         }
         for q in group {
-            let written = match self.insert(&[&q.create]).await {
-                Ok(mut stored) if !stored.is_empty() => Ok(stored.swap_remove(0)),
-                Ok(_) => Err(super::documents::not_found(q.create.kind, q.create.id)),
+            let answer = match self.insert(&[&q.create]).await {
+                Ok(written) => q.create.answer(&written),
                 Err(e) => Err(q.create.failed::<D>(e)),
             };
-            let _ = q.reply.send(written);
+            let _ = q.reply.send(answer);
         }
     }
 
-    /// Inserts `creates`, their activity rows, events and deliveries with one statement.
-    async fn insert(&self, creates: &[&Create]) -> Result<Vec<StoredResource>, StoreError> {
+    /// Inserts `creates`, their activity rows, events and deliveries with one statement; the
+    /// ids of the resources written.
+    async fn insert(&self, creates: &[&Create]) -> Result<Vec<Uuid>, StoreError> {
         let mut conn = self.writer.acquire().await?;
         let rows = D::fetch_all(&mut conn, statement::<D>(creates)).await?;
-        rows.iter()
-            .map(|row| {
-                let id = row.uuid("id")?;
-                let kind = creates
-                    .iter()
-                    .find(|c| c.id.0 == id)
-                    .map_or(ResourceKind::User, |c| c.kind);
-                rows::resource(row, kind)
-            })
-            .collect()
+        rows.iter().map(|row| row.uuid("id")).collect()
+    }
+}
+
+impl Create {
+    /// The stored resource when the statement wrote this create (its id among `written`).
+    fn answer(self, written: &[Uuid]) -> Result<StoredResource, StoreError> {
+        match written.contains(&self.id.0) {
+            true => Ok(self.stored()),
+            false => Err(super::documents::not_found(self.kind, self.id)),
+        }
     }
 }
 
@@ -228,6 +246,6 @@ fn statement<D: Dialect>(creates: &[&Create]) -> Sql {
     sql.push(")");
     let events = creates.iter().filter_map(|c| c.event.clone()).collect();
     outbox::extend_batch::<D>(&mut sql, events);
-    sql.push(" select * from written");
+    sql.push(" select id from written");
     sql
 }

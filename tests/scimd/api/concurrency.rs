@@ -188,7 +188,12 @@ async fn thirty_two_parallel_creates_with_four_names_sent_twice_store_twenty_eig
                     res.header("location"),
                     Some(format!("http://scimd.test/scim/v2/Users/{id}").as_str())
                 );
-                assert!(created.insert(id, name).is_none(), "ids are distinct");
+                let answer = (
+                    name,
+                    res.body.clone(),
+                    res.header("etag").map(str::to_owned),
+                );
+                assert!(created.insert(id, answer).is_none(), "ids are distinct");
             }
             _ => {
                 let detail = res.assert_scim_error(409, Some("uniqueness"));
@@ -207,10 +212,13 @@ async fn thirty_two_parallel_creates_with_four_names_sent_twice_store_twenty_eig
     refused.sort();
     let expected: Vec<String> = (0..4).map(|i| format!("parallel{i}@example.com")).collect();
     assert_eq!(refused, expected, "each repeated name refused once");
-    for (id, name) in &created {
+    for (id, (name, answered, etag)) in &created {
+        // the 201 showed exactly what was stored (the grouped writer answers from memory)
         let read = app.get(&format!("/scim/v2/Users/{id}")).await;
         assert_eq!(read.status, StatusCode::OK);
         assert_eq!(read.body["userName"], name.as_str());
+        assert_eq!(&read.body, answered);
+        assert_eq!(read.header("etag"), etag.as_deref());
     }
     assert_eq!(app.get("/scim/v2/Users").await.body["totalResults"], 28);
     let ids: Vec<String> = created.keys().cloned().collect();
