@@ -112,6 +112,15 @@ impl Create {
         }
     }
 
+    /// Its answer once the statement that wrote it returned `written`: the stored resource
+    /// when its id is among them.
+    fn answer(self, written: &[Uuid]) -> Result<StoredResource, StoreError> {
+        match written.contains(&self.id.0) {
+            true => Ok(self.stored()),
+            false => Err(super::documents::not_found(self.kind, self.id)),
+        }
+    }
+
     /// A failure of this create's own statement, as the rule it broke.
     fn failed<D: Dialect>(&self, e: StoreError) -> StoreError {
         violation::<D>(e, self.kind, |rule| match rule {
@@ -202,16 +211,6 @@ impl<D: Dialect> Creates<D> {
         let mut conn = self.writer.acquire().await?;
         let rows = D::fetch_all(&mut conn, statement::<D>(creates)).await?;
         rows.iter().map(|row| row.uuid("id")).collect()
-    }
-}
-
-impl Create {
-    /// The stored resource when the statement wrote this create (its id among `written`).
-    fn answer(self, written: &[Uuid]) -> Result<StoredResource, StoreError> {
-        match written.contains(&self.id.0) {
-            true => Ok(self.stored()),
-            false => Err(super::documents::not_found(self.kind, self.id)),
-        }
     }
 }
 
