@@ -99,26 +99,21 @@ impl Create {
         })
     }
 
-    /// The resource as written: version 1, created and last modified `now` (which the clock
-    /// gives to the millisecond, so the column holds it exactly).
-    fn stored(self) -> StoredResource {
-        StoredResource {
+    /// Its answer once the statement that wrote it returned `written`: when its id is among
+    /// them, the resource as written, version 1, created and last modified `now` (which the
+    /// clock gives to the millisecond, so the column holds it exactly).
+    fn answer(self, written: &[Uuid]) -> Result<StoredResource, StoreError> {
+        if !written.contains(&self.id.0) {
+            return Err(super::documents::not_found(self.kind, self.id));
+        }
+        Ok(StoredResource {
             kind: self.kind,
             id: self.id,
             version: Version(1),
             created: self.now,
             last_modified: self.now,
             doc: self.doc,
-        }
-    }
-
-    /// Its answer once the statement that wrote it returned `written`: the stored resource
-    /// when its id is among them.
-    fn answer(self, written: &[Uuid]) -> Result<StoredResource, StoreError> {
-        match written.contains(&self.id.0) {
-            true => Ok(self.stored()),
-            false => Err(super::documents::not_found(self.kind, self.id)),
-        }
+        })
     }
 
     /// A failure of this create's own statement, as the rule it broke.
