@@ -2,6 +2,7 @@
 //! a port Pebble validates on).
 
 use std::net::TcpListener;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::SystemTime;
 
@@ -11,18 +12,7 @@ use std::time::SystemTime;
 /// binds it (seen in CI: scimd exited before listening). Below the range only another
 /// `free_port` could, and each process starts at its own place.
 pub fn free_port() -> u16 {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|range| range.split_whitespace().next()?.parse::<u32>().ok())
-        .unwrap_or(32_768);
-    // ports 10 000 below the range (a prime stride visits each once), clear of the
-    // well-known services' ports
-    let span = 10_000.min(low.saturating_sub(11_000)).max(1);
-    let nanos = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let start = std::process::id().wrapping_mul(2_654_435_761) ^ nanos;
+    let (low, span, start) = *RANGE.get_or_init(range);
     for _ in 0..span {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let offset = start.wrapping_add(n.wrapping_mul(7_919)) % span;
@@ -32,4 +22,23 @@ pub fn free_port() -> u16 {
         }
     }
     panic!("no free port in the {span} ports below the ephemeral range");
+}
+
+/// The bottom of the ephemeral range, how many ports below it are used, and this process's
+/// place among them: read and chosen once, so that the prime stride visits each port once.
+static RANGE: OnceLock<(u32, u32, u32)> = OnceLock::new();
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+fn range() -> (u32, u32, u32) {
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32_768);
+    // ports 10 000 below the range, clear of the well-known services' ports
+    let span = 10_000.min(low.saturating_sub(11_000)).max(1);
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let start = std::process::id().wrapping_mul(2_654_435_761) ^ nanos;
+    (low, span, start)
 }
