@@ -15,7 +15,7 @@ impl<D: Dialect> AttemptStore for SqlStore<D> {
         window_after: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Attempts>, StoreError> {
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         let mut out = Vec::with_capacity(keys.len());
         for key in keys {
             let sql = Sql::new(

@@ -15,10 +15,10 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
-use sqlx::Pool;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+use super::conns::Conns;
 use super::documents::{document_values, rule_value, violation};
 use super::rows::RESOURCE_COLUMNS;
 use super::{Arg, Sql, activity, outbox};
@@ -38,7 +38,7 @@ const CONNECTIONS_PER_WRITER: u32 = 4;
 
 /// The queue of creates and the writers that empty it.
 pub(super) struct Creates<D: Dialect> {
-    writer: Pool<D::Db>,
+    writer: Conns<D>,
     writers: usize,
     state: Mutex<State>,
 }
@@ -128,8 +128,8 @@ impl Create {
 }
 
 impl<D: Dialect> Creates<D> {
-    pub(super) fn new(writer: Pool<D::Db>) -> Self {
-        let connections = writer.options().get_max_connections();
+    pub(super) fn new(writer: Conns<D>) -> Self {
+        let connections = writer.max_connections();
         Self {
             writer,
             writers: (connections / CONNECTIONS_PER_WRITER).max(2) as usize,
@@ -205,6 +205,7 @@ impl<D: Dialect> Creates<D> {
     async fn insert(&self, creates: &[&Create]) -> Result<Vec<Uuid>, StoreError> {
         let mut conn = self.writer.acquire().await?;
         let rows = D::fetch_all(&mut conn, statement::<D>(creates)).await?;
+        conn.done();
         rows.iter().map(|row| row.uuid("id")).collect()
     }
 }

@@ -163,7 +163,7 @@ impl<D: Dialect> EventStore for SqlStore<D> {
     }
 
     async fn remove_subscription(&self, id: Uuid) -> Result<(), StoreError> {
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         execute::<D>(
             &mut tx,
             Sql::new("delete from deliveries where subscription_id = $1").arg(id),
@@ -296,7 +296,7 @@ impl<D: Dialect> EventStore for SqlStore<D> {
             delete.push_bind(*seq);
         }
         delete.push(")");
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         // only what was still pending is counted: a worker whose lease lapsed may report
         // deliveries that another one settled meanwhile
         let gone = execute::<D>(&mut tx, delete).await?;
@@ -316,7 +316,7 @@ impl<D: Dialect> EventStore for SqlStore<D> {
     }
 
     async fn failed(&self, id: Uuid, f: &Failure) -> Result<(), StoreError> {
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         let mut sql = Sql::new("update deliveries set state = ");
         sql.push_bind(f.state).push(", attempts = ");
         sql.push_bind(i64::from(f.attempts))

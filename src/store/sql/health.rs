@@ -102,7 +102,7 @@ impl<D: Dialect> HealthStore for SqlStore<D> {
         change: Option<&Change>,
     ) -> Result<bool, StoreError> {
         let reasons = Arg::json(&r.reasons)?;
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         let sql = match expected {
             None => Sql::new(
                 "insert into tenant_health

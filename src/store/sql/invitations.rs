@@ -33,7 +33,7 @@ impl<D: Dialect> InvitationStore for SqlStore<D> {
         now: DateTime<Utc>,
         expires: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         let revoke = Sql::new("delete from admin_invitations where admin_id = $1").arg(admin.id);
         execute::<D>(&mut tx, revoke).await?;
         let insert = Sql::new(

@@ -35,7 +35,7 @@ impl<D: Dialect> Groups for SqlStore<D> {
             now,
             activity: recorded,
         } = change;
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         let stored = match &doc {
             Some(w) => update::<D>(&mut tx, tenant, w, expected, None).await?,
             None => touch::<D>(&mut tx, tenant, group, expected, now).await?,

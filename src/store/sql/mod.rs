@@ -4,6 +4,7 @@
 
 mod activity;
 mod attempts;
+mod conns;
 mod creates;
 mod documents;
 mod events;
@@ -30,8 +31,7 @@ mod upkeep;
 
 use std::sync::Arc;
 
-use sqlx::Pool;
-
+use self::conns::Conns;
 use crate::store::dialect::{Conn, Dialect};
 pub use crate::store::statement::{Arg, Sql};
 use crate::store::token_cache::TokenCache;
@@ -40,10 +40,10 @@ use crate::store::{Options, Store, StoreError};
 /// Connections to one database, and the token cache of this process.
 pub struct SqlStore<D: Dialect> {
     /// For reads.
-    pool: Pool<D::Db>,
+    pool: Conns<D>,
     /// For writes: the same pool on PostgreSQL; on SQLite one connection, so that writers
     /// queue for it in order instead of polling for the file's lock.
-    writer: Pool<D::Db>,
+    writer: Conns<D>,
     tokens: Arc<TokenCache>,
     /// Lone creates, grouped as they arrive (`creates`).
     creates: Arc<creates::Creates<D>>,
@@ -64,7 +64,7 @@ impl<D: Dialect> std::fmt::Debug for SqlStore<D> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqlStore")
             .field("dialect", &std::any::type_name::<D>())
-            .field("pool_size", &self.pool.size())
+            .field("pool_size", &self.pool.stats().0)
             .finish()
     }
 }
@@ -74,6 +74,13 @@ impl<D: Dialect> SqlStore<D> {
     pub async fn open(url: &str, options: Options) -> Result<Self, StoreError> {
         let tokens = Arc::new(TokenCache::default());
         let (pool, writer) = D::connect(url, options, &tokens).await?;
+        let pool = Conns::new(pool);
+        // one shelf where the two are one pool
+        let writer = if D::ONE_POOL {
+            pool.clone()
+        } else {
+            Conns::new(writer)
+        };
         Ok(Self {
             creates: Arc::new(creates::Creates::new(writer.clone())),
             pool,
@@ -85,13 +92,17 @@ impl<D: Dialect> SqlStore<D> {
     /// Rows of `sql`, on a connection of the pool.
     async fn fetch_all(&self, sql: Sql) -> Result<Vec<D::Row>, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        D::fetch_all(&mut conn, sql).await
+        let rows = D::fetch_all(&mut conn, sql).await?;
+        conn.done();
+        Ok(rows)
     }
 
     /// The row of `sql` if there is one, on a connection of the pool.
     async fn fetch_optional(&self, sql: Sql) -> Result<Option<D::Row>, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        D::fetch_optional(&mut conn, sql).await
+        let row = D::fetch_optional(&mut conn, sql).await?;
+        conn.done();
+        Ok(row)
     }
 }
 
@@ -102,7 +113,7 @@ impl<D: Dialect> Store for SqlStore<D> {
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
-        D::migrate(&self.writer).await
+        self.writer.migrate().await
     }
 
     fn caches_tokens(&self) -> bool {
@@ -110,13 +121,12 @@ impl<D: Dialect> Store for SqlStore<D> {
     }
 
     fn pool_stats(&self) -> (u32, usize) {
+        let (size, idle) = self.pool.stats();
         if D::ONE_POOL {
-            return (self.pool.size(), self.pool.num_idle());
+            return (size, idle);
         }
-        (
-            self.pool.size() + self.writer.size(),
-            self.pool.num_idle() + self.writer.num_idle(),
-        )
+        let (writer_size, writer_idle) = self.writer.stats();
+        (size + writer_size, idle + writer_idle)
     }
 }
 

@@ -63,7 +63,7 @@ impl<D: Dialect> NotifyStore for SqlStore<D> {
         tenant: TenantId,
         addresses: &[String],
     ) -> Result<(), StoreError> {
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         let clear = Sql::new("delete from tenant_notify where tenant_id = $1").arg(tenant);
         execute::<D>(&mut tx, clear).await?;
         for (position, address) in addresses.iter().enumerate() {
@@ -149,7 +149,7 @@ impl<D: Dialect> NotifyStore for SqlStore<D> {
         rows: &[(Channel, String)],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         for (channel, recipient) in rows {
             let insert = Sql::new(
                 "insert into notifications

@@ -128,7 +128,7 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
         .arg(team_admin)
         .arg(password_hash)
         .arg(i64::from(password_hash.is_some()));
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         let row = D::fetch_optional(&mut tx, sql).await?;
         let admin = admin(&row.ok_or_else(|| missing_admin(username))?)?;
         if team_admin == Some(false) {
@@ -147,7 +147,7 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
         let find = Sql::new("select id from admins where username_key = $1 and tenant_id = $2")
             .arg(username.to_lowercase())
             .arg(tenant);
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         let Some(row) = D::fetch_optional(&mut tx, find).await? else {
             return Err(missing_admin(username));
         };
@@ -230,7 +230,7 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
 
     async fn remove_client(&self, client_id: &str) -> Result<(), StoreError> {
         let sql = Sql::new("delete from oauth_clients where client_id = $1").arg(client_id);
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         if execute::<D>(&mut tx, sql).await? == 0 {
             return Err(missing_client(client_id));
         }
@@ -255,7 +255,7 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
         .arg(grant.challenge_method.as_deref())
         .arg(grant.family)
         .arg(grant.expires);
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         // codes expired for a day go as new ones come
         let prune = Sql::new("delete from oauth_codes where expires_at < $1")
             .arg(Utc::now() - chrono::Duration::days(1));
@@ -269,7 +269,7 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
         code_hash: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Option<(CodeGrant, bool)>, StoreError> {
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         let take = Sql::new(
             "update oauth_codes set used_at = $2 where code_hash = $1 and used_at is null",
         )
@@ -289,7 +289,7 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
     }
 
     async fn store_tokens(&self, grant: &TokenGrant, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         insert_tokens::<D>(&mut tx, grant, now).await?;
         commit::<D>(tx).await
     }
@@ -302,7 +302,7 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
         now: DateTime<Utc>,
         max_age: std::time::Duration,
     ) -> Result<Rotation, StoreError> {
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         // the token's row is held from the read on, so that rotations of one token run one
         // after the other, each seeing what the one before did. Without it, a loser whose
         // conditional update below waited for the winner still locked the row (PostgreSQL
@@ -366,7 +366,7 @@ impl<D: Dialect> OAuthStore for SqlStore<D> {
     }
 
     async fn revoke_family(&self, family: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         revoke::<D>(&mut tx, Grantor::Family(family), now).await?;
         commit::<D>(tx).await?;
         self.tokens.clear();

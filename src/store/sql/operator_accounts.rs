@@ -96,7 +96,7 @@ impl<D: Dialect> OperatorAccountStore for SqlStore<D> {
         ))
         .arg(key(username))
         .arg(password_hash);
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         let row = D::fetch_optional(&mut tx, sql).await?;
         let found = account(&row.ok_or_else(|| missing(username))?)?;
         // the sessions would fail their version check at their next request; they go now
@@ -111,7 +111,7 @@ impl<D: Dialect> OperatorAccountStore for SqlStore<D> {
             "select {COLUMNS} from operator_accounts where username_key = $1"
         ))
         .arg(key(username));
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         let Some(row) = D::fetch_optional(&mut tx, find).await? else {
             return Err(missing(username));
         };

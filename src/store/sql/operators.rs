@@ -132,7 +132,7 @@ impl<D: Dialect> OperatorStore for SqlStore<D> {
                 .push_bind(id_or_name)
                 .push(")"),
         };
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         let Some(row) = D::fetch_optional(&mut tx, find).await? else {
             return Err(missing(id_or_name));
         };

@@ -31,7 +31,7 @@ impl<D: Dialect> SqlStore<D> {
         if self.fetch_optional(probe).await?.is_none() {
             return Ok(0);
         }
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         let first = Sql::new(
             "insert into event_positions (tenant_id, last) values ($1, 0)
              on conflict (tenant_id) do nothing",
@@ -99,7 +99,7 @@ impl<D: Dialect> SqlStore<D> {
         position: i64,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         let held = Sql::new(format!(
             "select tenant_id, acknowledged from subscriptions
              where id = $1 and kind = 'pull'{}",

@@ -39,9 +39,10 @@ impl<D: Dialect> Resources for SqlStore<D> {
         if alone::<D>(w) {
             let mut conn = self.writer.acquire().await?;
             let row = inserted::<D>(&mut conn, sql, w).await?;
+            conn.done();
             return rows::resource(&row, w.kind);
         }
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         let row = inserted::<D>(&mut tx, sql, w).await?;
         if let Some(a) = recorded {
             activity::write::<D>(&mut tx, a).await?;
@@ -74,13 +75,13 @@ impl<D: Dialect> Resources for SqlStore<D> {
         if alone::<D>(w) {
             let mut conn = self.writer.acquire().await?;
             let stored = update::<D>(&mut conn, tenant, w, Some(expected), recorded).await?;
-            drop(conn);
+            conn.done();
             return match stored {
                 Some(stored) => Ok(stored),
                 None => Err(self.missing_or_moved(tenant, w.kind, w.id, expected).await),
             };
         }
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         let Some(stored) = update::<D>(&mut tx, tenant, w, Some(expected), None).await? else {
             drop(tx);
             return Err(self.missing_or_moved(tenant, w.kind, w.id, expected).await);
@@ -116,17 +117,21 @@ impl<D: Dialect> Resources for SqlStore<D> {
         let deleted = match recorded {
             None => {
                 let mut conn = self.writer.acquire().await?;
-                D::fetch_optional(&mut conn, sql).await?.is_some()
+                let deleted = D::fetch_optional(&mut conn, sql).await?.is_some();
+                conn.done();
+                deleted
             }
             Some(a) if !D::INDEXES_AFTER_WRITE => {
                 let mut conn = self.writer.acquire().await?;
-                D::fetch_optional(&mut conn, activity::with_row::<D>(sql, a))
+                let deleted = D::fetch_optional(&mut conn, activity::with_row::<D>(sql, a))
                     .await?
-                    .is_some()
+                    .is_some();
+                conn.done();
+                deleted
             }
             Some(a) => {
                 // the event reads the row: written before it goes, undone with it
-                let mut tx = D::begin_write(&self.writer).await?;
+                let mut tx = self.writer.begin_write().await?;
                 activity::write::<D>(&mut tx, a).await?;
                 let deleted = D::fetch_optional(&mut tx, sql).await?.is_some();
                 if deleted {

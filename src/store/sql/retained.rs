@@ -54,7 +54,7 @@ impl<D: Dialect> RetainedStore for SqlStore<D> {
             expected,
             activity: recorded,
         } = removal;
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         // held until the move: a concurrent write of the user waits, then finds it gone
         let locked = Sql::new(format!(
             "select id from resources where tenant_id = $1 and id = $2 and resource_type = $3{}",
@@ -188,7 +188,7 @@ impl<D: Dialect> RetainedStore for SqlStore<D> {
         created: DateTime<Utc>,
     ) -> Result<StoredResource, StoreError> {
         let (w, recorded) = (&write.content, write.activity);
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         let taken = Sql::new(
             "delete from retained_resources
              where tenant_id = $1 and id = $2 and resource_type = $3 returning id",

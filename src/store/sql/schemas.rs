@@ -56,7 +56,7 @@ impl<D: Dialect> SchemaStore for SqlStore<D> {
         if D::CONCURRENT_INDEXES {
             return self.add_concurrently(tenant, urn, schema, unique).await;
         }
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         insert::<D>(&mut tx, tenant, urn, schema, "ready").await?;
         for index in unique {
             let ddl = Sql::new(D::extension_unique_index(tenant, index));
@@ -79,7 +79,7 @@ impl<D: Dialect> SchemaStore for SqlStore<D> {
         if D::CONCURRENT_INDEXES {
             return self.remove_concurrently(tenant, urn, unique).await;
         }
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         if execute::<D>(&mut tx, by_urn("delete from tenant_schemas", tenant, urn)).await? == 0 {
             return Ok(false);
         }
@@ -187,7 +187,7 @@ impl<D: Dialect> SqlStore<D> {
         schema: &StoredSchema,
         unique: &[UniqueIndex],
     ) -> Result<(), StoreError> {
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         insert::<D>(&mut tx, tenant, urn, schema, "building").await?;
         commit::<D>(tx).await?;
         let built = match self.build_indexes(tenant, unique).await {
@@ -227,7 +227,7 @@ impl<D: Dialect> SqlStore<D> {
     /// Serves the schema built: 'ready', bumped and announced in one transaction. Not found
     /// when `scimd schema remove` took the row while the indexes were built.
     async fn mark_ready(&self, tenant: TenantId, urn: &str) -> Result<(), StoreError> {
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         let mut ready = by_urn("update tenant_schemas set state = 'ready'", tenant, urn);
         ready.push(" and state = 'building'");
         if execute::<D>(&mut tx, ready).await? == 0 {
@@ -247,7 +247,7 @@ impl<D: Dialect> SqlStore<D> {
         urn: &str,
         unique: &[UniqueIndex],
     ) -> Result<bool, StoreError> {
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         let hide = by_urn("update tenant_schemas set state = 'building'", tenant, urn);
         if execute::<D>(&mut tx, hide).await? == 0 {
             return Ok(false);

@@ -111,7 +111,7 @@ impl<D: Dialect> Tenants for SqlStore<D> {
                 }
             }
         }
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         let gone = execute::<D>(
             &mut tx,
             Sql::new("delete from tenants where id = $1").arg(tenant),
@@ -145,7 +145,7 @@ impl<D: Dialect> Tenants for SqlStore<D> {
     }
 
     async fn set_matching(&self, tenant: TenantId, matching: Precedence) -> Result<(), StoreError> {
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         // in precedence order: the error names the first attribute that cannot be unique
         for &attribute in matching.as_slice() {
             let conflicts = conflicts::<D>(&mut tx, tenant, D::match_key(attribute)).await?;
@@ -355,7 +355,7 @@ impl<D: Dialect> SqlStore<D> {
     /// Runs `sql`, a change of a tenant's rules, in a transaction that announces it to every
     /// replica's token cache (which holds tenants), and forgets this process's cache.
     pub(super) async fn rule_changed(&self, sql: Sql) -> Result<(), StoreError> {
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         execute::<D>(&mut tx, sql).await?;
         D::announce_token_change(&mut tx).await?;
         commit::<D>(tx).await?;

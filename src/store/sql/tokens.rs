@@ -34,7 +34,7 @@ impl<D: Dialect> Tokens for SqlStore<D> {
         .arg(label)
         .arg(hash)
         .arg(Utc::now());
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         let Some(row) = D::fetch_optional(&mut tx, upsert).await? else {
             return Err(StoreError::Uniqueness {
                 rule: Unique::Token,
@@ -60,7 +60,7 @@ impl<D: Dialect> Tokens for SqlStore<D> {
             Sql::new("update tokens set revoked_at = coalesce(revoked_at, $2) where id = $1")
                 .arg(id)
                 .arg(Utc::now());
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         if execute::<D>(&mut tx, revoke).await? == 0 {
             return Err(StoreError::NotFound(Missing::Token { id }));
         }

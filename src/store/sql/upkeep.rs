@@ -80,7 +80,7 @@ impl<D: Dialect> SqlStore<D> {
     /// holds the subscription's row: a `resume` waits for it, and a subscription resumed
     /// meanwhile is left alone.
     async fn park(&self, p: &Parking<'_>) -> Result<u64, StoreError> {
-        let mut tx = D::begin_write(&self.writer).await?;
+        let mut tx = self.writer.begin_write().await?;
         let still_paused = Sql::new(format!(
             "select id from subscriptions where id = $1 and (paused or kind = 'pull'){}",
             D::SKIP_LOCKED
