@@ -100,12 +100,14 @@ impl<D: Dialect> Conns<D> {
                 .idle
                 .last()
                 .is_some_and(|top| top.since.elapsed() < FRESH);
-            if let Some(s) = shelf.idle.pop().filter(|_| fresh) {
-                return Ok(Lease {
-                    conn: s.conn,
-                    rounds: s.rounds,
-                    home: self,
-                });
+            if fresh {
+                if let Some(s) = shelf.idle.pop() {
+                    return Ok(Lease {
+                        conn: s.conn,
+                        rounds: s.rounds,
+                        home: self,
+                    });
+                }
             }
             // counted in the same turn of the lock as the shelf was found empty, so that no
             // connection is shelved while this caller waits in the pool for one
