@@ -27,6 +27,17 @@ fn pg_options() -> PgConnectOptions {
     url.parse().expect("the test server's URL")
 }
 
+/// A pool of at most `max` connections to the server the tests use.
+async fn pg_conns(options: PgConnectOptions, max: u32) -> Conns<Pg> {
+    let pool = PoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_with(options)
+        .await
+        .expect("the PostgreSQL server the tests use answers");
+    Conns::new(pool)
+}
+
 /// A database the shelf is tried on.
 trait Backend: Dialect {
     /// A pool of at most `max` connections.
@@ -41,14 +52,7 @@ trait Backend: Dialect {
 
 impl Backend for Pg {
     async fn conns(max: u32) -> Conns<Self> {
-        let options = pg_options();
-        let pool = PoolOptions::new()
-            .max_connections(max)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options)
-            .await
-            .expect("the PostgreSQL server the tests use answers");
-        Conns::new(pool)
+        pg_conns(pg_options(), max).await
     }
     async fn fresh() -> Conns<Self> {
         let name = format!("scimd_conns_{}", uuid::Uuid::new_v4().simple());
@@ -58,14 +62,7 @@ impl Backend for Pg {
         Self::execute(&mut conn, create)
             .await
             .expect("a database of its own");
-        let options = pg_options();
-        let pool = PoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options.database(&name))
-            .await
-            .expect("the new database");
-        Conns::new(pool)
+        pg_conns(pg_options().database(&name), 1).await
     }
     async fn forget(conns: Conns<Self>) {
         let mut conn = conns.acquire().await.expect("a connection");
